@@ -1,0 +1,35 @@
+/* cmds.h -- the commands beyond the generic record verbs.
+ *
+ * Each takes the words after its noun (argv[0] is the verb, or for init,
+ * kpi and changes the first option), prints its own messages and returns
+ * an exit code (args.h).  The activity functions are hooks of the
+ * activity kind's spec (records.h).
+ */
+#ifndef CLI_CMDS_H
+#define CLI_CMDS_H
+
+#include "records.h"
+
+int cmd_init(int argc, char **argv);		/* cmd_init.c */
+int cmd_kpi(int argc, char **argv);		/* cmd_kpi.c */
+int cmd_changes(int argc, char **argv);		/* cmd_changes.c */
+
+/* cmd_member.c: import, leave, uncared, then the generic verbs. */
+int cmd_member(const struct kindspec *ks, int argc, char **argv);
+/* cmd_legal.c: update, then the generic verbs ("open" adds). */
+int cmd_legal(const struct kindspec *ks, int argc, char **argv);
+
+/* cmd_activity.c: beneficiaries. */
+int activity_opts(struct optset *os, int adding);
+void activity_help(FILE *f, int adding);
+int activity_after_write(cdsync *db, const cdsync_rec *rec,
+			 const struct args *a, const char *verb, int adding,
+			 char *note, size_t notelen);
+int activity_show(cdsync *db, const cdsync_rec *rec, struct json *j);
+
+/* Help shared by main.c: the usage of init, kpi and changes. */
+void init_help(FILE *f);
+void kpi_help(FILE *f);
+void changes_help(FILE *f);
+
+#endif

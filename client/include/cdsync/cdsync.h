@@ -1,0 +1,382 @@
+/*
+ * cdsync.h -- libcdsync, the offline-first store of a cdsync node.
+ *
+ * A store is one SQLite file holding a union's records (DOMAIN.md) and the
+ * change log that sync carries.  Every write made through this API is
+ * captured, in the same transaction, as column-level changes (table, row
+ * id, column, value, hybrid logical clock, origin node); a write that fails
+ * leaves neither row nor change.
+ *
+ * Conventions
+ *  - Functions return an int code from enum cdsync_code: CDSYNC_OK (0) on
+ *    success.  On failure, out-parameters hold NULL/0 and
+ *    cdsync_errmsg(db) (or cdsync_rec_errmsg(rec)) says what and where, in
+ *    the language chosen by the caller's locale (gettext domain "cdsync").
+ *  - Handles are opaque.  Every _new/_open has its _free/_close; passing
+ *    NULL to those is a no-op.  Memory returned by the library is freed by
+ *    the library, never with free().
+ *  - A handle is used by one thread at a time.
+ *  - Codes are frozen: they travel in files and on the wire.  A number is
+ *    never reused.
+ */
+#ifndef CDSYNC_H
+#define CDSYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define CDSYNC_API __attribute__((visibility("default")))
+#define CDSYNC_CHECK __attribute__((warn_unused_result))
+#else
+#define CDSYNC_API
+#define CDSYNC_CHECK
+#endif
+
+enum cdsync_code {
+	CDSYNC_OK = 0,		/* success */
+	CDSYNC_ERROR = 1,	/* failure not covered below */
+	CDSYNC_ENOMEM = 2,	/* out of memory */
+	CDSYNC_EINVAL = 3,	/* a value or argument is not valid */
+	CDSYNC_ENOTFOUND = 4,	/* no such record, field or file */
+	CDSYNC_EEXIST = 5,	/* already exists (duplicate) */
+	CDSYNC_ECONSTRAINT = 6, /* a rule of the data is broken */
+	CDSYNC_EIO = 7,		/* reading or writing a file failed */
+	CDSYNC_ETOONEW = 8,	/* store made by a newer program */
+	CDSYNC_ECORRUPT = 9,	/* store or input is damaged */
+	CDSYNC_EBUSY = 10,	/* store locked by another process */
+	CDSYNC_ENOTINIT = 11,	/* store has no node identity yet */
+	CDSYNC_EAMBIGUOUS = 12, /* a short reference matches several */
+	CDSYNC_EBADINPUT = 13,	/* an input file has bad lines */
+	CDSYNC_EREFERENCED = 14, /* record still used by others */
+	CDSYNC_EREADONLY = 15,	/* store opened read-only */
+	CDSYNC_DONE = 100	/* a cursor has no more rows (not an error) */
+};
+
+/* Returns a short, static, translated description of a code. */
+CDSYNC_API const char *cdsync_strerror(int code);
+
+/* Row ids are 16 bytes (protocol/SPEC.md "Row ids"). */
+#define CDSYNC_IDBYTES 16
+CDSYNC_API size_t cdsync_idbytes(void);
+/* Text form of an id: 32 lowercase hex digits and a NUL. */
+#define CDSYNC_IDHEXBYTES 33
+
+/* ==== Record kinds ==================================================== */
+
+/* The numbers are the kinds' numbers on the wire (SPEC.md "Kinds"). */
+typedef enum cdsync_kind {
+	CDSYNC_KIND_ORG = 1,
+	CDSYNC_KIND_MEMBER = 2,
+	CDSYNC_KIND_PLAN = 3,
+	CDSYNC_KIND_KEY_TASK = 4,
+	CDSYNC_KIND_ACTIVITY = 5,
+	CDSYNC_KIND_BENEFIT = 6,
+	CDSYNC_KIND_LEGAL_CASE = 7,
+	CDSYNC_KIND_LEGAL_EVENT = 8,
+	CDSYNC_KIND_COUNCIL_SEAT = 9,
+	CDSYNC_KIND_INITIATIVE = 10,
+	CDSYNC_KIND_AWARD = 11,
+	CDSYNC_KIND_AGREEMENT = 12
+} cdsync_kind;
+#define CDSYNC_KIND_MAX 12
+
+/* The name of a kind ("member", "activity", ...; also its table name), or
+ * NULL for an unknown number. */
+CDSYNC_API const char *cdsync_kind_name(cdsync_kind kind);
+/* Finds a kind by name; CDSYNC_ENOTFOUND if there is none. */
+CDSYNC_API int cdsync_kind_lookup(const char *name, cdsync_kind *kind_out);
+/* The fields of a kind, in wire order: index 0 is always "id".  Returns
+ * NULL past the last field. */
+CDSYNC_API const char *cdsync_kind_field(cdsync_kind kind, size_t index);
+
+/* What a user interface needs to build a form for a field. */
+typedef enum cdsync_ftype {
+	CDSYNC_FT_ID = 1,	/* the row id (field 0) */
+	CDSYNC_FT_REF = 2,	/* id of a row of ref_kind */
+	CDSYNC_FT_TEXT = 3,	/* free text */
+	CDSYNC_FT_DATE = 4,	/* a calendar day */
+	CDSYNC_FT_MONEY = 5,	/* whole VND, >= 0 */
+	CDSYNC_FT_INT = 6,	/* a whole number in [min, max] */
+	CDSYNC_FT_BOOL = 7,	/* yes/no */
+	CDSYNC_FT_CHOICE = 8,	/* one of `choices` */
+	CDSYNC_FT_SCHOOL_YEAR = 9 /* "2025-2026"; as an integer, 2025 */
+} cdsync_ftype;
+
+typedef struct cdsync_field_info {
+	const char *name;	 /* "held_on" */
+	const char *label;	 /* translated: "Ngày tổ chức" */
+	cdsync_ftype type;
+	cdsync_kind ref_kind;	 /* for CDSYNC_FT_REF, else 0 */
+	int required;		 /* must be given on insert */
+	int64_t min, max;	 /* for CDSYNC_FT_INT */
+	const char *const *choices; /* NULL-terminated, for CHOICE */
+} cdsync_field_info;
+
+/* Describes field `index` of a kind; CDSYNC_ENOTFOUND past the last. */
+CDSYNC_API int cdsync_kind_field_info(cdsync_kind kind, size_t index,
+				      cdsync_field_info *info_out);
+/* The translated label of a choice value ("care" -> "Chăm lo"), or the
+ * value itself if it has none. */
+CDSYNC_API const char *cdsync_choice_label(const char *value);
+
+/* ==== Stores ========================================================== */
+
+typedef struct cdsync cdsync;
+
+#define CDSYNC_OPEN_CREATE 0x1	 /* create the file if missing */
+#define CDSYNC_OPEN_READONLY 0x2 /* never write (no upgrade either) */
+
+/*
+ * Opens the store at `path`, upgrading it in place to this program's
+ * schema (all steps in one transaction).  A store made by a newer program
+ * is refused with CDSYNC_ETOONEW and left untouched.
+ * Returns CDSYNC_OK and *db_out.  On failure *db_out still holds a handle
+ * whose cdsync_errmsg() explains (NULL only on CDSYNC_ENOMEM); close it.
+ */
+CDSYNC_API int cdsync_open(const char *path, unsigned flags,
+			   cdsync **db_out /* OUT */) CDSYNC_CHECK;
+CDSYNC_API void cdsync_close(cdsync *db);
+/* The message of the last failed call on db ("" after a success). */
+CDSYNC_API const char *cdsync_errmsg(const cdsync *db);
+/* Schema version of the open store, and the newest this program knows. */
+CDSYNC_API int cdsync_schema_version(cdsync *db);
+CDSYNC_API int cdsync_schema_latest(void);
+
+typedef enum cdsync_role {
+	CDSYNC_ROLE_SCHOOL = 1,	  /* grassroots union node */
+	CDSYNC_ROLE_HUB = 2,	  /* upper-level (district, province) hub */
+	CDSYNC_ROLE_NATIONAL = 3  /* national hub */
+} cdsync_role;
+
+/*
+ * Gives a new store its identity: a fresh random node id, its role, and
+ * its own org unit (code such as "HN-BD-THCS-NGUYEN-DU", name, optional
+ * parent code, which need not be known to this store).  Done once;
+ * CDSYNC_EEXIST if the store already has an identity.
+ */
+CDSYNC_API int cdsync_node_init(cdsync *db, cdsync_role role,
+				const char *org_code, const char *org_name,
+				const char *parent_code) CDSYNC_CHECK;
+/* This node's role, org unit id and node id; CDSYNC_ENOTINIT if none. */
+CDSYNC_API int cdsync_node_role(cdsync *db, cdsync_role *role_out);
+CDSYNC_API int cdsync_node_org(cdsync *db, uint8_t org_id_out[16]);
+CDSYNC_API int cdsync_node_id(cdsync *db, uint8_t node_id_out[16]);
+
+/* Transactions group writes: all of them land, or none.  Writes outside
+ * begin/commit are each their own transaction. */
+CDSYNC_API int cdsync_begin(cdsync *db) CDSYNC_CHECK;
+CDSYNC_API int cdsync_commit(cdsync *db) CDSYNC_CHECK;
+CDSYNC_API int cdsync_rollback(cdsync *db);
+
+/* ==== Records ========================================================= */
+
+/*
+ * A record is a set of field values of one kind, used both to write and to
+ * read.  Values are given and read as text in a canonical form:
+ *   - dates as "YYYY-MM-DD" (set also takes "dd/mm/yyyy");
+ *   - money as whole VND digits (set also takes "1.234.567", "1.234.567 đ");
+ *   - yes/no fields as "1"/"0" (set also takes yes/no/có/không);
+ *   - references as 32 hex digits (set_ref takes the 16 bytes);
+ *   - text in Unicode NFC (set normalises).
+ * Setting NULL or "" clears a field (it becomes NULL in the store).
+ */
+typedef struct cdsync_rec cdsync_rec;
+
+CDSYNC_API int cdsync_rec_new(cdsync_kind kind,
+			      cdsync_rec **rec_out /* OUT */) CDSYNC_CHECK;
+CDSYNC_API void cdsync_rec_free(cdsync_rec *rec);
+CDSYNC_API cdsync_kind cdsync_rec_kind(const cdsync_rec *rec);
+/* The record's id, or NULL before it is inserted or given one. */
+CDSYNC_API const uint8_t *cdsync_rec_id(const cdsync_rec *rec);
+CDSYNC_API int cdsync_rec_set_id(cdsync_rec *rec, const uint8_t id[16]);
+/* Parses `value` for `field`; CDSYNC_EINVAL or CDSYNC_ENOTFOUND (no such
+ * field) with cdsync_rec_errmsg() saying why.  The record is unchanged on
+ * failure. */
+CDSYNC_API int cdsync_rec_set(cdsync_rec *rec, const char *field,
+			      const char *value) CDSYNC_CHECK;
+CDSYNC_API int cdsync_rec_set_int(cdsync_rec *rec, const char *field,
+				  int64_t value) CDSYNC_CHECK;
+CDSYNC_API int cdsync_rec_set_ref(cdsync_rec *rec, const char *field,
+				  const uint8_t id[16]) CDSYNC_CHECK;
+/* The canonical text of a field, or NULL if it is not set or is NULL.  The
+ * string belongs to the record and lives until the field changes. */
+CDSYNC_API const char *cdsync_rec_get(const cdsync_rec *rec,
+				      const char *field);
+/* The integer value of an integer, money, yes/no or year field. */
+CDSYNC_API int cdsync_rec_get_int(const cdsync_rec *rec, const char *field,
+				  int64_t *value_out);
+CDSYNC_API const char *cdsync_rec_errmsg(const cdsync_rec *rec);
+
+/*
+ * Inserts rec as a new row and captures it.  The id is made here (or, for
+ * a beneficiary, derived from activity and member) and can be read with
+ * cdsync_rec_id().  Fields left unset take their defaults; "org_id"
+ * defaults to this node's org unit.
+ */
+CDSYNC_API int cdsync_insert(cdsync *db, cdsync_rec *rec) CDSYNC_CHECK;
+/* Writes the fields set in rec to the row with rec's id; only those fields
+ * change and are captured (a field set to its current value is skipped). */
+CDSYNC_API int cdsync_update(cdsync *db, const cdsync_rec *rec) CDSYNC_CHECK;
+/* Deletes a row, capturing a tombstone.  Activities take their
+ * beneficiaries with them, legal cases their history; a member or key task
+ * still referenced is refused with CDSYNC_EREFERENCED. */
+CDSYNC_API int cdsync_delete(cdsync *db, cdsync_kind kind,
+			     const uint8_t id[16]) CDSYNC_CHECK;
+/* Reads one row; *rec_out is freed with cdsync_rec_free(). */
+CDSYNC_API int cdsync_get(cdsync *db, cdsync_kind kind, const uint8_t id[16],
+			  cdsync_rec **rec_out /* OUT */) CDSYNC_CHECK;
+/*
+ * Resolves what a person typed to a row id: the full 32-hex id, the last 6
+ * or more hex digits of it (as lists show them), or a natural key (a
+ * member's code, an org unit's code).  CDSYNC_ENOTFOUND or
+ * CDSYNC_EAMBIGUOUS with a message naming the candidates.
+ */
+CDSYNC_API int cdsync_resolve(cdsync *db, cdsync_kind kind, const char *ref,
+			      uint8_t id_out[16]) CDSYNC_CHECK;
+
+/* ==== Queries ========================================================= */
+
+typedef struct cdsync_cursor cdsync_cursor;
+
+/* Steps a cursor: CDSYNC_OK with *rec_out (owned by the cursor, valid until
+ * the next step), CDSYNC_DONE at the end, or an error code. */
+CDSYNC_API int cdsync_cursor_next(cdsync_cursor *cur,
+				  const cdsync_rec **rec_out) CDSYNC_CHECK;
+CDSYNC_API void cdsync_cursor_close(cdsync_cursor *cur);
+
+/* All rows of a kind, in their natural order (members by name, activities
+ * by date, ...). */
+CDSYNC_API int cdsync_list(cdsync *db, cdsync_kind kind,
+			   cdsync_cursor **cur_out) CDSYNC_CHECK;
+/*
+ * Periods are written "2025-2026" (school year 1 Sept - 31 Aug),
+ * "2025" (calendar year), "2025-Q3" (quarter) or "2023-2028" (the term).
+ */
+/* Activities of this node's union held in `period`, of `kind` (an activity
+ * kind such as "care", or NULL for all), by date. */
+CDSYNC_API int cdsync_query_activities(cdsync *db, const char *period,
+				       const char *kind,
+				       cdsync_cursor **cur_out) CDSYNC_CHECK;
+/* Current members of this node's union who have not benefited from any care
+ * activity in `period`, by name. */
+CDSYNC_API int cdsync_query_uncared(cdsync *db, const char *period,
+				    cdsync_cursor **cur_out) CDSYNC_CHECK;
+/* Legal cases not yet resolved, oldest first. */
+CDSYNC_API int cdsync_query_open_legal(cdsync *db,
+				       cdsync_cursor **cur_out) CDSYNC_CHECK;
+/* Legal cases of this node's union opened in `period` (NULL: all). */
+CDSYNC_API int cdsync_query_legal(cdsync *db, const char *period,
+				  cdsync_cursor **cur_out) CDSYNC_CHECK;
+/*
+ * Records a new status of a legal case ("open", "advised", "escalated",
+ * "resolved") on `date` (NULL: today), with an optional note: the case's
+ * status changes and a row is added to its history, in one transaction.
+ * Resolving also sets the case's closed_on.  Inserting a legal case adds
+ * its first history row ("open", on opened_on) by itself.
+ */
+CDSYNC_API int cdsync_legal_set_status(cdsync *db, const uint8_t case_id[16],
+				       const char *status, const char *date,
+				       const char *note) CDSYNC_CHECK;
+/* Beneficiaries of one activity. */
+CDSYNC_API int cdsync_query_benefits(cdsync *db, const uint8_t activity[16],
+				     cdsync_cursor **cur_out) CDSYNC_CHECK;
+
+/* ==== Captured changes ================================================ */
+
+/* One column-level change, as read back from the change log.  Read-only;
+ * valid until the next step of its iterator. */
+typedef struct cdsync_change {
+	uint64_t seq;		/* position in this node's log */
+	cdsync_kind kind;	/* table */
+	uint8_t row[16];	/* row id */
+	const char *field;	/* column, or NULL for a delete */
+	const char *value;	/* canonical text, NULL for NULL or delete */
+	uint64_t hlc;		/* hybrid logical clock (SPEC.md) */
+	uint8_t origin[16];	/* node that made the change */
+} cdsync_change;
+
+typedef struct cdsync_changes cdsync_changes;
+/* Iterates the captured changes with seq > after_seq, in log order, one
+ * column at a time. */
+CDSYNC_API int cdsync_changes_open(cdsync *db, uint64_t after_seq,
+				   cdsync_changes **it_out) CDSYNC_CHECK;
+CDSYNC_API int cdsync_changes_next(cdsync_changes *it,
+				   const cdsync_change **ch_out) CDSYNC_CHECK;
+CDSYNC_API void cdsync_changes_close(cdsync_changes *it);
+
+/* ==== Member import =================================================== */
+
+typedef struct cdsync_import cdsync_import;
+
+#define CDSYNC_IMPORT_SKIP_BAD 0x1 /* import good lines, report bad ones */
+#define CDSYNC_IMPORT_DRY_RUN 0x2  /* check everything, write nothing */
+
+/*
+ * Imports a member list (CSV as spreadsheets write it: UTF-8 with or
+ * without BOM, comma, semicolon or tab separated, CRLF or LF, quoted
+ * fields) into this node's union.  Members are matched by code, or by name
+ * and birth year when the file has no code, so importing a file again adds
+ * nobody twice and updates what changed.  If any line is bad, nothing is
+ * imported (CDSYNC_EBADINPUT) unless CDSYNC_IMPORT_SKIP_BAD is given; the
+ * report lists every bad line either way.  *report_out is set (free it
+ * with cdsync_import_free) whenever the lines could be checked: on
+ * CDSYNC_OK, and on CDSYNC_EBADINPUT for bad lines.  A file refused as a
+ * whole (empty, not CSV, no column for the name) gives CDSYNC_EBADINPUT,
+ * no report, and a message naming the file and the reason.
+ */
+CDSYNC_API int cdsync_member_import(cdsync *db, const char *path,
+				    unsigned flags,
+				    cdsync_import **report_out) CDSYNC_CHECK;
+CDSYNC_API void cdsync_import_free(cdsync_import *rep);
+/* Counts: lines read, members added, updated, unchanged, bad lines. */
+CDSYNC_API void cdsync_import_counts(const cdsync_import *rep, size_t *lines,
+				     size_t *added, size_t *updated,
+				     size_t *unchanged, size_t *bad);
+/* The i-th bad line: its number in the file and the reason; NULL past the
+ * end. */
+CDSYNC_API const char *cdsync_import_bad(const cdsync_import *rep, size_t i,
+					 size_t *line_out);
+
+/* ==== KPIs ============================================================ */
+
+typedef struct cdsync_kpis cdsync_kpis;
+
+typedef struct cdsync_kpi {
+	const char *id;		/* "P2.U.care" (DOMAIN.md) */
+	const char *label;	/* translated description */
+	int is_share;		/* 1: value and target are percentages */
+	double value;		/* percent, or a count */
+	double target;		/* percent, or a count */
+	int met;		/* value reaches target */
+	int64_t num, den;	/* what the value was computed from */
+} cdsync_kpi;
+
+/*
+ * Computes the KPIs of DOMAIN.md for the org unit `org_code` (NULL: this
+ * node's) over `period`, counting what is recorded up to `as_of`
+ * ("YYYY-MM-DD" or dd/mm/yyyy; NULL: the end of the period).  Shares of
+ * unions count each grassroots union under the org unit once.
+ */
+CDSYNC_API int cdsync_kpi_compute(cdsync *db, const char *org_code,
+				  const char *period, const char *as_of,
+				  cdsync_kpis **kpis_out) CDSYNC_CHECK;
+CDSYNC_API size_t cdsync_kpi_count(const cdsync_kpis *k);
+CDSYNC_API const cdsync_kpi *cdsync_kpi_at(const cdsync_kpis *k, size_t i);
+/* The window the figures cover, as "YYYY-MM-DD". */
+CDSYNC_API const char *cdsync_kpi_from(const cdsync_kpis *k);
+CDSYNC_API const char *cdsync_kpi_to(const cdsync_kpis *k);
+/* Extra figures: care money per member (VND), activities of each kind. */
+CDSYNC_API int64_t cdsync_kpi_care_per_member(const cdsync_kpis *k);
+CDSYNC_API int64_t cdsync_kpi_kind_count(const cdsync_kpis *k,
+					 const char *activity_kind);
+CDSYNC_API void cdsync_kpi_free(cdsync_kpis *k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+/* kpi.h -- the KPIs of DOMAIN.md, computed from a store's tables.
+ *
+ * cds_kpi_run is the whole computation on a bare SQLite connection that
+ * holds the schema (schema/0001_domain.sql), so it can be tested without
+ * a cdsync handle; cdsync_kpi_compute is a thin wrapper around it.
+ * kpi.c's opening comment defines every figure.
+ */
+#ifndef CDS_KPI_H
+#define CDS_KPI_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cdsync/cdsync.h"
+
+/*
+ * Computes the KPIs of the org unit `org_code` (NULL: the org unit whose
+ * id is self_org) over `period` (period.h), counting what happened up to
+ * `as_of` (what cds_date_parse accepts; NULL: the end of the period).
+ * Only reads db.  Returns a cdsync_code:
+ *   CDSYNC_OK        *out holds the figures (free with cdsync_kpi_free)
+ *   CDSYNC_EINVAL    bad period or as-of date, or as_of before the period
+ *   CDSYNC_ENOTFOUND no org unit has that code (or id)
+ *   CDSYNC_ENOMEM    out of memory
+ *   CDSYNC_ERROR     SQLite failed (EBUSY/ECORRUPT where SQLite says so)
+ * On failure *out is NULL and err[errlen] holds a translated message.
+ */
+int cds_kpi_run(sqlite3 *db, const uint8_t self_org[16],
+		const char *org_code, const char *period, const char *as_of,
+		cdsync_kpis **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,225 @@
+/* period.c -- reporting periods; see period.h.
+ *
+ * Accepted forms (leading and trailing spaces ignored, years 2000..2100):
+ *   YYYY-YYYY   school year when the years are one apart (1 Sept - 31
+ *               Aug), the term when they are five apart (1 Jan of the
+ *               first - 31 Dec of the last); any other span is refused
+ *   YYYY        calendar year
+ *   YYYY-Qn, Qn-YYYY, Qn/YYYY   quarter n (1..4), q or Q
+ * Every year written must lie in 2000..2100.  Nothing else is a period:
+ * "2025/26", "25-26", "2025-Q5", "2025-2025" are refused with a message
+ * that names the accepted forms.
+ */
+#include "period.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "i18n.h"
+
+#define SHOWMAX 40	/* bytes of the value quoted in a message */
+#define YEARMIN 2000
+#define YEARMAX 2100
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Ends s at n bytes or fewer, so that no UTF-8 character is left half. */
+static void
+cut(char *s, size_t n)
+{
+	size_t j = n;
+	unsigned char c;
+
+	while (j > 0 && ((unsigned char)s[j - 1] & 0xC0) == 0x80)
+		j--;
+	if (j > 0) {
+		c = (unsigned char)s[j - 1];
+		if (c >= 0xC0 &&
+		    j - 1 + (c >= 0xF0 ? 4u : c >= 0xE0 ? 3u : 2u) > n)
+			n = j - 1;
+	}
+	s[n] = '\0';
+}
+
+static void
+say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		err[0] = '\0';
+	else if ((size_t)r >= errlen)
+		cut(err, errlen - 1);
+}
+
+static int
+isdig(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+isspc(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* s[0..n) made fit to quote: at most SHOWMAX bytes, never half a UTF-8
+ * character, control characters as '?'. */
+static const char *
+show(const char *s, size_t n, char buf[SHOWMAX + 4])
+{
+	size_t i;
+	int cut = 0;
+	unsigned char c;
+
+	if (n > SHOWMAX) {
+		cut = 1;
+		n = SHOWMAX;
+		/* back off to the start of a character */
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		buf[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
+	}
+	if (cut)
+		memcpy(buf + n, "...", 4);
+	else
+		buf[n] = '\0';
+	return buf;
+}
+
+/* Reads exactly four digits at s[*i..n) as a year. */
+static int
+year4(const char *s, size_t n, size_t *i, int *y)
+{
+	size_t k;
+
+	if (n - *i < 4)
+		return -1;
+	for (*y = 0, k = 0; k < 4; k++) {
+		if (!isdig(s[*i + k]))
+			return -1;
+		*y = *y * 10 + (s[*i + k] - '0');
+	}
+	if (*i + 4 < n && isdig(s[*i + 4]))
+		return -1;
+	*i += 4;
+	return 0;
+}
+
+/* Reads "Qn" or "qn" at s[*i..n). */
+static int
+quarter(const char *s, size_t n, size_t *i, int *q)
+{
+	if (n - *i < 2 || (s[*i] != 'Q' && s[*i] != 'q') ||
+	    !isdig(s[*i + 1]) || (*i + 2 < n && isdig(s[*i + 2])))
+		return -1;
+	*q = s[*i + 1] - '0';
+	*i += 2;
+	return 0;
+}
+
+static void
+fill(struct cds_period *out, enum cds_period_kind kind, int y1, int m1,
+     int d1, int y2, int m2, int d2)
+{
+	out->kind = kind;
+	snprintf(out->from, sizeof out->from, "%04d-%02d-%02d", y1, m1, d1);
+	snprintf(out->to, sizeof out->to, "%04d-%02d-%02d", y2, m2, d2);
+}
+
+int
+cds_period_parse(const char *s, struct cds_period *out, char *err,
+		 size_t errlen)
+{
+	static const int qend[5] = { 0, 31, 30, 30, 31 };
+	char b[SHOWMAX + 4];
+	size_t n, i = 0;
+	int y = 0, y2 = 0, q = 0;
+
+	memset(out, 0, sizeof *out);
+	if (s == NULL)
+		s = "";
+	while (isspc(*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspc(s[n - 1]))
+		n--;
+	if (n == 0) {
+		say(err, errlen, "%s",
+		    _("the period is empty: use 2025-2026 (school year), "
+		      "2025 (year), 2025-Q3 (quarter) or 2023-2028 (term)"));
+		return -1;
+	}
+	if (quarter(s, n, &i, &q) == 0) {
+		/* Qn-YYYY or Qn/YYYY */
+		if (i >= n || (s[i] != '-' && s[i] != '/'))
+			goto shape;
+		i++;
+		if (year4(s, n, &i, &y) != 0 || i != n)
+			goto shape;
+	} else if (year4(s, n, &i, &y) == 0) {
+		if (i < n) {
+			if (s[i++] != '-')
+				goto shape;
+			if (quarter(s, n, &i, &q) != 0 &&
+			    year4(s, n, &i, &y2) != 0)
+				goto shape;
+			if (i != n)
+				goto shape;
+		}
+	} else {
+		goto shape;
+	}
+	if (y < YEARMIN || y > YEARMAX ||
+	    (y2 != 0 && (y2 < YEARMIN || y2 > YEARMAX))) {
+		say(err, errlen,
+		    _("'%s' is not a period: years go from %d to %d"),
+		    show(s, n, b), YEARMIN, YEARMAX);
+		return -1;
+	}
+	if (q != 0) {
+		if (q < 1 || q > 4) {
+			say(err, errlen,
+			    _("'%s' is not a period: quarters are Q1 to Q4"),
+			    show(s, n, b));
+			return -1;
+		}
+		fill(out, CDS_PERIOD_QUARTER, y, 3 * q - 2, 1, y, 3 * q,
+		     qend[q]);
+		snprintf(out->name, sizeof out->name, "%04d-Q%d", y, q);
+	} else if (y2 == 0) {
+		fill(out, CDS_PERIOD_YEAR, y, 1, 1, y, 12, 31);
+		snprintf(out->name, sizeof out->name, "%04d", y);
+	} else if (y2 == y + 1) {
+		fill(out, CDS_PERIOD_SCHOOL_YEAR, y, 9, 1, y2, 8, 31);
+		snprintf(out->name, sizeof out->name, "%04d-%04d", y, y2);
+	} else if (y2 == y + 5) {
+		fill(out, CDS_PERIOD_TERM, y, 1, 1, y2, 12, 31);
+		snprintf(out->name, sizeof out->name, "%04d-%04d", y, y2);
+	} else {
+		say(err, errlen,
+		    _("'%s' is not a period: a school year spans one year "
+		      "(2025-2026) and a term five (2023-2028)"),
+		    show(s, n, b));
+		return -1;
+	}
+	return 0;
+shape:
+	say(err, errlen,
+	    _("'%s' is not a period: use 2025-2026 (school year), 2025 "
+	      "(year), 2025-Q3 (quarter) or 2023-2028 (term)"),
+	    show(s, n, b));
+	return -1;
+}

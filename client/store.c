@@ -1,0 +1,596 @@
+/* store.c -- opening a store, its migrations, its identity, transactions
+ * and error messages.  See store.h and cdsync.h "Stores".
+ *
+ * Migrations: schema/NNNN_*.sql are embedded in order; PRAGMA user_version
+ * counts how many a store has.  Opening runs the missing ones, with their
+ * C steps (a store from before the sync tables gets its rows captured as
+ * changes), and sets user_version, all in one transaction: an upgrade
+ * happens whole or not at all.  A store with a higher user_version than
+ * this program knows is refused before anything is written to it (not
+ * even the journal mode).
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "i18n.h"
+#include "id.h"
+#include "kinds.h"
+#include "write.h"
+
+struct cds_embedded {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct cds_embedded cds_migrations[];
+
+/* ==== Messages ======================================================== */
+
+int
+cds_err(cdsync *db, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(db->msg, sizeof db->msg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Puts `prefix: ` before the current message (the message is copied
+ * first: vsnprintf may not read what it writes). */
+static int
+prefixed(cdsync *db, int code, const char *prefix)
+{
+	char old[CDS_MSGLEN];
+
+	memcpy(old, db->msg, sizeof old);
+	return cds_err(db, code, "%s: %s", prefix, old);
+}
+
+void
+cds_ok(cdsync *db)
+{
+	db->msg[0] = '\0';
+}
+
+int
+cds_sqlerr(cdsync *db, const char *what)
+{
+	int ext = sqlite3_extended_errcode(db->db);
+	const char *m = sqlite3_errmsg(db->db);
+	int code;
+
+	switch (ext & 0xff) {
+	case SQLITE_NOMEM:
+		code = CDSYNC_ENOMEM;
+		break;
+	case SQLITE_CONSTRAINT:
+		code = CDSYNC_ECONSTRAINT;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = CDSYNC_EBUSY;
+		m = _("the store is in use by another program; try again");
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		code = CDSYNC_ECORRUPT;
+		m = _("the store file is damaged or is not a cdsync store");
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+		code = CDSYNC_EIO;
+		break;
+	case SQLITE_READONLY:
+		code = CDSYNC_EREADONLY;
+		break;
+	default:
+		code = CDSYNC_ERROR;
+	}
+	/* Trigger messages are ours and carry their own subject; SQLite's
+	 * words for the rest are shown after ours, translated where we have
+	 * them (po/vi.po has the common ones). */
+	if (ext == SQLITE_CONSTRAINT_TRIGGER)
+		return cds_err(db, code, "%s", _(m));
+	return cds_err(db, code, "%s: %s", what, _(m));
+}
+
+CDSYNC_API const char *
+cdsync_errmsg(const cdsync *db)
+{
+	return db ? db->msg : _("out of memory");
+}
+
+CDSYNC_API const char *
+cdsync_strerror(int code)
+{
+	switch (code) {
+	case CDSYNC_OK: return _("success");
+	case CDSYNC_ERROR: return _("failed");
+	case CDSYNC_ENOMEM: return _("out of memory");
+	case CDSYNC_EINVAL: return _("invalid value");
+	case CDSYNC_ENOTFOUND: return _("not found");
+	case CDSYNC_EEXIST: return _("already exists");
+	case CDSYNC_ECONSTRAINT: return _("breaks a rule of the data");
+	case CDSYNC_EIO: return _("input/output error");
+	case CDSYNC_ETOONEW: return _("made by a newer version of cdsync");
+	case CDSYNC_ECORRUPT: return _("damaged data");
+	case CDSYNC_EBUSY: return _("in use by another program");
+	case CDSYNC_ENOTINIT: return _("node not set up");
+	case CDSYNC_EAMBIGUOUS: return _("ambiguous reference");
+	case CDSYNC_EBADINPUT: return _("input file has bad lines");
+	case CDSYNC_EREFERENCED: return _("still in use by other records");
+	case CDSYNC_EREADONLY: return _("read-only");
+	case CDSYNC_DONE: return _("no more rows");
+	}
+	return _("unknown error");
+}
+
+CDSYNC_API size_t
+cdsync_idbytes(void)
+{
+	return CDSYNC_IDBYTES;
+}
+
+/* ==== Helpers ========================================================= */
+
+int
+cds_exec(cdsync *db, const char *sql)
+{
+	if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return cds_sqlerr(db, "sqlite");
+	return CDSYNC_OK;
+}
+
+sqlite3_stmt *
+cds_prepare(cdsync *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK) {
+		cds_sqlerr(db, "sqlite");
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+uint64_t
+cds_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+cds_today(char out[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static int
+uservers(cdsync *db, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &st, NULL)
+	    != SQLITE_OK)
+		return cds_sqlerr(db, _("store"));
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return cds_sqlerr(db, _("store"));
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_schema_latest(void)
+{
+	int n = 0;
+
+	while (cds_migrations[n].name != NULL)
+		n++;
+	return n;
+}
+
+CDSYNC_API int
+cdsync_schema_version(cdsync *db)
+{
+	int v = 0;
+
+	return uservers(db, &v) == CDSYNC_OK ? v : -1;
+}
+
+/* ==== Identity ======================================================== */
+
+/* Reads meta and sync_node into db; no identity is not an error. */
+static int
+load_identity(cdsync *db)
+{
+	sqlite3_stmt *st;
+	const void *p;
+	int rc = CDSYNC_OK, found = 0;
+
+	db->has_node = 0;
+	st = cds_prepare(db, "SELECT key, value FROM meta");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+
+		if (k == NULL)
+			continue;
+		p = sqlite3_column_blob(st, 1);
+		if (strcmp(k, "node_id") == 0 && p &&
+		    sqlite3_column_bytes(st, 1) == 16) {
+			memcpy(db->node_id, p, 16);
+			found |= 1;
+		} else if (strcmp(k, "org_id") == 0 && p &&
+			   sqlite3_column_bytes(st, 1) == 16) {
+			memcpy(db->org_id, p, 16);
+			found |= 2;
+		} else if (strcmp(k, "role") == 0) {
+			db->role = (cdsync_role)sqlite3_column_int(st, 1);
+			found |= 4;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return cds_sqlerr(db, _("store"));
+	if (found != 7)
+		return CDSYNC_OK;
+	db->has_node = 1;
+	db->local_node = 1;
+	return CDSYNC_OK;
+}
+
+/* The clock starts past every value this node has made or seen. */
+static int
+load_clock(cdsync *db)
+{
+	sqlite3_stmt *st;
+	uint64_t h = 0;
+
+	st = cds_prepare(db,
+			 "SELECT max(coalesce((SELECT value FROM sync_state "
+			 "WHERE key = 'hlc'), 0), coalesce((SELECT hlc FROM "
+			 "sync_change ORDER BY seq DESC LIMIT 1), 0))");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		h = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	db->clock.last = h;
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
+		 const char *org_name, const char *parent_code)
+{
+	static const char *const lv[] = { "", "grassroots", "upper",
+					  "national" };
+	cdsync_rec *org = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	cds_ok(db);
+	if (db->has_node)
+		return cds_err(db, CDSYNC_EEXIST, "%s",
+			       _("this store already belongs to a node"));
+	if (role < CDSYNC_ROLE_SCHOOL || role > CDSYNC_ROLE_NATIONAL)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("role must be school, hub or national"));
+	if (org_code == NULL || org_name == NULL)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("a node needs an org code and an org name"));
+	if ((rc = cdsync_rec_new(CDSYNC_KIND_ORG, &org)) != CDSYNC_OK)
+		return cds_err(db, rc, "%s", _("out of memory"));
+	if ((rc = cdsync_rec_set(org, "code", org_code)) != CDSYNC_OK ||
+	    (rc = cdsync_rec_set(org, "name", org_name)) != CDSYNC_OK ||
+	    (rc = cdsync_rec_set(org, "level", lv[role])) != CDSYNC_OK) {
+		rc = cds_err(db, rc, "%s", cdsync_rec_errmsg(org));
+		goto out;
+	}
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
+		goto out;
+	cds_id_new(db->node_id);
+	st = cds_prepare(db,
+			 "INSERT INTO meta (key, value) VALUES ('node_id', ?1),"
+			 " ('role', ?2), ('parent_code', ?3)");
+	if (st == NULL) {
+		rc = CDSYNC_ERROR;
+		goto fail;
+	}
+	sqlite3_bind_blob(st, 1, db->node_id, 16, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, (int)role);
+	if (parent_code)
+		sqlite3_bind_text(st, 3, parent_code, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = cds_sqlerr(db, _("node"));
+		goto fail;
+	}
+	if ((rc = cds_exec(db, "INSERT INTO sync_node (idx, node_id) "
+			       "SELECT 1, value FROM meta WHERE key = "
+			       "'node_id'")) != CDSYNC_OK)
+		goto fail;
+	db->has_node = 1;
+	db->role = role;
+	db->local_node = 1;
+	/* The org unit is this node's first captured row; meta points at
+	 * it. */
+	if ((rc = cds_write_insert(db, org, 1)) != CDSYNC_OK)
+		goto fail;
+	memcpy(db->org_id, cdsync_rec_id(org), 16);
+	sqlite3_finalize(st);
+	st = cds_prepare(db, "INSERT INTO meta (key, value) "
+			     "VALUES ('org_id', ?1)");
+	if (st == NULL) {
+		rc = CDSYNC_ERROR;
+		goto fail;
+	}
+	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = cds_sqlerr(db, _("node"));
+		goto fail;
+	}
+	if ((rc = cds_exec(db, "COMMIT")) != CDSYNC_OK)
+		goto fail;
+	goto out;
+fail:
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	db->has_node = 0;
+out:
+	sqlite3_finalize(st);
+	cdsync_rec_free(org);
+	return rc;
+}
+
+CDSYNC_API int
+cdsync_node_role(cdsync *db, cdsync_role *role)
+{
+	*role = 0;
+	if (!db->has_node)
+		return cds_err(db, CDSYNC_ENOTINIT, "%s",
+			       _("this store has no node yet: run "
+				 "'cdsync init' first"));
+	*role = db->role;
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_node_org(cdsync *db, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (!db->has_node)
+		return cds_err(db, CDSYNC_ENOTINIT, "%s",
+			       _("this store has no node yet: run "
+				 "'cdsync init' first"));
+	memcpy(out, db->org_id, 16);
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_node_id(cdsync *db, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (!db->has_node)
+		return cds_err(db, CDSYNC_ENOTINIT, "%s",
+			       _("this store has no node yet: run "
+				 "'cdsync init' first"));
+	memcpy(out, db->node_id, 16);
+	return CDSYNC_OK;
+}
+
+/* ==== Migrations ====================================================== */
+
+/* After 0002 (the sync tables): a store that already had a node gets it
+ * in sync_node and every existing row captured as one change, so nothing
+ * recorded before sync existed is left out of sync. */
+static int
+after_sync_tables(cdsync *db)
+{
+	size_t i;
+	int rc;
+
+	if ((rc = load_identity(db)) != CDSYNC_OK)
+		return rc;
+	if (!db->has_node)
+		return CDSYNC_OK;
+	if ((rc = cds_exec(db, "INSERT INTO sync_node (idx, node_id) "
+			       "SELECT 1, value FROM meta WHERE key = "
+			       "'node_id'")) != CDSYNC_OK)
+		return rc;
+	if ((rc = load_clock(db)) != CDSYNC_OK)
+		return rc;
+	for (i = 0; i < CDSYNC_KIND_MAX; i++)
+		if ((rc = cds_write_backfill(db, cds_kind_order[i])) !=
+		    CDSYNC_OK)
+			return rc;
+	return CDSYNC_OK;
+}
+
+static int
+migrate(cdsync *db, int from, int to)
+{
+	char *sql = NULL;
+	char pragma[64];
+	int v, rc;
+
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
+		return rc;
+	/* Someone else may have upgraded it meanwhile. */
+	if ((rc = uservers(db, &from)) != CDSYNC_OK)
+		goto fail;
+	for (v = from; v < to; v++) {
+		sql = cds_strndup((const char *)cds_migrations[v].data,
+				  cds_migrations[v].len);
+		if (sql == NULL) {
+			rc = cds_err(db, CDSYNC_ENOMEM, "%s",
+				     _("out of memory"));
+			goto fail;
+		}
+		if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			rc = cds_sqlerr(db, cds_migrations[v].name);
+			goto fail;
+		}
+		cds_free(sql);
+		sql = NULL;
+		if (v + 1 == 2 && (rc = after_sync_tables(db)) != CDSYNC_OK)
+			goto fail;
+	}
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", to);
+	if ((rc = cds_exec(db, pragma)) != CDSYNC_OK ||
+	    (rc = cds_exec(db, "COMMIT")) != CDSYNC_OK)
+		goto fail;
+	return CDSYNC_OK;
+fail:
+	cds_free(sql);
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* ==== Open and close ================================================== */
+
+CDSYNC_API int
+cdsync_open(const char *path, unsigned flags, cdsync **out)
+{
+	struct stat sb;
+	cdsync *db;
+	int v, latest, rc, oflags;
+
+	*out = NULL;
+	if ((db = cds_calloc(1, sizeof *db)) == NULL)
+		return CDSYNC_ENOMEM;
+	*out = db;
+	db->flags = flags;
+	latest = cdsync_schema_latest();
+	if (!(flags & CDSYNC_OPEN_CREATE) && stat(path, &sb) != 0)
+		return cds_err(db, CDSYNC_ENOTFOUND, _("no store at %s: %s"),
+			       path, strerror(errno));
+	oflags = (flags & CDSYNC_OPEN_READONLY) ? SQLITE_OPEN_READONLY
+		 : SQLITE_OPEN_READWRITE |
+		   ((flags & CDSYNC_OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &db->db, oflags | SQLITE_OPEN_NOMUTEX, NULL)
+	    != SQLITE_OK) {
+		rc = db->db ? cds_sqlerr(db, path)
+			    : cds_err(db, CDSYNC_ENOMEM, "%s",
+				      _("out of memory"));
+		return rc;
+	}
+	sqlite3_extended_result_codes(db->db, 1);
+	sqlite3_busy_timeout(db->db, 5000);
+	if ((rc = uservers(db, &v)) != CDSYNC_OK) {
+		/* Not a database at all: say where. */
+		return prefixed(db, rc, path);
+	}
+	if (v > latest)
+		return cds_err(db, CDSYNC_ETOONEW,
+			       _("%s: the store has schema version %d, newer "
+				 "than this program knows (%d); install a "
+				 "newer cdsync. The store was not changed."),
+			       path, v, latest);
+	if (!(flags & CDSYNC_OPEN_READONLY)) {
+		/* Durability: a commit is on disk before it returns (WAL,
+		 * synchronous=FULL).  See docs/storage.md. */
+		if ((rc = cds_exec(db, "PRAGMA journal_mode = WAL")) ||
+		    (rc = cds_exec(db, "PRAGMA synchronous = FULL")))
+			return prefixed(db, rc, path);
+	} else if (v < latest) {
+		return cds_err(db, CDSYNC_EREADONLY,
+			       _("%s: the store must be upgraded (version %d "
+				 "to %d); open it once without read-only"),
+			       path, v, latest);
+	}
+	if ((rc = cds_exec(db, "PRAGMA foreign_keys = ON")) != CDSYNC_OK)
+		return rc;
+	if (v < latest && (rc = migrate(db, v, latest)) != CDSYNC_OK) {
+		char old[CDS_MSGLEN];
+
+		memcpy(old, db->msg, sizeof old);
+		return cds_err(db, rc, _("%s: upgrading the store failed, "
+					 "nothing was changed: %s"),
+			       path, old);
+	}
+	if ((rc = load_identity(db)) != CDSYNC_OK ||
+	    (rc = load_clock(db)) != CDSYNC_OK)
+		return rc;
+	cds_ok(db);
+	return CDSYNC_OK;
+}
+
+CDSYNC_API void
+cdsync_close(cdsync *db)
+{
+	if (db == NULL)
+		return;
+	cds_write_end(db);
+	if (db->db) {
+		if (db->txdepth)
+			sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(db->db);
+	}
+	cds_free(db);
+}
+
+/* ==== Transactions ==================================================== */
+
+CDSYNC_API int
+cdsync_begin(cdsync *db)
+{
+	int rc;
+
+	cds_ok(db);
+	if (db->txdepth)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("a transaction is already open"));
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
+		return rc;
+	db->txdepth = 1;
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_commit(cdsync *db)
+{
+	int rc;
+
+	cds_ok(db);
+	if (!db->txdepth)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("no transaction is open"));
+	if ((rc = cds_exec(db, "COMMIT")) != CDSYNC_OK)
+		return rc;
+	db->txdepth = 0;
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_rollback(cdsync *db)
+{
+	if (!db->txdepth)
+		return CDSYNC_OK;
+	db->txdepth = 0;
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	/* The clock may have moved past values now rolled back; that is
+	 * harmless (it only ever moves forward). */
+	return CDSYNC_OK;
+}

@@ -1,0 +1,62 @@
+/* store.h -- the inside of a cdsync handle, shared by the client modules.
+ *
+ * struct cdsync owns the SQLite connection, the prepared statements the
+ * write path reuses, the node's identity and clock, and the message of the
+ * last error.  Every public function that fails calls cds_err() so that
+ * cdsync_errmsg() says what and where; cds_err() returns its code so a
+ * caller can write `return cds_err(db, CDSYNC_EINVAL, ...)`.
+ */
+#ifndef CDS_STORE_H
+#define CDS_STORE_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "cdsync/cdsync.h"
+#include "hlc.h"
+
+#define CDS_MSGLEN 1024
+
+struct cds_stmts;			/* write.c's statement cache */
+
+struct cdsync {
+	sqlite3 *db;			/* the connection */
+	unsigned flags;			/* CDSYNC_OPEN_* */
+	int has_node;			/* identity present (meta.node_id) */
+	cdsync_role role;		/* this node's role */
+	uint8_t node_id[16];		/* this node's id */
+	uint8_t org_id[16];		/* this node's org unit */
+	int64_t local_node;		/* sync_node.idx of this node */
+	cds_hlc clock;			/* hybrid logical clock */
+	int txdepth;			/* cdsync_begin nesting (0 or 1) */
+	struct cds_stmts *st;		/* cached statements (write.c) */
+	char msg[CDS_MSGLEN];		/* last error message */
+};
+
+/* Sets db's message from a printf format (translate the format with _()
+ * before) and returns code. */
+int cds_err(cdsync *db, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Maps the last SQLite error on db->db to a code and message, prefixed
+ * with `what` ("member"...).  Returns the code. */
+int cds_sqlerr(cdsync *db, const char *what);
+/* Clears the message (called at the start of every public function). */
+void cds_ok(cdsync *db);
+
+/* Runs SQL with no result rows; returns a code (message set on error). */
+int cds_exec(cdsync *db, const char *sql);
+/* Prepares a statement or sets the message; NULL on failure. */
+sqlite3_stmt *cds_prepare(cdsync *db, const char *sql);
+
+/* Savepoints around one public write, so a failure undoes all of it
+ * while an outer cdsync_begin() transaction stays open. */
+int cds_save(cdsync *db);
+int cds_release(cdsync *db);
+void cds_undo(cdsync *db);
+
+/* Milliseconds since the Unix epoch, from the system clock. */
+uint64_t cds_wall_ms(void);
+/* Today's date as "YYYY-MM-DD" in local time. */
+void cds_today(char out[11]);
+
+#endif

@@ -1,0 +1,21 @@
+/* write.h -- the write path: every insert, update and delete of a domain
+ * row, and its capture into sync_change in the same transaction.
+ *
+ * Public entry points (cdsync_insert, _update, _delete, _get, _resolve,
+ * _legal_set_status) live in write.c.  The functions below are for the
+ * other client modules.
+ */
+#ifndef CDS_WRITE_H
+#define CDS_WRITE_H
+
+#include "store.h"
+
+/* Inserts r (defaults filled, checked, captured) inside the caller's
+ * transaction; `self` allows the org unit insert of cdsync_node_init. */
+int cds_write_insert(cdsync *db, cdsync_rec *r, int self);
+/* Captures every existing row of a kind as one change (migration 0002). */
+int cds_write_backfill(cdsync *db, cdsync_kind kind);
+/* Frees the cached statements (cdsync_close). */
+void cds_write_end(cdsync *db);
+
+#endif

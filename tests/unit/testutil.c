@@ -1,0 +1,95 @@
+/* testutil.c -- see testutil.h. */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static char dirs[64][256];
+static int ndirs;
+
+const char *
+tu_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	if (ndirs == 64)
+		abort();
+	snprintf(dirs[ndirs], sizeof dirs[0], "%s/cdsync-test-XXXXXX",
+		 t && *t ? t : "/tmp");
+	if (mkdtemp(dirs[ndirs]) == NULL)
+		abort();
+	return dirs[ndirs++];
+}
+
+void
+tu_cleanup(void)
+{
+	char cmd[300];
+
+	while (ndirs > 0) {
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dirs[--ndirs]);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", dirs[ndirs]);
+	}
+}
+
+const char *
+tu_path(const char *dir, const char *name)
+{
+	static char p[512];
+
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	return p;
+}
+
+cdsync *
+tu_store(void)
+{
+	cdsync *db = NULL;
+
+	if (cdsync_open(tu_path(tu_tmpdir(), "store.db"), CDSYNC_OPEN_CREATE,
+			&db) != CDSYNC_OK ||
+	    cdsync_node_init(db, CDSYNC_ROLE_SCHOOL, "TEST-SCHOOL",
+			     "Trường Tiểu học Thử nghiệm", "TEST-DISTRICT") !=
+		    CDSYNC_OK) {
+		fprintf(stderr, "tu_store: %s\n", cdsync_errmsg(db));
+		abort();
+	}
+	return db;
+}
+
+void
+tu_write(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+		abort();
+}
+
+long
+tu_count(cdsync *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+
+	if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
+		abort();
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+const char *
+tu_srcdir(void)
+{
+	const char *s = getenv("CDSYNC_SOURCE_DIR");
+
+	return s && *s ? s : ".";
+}

@@ -1,0 +1,29 @@
+/* testutil.h -- small helpers shared by the unit tests.
+ *
+ * Temporary directories live under $TMPDIR (or /tmp) and are removed by
+ * tu_cleanup().  Stores made here belong to a school node "TEST-SCHOOL".
+ */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cdsync/cdsync.h"
+
+/* A fresh temporary directory (static buffer; valid until the next call). */
+const char *tu_tmpdir(void);
+/* Removes every directory tu_tmpdir() made. */
+void tu_cleanup(void);
+/* path = dir + "/" + name in a static buffer. */
+const char *tu_path(const char *dir, const char *name);
+/* A new store in a new temp dir, with a school node; aborts on failure. */
+cdsync *tu_store(void);
+/* Writes a file; aborts on failure. */
+void tu_write(const char *path, const void *data, size_t len);
+/* Number of rows of a SQL count query on the store's file. */
+long tu_count(cdsync *db, const char *sql);
+/* Root of the source tree ($CDSYNC_SOURCE_DIR or "."). */
+const char *tu_srcdir(void);
+
+#endif
