@@ -176,7 +176,8 @@ args_parse(const char *verb, int argc, char **argv, const struct optset *os,
 			value = argv[++i];
 		} else {
 			args_free(a);
-			return usage_err(verb, _("option '--%s' needs a value"),
+			return usage_err(verb,
+					 _("option '--%s' needs a value"),
 					 d->name);
 		}
 		if (push(a, d, value) != 0)
@@ -235,46 +236,87 @@ args_positional(const char *verb, const struct args *a, size_t min,
 /* ==== Help ============================================================= */
 
 #define HELP_COL 30			/* where option texts start */
+#define HELP_CMDCOL 14			/* where command texts start */
 #define HELP_WIDTH 79			/* wrap column */
 
-void
-help_opt(FILE *f, const char *names, const char *text)
+static void
+spaces(FILE *f, size_t n)
 {
-	size_t col, w;
-	const char *p, *sp;
-
-	fprintf(f, "  %s", names);
-	col = 2 + out_width(names);
-	if (col + 2 > HELP_COL) {
-		fputc('\n', f);
-		col = 0;
-	}
-	for (; col < HELP_COL; col++)
+	while (n-- > 0)
 		fputc(' ', f);
-	/* Word-wrap the text from column HELP_COL. */
-	p = text;
-	while (*p) {
-		char word[512];
-		size_t n;
+}
 
-		sp = strchr(p, ' ');
-		n = sp ? (size_t)(sp - p) : strlen(p);
+/* Writes text from column `col` (where the cursor is), wrapping at
+ * HELP_WIDTH to column `indent`; a newline in text starts a new line. */
+static void
+wrap(FILE *f, const char *text, size_t col, size_t indent)
+{
+	size_t start = col, n, w;
+	const char *p = text;
+	char word[512];
+
+	while (*p) {
+		if (*p == '\n') {
+			fputc('\n', f);
+			spaces(f, indent);
+			col = start = indent;
+			p++;
+			continue;
+		}
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		n = strcspn(p, " \n");
 		if (n >= sizeof word)
 			n = sizeof word - 1;
 		memcpy(word, p, n);
 		word[n] = '\0';
 		w = out_width(word);
-		if (col > HELP_COL && col + 1 + w > HELP_WIDTH) {
+		if (col > start && col + 1 + w > HELP_WIDTH) {
 			fputc('\n', f);
-			for (col = 0; col < HELP_COL; col++)
-				fputc(' ', f);
-		} else if (col > HELP_COL) {
+			spaces(f, indent);
+			col = indent;
+		} else if (col > start) {
 			fputc(' ', f);
 			col++;
 		}
 		fputs(word, f);
 		col += w;
-		p += sp ? (size_t)(sp - p) + 1 : strlen(p);
+		p += strcspn(p, " \n");
 	}
 	fputc('\n', f);
+}
+
+static void
+item(FILE *f, const char *names, const char *text, size_t at)
+{
+	size_t col;
+
+	fprintf(f, "  %s", names);
+	col = 2 + out_width(names);
+	if (col + 2 > at) {
+		fputc('\n', f);
+		col = 0;
+	}
+	spaces(f, at - col);
+	wrap(f, text, at, at);
+}
+
+void
+help_opt(FILE *f, const char *names, const char *text)
+{
+	item(f, names, text, HELP_COL);
+}
+
+void
+help_cmd(FILE *f, const char *name, const char *text)
+{
+	item(f, name, text, HELP_CMDCOL);
+}
+
+void
+help_para(FILE *f, const char *text)
+{
+	wrap(f, text, 0, 0);
 }

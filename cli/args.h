@@ -85,5 +85,9 @@ int args_positional(const char *verb, const struct args *a, size_t min,
 /* One line of help: the option names, then the text, wrapped at 79
  * columns and indented. */
 void help_opt(FILE *f, const char *names, const char *text);
+/* The same for a command or verb name, with a narrower first column. */
+void help_cmd(FILE *f, const char *name, const char *text);
+/* A paragraph wrapped at 79 columns, then a newline. */
+void help_para(FILE *f, const char *text);
 
 #endif

@@ -16,11 +16,11 @@
 void
 changes_help(FILE *f)
 {
-	fprintf(f, "%s cdsync changes [--since %s] [--json]\n\n%s\n\n%s\n",
-		_("Usage:"), _("SEQ"),
-		_("Lists the changes this computer has recorded for sync, one "
-		  "field at a time (for checking sync)."),
-		_("Options:"));
+	fprintf(f, "%s cdsync changes [--since %s] [--json]\n\n",
+		_("Usage:"), _("SEQ"));
+	help_para(f, _("Lists the changes this computer has recorded for "
+		       "sync, one field at a time (for checking sync)."));
+	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--since SEQ"),
 		 _("only changes after this sequence number"));
 	help_opt(f, "--json", _("print JSON"));

@@ -17,12 +17,12 @@ void
 init_help(FILE *f)
 {
 	fprintf(f, "%s cdsync init --role %s --org %s --name %s "
-		   "[--parent %s]\n\n%s\n\n%s\n",
+		   "[--parent %s]\n\n",
 		_("Usage:"), "school|hub|national", _("CODE"), _("NAME"),
-		_("CODE"),
-		_("Sets this computer up as the node of one union: once, "
-		  "before anything else."),
-		_("Options:"));
+		_("CODE"));
+	help_para(f, _("Sets this computer up as the node of one union: "
+		       "once, before anything else."));
+	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--role ROLE"),
 		 _("school: a grassroots union (a school); hub: an "
 		   "upper-level union (district, province); national: the "

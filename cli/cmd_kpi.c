@@ -6,7 +6,8 @@
  * count), target ("≥ 90%", "≥ 1"), status (✓ met / ✗ not met, in words
  * too) and the KPI's translated description (last, as the longest);
  * then the care money per member, the activities of each kind (non-zero
- * ones), and the window the figures cover.  With --json: {"org", "period", "from", "to", "as_of",
+ * ones), and the window the figures cover.  With --json: {"org",
+ * "period", "from", "to", "as_of",
  * "kpis": [{"id", "label", "value", "target", "met", "num", "den"}],
  * "care_per_member", "activities_by_kind": {kind: count, ...}} with
  * every activity kind present.
@@ -21,11 +22,12 @@ void
 kpi_help(FILE *f)
 {
 	fprintf(f, "%s cdsync kpi --period %s [--as-of %s] [--org %s] "
-		   "[--json]\n\n%s\n\n%s\n",
-		_("Usage:"), _("PERIOD"), _("DATE"), _("CODE"),
-		_("Shows the figures of the programmes for this union: each "
-		  "KPI with its value, its target and whether it is met."),
-		_("Options:"));
+		   "[--json]\n\n",
+		_("Usage:"), _("PERIOD"), _("DATE"), _("CODE"));
+	help_para(f, _("Shows the figures of the programmes for this union: "
+		       "each KPI with its value, its target and whether it "
+		       "is met."));
+	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--period PERIOD"),
 		 _("a school year (2025-2026), a year (2025), a quarter "
 		   "(2025-Q3) or the term (2023-2028)"));
@@ -79,7 +81,8 @@ target_text(const cdsync_kpi *k, char *buf, size_t n)
 	if (k->is_share && k->target >= 100.0)
 		snprintf(buf, n, "%.0f%%", k->target);
 	else
-		snprintf(buf, n, "≥ %.0f%s", k->target, k->is_share ? "%" : "");
+		snprintf(buf, n, "≥ %.0f%s", k->target,
+			 k->is_share ? "%" : "");
 }
 
 /* The activity kinds, from the field info of activity.kind. */
@@ -176,6 +179,7 @@ print_text(const cdsync_kpis *k, const cdsync_rec *org, const char *period,
 		return EXIT_FAIL;
 	}
 	table_right(t, 1);
+	table_width(t, 4, 0);	/* the description, whole */
 	printf(_("KPIs of %s (%s) for %s"), cdsync_rec_get(org, "name"),
 	       cdsync_rec_get(org, "code"), period);
 	fputs("\n\n", stdout);
@@ -183,7 +187,8 @@ print_text(const cdsync_kpis *k, const cdsync_rec *org, const char *period,
 		p = cdsync_kpi_at(k, i);
 		value_text(p, value, sizeof value);
 		target_text(p, target, sizeof target);
-		snprintf(status, sizeof status, "%s %s", p->met ? "✓" : "✗",
+		snprintf(status, sizeof status, "%s %s",
+			 p->met ? "✓" : "✗",
 			 p->met ? _("met") : _("not met"));
 		cells[0] = p->id;
 		cells[1] = value;

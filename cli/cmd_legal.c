@@ -35,12 +35,13 @@ update_help(FILE *f)
 	size_t i;
 
 	fprintf(f, "%s cdsync legal update %s --status %s [--date %s] "
-		   "[--note %s]\n\n%s\n\n%s\n",
-		_("Usage:"), _("REF"), _("STATUS"), _("DATE"), _("TEXT"),
-		_("Records what happened to a legal consultation: the new "
-		  "status, the day, and a note.  The history of the case is "
-		  "kept.  REF is the short id shown by 'cdsync legal list'."),
-		_("Options:"));
+		   "[--note %s]\n\n",
+		_("Usage:"), _("REF"), _("STATUS"), _("DATE"), _("TEXT"));
+	help_para(f, _("Records what happened to a legal consultation: the "
+		       "new status, the day, and a note.  The history of "
+		       "the case is kept.  REF is the short id shown by "
+		       "'cdsync legal list'."));
+	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--status STATUS"), _("the new status, one of:"));
 	if (status_info(&fi) == 0 && fi.choices != NULL)
 		for (i = 0; fi.choices[i]; i++)

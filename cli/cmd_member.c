@@ -21,14 +21,14 @@ import_help(FILE *f)
 {
 	fprintf(f, "%s cdsync member import %s [--skip-bad] [--dry-run]\n\n",
 		_("Usage:"), _("FILE.csv"));
-	fprintf(f, "%s\n\n%s\n",
-		_("Reads the member list of this union from a spreadsheet "
-		  "saved as CSV (Excel: Save As, \"CSV UTF-8\").  The first "
-		  "line names the columns, in Vietnamese or English: member "
-		  "code, full name, sex, birth year, job, joined, left.  "
-		  "Importing the same file again adds nobody twice; changed "
-		  "lines update the member."),
-		_("Options:"));
+	help_para(f, _("Reads the member list of this union from a "
+		       "spreadsheet saved as CSV (Excel: Save As, \"CSV "
+		       "UTF-8\").  The first line names the columns, in "
+		       "Vietnamese or English: member code, full name, sex, "
+		       "birth year, job, joined, left.  Importing the same "
+		       "file again adds nobody twice; changed lines update "
+		       "the member."));
+	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, "--skip-bad",
 		 _("import the good lines even if some lines are wrong (the "
 		   "wrong ones are listed)"));
@@ -114,11 +114,12 @@ out:
 static void
 leave_help(FILE *f)
 {
-	fprintf(f, "%s cdsync member leave %s [--on %s]\n\n%s\n\n%s\n",
-		_("Usage:"), _("MEMBER"), _("DATE"),
-		_("Records that a member left the union (moved, retired).  "
-		  "The member stays in the records of past years."),
-		_("Options:"));
+	fprintf(f, "%s cdsync member leave %s [--on %s]\n\n",
+		_("Usage:"), _("MEMBER"), _("DATE"));
+	help_para(f, _("Records that a member left the union (moved, "
+		       "retired).  The member stays in the records of past "
+		       "years."));
+	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--on DATE"),
 		 _("the day the member left; dd/mm/yyyy or yyyy-mm-dd "
 		   "(default: today)"));
@@ -192,12 +193,12 @@ out:
 static void
 uncared_help(FILE *f)
 {
-	fprintf(f, "%s cdsync member uncared --period %s [--json]\n\n%s\n\n%s\n",
-		_("Usage:"), _("PERIOD"),
-		_("Lists the members of this union who have not benefited "
-		  "from any care activity in the period: those the union "
-		  "still has to reach."),
-		_("Options:"));
+	fprintf(f, "%s cdsync member uncared --period %s [--json]\n\n",
+		_("Usage:"), _("PERIOD"));
+	help_para(f, _("Lists the members of this union who have not "
+		       "benefited from any care activity in the period: "
+		       "those the union still has to reach."));
+	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--period PERIOD"),
 		 _("a school year (2025-2026), a year (2025), a quarter "
 		   "(2025-Q3) or the term (2023-2028)"));

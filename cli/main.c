@@ -52,13 +52,13 @@ top_help(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "%s cdsync %s\n\n%s\n\n%s\n", _("Usage:"),
-		_("COMMAND [VERB] [OPTION...]"),
-		_("Keeps the records of a trade union on this computer, even "
-		  "without internet, and reports them."),
-		_("Commands:"));
+	fprintf(f, "%s cdsync %s\n\n", _("Usage:"),
+		_("COMMAND [VERB] [OPTION...]"));
+	help_para(f, _("Keeps the records of a trade union on this "
+		       "computer, even without internet, and reports them."));
+	fprintf(f, "\n%s\n", _("Commands:"));
 	for (i = 0; i < NCOMMANDS; i++)
-		help_opt(f, commands[i].name, _(commands[i].doc));
+		help_cmd(f, commands[i].name, _(commands[i].doc));
 	fprintf(f, "\n%s\n",
 		_("Every command has its own help, for example:\n"
 		  "  cdsync activity --help\n"

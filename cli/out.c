@@ -171,12 +171,13 @@ struct table {
 	size_t nrows, cap;		/* rows including the header */
 	char **cells;			/* nrows * ncols, owned */
 	unsigned char *right;		/* per column: right-aligned */
+	size_t *max;			/* per column: widest cell, 0: any */
 };
 
 /* A copy of s fit for one table cell: control characters as spaces, cut
- * to OUT_CELLMAX columns with an ellipsis. */
+ * to max columns (0: no limit) with an ellipsis. */
 static char *
-cellcopy(const char *s)
+cellcopy(const char *s, size_t max)
 {
 	const unsigned char *p;
 	size_t n, w = 0, len, limit;
@@ -189,7 +190,10 @@ cellcopy(const char *s)
 	if ((c = malloc(len + sizeof "…")) == NULL)
 		return NULL;
 	/* Room for the ellipsis when the text does not fit. */
-	limit = out_width(s) > OUT_CELLMAX ? OUT_CELLMAX - 1 : OUT_CELLMAX;
+	if (max == 0)
+		limit = SIZE_MAX;
+	else
+		limit = out_width(s) > max ? max - 1 : max;
 	o = c;
 	for (p = (const unsigned char *)s; *p; p += n) {
 		n = decode(p, &cp);
@@ -214,12 +218,19 @@ struct table *
 table_new(size_t ncols, const char *const *head)
 {
 	struct table *t;
+	size_t i;
 
 	if ((t = calloc(1, sizeof *t)) == NULL)
 		return NULL;
 	t->ncols = ncols;
 	if ((t->right = calloc(ncols, 1)) == NULL ||
-	    table_add(t, head) != 0) {
+	    (t->max = calloc(ncols, sizeof *t->max)) == NULL) {
+		table_free(t);
+		return NULL;
+	}
+	for (i = 0; i < ncols; i++)
+		t->max[i] = OUT_CELLMAX;
+	if (table_add(t, head) != 0) {
 		table_free(t);
 		return NULL;
 	}
@@ -237,6 +248,7 @@ table_free(struct table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t->right);
+	free(t->max);
 	free(t);
 }
 
@@ -245,6 +257,13 @@ table_right(struct table *t, size_t col)
 {
 	if (col < t->ncols)
 		t->right[col] = 1;
+}
+
+void
+table_width(struct table *t, size_t col, size_t max)
+{
+	if (col < t->ncols)
+		t->max[col] = max;
 }
 
 int
@@ -264,7 +283,8 @@ table_add(struct table *t, const char *const *cells)
 	}
 	base = t->nrows * t->ncols;
 	for (i = 0; i < t->ncols; i++) {
-		if ((t->cells[base + i] = cellcopy(cells[i])) == NULL) {
+		t->cells[base + i] = cellcopy(cells[i], t->max[i]);
+		if (t->cells[base + i] == NULL) {
 			while (i-- > 0)
 				free(t->cells[base + i]);
 			return -1;
@@ -287,6 +307,31 @@ pad(FILE *f, size_t n)
 		fputc(' ', f);
 }
 
+/* Writes one line of the table, without trailing spaces. */
+static void
+line(const struct table *t, size_t r, const size_t *w, FILE *f)
+{
+	size_t c, gap, spaces = 0;
+	const char *s;
+
+	for (c = 0; c < t->ncols; c++) {
+		s = t->cells[r * t->ncols + c];
+		gap = w[c] - out_width(s);
+		if (c > 0)
+			spaces += 2;
+		if (t->right[c] && r > 0)
+			spaces += gap;
+		if (*s != '\0') {
+			pad(f, spaces);
+			spaces = 0;
+			fputs(s, f);
+		}
+		if (!(t->right[c] && r > 0))
+			spaces += gap;
+	}
+	fputc('\n', f);
+}
+
 void
 table_print(const struct table *t, FILE *f)
 {
@@ -296,23 +341,11 @@ table_print(const struct table *t, FILE *f)
 		return;
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++)
-			if ((cw = out_width(t->cells[r * t->ncols + c])) > w[c])
+			if ((cw = out_width(t->cells[r * t->ncols + c])) >
+			    w[c])
 				w[c] = cw;
 	for (r = 0; r < t->nrows; r++) {
-		for (c = 0; c < t->ncols; c++) {
-			const char *s = t->cells[r * t->ncols + c];
-			size_t gap = w[c] - out_width(s);
-			int last = c + 1 == t->ncols;
-
-			if (c > 0)
-				fputs("  ", f);
-			if (t->right[c] && r > 0)
-				pad(f, gap);
-			fputs(s, f);
-			if (!(t->right[c] && r > 0) && !last)
-				pad(f, gap);
-		}
-		fputc('\n', f);
+		line(t, r, w, f);
 		if (r == 0) {
 			for (c = 0; c < t->ncols; c++) {
 				if (c > 0)

@@ -50,6 +50,9 @@ struct table *table_new(size_t ncols, const char *const *head);
 void table_free(struct table *t);
 /* Right-aligns column col (numbers, money). */
 void table_right(struct table *t, size_t col);
+/* Cuts the cells of column col at max columns instead of OUT_CELLMAX
+ * (0: never); for rows added after the call. */
+void table_width(struct table *t, size_t col, size_t max);
 /* Adds a row of ncols cells (copied; NULL prints as empty).  0, or -1
  * when out of memory. */
 int table_add(struct table *t, const char *const *cells);

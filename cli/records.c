@@ -50,8 +50,7 @@ static const char *const act_cols[] = { "held_on", "title", "kind", "cost",
 					NULL };
 static const char *const act_sum[] = { "held_on", "title", "kind", NULL };
 static const struct alias act_alias[] = {
-	{ "date", "held_on" }, { "task", "key_task_id" },
-	{ "program", "programme" }, { NULL, NULL }
+	{ "date", "held_on" }, { "task", "key_task_id" }, { NULL, NULL }
 };
 
 static const char *const legal_cols[] = { "opened_on", "topic", "member_id",
@@ -90,8 +89,7 @@ static const char *const award_cols[] = { "awarded_on", "title", "recipient",
 static const char *const award_sum[] = { "awarded_on", "title", "recipient",
 					 NULL };
 static const struct alias award_alias[] = {
-	{ "date", "awarded_on" }, { "member", "member_id" },
-	{ "recipient-is", "recipient_kind" }, { NULL, NULL }
+	{ "date", "awarded_on" }, { "member", "member_id" }, { NULL, NULL }
 };
 
 static const char *const agree_cols[] = { "signed_on", "partner", "title",
@@ -99,7 +97,7 @@ static const char *const agree_cols[] = { "signed_on", "partner", "title",
 static const char *const agree_sum[] = { "signed_on", "partner", "title",
 					 NULL };
 static const struct alias agree_alias[] = {
-	{ "date", "signed_on" }, { "signed", "signed_on" },
+	{ "signed", "signed_on" }, { "date", "signed_on" },
 	{ "ends", "ends_on" }, { NULL, NULL }
 };
 
@@ -264,7 +262,8 @@ period_window(const char *p, char from[11], char to[11])
 	if (year4(p, &a) == 0 && (p[4] == '-' || p[4] == '/') &&
 	    (p[5] == 'Q' || p[5] == 'q'))
 		q = p[6] - '1';
-	else if ((p[0] == 'Q' || p[0] == 'q') && (p[2] == '-' || p[2] == '/') &&
+	else if ((p[0] == 'Q' || p[0] == 'q') &&
+		 (p[2] == '-' || p[2] == '/') &&
 		 year4(p + 3, &a) == 0)
 		q = p[1] - '1';
 	else
@@ -283,7 +282,8 @@ rec_period(const char *verb, const char *p, char from[11], char to[11])
 		return EXIT_OK;
 	return usage_err(verb,
 			 _("'%s' is not a period: write a school year "
-			   "(2025-2026), a year (2025), a quarter (2025-Q3) or "
+			   "(2025-2026), a year (2025), a quarter (2025-Q3) "
+			   "or "
 			   "the term (2023-2028)"),
 			 p);
 }
@@ -920,8 +920,9 @@ listopts(const struct kindspec *ks, struct optset *os)
 static void
 help_head(FILE *f, const char *usage, const char *what)
 {
-	fprintf(f, "%s %s\n\n%s\n\n%s\n", _("Usage:"), usage, what,
-		_("Options:"));
+	fprintf(f, "%s %s\n\n", _("Usage:"), usage);
+	help_para(f, what);
+	fprintf(f, "\n%s\n", _("Options:"));
 }
 
 static void
@@ -933,6 +934,7 @@ help_example(FILE *f, const char *example)
 static void
 help_verb(const struct kindspec *ks, const char *verb, FILE *f)
 {
+	const struct alias *al;
 	cdsync_field_info fi;
 	char usage[512], name[64], line[512];
 	size_t i, off;
@@ -949,6 +951,12 @@ help_verb(const struct kindspec *ks, const char *verb, FILE *f)
 			    off >= sizeof usage)
 				continue;
 			optname(fi.name, name, sizeof name);
+			for (al = ks->aliases; al && al->opt; al++)
+				if (strcmp(al->field, fi.name) == 0) {
+					snprintf(name, sizeof name, "%s",
+						 al->opt);
+					break;
+				}
 			off += (size_t)snprintf(usage + off,
 						sizeof usage - off, " --%s %s",
 						name, metavar(&fi));
@@ -956,7 +964,8 @@ help_verb(const struct kindspec *ks, const char *verb, FILE *f)
 		if (off < sizeof usage)
 			snprintf(usage + off, sizeof usage - off, " %s",
 				 _("[OPTION...]"));
-		snprintf(line, sizeof line, _("Records a new %s of this union."),
+		snprintf(line, sizeof line,
+			 _("Records a new %s of this union."),
 			 _(ks->what));
 		help_head(f, usage, line);
 		fieldhelp(ks, f, 1);
@@ -1372,17 +1381,17 @@ records_noun_help(const struct kindspec *ks, FILE *f)
 		 _("VERB [OPTION...]"));
 	fprintf(f, "%s %s\n\n%s\n", _("Usage:"), usage, _("Verbs:"));
 	snprintf(line, sizeof line, _("Record a new %s"), _(ks->what));
-	help_opt(f, ks->add_verb, line);
-	help_opt(f, "list", _("List what is recorded"));
-	help_opt(f, "show", _("Show one record in full"));
-	help_opt(f, "edit", _("Change a record"));
-	help_opt(f, "delete", _("Delete a record made by mistake"));
+	help_cmd(f, ks->add_verb, line);
+	help_cmd(f, "list", _("List what is recorded"));
+	help_cmd(f, "show", _("Show one record in full"));
+	help_cmd(f, "edit", _("Change a record"));
+	help_cmd(f, "delete", _("Delete a record made by mistake"));
 	for (v = ks->verbs; v && v->name; v++)
-		help_opt(f, v->name, _(v->doc));
+		help_cmd(f, v->name, _(v->doc));
 	fprintf(f, "\n");
-	fprintf(f, _("Each verb has its own help: cdsync %s %s --help"),
-		ks->cmd, ks->add_verb);
-	fputc('\n', f);
+	fprintf(f, "%s cdsync %s %s --help\n",
+		_("Each verb has its own help, for example:"), ks->cmd,
+		ks->add_verb);
 }
 
 int
@@ -1391,6 +1400,10 @@ records_verb(const struct kindspec *ks, int argc, char **argv)
 	const char *verb;
 
 	if (argc < 1) {
+		msg_err(_("say what to do after 'cdsync %s', for example "
+			  "'cdsync %s list'"),
+			ks->cmd, ks->cmd);
+		fputc('\n', stderr);
 		records_noun_help(ks, stderr);
 		return EXIT_USAGE;
 	}

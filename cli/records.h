@@ -65,7 +65,7 @@ struct alias {
 
 struct verbdoc {
 	const char *name;		/* "import" */
-	const char *doc;		/* N_("Read members from a CSV file") */
+	const char *doc;		/* N_("Read members from a file") */
 };
 
 struct kindspec {
@@ -148,7 +148,7 @@ void rec_json(struct json *j, const cdsync_rec *r);
 struct rowfilter {
 	const char *org;		/* org_id hex to keep, or NULL: any */
 	const char *from, *to;		/* window "YYYY-MM-DD", or NULL */
-	const char *today;		/* keep current members only, or NULL */
+	const char *today;		/* keep current members, or NULL */
 	const char *kind;		/* keep rows whose "kind" is this */
 };
 

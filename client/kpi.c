@@ -57,6 +57,8 @@
  * 13 P2.N.care        count: the same for 'care' activities of O itself
  * 14 P2.N.agreements  count: agreements of O itself signed in the window;
  *                     target 10
+ * The three counts are targets of the national union only: their
+ * `applies` is 1 when O's level is 'national' (every share applies).
  *
  * Extras: care per member = total cost of the care activities in the
  * window of the unions and of O itself, divided by the den of
@@ -93,9 +95,8 @@ struct cdsync_kpis {
 
 /* The activity kinds of the schema's CHECK, in its order. */
 static const char *const kinds[NKIND] = {
-	"propaganda", "training",   "care",	      "culture", "health",
-	"emulation",  "dialogue",   "inspection", "remote_support",
-	"welfare"
+	"propaganda", "training", "care", "culture", "health", "emulation",
+	"dialogue", "inspection", "remote_support", "welfare"
 };
 
 /* What every statement is given: ?1 the org unit O, ?2 and ?3 the window,
@@ -103,6 +104,7 @@ static const char *const kinds[NKIND] = {
  * calendar years it touches. */
 struct win {
 	uint8_t org[16];
+	int national;		/* O is the national union */
 	char from[11], to[11];
 	int sy1, sy2;
 	int y1, y2;
@@ -386,6 +388,7 @@ static void
 share(cdsync_kpi *x, const char *id, const char *label, int64_t num,
       int64_t den, int64_t target)
 {
+	x->applies = 1;
 	x->id = id;
 	x->label = label;
 	x->is_share = 1;
@@ -398,8 +401,9 @@ share(cdsync_kpi *x, const char *id, const char *label, int64_t num,
 
 static void
 count(cdsync_kpi *x, const char *id, const char *label, int64_t num,
-      int64_t target)
+      int64_t target, int applies)
 {
+	x->applies = applies;
 	x->id = id;
 	x->label = label;
 	x->is_share = 0;
@@ -408,6 +412,25 @@ count(cdsync_kpi *x, const char *id, const char *label, int64_t num,
 	x->target = (double)target;
 	x->value = (double)num;
 	x->met = num >= target;
+}
+
+/* Sets w->national from O's level. */
+static int
+level(sqlite3 *db, struct win *w, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT level = 'national' FROM org_unit "
+			       "WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return sqlfail(db, st, err, errlen);
+	sqlite3_bind_blob(st, 1, w->org, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlfail(db, st, err, errlen);
+	w->national = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
 }
 
 /* Reads every figure of window w into k (inside one savepoint). */
@@ -460,11 +483,11 @@ figures(sqlite3 *db, const struct win *w, cdsync_kpis *k, char *err,
 	x++;
 	count(x++, "P2.N.training",
 	      _("Trainings on law and policy held by this unit"), own[0],
-	      w->y2 - w->y1 + 1);
+	      w->y2 - w->y1 + 1, w->national);
 	count(x++, "P2.N.care", _("Care activities held by this unit"),
-	      own[1], w->y2 - w->y1 + 1);
+	      own[1], w->y2 - w->y1 + 1, w->national);
 	count(x++, "P2.N.agreements", _("Cooperation agreements signed"),
-	      own[2], 10);
+	      own[2], 10, w->national);
 	k->n = (size_t)(x - k->k);
 	k->care_per_member = cov[0] > 0 ? own[3] / cov[0] : 0;
 	return CDSYNC_OK;
@@ -534,6 +557,8 @@ cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 		return sqlfail(db, NULL, err, errlen);
 	}
 	rc = find_org(db, self_org, org_code, w.org, err, errlen);
+	if (rc == CDSYNC_OK)
+		rc = level(db, &w, err, errlen);
 	if (rc == CDSYNC_OK)
 		rc = figures(db, &w, k, err, errlen);
 	/* Only read: releasing cannot lose anything, also after a

@@ -2,8 +2,10 @@
  *
  * Accepted forms (leading and trailing spaces ignored, years 2000..2100):
  *   YYYY-YYYY   school year when the years are one apart (1 Sept - 31
- *               Aug), the term when they are five apart (1 Jan of the
- *               first - 31 Dec of the last); any other span is refused
+ *               Aug), the term when they are five apart: its five school
+ *               years, 1 Sept of the first - 31 Aug of the last (the
+ *               2023-2028 term is the school years 2023-2024 to
+ *               2027-2028); any other span is refused
  *   YYYY        calendar year
  *   YYYY-Qn, Qn-YYYY, Qn/YYYY   quarter n (1..4), q or Q
  * Every year written must lie in 2000..2100.  Nothing else is a period:
@@ -146,7 +148,7 @@ cds_period_parse(const char *s, struct cds_period *out, char *err,
 	static const int qend[5] = { 0, 31, 30, 30, 31 };
 	char b[SHOWMAX + 4];
 	size_t n, i = 0;
-	int y = 0, y2 = 0, q = 0;
+	int y = 0, y2 = -1, q = -1;
 
 	memset(out, 0, sizeof *out);
 	if (s == NULL)
@@ -183,13 +185,13 @@ cds_period_parse(const char *s, struct cds_period *out, char *err,
 		goto shape;
 	}
 	if (y < YEARMIN || y > YEARMAX ||
-	    (y2 != 0 && (y2 < YEARMIN || y2 > YEARMAX))) {
+	    (y2 >= 0 && (y2 < YEARMIN || y2 > YEARMAX))) {
 		say(err, errlen,
 		    _("'%s' is not a period: years go from %d to %d"),
 		    show(s, n, b), YEARMIN, YEARMAX);
 		return -1;
 	}
-	if (q != 0) {
+	if (q >= 0) {
 		if (q < 1 || q > 4) {
 			say(err, errlen,
 			    _("'%s' is not a period: quarters are Q1 to Q4"),
@@ -199,14 +201,14 @@ cds_period_parse(const char *s, struct cds_period *out, char *err,
 		fill(out, CDS_PERIOD_QUARTER, y, 3 * q - 2, 1, y, 3 * q,
 		     qend[q]);
 		snprintf(out->name, sizeof out->name, "%04d-Q%d", y, q);
-	} else if (y2 == 0) {
+	} else if (y2 < 0) {
 		fill(out, CDS_PERIOD_YEAR, y, 1, 1, y, 12, 31);
 		snprintf(out->name, sizeof out->name, "%04d", y);
 	} else if (y2 == y + 1) {
 		fill(out, CDS_PERIOD_SCHOOL_YEAR, y, 9, 1, y2, 8, 31);
 		snprintf(out->name, sizeof out->name, "%04d-%04d", y, y2);
 	} else if (y2 == y + 5) {
-		fill(out, CDS_PERIOD_TERM, y, 1, 1, y2, 12, 31);
+		fill(out, CDS_PERIOD_TERM, y, 9, 1, y2, 8, 31);
 		snprintf(out->name, sizeof out->name, "%04d-%04d", y, y2);
 	} else {
 		say(err, errlen,

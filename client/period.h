@@ -4,8 +4,8 @@
  *   "2025-2026"  school year, 1 Sept 2025 - 31 Aug 2026
  *   "2025"       calendar year
  *   "2025-Q3"    quarter (also "Q3-2025", "Q3/2025", lower case q)
- *   "2023-2028"  the programme term, 1 Jan 2023 - 31 Dec 2028 (any span
- *                of exactly five years is a term)
+ *   "2023-2028"  the programme term: its five school years, 1 Sept 2023 -
+ *                31 Aug 2028 (any span of exactly five years is a term)
  * Parsing is pure: no clock, no state, thread-safe.  Messages follow
  * text.h's contract (English msgid through _(), -1 on failure).
  */

@@ -282,6 +282,19 @@ kpi_is(const cdsync_kpis *k, const char *id, int64_t num, int64_t den,
 			 value, target, met);
 }
 
+/* The `applies` flag of KPI `id`. */
+static int
+applies(const cdsync_kpis *k, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < cdsync_kpi_count(k); i++)
+		if (strcmp(cdsync_kpi_at(k, i)->id, id) == 0)
+			return cdsync_kpi_at(k, i)->applies;
+	fail_msg("no KPI %s", id);
+	return -1;
+}
+
 /* Runs cds_kpi_run expecting failure `code` with a message containing
  * `part`. */
 static void
@@ -407,9 +420,10 @@ a_hub_where_two_of_three_unions_qualify_is_at_66_67_percent(void **state)
 	act(541, S1, "2025-09-01", "care", 0, 0, 0);
 	act(542, S2, "2026-08-31", "care", 0, 0, 0);
 	act(543, S3, "2025-08-31", "care", 0, 0, 0);
-	/* council seats: S2's starts on the last day, S3's ended the day
-	 * before the window and the next starts the day after */
-	seat(701, S1, 121, "2020-01-01", NULL);
+	/* council seats: S1's ends on the first day, S2's starts on the
+	 * last day, S3's ended the day before the window and the next
+	 * starts the day after */
+	seat(701, S1, 121, "2020-01-01", "2025-09-01");
 	seat(702, S2, 122, "2026-08-31", NULL);
 	seat(703, S3, 123, "2020-01-01", "2025-08-31");
 	seat(704, S3, 123, "2026-09-01", NULL);
@@ -473,6 +487,7 @@ coverage_counts_members_of_the_window_once(void **state)
 	member(106, S1, "2001-01-01", "2025-09-01");	/* F left day 1 */
 	member(107, S2, NULL, NULL);			/* G */
 	member(108, OUT, NULL, NULL);			/* H elsewhere */
+	member(109, HUB, NULL, NULL);			/* hub staff */
 	act(201, S1, "2025-12-20", "care", 0, 0, 3000000);
 	benefit(901, 201, 101);
 	benefit(902, 201, 104);
@@ -488,6 +503,7 @@ coverage_counts_members_of_the_window_once(void **state)
 	act(206, S2, "2026-02-15", "care", 0, 0, 600000);
 	benefit(908, 206, 107);
 	act(207, HUB, "2026-01-10", "care", 0, 0, 400000); /* the hub's */
+	benefit(910, 207, 109);
 	act(208, OUT, "2026-01-10", "care", 0, 0, 7000000);
 	benefit(909, 208, 108);
 
@@ -616,9 +632,11 @@ legal_requests_are_answered_when_advised_by_the_window_end(
 	legal(308, S1, "2026-05-01");
 	event(318, 308, "2026-05-02", "escalated");
 	event(319, 308, "2026-06-01", "advised");
+	legal(309, S2, "2026-08-30");
+	event(320, 309, "2026-08-31", "advised");	/* last day */
 
 	k = kpis("HUB", "2025-2026", NULL);
-	kpi_is(k, "P2.N.legal", 3, 5, "60.00", 100, 0);
+	kpi_is(k, "P2.N.legal", 4, 6, "66.67", 100, 0);
 	cdsync_kpi_free(k);
 	k = kpis("HUB", "2025-2026", "2026-05-15");
 	kpi_is(k, "P2.N.legal", 2, 4, "50.00", 100, 0);
@@ -628,7 +646,7 @@ legal_requests_are_answered_when_advised_by_the_window_end(
 	cdsync_kpi_free(k);
 	/* the national unit counts its own and the unions', not the hubs' */
 	k = kpis("NAT", "2025-2026", NULL);
-	kpi_is(k, "P2.N.legal", 3, 5, "60.00", 100, 0);
+	kpi_is(k, "P2.N.legal", 4, 6, "66.67", 100, 0);
 	cdsync_kpi_free(k);
 }
 
@@ -647,14 +665,20 @@ the_national_unit_counts_its_own_trainings_and_agreements(
 	act(204, HUB, "2026-01-01", "training", 0, 0, 0);
 	act(205, S1, "2026-01-01", "training", 0, 0, 0);
 	act(206, NAT, "2026-01-20", "care", 0, 0, 2000000);
+	act(207, NAT, "2026-09-01", "care", 0, 0, 0);
 	for (i = 0; i < 10; i++) {
-		snprintf(d, sizeof d, "20%02d-06-15", 23 + i / 2);
+		snprintf(d, sizeof d, "20%02d-10-15", 23 + i / 2);
 		agreement(401 + i, NAT, d);
 	}
 	agreement(411, NAT, "2022-12-31");
 	agreement(412, HUB, "2024-01-01");
+	agreement(413, S1, "2026-01-01");
+	agreement(414, HUB, "2026-01-01");
 
 	k = kpis(NULL, "2025-2026", NULL);	/* this node: NAT */
+	assert_int_equal(applies(k, "P2.N.training"), 1);
+	assert_int_equal(applies(k, "P2.N.agreements"), 1);
+	assert_int_equal(applies(k, "P2.U.care"), 1);
 	kpi_is(k, "P2.N.training", 2, 1, "2.00", 2, 1);
 	kpi_is(k, "P2.N.care", 1, 1, "1.00", 2, 0);
 	kpi_is(k, "P2.N.agreements", 2, 1, "2.00", 10, 0);
@@ -669,10 +693,15 @@ the_national_unit_counts_its_own_trainings_and_agreements(
 	kpi_is(k, "P2.N.agreements", 10, 1, "10.00", 10, 1);
 	cdsync_kpi_free(k);
 
-	/* for a hub the same figures are its own, for information */
+	/* for a hub the same figures are its own, for information: they
+	 * are not its targets */
 	k = kpis("HUB", "2025-2026", NULL);
+	assert_int_equal(applies(k, "P2.N.training"), 0);
+	assert_int_equal(applies(k, "P2.N.care"), 0);
+	assert_int_equal(applies(k, "P2.N.agreements"), 0);
+	assert_int_equal(applies(k, "P2.N.legal"), 1);
 	kpi_is(k, "P2.N.training", 1, 1, "1.00", 2, 0);
-	kpi_is(k, "P2.N.agreements", 0, 1, "0.00", 10, 0);
+	kpi_is(k, "P2.N.agreements", 1, 1, "1.00", 10, 0);
 	cdsync_kpi_free(k);
 }
 

@@ -88,9 +88,9 @@ static void
 a_five_year_span_is_the_term(void **state)
 {
 	(void)state;
-	period_is("2023-2028", CDS_PERIOD_TERM, "2023-01-01", "2028-12-31",
+	period_is("2023-2028", CDS_PERIOD_TERM, "2023-09-01", "2028-08-31",
 		  "2023-2028");
-	period_is("2028-2033", CDS_PERIOD_TERM, "2028-01-01", "2033-12-31",
+	period_is("2028-2033", CDS_PERIOD_TERM, "2028-09-01", "2033-08-31",
 		  "2028-2033");
 }
 
@@ -167,6 +167,8 @@ years_outside_2000_to_2100_are_refused(void **state)
 	refused("1999-2000", "years go from 2000 to 2100");
 	refused("2100-2101", "years go from 2000 to 2100");
 	refused("Q1-1999", "years go from 2000 to 2100");
+	refused("2025-0000", "years go from 2000 to 2100");
+	refused("0000", "years go from 2000 to 2100");
 }
 
 static void

@@ -354,6 +354,8 @@ typedef struct cdsync_kpi {
 	double target;		/* percent, or a count */
 	int met;		/* value reaches target */
 	int64_t num, den;	/* what the value was computed from */
+	int applies;		/* 1: a target for this org unit's level (the
+				 * P2.N counts are the national union's) */
 } cdsync_kpi;
 
 /*

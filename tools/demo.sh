@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# tools/demo.sh -- one school year at a boarding primary school in Hà Giang,
+# recorded with the `cdsync` command, end to end.  Run by tools/demo (which
+# builds first) and by ctest (e2e_demo, with --quiet).
+#
+# Usage: tools/demo.sh [--home DIR] [--keep] [--quiet]
+#   --home DIR  use DIR as the node home (default: a new temporary one)
+#   --keep      keep the temporary home and say where it is
+#   --quiet     print only the KPI table (for tests)
+# Needs CDSYNC_BIN_DIR (where `cdsync` is) or `cdsync` on PATH.
+set -euo pipefail
+
+home="" keep=0 quiet=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--home) home="$2"; keep=1; shift 2 ;;
+	--keep) keep=1; shift ;;
+	--quiet) quiet=1; shift ;;
+	*) echo "usage: $0 [--home DIR] [--keep] [--quiet]" >&2; exit 2 ;;
+	esac
+done
+bin="${CDSYNC_BIN_DIR:+$CDSYNC_BIN_DIR/}cdsync"
+if [ -z "$home" ]; then
+	home="$(mktemp -d "${TMPDIR:-/tmp}/cdsync-demo-XXXXXX")"
+	[ $keep -eq 1 ] || trap 'rm -rf "$home"' EXIT
+fi
+export CDSYNC_HOME="$home"
+work="$home/files"
+mkdir -p "$work"
+
+say() {			# a step title
+	[ $quiet -eq 1 ] && return 0
+	printf '\n\033[1m== %s\033[0m\n' "$*"
+}
+run() {			# show and run a cdsync command
+	if [ $quiet -eq 1 ]; then
+		"$bin" "$@" >/dev/null
+	else
+		printf '\033[2m$ cdsync %s\033[0m\n' "$*"
+		"$bin" "$@"
+	fi
+}
+newid() {		# run an add, print the short id it reports
+	local out
+	out="$("$bin" "$@")"
+	[ $quiet -eq 1 ] || { printf '\033[2m$ cdsync %s\033[0m\n' "$*"; echo "$out"; } >&2
+	grep -oE '\b[0-9a-f]{8}\b' <<<"$out" | head -1
+}
+
+# ---- 1. The node ----------------------------------------------------------
+say "1. Set up the school node"
+run init --role school --org HG-VX-TH-LUNGCU \
+	--name "Trường PTDTBT Tiểu học Lũng Cú" --parent HG-VX
+
+# ---- 2. Members, from a spreadsheet -----------------------------------------
+# 38 members with names of the Hmong, Lô Lô, Tày and Kinh families of the
+# district, written as Excel on a Vietnamese Windows writes CSV: a BOM,
+# semicolons, CRLF line ends, a quoted field holding a semicolon.
+say "2. Import the member list (an Excel CSV file)"
+RANDOM=2025
+fam=(Giàng Sùng Lò Vàng Thào Mua Hờ Ly Nguyễn Trần Hoàng Phạm Vũ Đỗ Lý Nông)
+fem=(Mai Hoa Lan Dung Thu Hương Nga Chi Mỷ Dở Pà Sính Hiền Thảo Huyền Nhung)
+mal=(Páo Sính Chứ Dình Hùng Tuấn Minh Quang Dũng Cường Sử Tủa Khải Long)
+csv="$work/danh-sach-doan-vien.csv"
+{
+	printf '\xef\xbb\xbfSTT;Mã;Họ và tên;Giới tính;Năm sinh;Công việc;Ngày vào công đoàn;Ghi chú\r\n'
+	for i in $(seq 1 38); do
+		f=${fam[RANDOM % ${#fam[@]}]}
+		if [ $((RANDOM % 3)) -gt 0 ]; then
+			sex="Nữ"; name="$f Thị ${fem[RANDOM % ${#fem[@]}]}"
+		else
+			sex="Nam"; mid=Văn; [ $((RANDOM % 2)) -eq 0 ] && mid=A
+			name="$f $mid ${mal[RANDOM % ${#mal[@]}]}"
+		fi
+		job="Giáo viên"; [ $i -le 3 ] && job="Quản lý"
+		[ $i -ge 34 ] && job="Nhân viên"
+		born=$((1968 + RANDOM % 33))
+		joined=$(printf '01/09/%d' $((born + 22 + RANDOM % 4)))
+		[ "${joined#*/*/}" -gt 2025 ] && joined="01/09/2025"
+		note=""; [ $i -eq 36 ] && note='"Kế toán; thủ quỹ"'
+		printf '%d;M%03d;%s;%s;%d;%s;%s;%s\r\n' $i $i "$name" "$sex" \
+			$born "$job" "$joined" "$note"
+	done
+} >"$csv"
+run member import "$csv"
+say "   ... and once more: nobody is added twice"
+run member import "$csv"
+
+# ---- 3. Plan, key tasks, councils -------------------------------------------
+say "3. The school's plan, key tasks and strategy; council seats"
+run plan add --year 2025-2026 --title "Kế hoạch hoạt động công đoàn năm học 2025-2026" \
+	--tied yes --adopted 15/09/2025
+newid task add --kind strategy --term 2023 \
+	--title "Chiến lược phát triển nhà trường giai đoạn 2023-2028" >/dev/null
+t1=$(newid task add --kind task --title "Nâng cao chất lượng dạy học ở điểm trường")
+t2=$(newid task add --kind task --title "Chuyển đổi số trong quản lý và dạy học")
+t3=$(newid task add --kind task --title "Chăm lo đời sống đội ngũ vùng cao")
+run council add --member M001 --council salary --from 01/09/2025
+run council add --member M005 --council emulation --from 01/09/2025
+
+# ---- 4. A school year of activities ---------------------------------------
+say "4. A school year of activities, of every kind"
+run activity add --date 15/09/2025 --kind propaganda --task "$t1" \
+	--title "Tuyên truyền Luật Công đoàn 2024 và chế độ chính sách mới" --participants 36
+run activity add --date 10/10/2025 --kind training --task "$t2" \
+	--title "Tập huấn kỹ năng số cho giáo viên" --cost 2.000.000 --funding union --participants 35
+run activity add --date 20/11/2025 --kind culture \
+	--title "Hội thao chào mừng Ngày Nhà giáo Việt Nam 20/11" --cost 5.000.000 --funding mixed --participants 38
+run activity add --date 20/11/2025 --kind emulation \
+	--title "Tuyên dương giáo viên dạy giỏi cấp huyện" --cost 1.500.000 --funding union
+run activity add --date 12/12/2025 --kind health \
+	--title "Khám sức khỏe định kỳ cho đoàn viên" --cost 7.600.000 --funding unit --participants 36
+# Tết Sum vầy: gifts for 31 of the 38 members (the others were away).
+gifts=()
+for i in $(seq 1 31); do gifts+=(--benefit "$(printf 'M%03d' $i)=500.000"); done
+run activity add --date 20/01/2026 --kind care --programme tet_sum_vay --task "$t3" \
+	--title "Tết Sum vầy 2026: quà Tết cho đoàn viên" --cost 15.500.000 --funding mixed \
+	--participants 31 "${gifts[@]}"
+run activity add --date 25/02/2026 --kind remote_support \
+	--title "Góp sách vở, áo ấm cho điểm trường Sủng Thài" --cost 3.200.000 --funding sponsor
+run activity add --date 08/03/2026 --kind care --programme bua_com --innovative \
+	--title "Bữa cơm công đoàn ngày 8/3 tại điểm trường" --cost 2.400.000 --funding union \
+	--benefit M032=200.000 --benefit M033=200.000
+run activity add --date 16/03/2026 --kind dialogue \
+	--title "Đối thoại với Hiệu trưởng về chế độ dạy thêm giờ" --participants 30
+run activity add --date 10/04/2026 --kind inspection \
+	--title "Tự kiểm tra tài chính công đoàn học kỳ I"
+run activity add --date 15/05/2026 --kind welfare \
+	--title "Ưu đãi khám mắt với Bệnh viện Mắt tỉnh" --participants 12
+run initiative add --title "Sổ điểm danh số cho điểm trường không có sóng" \
+	--author "Giáo viên M012" --member M012 --year 2026 --clc
+run award add --date 28/05/2026 --recipient-is collective --recipient "Công đoàn cơ sở" \
+	--title "Giấy khen Công đoàn cơ sở vững mạnh" --issuer "Công đoàn Giáo dục huyện Vị Xuyên"
+c1=$(newid legal open --date 03/03/2026 --member M014 --topic "Chế độ phụ cấp thu hút vùng đặc biệt khó khăn")
+newid legal open --date 20/04/2026 --member M021 --topic "Nghỉ thai sản và bảo hiểm xã hội" >/dev/null
+run legal update "$c1" --status advised --date 10/03/2026 --note "Đã hướng dẫn hồ sơ"
+
+# ---- 5. Bad input is refused, nothing is recorded -----------------------------
+say "5. A wrong date is refused, and nothing is recorded"
+before=$("$bin" activity list --period 2025-2026 --json | wc -c)
+if [ $quiet -eq 1 ]; then
+	"$bin" activity add --date 31/02/2026 --kind care --title "Thăm hỏi" 2>/dev/null && exit 1
+else
+	printf '\033[2m$ cdsync activity add --date 31/02/2026 --kind care --title "Thăm hỏi"\033[0m\n'
+	"$bin" activity add --date 31/02/2026 --kind care --title "Thăm hỏi" && exit 1
+fi
+after=$("$bin" activity list --period 2025-2026 --json | wc -c)
+[ "$before" = "$after" ] || { echo "demo: the refused activity changed the store" >&2; exit 1; }
+
+# ---- 6. What an officer looks at ------------------------------------------------
+say "6. This year's care activities, members not yet cared for, open legal cases"
+run activity list --period 2025-2026 --kind care
+run member uncared --period 2025-2026
+run legal list --open
+
+# ---- 7. The KPIs -------------------------------------------------------------
+say "7. The school's KPIs for the school year 2025-2026"
+"$bin" kpi --period 2025-2026
+say "   ... and the changes captured for sync (first 12 of $("$bin" changes --json | grep -c '"seq"'))"
+[ $quiet -eq 1 ] || "$bin" changes | head -13
+if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
+	echo
+	echo "The node's home is $home (CDSYNC_HOME=$home cdsync --help)."
+fi
