@@ -4,11 +4,13 @@
  * Contract: prints a table of every KPI cdsync_kpi_compute() gives: id,
  * value (a percent with one decimal and the counts it comes from, or a
  * count), target ("≥ 90%", "≥ 1"), status (✓ met / ✗ not met, in words
- * too) and the KPI's translated description (last, as the longest);
+ * too; "– not for this level" for a KPI whose target is another level's)
+ * and the KPI's translated description (last, as the longest);
  * then the care money per member, the activities of each kind (non-zero
  * ones), and the window the figures cover.  With --json: {"org",
  * "period", "from", "to", "as_of",
- * "kpis": [{"id", "label", "value", "target", "met", "num", "den"}],
+ * "kpis": [{"id", "label", "value", "target", "met", "applies", "num",
+ * "den"}],
  * "care_per_member", "activities_by_kind": {kind: count, ...}} with
  * every activity kind present.
  */
@@ -136,6 +138,8 @@ print_json(const cdsync_kpis *k, const char *org, const char *period,
 		json_num(&j, p->target, p->is_share ? 1 : 0);
 		json_key(&j, "met");
 		json_bool(&j, p->met);
+		json_key(&j, "applies");
+		json_bool(&j, p->applies);
 		json_key(&j, "num");
 		json_int(&j, p->num);
 		json_key(&j, "den");
@@ -187,9 +191,13 @@ print_text(const cdsync_kpis *k, const cdsync_rec *org, const char *period,
 		p = cdsync_kpi_at(k, i);
 		value_text(p, value, sizeof value);
 		target_text(p, target, sizeof target);
-		snprintf(status, sizeof status, "%s %s",
-			 p->met ? "✓" : "✗",
-			 p->met ? _("met") : _("not met"));
+		if (!p->applies)
+			snprintf(status, sizeof status, "– %s",
+				 _("not for this level"));
+		else
+			snprintf(status, sizeof status, "%s %s",
+				 p->met ? "✓" : "✗",
+				 p->met ? _("met") : _("not met"));
 		cells[0] = p->id;
 		cells[1] = value;
 		cells[2] = target;

@@ -89,7 +89,8 @@ static const char *const award_cols[] = { "awarded_on", "title", "recipient",
 static const char *const award_sum[] = { "awarded_on", "title", "recipient",
 					 NULL };
 static const struct alias award_alias[] = {
-	{ "date", "awarded_on" }, { "member", "member_id" }, { NULL, NULL }
+	{ "date", "awarded_on" }, { "member", "member_id" },
+	{ "recipient-is", "recipient_kind" }, { NULL, NULL }
 };
 
 static const char *const agree_cols[] = { "signed_on", "partner", "title",
@@ -208,84 +209,15 @@ rec_verbname(const struct kindspec *ks, const char *verb, char *buf,
 
 /* ==== Periods ========================================================== */
 
-/* Four digits at s into *y; 0 or -1. */
-static int
-year4(const char *s, int *y)
-{
-	int i;
-
-	*y = 0;
-	for (i = 0; i < 4; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*y = *y * 10 + (s[i] - '0');
-	}
-	return *y >= 1900 && *y <= 2100 ? 0 : -1;
-}
-
-/*
- * The window of a period as the library reads it (cdsync.h "Queries"):
- * "2025-2026" school year, "2025" year, "2025-Q3" / "Q3-2025" / "Q3/2025"
- * quarter, "2023-2028" term (any five-year span).  0 or -1.
- */
-static int
-period_window(const char *p, char from[11], char to[11])
-{
-	static const char *const qstart[] = { "01-01", "04-01", "07-01",
-					      "10-01" };
-	static const char *const qend[] = { "03-31", "06-30", "09-30",
-					    "12-31" };
-	size_t n = strlen(p);
-	int a, b, q;
-
-	if (n == 4 && year4(p, &a) == 0) {
-		snprintf(from, 11, "%04d-01-01", a);
-		snprintf(to, 11, "%04d-12-31", a);
-		return 0;
-	}
-	if (n == 9 && year4(p, &a) == 0 && (p[4] == '-' || p[4] == '/') &&
-	    year4(p + 5, &b) == 0) {
-		if (b == a + 1) {
-			snprintf(from, 11, "%04d-09-01", a);
-			snprintf(to, 11, "%04d-08-31", b);
-			return 0;
-		}
-		if (b == a + 5) {
-			snprintf(from, 11, "%04d-01-01", a);
-			snprintf(to, 11, "%04d-12-31", b);
-			return 0;
-		}
-		return -1;
-	}
-	if (n != 7)
-		return -1;
-	if (year4(p, &a) == 0 && (p[4] == '-' || p[4] == '/') &&
-	    (p[5] == 'Q' || p[5] == 'q'))
-		q = p[6] - '1';
-	else if ((p[0] == 'Q' || p[0] == 'q') &&
-		 (p[2] == '-' || p[2] == '/') &&
-		 year4(p + 3, &a) == 0)
-		q = p[1] - '1';
-	else
-		return -1;
-	if (q < 0 || q > 3)
-		return -1;
-	snprintf(from, 11, "%04d-%s", a, qstart[q]);
-	snprintf(to, 11, "%04d-%s", a, qend[q]);
-	return 0;
-}
-
+/* The window of a period, through the library (cdsync_period_window). */
 int
 rec_period(const char *verb, const char *p, char from[11], char to[11])
 {
-	if (period_window(p, from, to) == 0)
+	char err[512];
+
+	if (cdsync_period_window(p, from, to, err, sizeof err) == CDSYNC_OK)
 		return EXIT_OK;
-	return usage_err(verb,
-			 _("'%s' is not a period: write a school year "
-			   "(2025-2026), a year (2025), a quarter (2025-Q3) "
-			   "or "
-			   "the term (2023-2028)"),
-			 p);
+	return usage_err(verb, "%s", err);
 }
 
 int
@@ -468,7 +400,8 @@ fieldhelp(const struct kindspec *ks, FILE *f, int adding)
 			for (j = 0; fi.choices[j]; j++)
 				fprintf(f, "%32s%-*s  %s\n", "", (int)w,
 					fi.choices[j],
-					cdsync_choice_label(fi.choices[j]));
+					cdsync_field_choice_label(
+						&fi, fi.choices[j]));
 		}
 	}
 }
@@ -587,7 +520,7 @@ rec_display(cdsync *db, const cdsync_field_info *fi, const char *canon,
 			 strcmp(canon, "1") == 0 ? _("yes") : _("no"));
 		break;
 	case CDSYNC_FT_CHOICE:
-		snprintf(buf, n, "%s", cdsync_choice_label(canon));
+		snprintf(buf, n, "%s", cdsync_field_choice_label(fi, canon));
 		break;
 	default:
 		snprintf(buf, n, "%s", canon);

@@ -298,16 +298,34 @@ static const char *const choice_labels[][2] = {
 	{ "advised", N_("advised") },
 	{ "escalated", N_("escalated to the national legal team") },
 	{ "resolved", N_("resolved") },
-	{ "salary", N_("salary council") },
-	{ "recruitment", N_("recruitment council") },
-	{ "evaluation", N_("staff evaluation council") },
-	{ "school", N_("school council") },
 	{ "pending", N_("pending") },
 	{ "awarded", N_("awarded") },
 	{ "not_awarded", N_("not awarded") },
 	{ "collective", N_("collective") },
 	{ "individual", N_("individual") },
 };
+
+/* Where a field gives a word a meaning of its own. */
+static const char *const council_labels[][2] = {
+	{ "salary", N_("salary council") },
+	{ "emulation", N_("emulation and rewards council") },
+	{ "recruitment", N_("recruitment council") },
+	{ "training", N_("training council") },
+	{ "evaluation", N_("staff evaluation council") },
+	{ "school", N_("school council") },
+};
+
+CDSYNC_API const char *
+cdsync_field_choice_label(const cdsync_field_info *fi, const char *value)
+{
+	size_t i;
+
+	if (fi != NULL && fi->name != NULL && strcmp(fi->name, "council") == 0)
+		for (i = 0; i < N(council_labels); i++)
+			if (strcmp(council_labels[i][0], value) == 0)
+				return _(council_labels[i][1]);
+	return cdsync_choice_label(value);
+}
 
 CDSYNC_API const char *
 cdsync_choice_label(const char *value)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cdsync/cdsync.h"
 #include "i18n.h"
 
 #define SHOWMAX 40	/* bytes of the value quoted in a message */
@@ -224,4 +225,22 @@ shape:
 	      "(year), 2025-Q3 (quarter) or 2023-2028 (term)"),
 	    show(s, n, b));
 	return -1;
+}
+
+CDSYNC_API int
+cdsync_period_window(const char *period, char from[11], char to[11],
+		     char *err, size_t errlen)
+{
+	struct cds_period p;
+
+	from[0] = to[0] = '\0';
+	if (period == NULL) {
+		say(err, errlen, "%s", _("a period is needed, e.g. 2025-2026"));
+		return CDSYNC_EINVAL;
+	}
+	if (cds_period_parse(period, &p, err, errlen) != 0)
+		return CDSYNC_EINVAL;
+	memcpy(from, p.from, 11);
+	memcpy(to, p.to, 11);
+	return CDSYNC_OK;
 }

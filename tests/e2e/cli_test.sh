@@ -251,7 +251,7 @@ same "activity list --kind --json" 1 "$(grep -c '"held_on"' "$T/out")"
 
 run activity list --period 2025/26
 expect "bad period" 2 "" \
-"cdsync: '2025/26' is not a period: write a school year (2025-2026), a year (2025), a quarter (2025-Q3) or the term (2023-2028)
+"cdsync: '2025/26' is not a period: use 2025-2026 (school year), 2025 (year), 2025-Q3 (quarter) or 2023-2028 (term)
 Try 'cdsync activity list --help'."
 
 # ==== Legal consultations ==============================================
@@ -297,6 +297,9 @@ same "kpi: care" 1 \
 	"$(grep -cE '^P2\.U\.care +100\.0% \(1/1\) +100% +✓ met ' "$T/out" || true)"
 same "kpi: coverage" 1 \
 	"$(grep -cE '^P2\.U\.coverage +66\.7% \(2/3\) +≥ 90% +✗ not met ' "$T/out" || true)"
+
+same "kpi: national KPI not for a school" 1 \
+	"$(grep -cE '^P2\.N\.training +0 +≥ [0-9]+ +– not for this level ' "$T/out" || true)"
 
 run kpi --period 2025-2026 --json
 same "kpi --json: exit code" 0 "$rc"

@@ -251,14 +251,34 @@ test_bad_values_are_refused_when_set_with_a_clear_reason(void **state)
 			    "inspection, remote_support, welfare");
 	assert_int_equal(cdsync_rec_set(r, "held_on", "31/02/2025"),
 			 CDSYNC_EINVAL);
-	assert_non_null(strstr(cdsync_rec_errmsg(r), "held_on: "));
-	assert_non_null(strstr(cdsync_rec_errmsg(r), "31/02/2025"));
+	assert_string_equal(cdsync_rec_errmsg(r),
+			    "held_on: '31/02/2025' is not a real date "
+			    "(February 2025 has 28 days)");
+	assert_int_equal(cdsync_rec_set(r, "held_on", "2025/02/03"),
+			 CDSYNC_EINVAL);
+	assert_string_equal(cdsync_rec_errmsg(r),
+			    "held_on: '2025/02/03' is not a date: use "
+			    "dd/mm/yyyy or yyyy-mm-dd");
 	assert_int_equal(cdsync_rec_set(r, "cost", "-5"), CDSYNC_EINVAL);
-	assert_non_null(strstr(cdsync_rec_errmsg(r), "cost: "));
+	assert_string_equal(cdsync_rec_errmsg(r),
+			    "cost: '-5': the amount cannot be negative");
+	assert_int_equal(cdsync_rec_set_int(r, "cost", -5), CDSYNC_EINVAL);
+	assert_string_equal(cdsync_rec_errmsg(r),
+			    "cost: money cannot be negative");
+	assert_int_equal(cdsync_rec_set(r, "cost", "1.5"), CDSYNC_EINVAL);
+	assert_string_equal(cdsync_rec_errmsg(r),
+			    "cost: '1.5': separators must split the digits in "
+			    "groups of 3, as in 1.234.567 (no decimals)");
 	assert_int_equal(cdsync_rec_set(r, "innovative", "maybe"),
 			 CDSYNC_EINVAL);
+	assert_string_equal(cdsync_rec_errmsg(r),
+			    "innovative: 'maybe' is not yes or no: write có or "
+			    "không (or 1 or 0)");
 	assert_int_equal(cdsync_rec_set(r, "participants", "-1"),
 			 CDSYNC_EINVAL);
+	assert_string_equal(cdsync_rec_errmsg(r),
+			    "participants: '-1' is out of range: it must be "
+			    "between 0 and 1000000");
 	assert_int_equal(cdsync_rec_set(r, "colour", "red"), CDSYNC_ENOTFOUND);
 	assert_string_equal(cdsync_rec_errmsg(r),
 			    "activity has no field 'colour'");

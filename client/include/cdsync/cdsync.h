@@ -123,6 +123,10 @@ CDSYNC_API int cdsync_kind_field_info(cdsync_kind kind, size_t index,
 /* The translated label of a choice value ("care" -> "Chăm lo"), or the
  * value itself if it has none. */
 CDSYNC_API const char *cdsync_choice_label(const char *value);
+/* The same for the choices of one field, where a word means something of
+ * its own ("training" as a council is the training council). */
+CDSYNC_API const char *cdsync_field_choice_label(const cdsync_field_info *fi,
+						 const char *value);
 
 /* ==== Stores ========================================================== */
 
@@ -257,6 +261,11 @@ CDSYNC_API int cdsync_list(cdsync *db, cdsync_kind kind,
  * Periods are written "2025-2026" (school year 1 Sept - 31 Aug),
  * "2025" (calendar year), "2025-Q3" (quarter) or "2023-2028" (the term).
  */
+/* Parses a period as people write it and gives its first and last day as
+ * "YYYY-MM-DD".  CDSYNC_EINVAL with a reason in err[errlen] (translated)
+ * if it is not one.  Pure: no store needed, thread-safe. */
+CDSYNC_API int cdsync_period_window(const char *period, char from[11],
+				    char to[11], char *err, size_t errlen);
 /* Activities of this node's union held in `period`, of `kind` (an activity
  * kind such as "care", or NULL for all), by date. */
 CDSYNC_API int cdsync_query_activities(cdsync *db, const char *period,
