@@ -238,15 +238,14 @@ write_benefit(cdsync *db, const uint8_t act[16], const struct ben *b,
 		goto out;
 	}
 	if (b->amount != NULL &&
-	    (rc = cdsync_rec_set(r, "amount", b->amount)) != CDSYNC_OK) {
+	    cdsync_rec_set(r, "amount", b->amount) != CDSYNC_OK) {
 		snprintf(opt, sizeof opt, "--%s",
 			 b->arg == b->amount ? "benefit-all" : "benefit");
 		msg_err("%s '%s': %s", opt, b->arg, cdsync_rec_errmsg(r));
 		ex = EXIT_USAGE;
 		goto out;
 	}
-	if (form != NULL && (rc = cdsync_rec_set(r, "form", form)) !=
-				    CDSYNC_OK) {
+	if (form != NULL && cdsync_rec_set(r, "form", form) != CDSYNC_OK) {
 		msg_err("--benefit-form: %s", cdsync_rec_errmsg(r));
 		ex = EXIT_USAGE;
 		goto out;

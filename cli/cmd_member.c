@@ -167,7 +167,7 @@ member_leave(int argc, char **argv)
 		ex = lib_err(NULL, rc);
 		goto out;
 	}
-	if ((rc = cdsync_rec_set(r, "left_on", on)) != CDSYNC_OK) {
+	if (cdsync_rec_set(r, "left_on", on) != CDSYNC_OK) {
 		msg_err("--on: %s", cdsync_rec_errmsg(r));
 		ex = EXIT_USAGE;
 		goto out;

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,9 +45,7 @@ exedir_locale(char *buf, size_t n)
 	need = strlen(exe) + sizeof "/../share/locale";
 	if (need > n)
 		return -1;
-	memcpy(buf, exe, strlen(exe));
-	memcpy(buf + strlen(exe), "/../share/locale",
-	       sizeof "/../share/locale");
+	snprintf(buf, n, "%s/../share/locale", exe);
 	return 0;
 }
 

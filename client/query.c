@@ -47,14 +47,19 @@ cursor(cdsync *db, cdsync_kind kind, const char *rest, cdsync_cursor **out)
 	int rc;
 
 	*out = NULL;
-	if (k == NULL)
-		return cds_err(db, CDSYNC_EINVAL, "%s", _("unknown record kind"));
-	if ((c = cds_calloc(1, sizeof *c)) == NULL)
-		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if (k == NULL) {
+		cds_err(db, CDSYNC_EINVAL, "%s", _("unknown record kind"));
+		return CDSYNC_EINVAL;
+	}
+	if ((c = cds_calloc(1, sizeof *c)) == NULL) {
+		cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		return CDSYNC_ENOMEM;
+	}
 	c->db = db;
-	if ((rc = cdsync_rec_new(kind, &c->rec)) != CDSYNC_OK) {
+	if (cdsync_rec_new(kind, &c->rec) != CDSYNC_OK) {
 		cds_free(c);
-		return cds_err(db, rc, "%s", _("out of memory"));
+		cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		return CDSYNC_ENOMEM;
 	}
 	cols(k, "t", c1, sizeof c1);
 	snprintf(sql, sizeof sql, "SELECT %s FROM %s AS t %s", c1, k->name,
@@ -62,7 +67,7 @@ cursor(cdsync *db, cdsync_kind kind, const char *rest, cdsync_cursor **out)
 	if (sqlite3_prepare_v2(db->db, sql, -1, &c->st, NULL) != SQLITE_OK) {
 		rc = cds_sqlerr(db, k->name);
 		cdsync_cursor_close(c);
-		return rc;
+		return rc != CDSYNC_OK ? rc : CDSYNC_ERROR;
 	}
 	*out = c;
 	return CDSYNC_OK;
@@ -151,7 +156,8 @@ cdsync_query_activities(cdsync *db, const char *per, const char *kind,
 	if (kind != NULL) {
 		f = &cds_kind(CDSYNC_KIND_ACTIVITY)->fields[cds_field_index(
 			cds_kind(CDSYNC_KIND_ACTIVITY), "kind")];
-		for (i = 0; f->choices[i] && strcmp(f->choices[i], kind); i++)
+		for (i = 0; f->choices[i] && strcmp(f->choices[i], kind) != 0;
+		     i++)
 			;
 		if (f->choices[i] == NULL)
 			return cds_err(db, CDSYNC_EINVAL,

@@ -475,7 +475,7 @@ cdsync_open(const char *path, unsigned flags, cdsync **out)
 {
 	struct stat sb;
 	cdsync *db;
-	int v, latest, rc, oflags;
+	int v = 0, latest, rc, oflags;
 
 	*out = NULL;
 	if ((db = cds_calloc(1, sizeof *db)) == NULL)

@@ -538,14 +538,14 @@ load(cdsync *db, const struct cds_kind *k, const uint8_t id[16],
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(st);
 		cds_id_hex(id, hex);
-		return cds_err(db, CDSYNC_ENOTFOUND, _("there is no %s with id "
-						       "%s"),
-			       _(k->label), hex);
+		cds_err(db, CDSYNC_ENOTFOUND, _("there is no %s with id %s"),
+			_(k->label), hex);
+		return CDSYNC_ENOTFOUND;
 	}
 	if (rc != SQLITE_ROW) {
 		rc = cds_sqlerr(db, k->name);
 		sqlite3_reset(st);
-		return rc;
+		return rc != CDSYNC_OK ? rc : CDSYNC_ERROR;
 	}
 	if ((rc = cdsync_rec_new(k->kind, out)) == CDSYNC_OK)
 		rc = cds_rec_load(*out, st, 0);
@@ -553,7 +553,8 @@ load(cdsync *db, const struct cds_kind *k, const uint8_t id[16],
 	if (rc != CDSYNC_OK) {
 		cdsync_rec_free(*out);
 		*out = NULL;
-		return cds_err(db, rc, "%s", cdsync_strerror(rc));
+		cds_err(db, rc, "%s", cdsync_strerror(rc));
+		return rc;
 	}
 	(*out)->has_id = 1;
 	memcpy((*out)->id, id, 16);
@@ -658,7 +659,8 @@ cdsync_update(cdsync *db, const cdsync_rec *r)
 		return rc;
 	rc = do_update(db, r, &changed, &cur);
 	s = cds_field_index(r->k, "status");
-	if (rc == CDSYNC_OK && r->k->kind == CDSYNC_KIND_LEGAL_CASE &&
+	if (rc == CDSYNC_OK && cur != NULL &&
+	    r->k->kind == CDSYNC_KIND_LEGAL_CASE &&
 	    (changed & ((uint64_t)1 << s))) {
 		cds_today(today);
 		rc = legal_event(db, r->id, cur->s[s].text, today, NULL);

@@ -50,7 +50,7 @@ void
 cds_id_hex(const uint8_t id[16], char out[33])
 {
 	static const char hx[] = "0123456789abcdef";
-	int i;
+	size_t i;
 
 	for (i = 0; i < 16; i++) {
 		out[2 * i] = hx[id[i] >> 4];
@@ -75,7 +75,8 @@ int
 cds_id_parse(const char *hex, uint8_t out[16])
 {
 	uint8_t tmp[16];
-	int i, hi, lo;
+	size_t i;
+	int hi, lo;
 
 	for (i = 0; i < 16; i++) {
 		if ((hi = hexval(hex[2 * i])) < 0 ||

@@ -88,7 +88,8 @@ cds_buf_varint(cds_buf *b, uint64_t v)
 static uint64_t
 zigzag(int64_t v)
 {
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	/* all ones for a negative v, without shifting a signed value */
+	return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0);
 }
 
 static int64_t
