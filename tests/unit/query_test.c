@@ -12,6 +12,9 @@
 #include "store.h"
 #include "testutil.h"
 
+/* Ends the variadic field lists (a typed NULL, as C requires). */
+#define END ((const char *)NULL)
+
 static void
 add(cdsync *db, cdsync_kind k, uint8_t id[16], ...)
 {
@@ -74,27 +77,27 @@ setup(void **state)
 	(void)state;
 	db = tu_store();
 	add(db, CDSYNC_KIND_MEMBER, ma, "full_name", "Vũ Thị An", "code", "A",
-	    "joined_on", "2010-09-01", NULL);
+	    "joined_on", "2010-09-01", END);
 	add(db, CDSYNC_KIND_MEMBER, mb, "full_name", "Đinh Văn Bảo", "code",
-	    "B", "left_on", "2025-06-30", NULL);
+	    "B", "left_on", "2025-06-30", END);
 	add(db, CDSYNC_KIND_MEMBER, mc, "full_name", "Cao Thị Cúc", "code", "C",
-	    "joined_on", "2026-01-01", NULL);
+	    "joined_on", "2026-01-01", END);
 	add(db, CDSYNC_KIND_ACTIVITY, a1, "held_on", "2025-10-01", "title",
-	    "Thăm hỏi", "kind", "care", NULL);
+	    "Thăm hỏi", "kind", "care", END);
 	add(db, CDSYNC_KIND_ACTIVITY, NULL, "held_on", "2025-11-01", "title",
-	    "Tập huấn", "kind", "training", NULL);
+	    "Tập huấn", "kind", "training", END);
 	add(db, CDSYNC_KIND_ACTIVITY, a2, "held_on", "2025-08-31", "title",
-	    "Tết Trung thu", "kind", "care", NULL);
+	    "Tết Trung thu", "kind", "care", END);
 	add(db, CDSYNC_KIND_ACTIVITY, NULL, "held_on", "2026-08-31", "title",
-	    "Tổng kết", "kind", "emulation", NULL);
+	    "Tổng kết", "kind", "emulation", END);
 	benefit(db, a1, ma);
 	benefit(db, a2, mc);
 	add(db, CDSYNC_KIND_LEGAL_CASE, c1, "opened_on", "2025-09-10",
-	    "topic", "Lương", NULL);
+	    "topic", "Lương", END);
 	add(db, CDSYNC_KIND_LEGAL_CASE, NULL, "opened_on", "2025-09-01",
-	    "topic", "Bảo hiểm", NULL);
+	    "topic", "Bảo hiểm", END);
 	assert_int_equal(cdsync_legal_set_status(db, c1, "resolved",
-						 "2025-09-20", NULL),
+						 "2025-09-20", END),
 			 CDSYNC_OK);
 	return 0;
 }

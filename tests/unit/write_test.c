@@ -14,6 +14,9 @@
 #include "store.h"
 #include "testutil.h"
 
+/* Ends the variadic field lists (a typed NULL, as C requires). */
+#define END ((const char *)NULL)
+
 /* A fingerprint of everything in the store: every value of every row of
  * every table (the change log included), hashed (FNV-1a) in table order. */
 static void
@@ -148,16 +151,16 @@ test_a_series_of_writes_yields_exactly_these_changes(void **state)
 	cds_id_hex(org, orghex);
 	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Nguyễn Văn An", "code",
 		    "M001", "sex", "male", "birth_year", "1985", "job",
-		    "teacher", "joined_on", "01/09/2010", NULL), m);
+		    "teacher", "joined_on", "01/09/2010", END), m);
 	add(db, rec(CDSYNC_KIND_ACTIVITY, "held_on", "20/01/2026", "title",
-		    "Tết Sum vầy", "kind", "care", "cost", "1.500.000 đ", NULL),
+		    "Tết Sum vầy", "kind", "care", "cost", "1.500.000 đ", END),
 	    a);
-	r = rec(CDSYNC_KIND_BENEFIT, "amount", "500000", NULL);
+	r = rec(CDSYNC_KIND_BENEFIT, "amount", "500000", END);
 	assert_int_equal(cdsync_rec_set_ref(r, "activity_id", a), CDSYNC_OK);
 	assert_int_equal(cdsync_rec_set_ref(r, "member_id", m), CDSYNC_OK);
 	add(db, r, b);
 	/* an update writes only what changed */
-	r = rec(CDSYNC_KIND_MEMBER, "job", "manager", "sex", "male", NULL);
+	r = rec(CDSYNC_KIND_MEMBER, "job", "manager", "sex", "male", END);
 	assert_int_equal(cdsync_rec_set_id(r, m), CDSYNC_OK);
 	assert_int_equal(cdsync_update(db, r), CDSYNC_OK);
 	/* the same update again changes nothing and captures nothing */
@@ -210,10 +213,10 @@ test_a_beneficiary_id_is_derived_from_activity_and_member(void **state)
 	cdsync_rec *r;
 
 	(void)state;
-	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Lê Thị Bình", NULL), m);
+	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Lê Thị Bình", END), m);
 	add(db, rec(CDSYNC_KIND_ACTIVITY, "held_on", "2026-01-20", "title",
-		    "Bữa cơm công đoàn", "kind", "care", NULL), a);
-	r = rec(CDSYNC_KIND_BENEFIT, NULL);
+		    "Bữa cơm công đoàn", "kind", "care", END), a);
+	r = rec(CDSYNC_KIND_BENEFIT, END);
 	assert_int_equal(cdsync_rec_set_ref(r, "activity_id", a), CDSYNC_OK);
 	assert_int_equal(cdsync_rec_set_ref(r, "member_id", m), CDSYNC_OK);
 	add(db, r, b);
@@ -314,9 +317,9 @@ test_failed_writes_leave_neither_row_nor_change(void **state)
 
 	(void)state;
 	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Phạm Văn Cường", "code",
-		    "M010", NULL), m);
+		    "M010", END), m);
 	add(db, rec(CDSYNC_KIND_ACTIVITY, "held_on", "2026-03-08", "title",
-		    "Gặp mặt 8/3", "kind", "care", NULL), a);
+		    "Gặp mặt 8/3", "kind", "care", END), a);
 	/* a member of another union, as a merge would bring it */
 	cds_id_new(other);
 	cds_id_new(m2);
@@ -336,15 +339,14 @@ test_failed_writes_leave_neither_row_nor_change(void **state)
 	snapshot(db, before, sizeof before);
 
 	/* a required field missing */
-	r = rec(CDSYNC_KIND_ACTIVITY, "title", "Không ngày", "kind", "care",
-		NULL);
+	r = rec(CDSYNC_KIND_ACTIVITY, "title", "Không ngày", "kind", "care", END);
 	refused(db, cdsync_insert(db, r), CDSYNC_EINVAL,
 		"activity: Date (held_on) is required", before);
 	assert_null(cdsync_rec_id(r));
 	cdsync_rec_free(r);
 
 	/* a beneficiary who is not a member of the activity's union */
-	r = rec(CDSYNC_KIND_BENEFIT, NULL);
+	r = rec(CDSYNC_KIND_BENEFIT, END);
 	assert_int_equal(cdsync_rec_set_ref(r, "activity_id", a), CDSYNC_OK);
 	assert_int_equal(cdsync_rec_set_ref(r, "member_id", m2), CDSYNC_OK);
 	refused(db, cdsync_insert(db, r), CDSYNC_ECONSTRAINT,
@@ -355,7 +357,7 @@ test_failed_writes_leave_neither_row_nor_change(void **state)
 	cds_id_make(1735689600000ull, (const uint8_t *)"0123456789", ghost);
 	r = rec(CDSYNC_KIND_ACTIVITY, "held_on", "2026-03-08", "title", "X",
 		"kind", "training", "key_task_id",
-		"01941f297c0070308233343536373839", NULL);
+		"01941f297c0070308233343536373839", END);
 	refused(db, cdsync_insert(db, r), CDSYNC_ENOTFOUND,
 		"activity: Key task served (key_task_id): there is no key task "
 		"with id 01941f297c0070308233343536373839", before);
@@ -363,19 +365,19 @@ test_failed_writes_leave_neither_row_nor_change(void **state)
 
 	/* the same member code twice in one union */
 	r = rec(CDSYNC_KIND_MEMBER, "full_name", "Phạm Văn Cường", "code",
-		"M010", NULL);
+		"M010", END);
 	refused(db, cdsync_insert(db, r), CDSYNC_EEXIST,
 		"member: code M010 is already used by another member of this "
 		"union", before);
 	cdsync_rec_free(r);
 
 	/* dates in the wrong order */
-	r = rec(CDSYNC_KIND_MEMBER, "left_on", "2001-01-01", NULL);
+	r = rec(CDSYNC_KIND_MEMBER, "left_on", "2001-01-01", END);
 	assert_int_equal(cdsync_rec_set_id(r, m), CDSYNC_OK);
 	assert_int_equal(cdsync_update(db, r), CDSYNC_OK); /* no joined_on */
 	cdsync_rec_free(r);
 	snapshot(db, before, sizeof before);
-	r = rec(CDSYNC_KIND_MEMBER, "joined_on", "2010-09-05", NULL);
+	r = rec(CDSYNC_KIND_MEMBER, "joined_on", "2010-09-05", END);
 	assert_int_equal(cdsync_rec_set_id(r, m), CDSYNC_OK);
 	refused(db, cdsync_update(db, r), CDSYNC_EINVAL,
 		"member: Left (left_on) 2001-01-01 is before Joined "
@@ -384,15 +386,14 @@ test_failed_writes_leave_neither_row_nor_change(void **state)
 
 	/* an outcome for an initiative never proposed */
 	r = rec(CDSYNC_KIND_INITIATIVE, "title", "Sổ tay số", "author",
-		"Phạm Văn Cường", "year", "2025", "clc_outcome", "awarded",
-		NULL);
+		"Phạm Văn Cường", "year", "2025", "clc_outcome", "awarded", END);
 	refused(db, cdsync_insert(db, r), CDSYNC_EINVAL,
 		"initiative: a certificate outcome needs clc_proposed = yes",
 		before);
 	cdsync_rec_free(r);
 
 	/* a member still used is not deleted */
-	r = rec(CDSYNC_KIND_BENEFIT, NULL);
+	r = rec(CDSYNC_KIND_BENEFIT, END);
 	assert_int_equal(cdsync_rec_set_ref(r, "activity_id", a), CDSYNC_OK);
 	assert_int_equal(cdsync_rec_set_ref(r, "member_id", m), CDSYNC_OK);
 	add(db, r, NULL);
@@ -409,7 +410,7 @@ test_failed_writes_leave_neither_row_nor_change(void **state)
 			CDSYNC_EREFERENCED, msg, before);
 	}
 	/* the same beneficiary twice */
-	r = rec(CDSYNC_KIND_BENEFIT, NULL);
+	r = rec(CDSYNC_KIND_BENEFIT, END);
 	assert_int_equal(cdsync_rec_set_ref(r, "activity_id", a), CDSYNC_OK);
 	assert_int_equal(cdsync_rec_set_ref(r, "member_id", m), CDSYNC_OK);
 	refused(db, cdsync_insert(db, r), CDSYNC_EEXIST,
@@ -429,11 +430,11 @@ test_a_failed_write_inside_a_transaction_spares_the_others(void **state)
 	(void)state;
 	n0 = tu_count(db, "SELECT count(*) FROM sync_change");
 	assert_int_equal(cdsync_begin(db), CDSYNC_OK);
-	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Đỗ Thị Dung", NULL), NULL);
-	bad = rec(CDSYNC_KIND_MEMBER, "code", "X", NULL);
+	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Đỗ Thị Dung", END), NULL);
+	bad = rec(CDSYNC_KIND_MEMBER, "code", "X", END);
 	assert_int_equal(cdsync_insert(db, bad), CDSYNC_EINVAL);
 	cdsync_rec_free(bad);
-	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Hoàng Văn Em", NULL),
+	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Hoàng Văn Em", END),
 	    NULL);
 	assert_int_equal(cdsync_commit(db), CDSYNC_OK);
 	assert_int_equal(tu_count(db, "SELECT count(*) FROM member"), 2);
@@ -441,7 +442,7 @@ test_a_failed_write_inside_a_transaction_spares_the_others(void **state)
 			 n0 + 2);
 	/* and a rolled back transaction leaves nothing */
 	assert_int_equal(cdsync_begin(db), CDSYNC_OK);
-	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Bùi Văn Phong", NULL),
+	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Bùi Văn Phong", END),
 	    NULL);
 	assert_int_equal(cdsync_rollback(db), CDSYNC_OK);
 	assert_int_equal(tu_count(db, "SELECT count(*) FROM member"), 2);
@@ -459,12 +460,12 @@ test_legal_cases_keep_their_status_history(void **state)
 
 	(void)state;
 	add(db, rec(CDSYNC_KIND_LEGAL_CASE, "opened_on", "05/10/2025", "topic",
-		    "Chế độ thai sản", NULL), c);
+		    "Chế độ thai sản", END), c);
 	assert_int_equal(cdsync_legal_set_status(db, c, "escalated",
 						 "12/10/2025", "Gửi tổ tư vấn"),
 			 CDSYNC_OK);
 	assert_int_equal(cdsync_legal_set_status(db, c, "resolved",
-						 "2025-11-02", NULL),
+						 "2025-11-02", END),
 			 CDSYNC_OK);
 	assert_int_equal(cdsync_legal_set_status(db, c, "closed", NULL, NULL),
 			 CDSYNC_EINVAL);
@@ -526,12 +527,12 @@ test_every_kind_can_be_created_read_listed_updated_and_deleted(void **state)
 
 	(void)state;
 	add(db, rec(CDSYNC_KIND_MEMBER, "full_name", "Nguyễn Văn An", "code",
-		    "A1", NULL), m);
+		    "A1", END), m);
 	add(db, rec(CDSYNC_KIND_KEY_TASK, "kind", "task", "title",
-		    "Nâng cao chất lượng dạy học", NULL), t);
+		    "Nâng cao chất lượng dạy học", END), t);
 	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
 		r = rec(c[i].k, c[i].f1, c[i].v1, c[i].f2, c[i].v2, c[i].f3,
-			c[i].v3, c[i].f4, c[i].v4, NULL);
+			c[i].v3, c[i].f4, c[i].v4, END);
 		if (c[i].k == CDSYNC_KIND_COUNCIL_SEAT)
 			assert_int_equal(cdsync_rec_set_ref(r, "member_id", m),
 					 CDSYNC_OK);
@@ -543,7 +544,7 @@ test_every_kind_can_be_created_read_listed_updated_and_deleted(void **state)
 				    cdsync_rec_get(got, c[i].f2));
 		cdsync_rec_free(got);
 		/* update */
-		r = rec(c[i].k, c[i].ef, c[i].ev, NULL);
+		r = rec(c[i].k, c[i].ef, c[i].ev, END);
 		assert_int_equal(cdsync_rec_set_id(r, id), CDSYNC_OK);
 		if (cdsync_update(db, r) != CDSYNC_OK)
 			fail_msg("%s: %s", cdsync_kind_name(c[i].k),
@@ -568,7 +569,7 @@ test_every_kind_can_be_created_read_listed_updated_and_deleted(void **state)
 	}
 	/* a key task an activity serves is not deleted */
 	r = rec(CDSYNC_KIND_ACTIVITY, "held_on", "2025-12-02", "title", "Dự giờ",
-		"kind", "inspection", NULL);
+		"kind", "inspection", END);
 	assert_int_equal(cdsync_rec_set_ref(r, "key_task_id", t), CDSYNC_OK);
 	add(db, r, NULL);
 	assert_int_equal(cdsync_delete(db, CDSYNC_KIND_KEY_TASK, t),
