@@ -83,7 +83,6 @@
 #define NKPI 14
 #define NKIND 10
 #define NUNI 10		/* columns of UNIONS_SQL */
-#define SHOWMAX 64	/* bytes of an org code quoted in a message */
 
 struct cdsync_kpis {
 	size_t n;			/* KPIs in k */
@@ -200,50 +199,6 @@ static const char KINDS_SQL[] =
 
 /* ==== Helpers ========================================================= */
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	r = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		err[0] = '\0';
-}
-
-/* s made fit to quote: at most SHOWMAX bytes, never half a UTF-8
- * character, control characters as '?'. */
-static const char *
-show(const char *s, char buf[SHOWMAX + 4])
-{
-	size_t i, n = strlen(s);
-	int cut = 0;
-	unsigned char c;
-
-	if (n > SHOWMAX) {
-		cut = 1;
-		n = SHOWMAX;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		buf[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
-	}
-	if (cut)
-		memcpy(buf + n, "...", 4);
-	else
-		buf[n] = '\0';
-	return buf;
-}
-
 /* The n-digit number at s. */
 static int
 dnum(const char *s, int n)
@@ -285,7 +240,7 @@ sqlfail(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
 	default:
 		code = CDSYNC_ERROR;
 	}
-	say(err, errlen, "%s: %s", _("computing the KPIs"),
+	cds_say(err, errlen, "%s: %s", _("computing the KPIs"),
 	    _(sqlite3_errmsg(db)));
 	sqlite3_finalize(st);
 	return code;
@@ -343,13 +298,13 @@ static int
 find_org(sqlite3 *db, const uint8_t self[16], const char *code,
 	 uint8_t id[16], char *err, size_t errlen)
 {
-	char b[SHOWMAX + 4];
+	char b[CDS_SHOWMAX + 4];
 	sqlite3_stmt *st = NULL;
 	const void *p;
 	int rc;
 
 	if (code == NULL && self == NULL) {
-		say(err, errlen, "%s", _("no org unit given"));
+		cds_say(err, errlen, "%s", _("no org unit given"));
 		return CDSYNC_EINVAL;
 	}
 	if (sqlite3_prepare_v2(db,
@@ -366,11 +321,11 @@ find_org(sqlite3 *db, const uint8_t self[16], const char *code,
 	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(st);
 		if (code)
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("there is no org unit with the code '%s'"),
-			    show(code, b));
+			    cds_show(code, strlen(code), b));
 		else
-			say(err, errlen, "%s",
+			cds_say(err, errlen, "%s",
 			    _("this node's org unit is not in the store"));
 		return CDSYNC_ENOTFOUND;
 	}
@@ -509,17 +464,17 @@ cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (out == NULL || db == NULL) {
-		say(err, errlen, "%s", _("invalid argument"));
+		cds_say(err, errlen, "%s", _("invalid argument"));
 		return CDSYNC_EINVAL;
 	}
 	*out = NULL;
 	if (period == NULL) {
-		say(err, errlen, "%s",
+		cds_say(err, errlen, "%s",
 		    _("a period is needed, e.g. 2025-2026"));
 		return CDSYNC_EINVAL;
 	}
 	if (cds_period_parse(period, &p, e, sizeof e) != 0) {
-		say(err, errlen, "%s", e);
+		cds_say(err, errlen, "%s", e);
 		return CDSYNC_EINVAL;
 	}
 	memset(&w, 0, sizeof w);
@@ -527,13 +482,13 @@ cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 	memcpy(w.to, p.to, sizeof w.to);
 	if (as_of != NULL) {
 		if (cds_date_parse(as_of, &y, &m, &d, e, sizeof e) != 0) {
-			say(err, errlen, "%s: %s", _("as-of date"), e);
+			cds_say(err, errlen, "%s: %s", _("as-of date"), e);
 			return CDSYNC_EINVAL;
 		}
 		cds_date_iso(y, m, d, iso);
 		if (strcmp(iso, w.from) < 0) {
 			cds_date_vn(iso, vn);
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("as-of date %s is before the period starts"),
 			    vn);
 			return CDSYNC_EINVAL;
@@ -546,7 +501,7 @@ cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 	w.sy1 = school_year(w.from);
 	w.sy2 = school_year(w.to);
 	if ((k = cds_calloc(1, sizeof *k)) == NULL) {
-		say(err, errlen, "%s", _("out of memory"));
+		cds_say(err, errlen, "%s", _("out of memory"));
 		return CDSYNC_ENOMEM;
 	}
 	memcpy(k->from, w.from, sizeof k->from);

@@ -20,48 +20,10 @@
 
 #include "cdsync/cdsync.h"
 #include "i18n.h"
+#include "text.h"
 
-#define SHOWMAX 40	/* bytes of the value quoted in a message */
 #define YEARMIN 2000
 #define YEARMAX 2100
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Ends s at n bytes or fewer, so that no UTF-8 character is left half. */
-static void
-cut(char *s, size_t n)
-{
-	size_t j = n;
-	unsigned char c;
-
-	while (j > 0 && ((unsigned char)s[j - 1] & 0xC0) == 0x80)
-		j--;
-	if (j > 0) {
-		c = (unsigned char)s[j - 1];
-		if (c >= 0xC0 &&
-		    j - 1 + (c >= 0xF0 ? 4u : c >= 0xE0 ? 3u : 2u) > n)
-			n = j - 1;
-	}
-	s[n] = '\0';
-}
-
-static void
-say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	r = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		err[0] = '\0';
-	else if ((size_t)r >= errlen)
-		cut(err, errlen - 1);
-}
 
 static int
 isdig(char c)
@@ -73,33 +35,6 @@ static int
 isspc(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* s[0..n) made fit to quote: at most SHOWMAX bytes, never half a UTF-8
- * character, control characters as '?'. */
-static const char *
-show(const char *s, size_t n, char buf[SHOWMAX + 4])
-{
-	size_t i;
-	int cut = 0;
-	unsigned char c;
-
-	if (n > SHOWMAX) {
-		cut = 1;
-		n = SHOWMAX;
-		/* back off to the start of a character */
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		buf[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
-	}
-	if (cut)
-		memcpy(buf + n, "...", 4);
-	else
-		buf[n] = '\0';
-	return buf;
 }
 
 /* Reads exactly four digits at s[*i..n) as a year. */
@@ -147,7 +82,7 @@ cds_period_parse(const char *s, struct cds_period *out, char *err,
 		 size_t errlen)
 {
 	static const int qend[5] = { 0, 31, 30, 30, 31 };
-	char b[SHOWMAX + 4];
+	char b[CDS_SHOWMAX + 4];
 	size_t n, i = 0;
 	int y = 0, y2 = -1, q = -1;
 
@@ -160,7 +95,7 @@ cds_period_parse(const char *s, struct cds_period *out, char *err,
 	while (n > 0 && isspc(s[n - 1]))
 		n--;
 	if (n == 0) {
-		say(err, errlen, "%s",
+		cds_say(err, errlen, "%s",
 		    _("the period is empty: use 2025-2026 (school year), "
 		      "2025 (year), 2025-Q3 (quarter) or 2023-2028 (term)"));
 		return -1;
@@ -187,16 +122,16 @@ cds_period_parse(const char *s, struct cds_period *out, char *err,
 	}
 	if (y < YEARMIN || y > YEARMAX ||
 	    (y2 >= 0 && (y2 < YEARMIN || y2 > YEARMAX))) {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("'%s' is not a period: years go from %d to %d"),
-		    show(s, n, b), YEARMIN, YEARMAX);
+		    cds_show(s, n, b), YEARMIN, YEARMAX);
 		return -1;
 	}
 	if (q >= 0) {
 		if (q < 1 || q > 4) {
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("'%s' is not a period: quarters are Q1 to Q4"),
-			    show(s, n, b));
+			    cds_show(s, n, b));
 			return -1;
 		}
 		fill(out, CDS_PERIOD_QUARTER, y, 3 * q - 2, 1, y, 3 * q,
@@ -212,18 +147,18 @@ cds_period_parse(const char *s, struct cds_period *out, char *err,
 		fill(out, CDS_PERIOD_TERM, y, 9, 1, y2, 8, 31);
 		snprintf(out->name, sizeof out->name, "%04d-%04d", y, y2);
 	} else {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("'%s' is not a period: a school year spans one year "
 		      "(2025-2026) and a term five (2023-2028)"),
-		    show(s, n, b));
+		    cds_show(s, n, b));
 		return -1;
 	}
 	return 0;
 shape:
-	say(err, errlen,
+	cds_say(err, errlen,
 	    _("'%s' is not a period: use 2025-2026 (school year), 2025 "
 	      "(year), 2025-Q3 (quarter) or 2023-2028 (term)"),
-	    show(s, n, b));
+	    cds_show(s, n, b));
 	return -1;
 }
 
@@ -235,7 +170,7 @@ cdsync_period_window(const char *period, char from[11], char to[11],
 
 	from[0] = to[0] = '\0';
 	if (period == NULL) {
-		say(err, errlen, "%s", _("a period is needed, e.g. 2025-2026"));
+		cds_say(err, errlen, "%s", _("a period is needed, e.g. 2025-2026"));
 		return CDSYNC_EINVAL;
 	}
 	if (cds_period_parse(period, &p, err, errlen) != 0)

@@ -6,7 +6,7 @@
  * the stack.  Dates are proleptic Gregorian, counted in days from
  * 1970-01-01 through a year that starts on 1 March, so that the leap day
  * is the last day of its year.  Reasons quote the offending value, cut to
- * SHOWMAX bytes with control characters shown as '?', and are never cut
+ * CDS_SHOWMAX bytes with control characters shown as '?', and are never cut
  * inside a UTF-8 character.
  */
 #include "text.h"
@@ -21,7 +21,6 @@
 #include "alloc.h"
 #include "i18n.h"
 
-#define SHOWMAX 40			   /* bytes of a value in a reason */
 #define MONEYMAX INT64_C(1000000000000000) /* 10^15 VND */
 #define DAYSMAX (INT64_C(1) << 39)	   /* |days| cds_date_from_days takes */
 #define EPOCH INT64_C(719468)		   /* 1970-01-01 from 0000-03-01 */
@@ -42,8 +41,6 @@ static const char *const months[12] = {
 
 /* ==== Small helpers =================================================== */
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 static int
 isdig(char c)
@@ -69,9 +66,8 @@ cut(char *s, size_t n)
 	s[n] = '\0';
 }
 
-/* Writes a reason to err[errlen]. */
-static void
-say(char *err, size_t errlen, const char *fmt, ...)
+void
+cds_say(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -96,9 +92,8 @@ isctl(utf8proc_int32_t c)
 	       (c >= 0x7F && c < 0xA0);
 }
 
-/* s[0..n) made fit to quote in a reason: on one line, and cut short. */
-static const char *
-show(const char *s, size_t n, char buf[SHOWMAX + 4])
+const char *
+cds_show(const char *s, size_t n, char buf[CDS_SHOWMAX + 4])
 {
 	size_t i = 0, o = 0, k;
 	utf8proc_ssize_t r;
@@ -108,7 +103,7 @@ show(const char *s, size_t n, char buf[SHOWMAX + 4])
 		r = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
 				     (utf8proc_ssize_t)(n - i), &c);
 		k = r > 0 ? (size_t)r : 1;
-		if (o + k > SHOWMAX) {
+		if (o + k > CDS_SHOWMAX) {
 			memcpy(buf + o, "...", 3);
 			o += 3;
 			break;
@@ -256,7 +251,7 @@ cds_text_nfc(const char *s, size_t len, char **out, char *err, size_t errlen)
 	if (s == NULL)
 		len = 0;
 	if (len > (size_t)PTRDIFF_MAX / 8) {
-		say(err, errlen, _("the text is too long"));
+		cds_say(err, errlen, _("the text is too long"));
 		return -1;
 	}
 	for (i = 0, nc = 1; i < len; i += (size_t)r, nc++) {
@@ -268,14 +263,14 @@ cds_text_nfc(const char *s, size_t len, char **out, char *err, size_t errlen)
 					     (utf8proc_ssize_t)(len - i), &c);
 		}
 		if (r < 0) {
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("the text is not valid UTF-8 (bad byte 0x%02X at "
 			      "character %zu)"),
 			    (unsigned)(unsigned char)s[i], nc);
 			return -1;
 		}
 		if (isctl(c)) {
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("the text contains an invisible control "
 			      "character (U+%04X) at character %zu"),
 			    (unsigned)c, nc);
@@ -290,12 +285,12 @@ cds_text_nfc(const char *s, size_t len, char **out, char *err, size_t errlen)
 			if (r == UTF8PROC_ERROR_NOMEM)
 				goto nomem;
 			if (r == UTF8PROC_ERROR_OVERFLOW)
-				say(err, errlen, _("the text is too long"));
+				cds_say(err, errlen, _("the text is too long"));
 			else if (r == UTF8PROC_ERROR_INVALIDUTF8)
-				say(err, errlen,
+				cds_say(err, errlen,
 				    _("the text is not valid UTF-8"));
 			else
-				say(err, errlen,
+				cds_say(err, errlen,
 				    _("the text cannot be normalised (%s)"),
 				    utf8proc_errmsg(r));
 			return -1;
@@ -313,7 +308,7 @@ cds_text_nfc(const char *s, size_t len, char **out, char *err, size_t errlen)
 	free(u);
 	return 0;
 nomem:
-	say(err, errlen, _("out of memory"));
+	cds_say(err, errlen, _("out of memory"));
 	return -2;
 }
 
@@ -486,7 +481,7 @@ int
 cds_date_parse(const char *s, int *y, int *m, int *d, char *err,
 	       size_t errlen)
 {
-	char b[SHOWMAX + 4];
+	char b[CDS_SHOWMAX + 4];
 	size_t n, i = 0, na, nb, nc;
 	int a, bm, c, yy, mm, dd, dayfirst = 1;
 	char sep = 0;
@@ -494,7 +489,7 @@ cds_date_parse(const char *s, int *y, int *m, int *d, char *err,
 
 	*y = *m = *d = 0;
 	if (n == 0) {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("the date is empty: use dd/mm/yyyy or yyyy-mm-dd"));
 		return -1;
 	}
@@ -521,10 +516,10 @@ cds_date_parse(const char *s, int *y, int *m, int *d, char *err,
 		if (na > 2 || nb > 2 || (nc != 2 && nc != 4))
 			goto shape;
 		if (nc == 2) {
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("'%s': write the year with 4 digits, as in "
 			      "dd/mm/yyyy"),
-			    show(p, n, b));
+			    cds_show(p, n, b));
 			return -1;
 		}
 		yy = c;
@@ -532,35 +527,35 @@ cds_date_parse(const char *s, int *y, int *m, int *d, char *err,
 		dd = a;
 	}
 	if (yy < 1900 || yy > 2100) {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("'%s': the year must be between 1900 and 2100"),
-		    show(p, n, b));
+		    cds_show(p, n, b));
 		return -1;
 	}
 	if (mm < 1 || mm > 12) {
 		if (dayfirst && mm > 12 && mm <= 31 && dd >= 1 &&
 		    dd <= 12)
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("'%s' is not a real date (there is no month "
 			      "%d; the day comes first: dd/mm/yyyy)"),
-			    show(p, n, b), mm);
+			    cds_show(p, n, b), mm);
 		else
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("'%s' is not a real date (there is no month "
 			      "%d)"),
-			    show(p, n, b), mm);
+			    cds_show(p, n, b), mm);
 		return -1;
 	}
 	if (dd < 1) {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("'%s' is not a real date (there is no day 0)"),
-		    show(p, n, b));
+		    cds_show(p, n, b));
 		return -1;
 	}
 	if (dd > mdays(yy, mm)) {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("'%s' is not a real date (%s %d has %d days)"),
-		    show(p, n, b), _(months[mm - 1]), yy, mdays(yy, mm));
+		    cds_show(p, n, b), _(months[mm - 1]), yy, mdays(yy, mm));
 		return -1;
 	}
 	*y = yy;
@@ -568,8 +563,8 @@ cds_date_parse(const char *s, int *y, int *m, int *d, char *err,
 	*d = dd;
 	return 0;
 shape:
-	say(err, errlen, _("'%s' is not a date: use dd/mm/yyyy or yyyy-mm-dd"),
-	    show(p, n, b));
+	cds_say(err, errlen, _("'%s' is not a date: use dd/mm/yyyy or yyyy-mm-dd"),
+	    cds_show(p, n, b));
 	return -1;
 }
 
@@ -620,7 +615,7 @@ sepkind(const char *s, size_t n, size_t *k)
 int
 cds_money_parse(const char *s, int64_t *out, char *err, size_t errlen)
 {
-	char b[SHOWMAX + 4];
+	char b[CDS_SHOWMAX + 4];
 	size_t n, m, i, k, grp = 0, ngrp = 0;
 	int kind = 0, sk;
 	int64_t v = 0;
@@ -628,12 +623,12 @@ cds_money_parse(const char *s, int64_t *out, char *err, size_t errlen)
 
 	*out = 0;
 	if (n == 0) {
-		say(err, errlen, _("the amount is empty"));
+		cds_say(err, errlen, _("the amount is empty"));
 		return -1;
 	}
 	if (p[0] == '-' || (n >= 3 && memcmp(p, "\xE2\x88\x92", 3) == 0)) {
-		say(err, errlen, _("'%s': the amount cannot be negative"),
-		    show(p, n, b));
+		cds_say(err, errlen, _("'%s': the amount cannot be negative"),
+		    cds_show(p, n, b));
 		return -1;
 	}
 	m = n;
@@ -659,10 +654,10 @@ cds_money_parse(const char *s, int64_t *out, char *err, size_t errlen)
 		}
 		sk = sepkind(p + i, m - i, &k);
 		if (kind != 0 && sk != kind) {
-			say(err, errlen,
+			cds_say(err, errlen,
 			    _("'%s': use one kind of separator and no "
 			      "decimals, as in 1.234.567"),
-			    show(p, n, b));
+			    cds_show(p, n, b));
 			return -1;
 		}
 		if (grp == 0 || (ngrp == 0 ? grp > 3 : grp != 3))
@@ -674,25 +669,25 @@ cds_money_parse(const char *s, int64_t *out, char *err, size_t errlen)
 	if (kind != 0 && grp != 3)
 		goto groups;
 	if (v > MONEYMAX) {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("'%s' is too large (the most is "
 		      "1.000.000.000.000.000 đ)"),
-		    show(p, n, b));
+		    cds_show(p, n, b));
 		return -1;
 	}
 	*out = v;
 	return 0;
 groups:
-	say(err, errlen,
+	cds_say(err, errlen,
 	    _("'%s': separators must split the digits in groups of 3, as in "
 	      "1.234.567 (no decimals)"),
-	    show(p, n, b));
+	    cds_show(p, n, b));
 	return -1;
 garbage:
-	say(err, errlen,
+	cds_say(err, errlen,
 	    _("'%s' is not an amount of money: write it as 1.234.567 or "
 	      "1234567"),
-	    show(p, n, b));
+	    cds_show(p, n, b));
 	return -1;
 }
 
@@ -731,13 +726,13 @@ cds_bool_parse(const char *s, int *out, char *err, size_t errlen)
 {
 	static const char *const yes[] = { "1", "yes", "y", "true", "co" };
 	static const char *const no[] = { "0", "no", "n", "false", "khong" };
-	char b[SHOWMAX + 4], w[64];
+	char b[CDS_SHOWMAX + 4], w[64];
 	size_t n, i;
 	const char *p = trim(s, &n);
 
 	*out = 0;
 	if (n == 0) {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("the yes/no value is empty: write có or không (or 1 or "
 		      "0)"));
 		return -1;
@@ -752,9 +747,9 @@ cds_bool_parse(const char *s, int *out, char *err, size_t errlen)
 				return 0;
 		}
 	}
-	say(err, errlen,
+	cds_say(err, errlen,
 	    _("'%s' is not yes or no: write có or không (or 1 or 0)"),
-	    show(p, n, b));
+	    cds_show(p, n, b));
 	return -1;
 }
 
@@ -762,7 +757,7 @@ int
 cds_int_parse(const char *s, int64_t min, int64_t max, int64_t *out,
 	      char *err, size_t errlen)
 {
-	char b[SHOWMAX + 4];
+	char b[CDS_SHOWMAX + 4];
 	size_t n, i = 0;
 	uint64_t u = 0, lim, dg;
 	int64_t v = 0;
@@ -771,7 +766,7 @@ cds_int_parse(const char *s, int64_t min, int64_t max, int64_t *out,
 
 	*out = 0;
 	if (n == 0) {
-		say(err, errlen, _("the number is empty"));
+		cds_say(err, errlen, _("the number is empty"));
 		return -1;
 	}
 	if (p[0] == '-') {
@@ -795,15 +790,15 @@ cds_int_parse(const char *s, int64_t min, int64_t max, int64_t *out,
 	else if (!over)
 		v = (int64_t)u;
 	if (over || v < min || v > max) {
-		say(err, errlen,
+		cds_say(err, errlen,
 		    _("'%s' is out of range: it must be between %lld and "
 		      "%lld"),
-		    show(p, n, b), (long long)min, (long long)max);
+		    cds_show(p, n, b), (long long)min, (long long)max);
 		return -1;
 	}
 	*out = v;
 	return 0;
 garbage:
-	say(err, errlen, _("'%s' is not a whole number"), show(p, n, b));
+	cds_say(err, errlen, _("'%s' is not a whole number"), cds_show(p, n, b));
 	return -1;
 }

@@ -20,6 +20,17 @@
 
 #define CDS_ERRLEN 256
 
+/* Writes a reason to err[errlen] (nothing if err is NULL), cut short on a
+ * UTF-8 character boundary.  Shared by every parser's messages. */
+void cds_say(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* s[0..n) made fit to quote in a reason: on one line (control characters
+ * as '?', line breaks as spaces), at most CDS_SHOWMAX bytes and then
+ * "...", never half a UTF-8 character.  Returns buf. */
+#define CDS_SHOWMAX 40
+const char *cds_show(const char *s, size_t n, char buf[CDS_SHOWMAX + 4]);
+
 /* Checks that s[0..len) is valid UTF-8 with no NUL and no control
  * characters other than TAB, LF and CR (C0, DEL and C1 are refused), and
  * returns its NFC form in *out (NUL-terminated, freed with cds_free).
