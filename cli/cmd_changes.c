@@ -7,7 +7,9 @@
  * origin node ids.  Read-only.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cmds.h"
 #include "home.h"
@@ -53,6 +55,27 @@ change_json(struct json *j, const cdsync_change *c)
 	json_obj_end(j);
 }
 
+/* An HLC as people read it: its wall-clock part in UTC to the millisecond,
+ * and the counter when it is not 0 ("2026-01-20 08:15:02.113 +2"). */
+static void
+hlctext(uint64_t h, char *buf, size_t n)
+{
+	time_t secs = (time_t)((h >> 16) / 1000);
+	unsigned ms = (unsigned)((h >> 16) % 1000), count = h & 0xffff;
+	struct tm tm;
+	char day[24];
+
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+		snprintf(buf, n, "%" PRIu64, h);
+		return;
+	}
+	if (count)
+		snprintf(buf, n, "%s.%03u +%u", day, ms, count);
+	else
+		snprintf(buf, n, "%s.%03u", day, ms);
+}
+
 int
 cmd_changes(int argc, char **argv)
 {
@@ -65,7 +88,7 @@ cmd_changes(int argc, char **argv)
 	struct table *t = NULL;
 	struct json j = { 0 };
 	const char *head[6], *cells[6], *since;
-	char seq[24], hlc[24], hex[33], shortid[9];
+	char seq[24], hlc[48], hex[33], shortid[9];
 	uint64_t after = 0;
 	char *end;
 	int ex, rc, json;
@@ -106,7 +129,7 @@ cmd_changes(int argc, char **argv)
 	head[2] = _("Row");
 	head[3] = _("Field");
 	head[4] = _("Value");
-	head[5] = "HLC";
+	head[5] = _("Clock (HLC, UTC)");
 	if (json) {
 		json_init(&j, stdout);
 		json_arr(&j);
@@ -123,7 +146,7 @@ cmd_changes(int argc, char **argv)
 			continue;
 		}
 		snprintf(seq, sizeof seq, "%" PRIu64, c->seq);
-		snprintf(hlc, sizeof hlc, "%" PRIu64, c->hlc);
+		hlctext(c->hlc, hlc, sizeof hlc);
 		out_hex(c->row, hex);
 		out_shortid(hex, shortid);
 		cells[0] = seq;
