@@ -241,12 +241,12 @@ write_benefit(cdsync *db, const uint8_t act[16], const struct ben *b,
 	    cdsync_rec_set(r, "amount", b->amount) != CDSYNC_OK) {
 		snprintf(opt, sizeof opt, "--%s",
 			 b->arg == b->amount ? "benefit-all" : "benefit");
-		msg_err("%s '%s': %s", opt, b->arg, cdsync_rec_errmsg(r));
+		msg_err("%s '%s': %s", opt, b->arg, rec_reason(r));
 		ex = EXIT_USAGE;
 		goto out;
 	}
 	if (form != NULL && cdsync_rec_set(r, "form", form) != CDSYNC_OK) {
-		msg_err("--benefit-form: %s", cdsync_rec_errmsg(r));
+		msg_err("--benefit-form: %s", rec_reason(r));
 		ex = EXIT_USAGE;
 		goto out;
 	}

@@ -101,7 +101,7 @@ legal_update(const struct kindspec *ks, int argc, char **argv)
 		goto out;
 	}
 	if (cdsync_rec_set(check, "status", status) != CDSYNC_OK) {
-		msg_err("--status: %s", cdsync_rec_errmsg(check));
+		msg_err("--status: %s", rec_reason(check));
 		ex = EXIT_USAGE;
 		goto out;
 	}

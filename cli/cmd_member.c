@@ -168,7 +168,7 @@ member_leave(int argc, char **argv)
 		goto out;
 	}
 	if (cdsync_rec_set(r, "left_on", on) != CDSYNC_OK) {
-		msg_err("--on: %s", cdsync_rec_errmsg(r));
+		msg_err("--on: %s", rec_reason(r));
 		ex = EXIT_USAGE;
 		goto out;
 	}

@@ -207,6 +207,16 @@ rec_verbname(const struct kindspec *ks, const char *verb, char *buf,
 	return buf;
 }
 
+const char *
+rec_reason(const cdsync_rec *r)
+{
+	const char *m = cdsync_rec_errmsg(r), *p = m;
+
+	while ((*p >= 'a' && *p <= 'z') || *p == '_')
+		p++;
+	return p > m && p[0] == ':' && p[1] == ' ' ? p + 2 : m;
+}
+
 /* ==== Periods ========================================================== */
 
 /* The window of a period, through the library (cdsync_period_window). */
@@ -231,9 +241,7 @@ rec_check_date(const char *opt, const char *value, char iso[11])
 	if ((rc = cdsync_rec_new(CDSYNC_KIND_LEGAL_EVENT, &r)) != CDSYNC_OK)
 		return lib_err(NULL, rc);
 	if ((rc = cdsync_rec_set(r, "at", value)) != CDSYNC_OK) {
-		m = cdsync_rec_errmsg(r);
-		if (strncmp(m, "at: ", 4) == 0)
-			m += 4;
+		m = rec_reason(r);
 		msg_err("%s: %s", opt, m);
 		cdsync_rec_free(r);
 		return rc == CDSYNC_ENOMEM ? EXIT_FAIL : EXIT_USAGE;
@@ -642,7 +650,7 @@ rec_fill(cdsync *db, const struct kindspec *ks, cdsync_rec *r,
 			return EXIT_FAIL;
 		}
 		if (rc != CDSYNC_OK) {
-			msg_err("%s: %s", opt, cdsync_rec_errmsg(r));
+			msg_err("%s: %s", opt, rec_reason(r));
 			return EXIT_USAGE;
 		}
 		(*nset)++;

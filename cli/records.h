@@ -158,6 +158,9 @@ int rec_print_rows(cdsync *db, const struct kindspec *ks, cdsync_cursor *cur,
 		   const struct rowfilter *flt, int json);
 /* Checks a --period value for verb: EXIT_OK with its window
  * ("YYYY-MM-DD"), or a usage error naming the accepted forms. */
+/* The reason of a record's last error, without the library's leading
+ * "field: " (the CLI names the option itself). */
+const char *rec_reason(const cdsync_rec *r);
 int rec_period(const char *verb, const char *period, char from[11],
 	       char to[11]);
 /* Checks a date typed for option opt ("--as-of") that is not a field of

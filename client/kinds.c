@@ -279,7 +279,7 @@ static const char *const choice_labels[][2] = {
 	{ "inspection", N_("inspection and supervision") },
 	{ "remote_support", N_("support for remote areas") },
 	{ "welfare", N_("welfare programme with partners") },
-	{ "tet_sum_vay", N_("Tet Sum vay (Tet reunion)") },
+	{ "tet_sum_vay", N_("Tết Sum vầy (Tet reunion)") },
 	{ "cam_on_nld", N_("Thank you, workers") },
 	{ "cho_tet", N_("Union Tet market") },
 	{ "bua_com", N_("Union meal") },

@@ -148,8 +148,9 @@ cds_period_parse(const char *s, struct cds_period *out, char *err,
 		snprintf(out->name, sizeof out->name, "%04d-%04d", y, y2);
 	} else {
 		cds_say(err, errlen,
-		    _("'%s' is not a period: a school year spans one year "
-		      "(2025-2026) and a term five (2023-2028)"),
+		    _("'%s' is not a period: a school year is two years in a "
+		      "row (2025-2026), a term two years five apart "
+		      "(2023-2028)"),
 		    cds_show(s, n, b));
 		return -1;
 	}

@@ -61,6 +61,23 @@ cds_ok(cdsync *db)
 	db->msg[0] = '\0';
 }
 
+/* Messages of SQLite and of schema/ triggers that reach users through
+ * cds_sqlerr(); listed so that xgettext extracts them (po/vi.po). */
+static const char *const sqlite_msgids[] __attribute__((unused)) = {
+	N_("benefit: member is not in the union of the activity"),
+	N_("council_seat: member is not in this union"),
+	N_("disk I/O error"),
+	N_("database or disk is full"),
+	N_("unable to open database file"),
+	N_("attempt to write a readonly database"),
+	N_("FOREIGN KEY constraint failed"),
+	N_("constraint failed"),
+	N_("interrupted"),
+	N_("query aborted"),
+	N_("string or blob too big"),
+	N_("access permission denied"),
+};
+
 int
 cds_sqlerr(cdsync *db, const char *what)
 {

@@ -27,6 +27,7 @@
 #include "kinds.h"
 #include "rec.h"
 #include "record.h"
+#include "text.h"
 
 #define OP_SET 1
 #define OP_DELETE 2
@@ -338,14 +339,18 @@ check_row(cdsync *db, const cdsync_rec *r, uint64_t refmask, int self)
 		a = cds_field_index(k, o->early);
 		b = cds_field_index(k, o->late);
 		if (!isnull(r, a) && !isnull(r, b) &&
-		    strcmp(r->s[b].text, r->s[a].text) < 0)
+		    strcmp(r->s[b].text, r->s[a].text) < 0) {
+			char da[11], db_[11];
+
+			cds_date_vn(r->s[a].text, da);
+			cds_date_vn(r->s[b].text, db_);
 			return cds_err(db, CDSYNC_EINVAL,
 				       _("%s: %s (%s) %s is before %s (%s) "
 					 "%s"),
 				       _(k->label), _(k->fields[b].label),
-				       o->late, r->s[b].text,
-				       _(k->fields[a].label), o->early,
-				       r->s[a].text);
+				       o->late, db_, _(k->fields[a].label),
+				       o->early, da);
+		}
 	}
 	if (k->kind == CDSYNC_KIND_INITIATIVE) {
 		int p = cds_field_index(k, "clc_proposed");

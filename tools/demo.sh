@@ -28,9 +28,17 @@ export CDSYNC_HOME="$home"
 work="$home/files"
 mkdir -p "$work"
 
-say() {			# a step title
+# Vietnamese unless the locale asks for English, as `cdsync` decides.
+en=0
+for v in "${LANGUAGE:-}" "${LC_ALL:-}" "${LC_MESSAGES:-}" "${LANG:-}"; do
+	[ -n "$v" ] || continue
+	case "$v" in en*) en=1 ;; esac
+	break
+done
+say() {			# a step title: say "Vietnamese" "English"
 	[ $quiet -eq 1 ] && return 0
-	printf '\n\033[1m== %s\033[0m\n' "$*"
+	if [ $en -eq 1 ]; then t="$2"; else t="$1"; fi
+	printf '\n\033[1m== %s\033[0m\n' "$t"
 }
 run() {			# show and run a cdsync command
 	if [ $quiet -eq 1 ]; then
@@ -48,7 +56,7 @@ newid() {		# run an add, print the short id it reports
 }
 
 # ---- 1. The node ----------------------------------------------------------
-say "1. Set up the school node"
+say "1. Thiết lập máy của trường" "1. Set up the school node"
 run init --role school --org HG-VX-TH-LUNGCU \
 	--name "Trường PTDTBT Tiểu học Lũng Cú" --parent HG-VX
 
@@ -56,7 +64,7 @@ run init --role school --org HG-VX-TH-LUNGCU \
 # 38 members with names of the Hmong, Lô Lô, Tày and Kinh families of the
 # district, written as Excel on a Vietnamese Windows writes CSV: a BOM,
 # semicolons, CRLF line ends, a quoted field holding a semicolon.
-say "2. Import the member list (an Excel CSV file)"
+say "2. Nhập danh sách đoàn viên (tệp CSV từ Excel)" "2. Import the member list (an Excel CSV file)"
 RANDOM=2025
 fam=(Giàng Sùng Lò Vàng Thào Mua Hờ Ly Nguyễn Trần Hoàng Phạm Vũ Đỗ Lý Nông)
 fem=(Mai Hoa Lan Dung Thu Hương Nga Chi Mỷ Dở Pà Sính Hiền Thảo Huyền Nhung)
@@ -83,11 +91,11 @@ csv="$work/danh-sach-doan-vien.csv"
 	done
 } >"$csv"
 run member import "$csv"
-say "   ... and once more: nobody is added twice"
+say "   ... nhập lại lần nữa: không ai bị thêm hai lần" "   ... and once more: nobody is added twice"
 run member import "$csv"
 
 # ---- 3. Plan, key tasks, councils -------------------------------------------
-say "3. The school's plan, key tasks and strategy; council seats"
+say "3. Kế hoạch, nhiệm vụ trọng tâm, chiến lược; đoàn viên tham gia hội đồng" "3. The school's plan, key tasks and strategy; council seats"
 run plan add --year 2025-2026 --title "Kế hoạch hoạt động công đoàn năm học 2025-2026" \
 	--tied yes --adopted 15/09/2025
 newid task add --kind strategy --term 2023 \
@@ -99,7 +107,7 @@ run council add --member M001 --council salary --from 01/09/2025
 run council add --member M005 --council emulation --from 01/09/2025
 
 # ---- 4. A school year of activities ---------------------------------------
-say "4. A school year of activities, of every kind"
+say "4. Một năm học hoạt động, đủ các loại" "4. A school year of activities, of every kind"
 run activity add --date 15/09/2025 --kind propaganda --task "$t1" \
 	--title "Tuyên truyền Luật Công đoàn 2024 và chế độ chính sách mới" --participants 36
 run activity add --date 10/10/2025 --kind training --task "$t2" \
@@ -136,7 +144,7 @@ newid legal open --date 20/04/2026 --member M021 --topic "Nghỉ thai sản và 
 run legal update "$c1" --status advised --date 10/03/2026 --note "Đã hướng dẫn hồ sơ"
 
 # ---- 5. Bad input is refused, nothing is recorded -----------------------------
-say "5. A wrong date is refused, and nothing is recorded"
+say "5. Ngày sai bị từ chối, không có gì được ghi" "5. A wrong date is refused, and nothing is recorded"
 before=$("$bin" activity list --period 2025-2026 --json | wc -c)
 if [ $quiet -eq 1 ]; then
 	"$bin" activity add --date 31/02/2026 --kind care --title "Thăm hỏi" 2>/dev/null && exit 1
@@ -148,17 +156,23 @@ after=$("$bin" activity list --period 2025-2026 --json | wc -c)
 [ "$before" = "$after" ] || { echo "demo: the refused activity changed the store" >&2; exit 1; }
 
 # ---- 6. What an officer looks at ------------------------------------------------
-say "6. This year's care activities, members not yet cared for, open legal cases"
+say "6. Hoạt động chăm lo năm nay, đoàn viên chưa được chăm lo, yêu cầu tư vấn chưa xong" "6. This year's care activities, members not yet cared for, open legal cases"
 run activity list --period 2025-2026 --kind care
 run member uncared --period 2025-2026
 run legal list --open
 
 # ---- 7. The KPIs -------------------------------------------------------------
-say "7. The school's KPIs for the school year 2025-2026"
+say "7. Chỉ tiêu của trường năm học 2025-2026" "7. The school's KPIs for the school year 2025-2026"
 "$bin" kpi --period 2025-2026
-say "   ... and the changes captured for sync (first 12 of $("$bin" changes --json | grep -c '"seq"'))"
+n=$("$bin" changes --json | grep -c '"seq"')
+say "   ... và các thay đổi đã ghi lại để đồng bộ (12 đầu tiên trong $n)" \
+    "   ... and the changes captured for sync (first 12 of $n)"
 [ $quiet -eq 1 ] || "$bin" changes | head -13
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo
-	echo "The node's home is $home (CDSYNC_HOME=$home cdsync --help)."
+	if [ $en -eq 1 ]; then
+		echo "The node's home is $home (CDSYNC_HOME=$home cdsync --help)."
+	else
+		echo "Dữ liệu của máy nằm ở $home (CDSYNC_HOME=$home cdsync --help)."
+	fi
 fi

@@ -126,7 +126,7 @@ same "member list --all" "Total: 2" "$(tail -n 1 "$T/out")"
 
 run member leave GV002 --on 31/13/2025
 expect "member leave: bad date" 2 "" \
-"cdsync: --on: left_on: '31/13/2025' is not a real date (there is no month 13)"
+"cdsync: --on: '31/13/2025' is not a real date (there is no month 13)"
 
 # A spreadsheet as Excel saves it: BOM, CRLF, a quoted comma, and a name
 # in decomposed Unicode (NFD) that must be stored composed (NFC).
@@ -185,7 +185,7 @@ expect "activity show" 0 \
   Date:                   20/01/2026
   Title:                  Tết Sum vầy
   Kind:                   care
-  Programme:              Tet Sum vay (Tet reunion)
+  Programme:              Tết Sum vầy (Tet reunion)
   Key task served:        
   Innovative way of care: no
   Cost:                   1.500.000 đ
@@ -211,14 +211,14 @@ Try 'cdsync activity add --help'."
 
 run activity add --date 31/02/2025 --title "Hội thao" --kind culture
 expect "bad date" 2 "" \
-"cdsync: --date: held_on: '31/02/2025' is not a real date (February 2025 has 28 days)"
+"cdsync: --date: '31/02/2025' is not a real date (February 2025 has 28 days)"
 run activity list --json
 same "bad date: nothing recorded" "$acts_one" "$(cat "$T/out")"
 
 run activity add --date 02/02/2026 --title "Hội thao" --kind culture \
 	--cost 1.50.000
 expect "bad money" 2 "" \
-"cdsync: --cost: cost: '1.50.000': separators must split the digits in groups of 3, as in 1.234.567 (no decimals)"
+"cdsync: --cost: '1.50.000': separators must split the digits in groups of 3, as in 1.234.567 (no decimals)"
 
 run activity add --date 02/02/2026 --title "Hội thao" --kind culture \
 	--benefit GV001 --benefit GV999=100.000
@@ -275,7 +275,7 @@ expect "legal update resolved" 0 \
 
 run legal update "$case2" --status lost
 expect "legal update: bad status" 2 "" \
-"cdsync: --status: status: 'lost' is not one of: open, advised, escalated, resolved"
+"cdsync: --status: 'lost' is not one of: open, advised, escalated, resolved"
 
 run legal list --open
 expect "legal list --open" 0 \

@@ -144,10 +144,10 @@ static void
 spans_other_than_one_or_five_years_are_refused(void **state)
 {
 	(void)state;
-	refused("2025-2025", "a term five (2023-2028)");
-	refused("2025-2027", "a school year spans one year");
-	refused("2026-2025", "a school year spans one year");
-	refused("2023-2029", "a term five");
+	refused("2025-2025", "a term two years five apart (2023-2028)");
+	refused("2025-2027", "a school year is two years in a row");
+	refused("2026-2025", "a school year is two years in a row");
+	refused("2023-2029", "a term two years five apart");
 }
 
 static void

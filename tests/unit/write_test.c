@@ -380,8 +380,8 @@ test_failed_writes_leave_neither_row_nor_change(void **state)
 	r = rec(CDSYNC_KIND_MEMBER, "joined_on", "2010-09-05", END);
 	assert_int_equal(cdsync_rec_set_id(r, m), CDSYNC_OK);
 	refused(db, cdsync_update(db, r), CDSYNC_EINVAL,
-		"member: Left (left_on) 2001-01-01 is before Joined "
-		"(joined_on) 2010-09-05", before);
+		"member: Left (left_on) 01/01/2001 is before Joined "
+		"(joined_on) 05/09/2010", before);
 	cdsync_rec_free(r);
 
 	/* an outcome for an initiative never proposed */
