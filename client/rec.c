@@ -554,3 +554,27 @@ cds_rec_load(cdsync_rec *r, sqlite3_stmt *st, int first)
 	}
 	return CDSYNC_OK;
 }
+
+int
+cds_rec_check(cdsync_rec *r, size_t i)
+{
+	const struct cds_field *f = &r->k->fields[i];
+	cdsync_rec *t = NULL;
+	int ok;
+
+	if (!r->s[i].set || r->s[i].null)
+		return 0;
+	if (cdsync_rec_new(r->k->kind, &t) != CDSYNC_OK) {
+		snprintf(r->err, sizeof r->err, "%s", _("out of memory"));
+		return -1;
+	}
+	ok = cdsync_rec_set(t, f->name, r->s[i].text) == CDSYNC_OK &&
+	     t->s[i].text != NULL && strcmp(t->s[i].text, r->s[i].text) == 0;
+	if (!ok && t->err[0])
+		snprintf(r->err, sizeof r->err, "%s", t->err);
+	else if (!ok)
+		snprintf(r->err, sizeof r->err, "%s: %s", f->name,
+			 _("value not in canonical form"));
+	cdsync_rec_free(t);
+	return ok ? 0 : -1;
+}

@@ -42,6 +42,10 @@ void cds_rec_val(const cdsync_rec *r, size_t i, cds_val *v);
 /* Sets slot i from a stored value (column set or row); for merges and
  * backfills.  Returns a code. */
 int cds_rec_set_val(cdsync_rec *r, size_t i, const cds_val *v);
+/* Checks that slot i holds a value the API itself could have written
+ * (right type, in range, canonical text, a listed choice): for values
+ * that arrive from other nodes.  0, or -1 with the reason in r->err. */
+int cds_rec_check(cdsync_rec *r, size_t i);
 /* Sets a slot to NULL or clears it entirely. */
 void cds_rec_clear(cdsync_rec *r, size_t i);
 

@@ -18,10 +18,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "alloc.h"
 #include "i18n.h"
 #include "id.h"
 #include "kinds.h"
+#include "merge.h"
 #include "write.h"
 
 struct cds_embedded {
@@ -147,6 +150,15 @@ cdsync_strerror(int code)
 	case CDSYNC_EBADINPUT: return _("input file has bad lines");
 	case CDSYNC_EREFERENCED: return _("still in use by other records");
 	case CDSYNC_EREADONLY: return _("read-only");
+	case CDSYNC_EBADBUNDLE: return _("malformed or damaged bundle");
+	case CDSYNC_EUNKNOWNKEY: return _("signed by an unknown key");
+	case CDSYNC_EBADSIG: return _("signature does not verify");
+	case CDSYNC_ENOTRECIPIENT: return _("not addressed to this node");
+	case CDSYNC_EDECRYPT: return _("content does not decrypt");
+	case CDSYNC_EGAP: return _("held until an earlier bundle arrives");
+	case CDSYNC_EREPLAY: return _("already merged");
+	case CDSYNC_EFORK: return _("two different bundles with one number");
+	case CDSYNC_EFROZEN: return _("sender frozen");
 	case CDSYNC_DONE: return _("no more rows");
 	}
 	return _("unknown error");
@@ -182,11 +194,15 @@ cds_prepare(cdsync *db, const char *sql)
 	return st;
 }
 
+uint64_t (*cds_wall_hook)(void);
+
 uint64_t
 cds_wall_ms(void)
 {
 	struct timespec ts;
 
+	if (cds_wall_hook != NULL)
+		return cds_wall_hook();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
@@ -267,15 +283,27 @@ load_identity(cdsync *db)
 		} else if (strcmp(k, "role") == 0) {
 			db->role = (cdsync_role)sqlite3_column_int(st, 1);
 			found |= 4;
+		} else if (strcmp(k, "sign_sk") == 0 && p &&
+			   sqlite3_column_bytes(st, 1) == 64) {
+			memcpy(db->sign_sk, p, 64);
+			found |= 8;
+		} else if (strcmp(k, "box_sk") == 0 && p &&
+			   sqlite3_column_bytes(st, 1) == 32) {
+			memcpy(db->box_sk, p, 32);
+			found |= 16;
 		}
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return cds_sqlerr(db, _("store"));
-	if (found != 7)
+	if ((found & 7) != 7)
 		return CDSYNC_OK;
 	db->has_node = 1;
 	db->local_node = 1;
+	if ((found & 24) == 24) {
+		crypto_scalarmult_base(db->box_pk, db->box_sk);
+		db->has_keys = 1;
+	}
 	return CDSYNC_OK;
 }
 
@@ -296,6 +324,33 @@ load_clock(cdsync *db)
 		h = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	db->clock.last = h;
+	return CDSYNC_OK;
+}
+
+/* Makes this node's signing and encryption keys and keeps them in meta
+ * (inside the caller's transaction).  Until the trust issue encrypts them
+ * at rest, the store file's permissions (0600 from the CLI) protect
+ * them. */
+static int
+make_keys(cdsync *db)
+{
+	uint8_t pk[32];
+	sqlite3_stmt *st;
+	int rc;
+
+	crypto_sign_keypair(pk, db->sign_sk);
+	crypto_box_keypair(db->box_pk, db->box_sk);
+	st = cds_prepare(db, "INSERT OR REPLACE INTO meta (key, value) VALUES "
+			     "('sign_sk', ?1), ('box_sk', ?2)");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, db->sign_sk, 64, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, db->box_sk, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return cds_sqlerr(db, _("node"));
+	db->has_keys = 1;
 	return CDSYNC_OK;
 }
 
@@ -352,8 +407,18 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 	db->has_node = 1;
 	db->role = role;
 	db->local_node = 1;
+	if ((rc = make_keys(db)) != CDSYNC_OK)
+		goto fail;
 	/* The org unit is this node's first captured row; meta points at
-	 * it. */
+	 * it.  Its id is derived from its code (SPEC.md "Row ids"), so
+	 * every node that knows the code knows the id. */
+	{
+		uint8_t oid[16];
+
+		cds_id_name("cdsync.org.v1", cdsync_rec_get(org, "code"), oid);
+		if ((rc = cdsync_rec_set_id(org, oid)) != CDSYNC_OK)
+			goto fail;
+	}
 	if ((rc = cds_write_insert(db, org, 1)) != CDSYNC_OK)
 		goto fail;
 	memcpy(db->org_id, cdsync_rec_id(org), 16);
@@ -375,6 +440,9 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 fail:
 	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	db->has_node = 0;
+	db->has_keys = 0;
+	sodium_memzero(db->sign_sk, sizeof db->sign_sk);
+	sodium_memzero(db->box_sk, sizeof db->box_sk);
 out:
 	sqlite3_finalize(st);
 	cdsync_rec_free(org);
@@ -473,6 +541,11 @@ migrate(cdsync *db, int from, int to)
 		sql = NULL;
 		if (v + 1 == 2 && (rc = after_sync_tables(db)) != CDSYNC_OK)
 			goto fail;
+		if (v + 1 == 3 && (rc = load_identity(db)) == CDSYNC_OK &&
+		    db->has_node && !db->has_keys)
+			rc = make_keys(db);
+		if (rc != CDSYNC_OK)
+			goto fail;
 	}
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", to);
 	if ((rc = cds_exec(db, pragma)) != CDSYNC_OK ||
@@ -560,6 +633,9 @@ cdsync_close(cdsync *db)
 	if (db == NULL)
 		return;
 	cds_write_end(db);
+	cds_merge_end(db);
+	sodium_memzero(db->sign_sk, sizeof db->sign_sk);
+	sodium_memzero(db->box_sk, sizeof db->box_sk);
 	if (db->db) {
 		if (db->txdepth)
 			sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);

@@ -18,6 +18,7 @@
 #define CDS_MSGLEN 1024
 
 struct cds_stmts;			/* write.c's statement cache */
+struct cds_mstmts;			/* merge.c's statement cache */
 
 struct cdsync {
 	sqlite3 *db;			/* the connection */
@@ -30,6 +31,11 @@ struct cdsync {
 	cds_hlc clock;			/* hybrid logical clock */
 	int txdepth;			/* cdsync_begin nesting (0 or 1) */
 	struct cds_stmts *st;		/* cached statements (write.c) */
+	struct cds_mstmts *mst;		/* cached statements (merge.c) */
+	int has_keys;			/* keys below are loaded */
+	uint8_t sign_sk[64];		/* Ed25519 secret key (holds pk) */
+	uint8_t box_pk[32];		/* X25519 public key */
+	uint8_t box_sk[32];		/* X25519 secret key */
 	char msg[CDS_MSGLEN];		/* last error message */
 };
 
@@ -54,8 +60,10 @@ int cds_save(cdsync *db);
 int cds_release(cdsync *db);
 void cds_undo(cdsync *db);
 
-/* Milliseconds since the Unix epoch, from the system clock. */
+/* Milliseconds since the Unix epoch, from the system clock, or from
+ * cds_wall_hook when a test sets it. */
 uint64_t cds_wall_ms(void);
+extern uint64_t (*cds_wall_hook)(void);
 /* Today's date as "YYYY-MM-DD" in local time. */
 void cds_today(char out[11]);
 

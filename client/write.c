@@ -38,6 +38,7 @@ struct cds_stmts {
 	sqlite3_stmt *exists[CDSYNC_KIND_MAX + 1]; /* SELECT 1 by id */
 	sqlite3_stmt *del[CDSYNC_KIND_MAX + 1];	   /* DELETE by id */
 	sqlite3_stmt *change;			   /* INSERT INTO sync_change */
+	sqlite3_stmt *base;			   /* a row's greatest HLC */
 	sqlite3_stmt *save, *release;		   /* savepoint w */
 	cds_buf buf;				   /* column set scratch */
 };
@@ -71,6 +72,7 @@ cds_write_end(cdsync *db)
 		sqlite3_finalize(s->del[i]);
 	}
 	sqlite3_finalize(s->change);
+	sqlite3_finalize(s->base);
 	sqlite3_finalize(s->save);
 	sqlite3_finalize(s->release);
 	cds_buf_free(&s->buf);
@@ -184,14 +186,45 @@ cds_undo(cdsync *db)
 
 /* ==== Capture ========================================================= */
 
+/* The greatest HLC of a row in the log (0 if none): the base of a change
+ * to a row that exists (SPEC.md "Changes"). */
+int
+cds_write_base(cdsync *db, cdsync_kind kind, const uint8_t id[16],
+	       uint64_t *base)
+{
+	struct cds_stmts *s = stmts(db);
+	int rc;
+
+	*base = 0;
+	if (s == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if (s->base == NULL &&
+	    (s->base = cds_prepare(db, "SELECT max(hlc) FROM sync_change "
+				       "WHERE tbl = ?1 AND rid = ?2")) == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_reset(s->base);
+	sqlite3_bind_int(s->base, 1, (int)kind);
+	sqlite3_bind_blob(s->base, 2, id, 16, SQLITE_STATIC);
+	rc = sqlite3_step(s->base);
+	if (rc == SQLITE_ROW)
+		*base = (uint64_t)sqlite3_column_int64(s->base, 0);
+	sqlite3_reset(s->base);
+	if (rc != SQLITE_ROW)
+		return cds_sqlerr(db, _("change log"));
+	return CDSYNC_OK;
+}
+
 /*
  * Appends one change to the log: the fields of r selected by mask (bit i
- * = field i; the id never is), or a tombstone when op is OP_DELETE.
+ * = field i; the id never is), or a tombstone when op is OP_DELETE.  A
+ * change to a row that exists (update, delete) carries its base.
  */
 static int
 capture(cdsync *db, const struct cds_kind *k, const uint8_t id[16], int op,
-	const cdsync_rec *r, uint64_t mask)
+	const cdsync_rec *r, uint64_t mask, int isnew)
 {
+	uint64_t base = 0;
+	int rc;
 	struct cds_stmts *s = stmts(db);
 	uint32_t cols[CDS_COLSET_MAX_COLS];
 	cds_val vals[CDS_COLSET_MAX_COLS];
@@ -200,11 +233,13 @@ capture(cdsync *db, const struct cds_kind *k, const uint8_t id[16], int op,
 
 	if (s == NULL)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if (!isnew && (rc = cds_write_base(db, k->kind, id, &base)) != 0)
+		return rc;
 	if (s->change == NULL &&
 	    (s->change = cds_prepare(db,
 				     "INSERT INTO sync_change (tbl, rid, op, "
-				     "hlc, node, vals) VALUES (?1, ?2, ?3, "
-				     "?4, ?5, ?6)")) == NULL)
+				     "hlc, node, vals, base) VALUES (?1, ?2, "
+				     "?3, ?4, ?5, ?6, ?7)")) == NULL)
 		return CDSYNC_ERROR;
 	sqlite3_reset(s->change);
 	if (op == OP_SET) {
@@ -230,6 +265,7 @@ capture(cdsync *db, const struct cds_kind *k, const uint8_t id[16], int op,
 	sqlite3_bind_int(s->change, 3, op);
 	sqlite3_bind_int64(s->change, 4, (int64_t)hlc);
 	sqlite3_bind_int64(s->change, 5, db->local_node);
+	sqlite3_bind_int64(s->change, 7, (int64_t)base);
 	if (sqlite3_step(s->change) != SQLITE_DONE)
 		return cds_sqlerr(db, _("change log"));
 	sqlite3_reset(s->change);
@@ -468,6 +504,8 @@ cds_write_insert(cdsync *db, cdsync_rec *r, int self)
 						_("beneficiary: this member "
 						  "already benefited from this "
 						  "activity"));
+	} else if (r->has_id) {
+		memcpy(id, r->id, 16);	/* internal: a derived id */
 	} else {
 		cds_id_new(id);
 	}
@@ -487,7 +525,7 @@ cds_write_insert(cdsync *db, cdsync_rec *r, int self)
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_DONE)
 		return cds_sqlerr(db, _(k->label));
-	if ((rc = capture(db, k, id, OP_SET, r, mask)) != CDSYNC_OK)
+	if ((rc = capture(db, k, id, OP_SET, r, mask, 1)) != CDSYNC_OK)
 		return rc;
 	if (k->kind == CDSYNC_KIND_LEGAL_CASE)
 		return legal_event(db, id, cdsync_rec_get(r, "status"),
@@ -642,7 +680,7 @@ do_update(cdsync *db, const cdsync_rec *r, uint64_t *changed,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return cds_sqlerr(db, _(k->label));
-	return capture(db, k, r->id, OP_SET, cur, *changed);
+	return capture(db, k, r->id, OP_SET, cur, *changed, 0);
 }
 
 CDSYNC_API int
@@ -737,7 +775,7 @@ drop(cdsync *db, const struct cds_kind *k, const uint8_t id[16])
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return cds_sqlerr(db, _(k->label));
-	return capture(db, k, id, OP_DELETE, NULL, 0);
+	return capture(db, k, id, OP_DELETE, NULL, 0, 0);
 }
 
 /* Deletes the children of a row (kinds whose `parent` field points at
@@ -996,7 +1034,7 @@ cds_write_backfill(cdsync *db, cdsync_kind kind)
 		for (i = 1, mask = 0; i < k->nfields; i++)
 			if (!r->s[i].null)
 				mask |= (uint64_t)1 << i;
-		rc = capture(db, k, r->s[0].ref, OP_SET, r, mask);
+		rc = capture(db, k, r->s[0].ref, OP_SET, r, mask, 1);
 	}
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = cds_sqlerr(db, k->name);

@@ -15,6 +15,9 @@
 int cds_write_insert(cdsync *db, cdsync_rec *r, int self);
 /* Captures every existing row of a kind as one change (migration 0002). */
 int cds_write_backfill(cdsync *db, cdsync_kind kind);
+/* The greatest HLC of a row in the log (0 if none). */
+int cds_write_base(cdsync *db, cdsync_kind kind, const uint8_t id[16],
+		   uint64_t *base);
 /* Frees the cached statements (cdsync_close). */
 void cds_write_end(cdsync *db);
 

@@ -47,6 +47,20 @@ cds_id_derive(const char *domain, const uint8_t a[16], const uint8_t b[16],
 }
 
 void
+cds_id_name(const char *domain, const char *name, uint8_t out[16])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, (const uint8_t *)domain,
+				  strlen(domain) + 1);
+	crypto_generichash_update(&st, (const uint8_t *)name, strlen(name));
+	crypto_generichash_final(&st, out, 16);
+	out[6] = (uint8_t)((out[6] & 0x0f) | 0x80);	/* version 8 */
+	out[8] = (uint8_t)((out[8] & 0x3f) | 0x80);
+}
+
+void
 cds_id_hex(const uint8_t id[16], char out[33])
 {
 	static const char hx[] = "0123456789abcdef";

@@ -21,6 +21,9 @@ void cds_id_make(uint64_t ms, const uint8_t rnd[10], uint8_t out[16]);
 /* The derived id of the pair (a, b) under a domain string. */
 void cds_id_derive(const char *domain, const uint8_t a[16],
 		   const uint8_t b[16], uint8_t out[16]);
+/* The derived id of a name (an org unit's code) under a domain string:
+ * every node computes the same id for the same code. */
+void cds_id_name(const char *domain, const char *name, uint8_t out[16]);
 /* 32 lowercase hex digits and a NUL. */
 void cds_id_hex(const uint8_t id[16], char out[33]);
 /* Parses exactly 32 hex digits (either case); -1 if not. */

@@ -54,6 +54,15 @@ enum cdsync_code {
 	CDSYNC_EBADINPUT = 13,	/* an input file has bad lines */
 	CDSYNC_EREFERENCED = 14, /* record still used by others */
 	CDSYNC_EREADONLY = 15,	/* store opened read-only */
+	CDSYNC_EBADBUNDLE = 16,	/* a bundle file is malformed or damaged */
+	CDSYNC_EUNKNOWNKEY = 17, /* signed by a key this node does not know */
+	CDSYNC_EBADSIG = 18,	/* signature does not verify */
+	CDSYNC_ENOTRECIPIENT = 19, /* not addressed to this node */
+	CDSYNC_EDECRYPT = 20,	/* content does not decrypt or match */
+	CDSYNC_EGAP = 21,	/* bundle held: an earlier one is missing */
+	CDSYNC_EREPLAY = 22,	/* bundle already merged (not an error) */
+	CDSYNC_EFORK = 23,	/* two bundles with one sequence number */
+	CDSYNC_EFROZEN = 24,	/* sender frozen until an operator decides */
 	CDSYNC_DONE = 100	/* a cursor has no more rows (not an error) */
 };
 

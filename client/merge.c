@@ -1,0 +1,619 @@
+/* merge.c -- folding changes from other nodes into the store; see merge.h
+ * and SPEC.md "Merge".
+ *
+ * For each change: check its values (a node that follows the protocol
+ * never sends a value its own API would refuse), find or add its origin
+ * in sync_node, skip it if the log has it (same row, origin and HLC),
+ * append it, move the clock past it (flagging it if it is too far
+ * ahead), and remember its row.  Then each touched row is folded from all
+ * of its changes and written to, or removed from, its table.
+ */
+#include "merge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "i18n.h"
+#include "id.h"
+#include "kinds.h"
+#include "rec.h"
+
+struct cds_mstmts {
+	sqlite3_stmt *node, *addnode, *dup, *log, *rows, *future;
+	sqlite3_stmt *upsert[CDSYNC_KIND_MAX + 1];
+	sqlite3_stmt *del[CDSYNC_KIND_MAX + 1];
+	sqlite3_stmt *invalid, *valid;
+	uint8_t lastnode[16];		/* origin looked up last */
+	int64_t lastidx;		/* its sync_node.idx (0: none) */
+};
+
+void
+cds_merge_end(cdsync *db)
+{
+	struct cds_mstmts *m = db->mst;
+	int i;
+
+	if (m == NULL)
+		return;
+	sqlite3_finalize(m->node);
+	sqlite3_finalize(m->addnode);
+	sqlite3_finalize(m->dup);
+	sqlite3_finalize(m->log);
+	sqlite3_finalize(m->rows);
+	sqlite3_finalize(m->future);
+	sqlite3_finalize(m->invalid);
+	sqlite3_finalize(m->valid);
+	for (i = 0; i <= CDSYNC_KIND_MAX; i++) {
+		sqlite3_finalize(m->upsert[i]);
+		sqlite3_finalize(m->del[i]);
+	}
+	cds_free(m);
+	db->mst = NULL;
+}
+
+/* Returns a cached statement, preparing it on first use. */
+static sqlite3_stmt *
+ms(cdsync *db, sqlite3_stmt **slot, const char *sql)
+{
+	if (*slot == NULL)
+		*slot = cds_prepare(db, sql);
+	else
+		sqlite3_reset(*slot);
+	if (*slot != NULL)
+		sqlite3_clear_bindings(*slot);
+	return *slot;
+}
+
+static struct cds_mstmts *
+mstmts(cdsync *db)
+{
+	if (db->mst == NULL)
+		db->mst = cds_calloc(1, sizeof *db->mst);
+	return db->mst;
+}
+
+/* ==== Transactions ==================================================== */
+
+int
+cds_merge_begin(cdsync *db)
+{
+	int rc;
+
+	if (db->txdepth)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("a merge cannot run inside an open "
+				 "transaction"));
+	if ((rc = cds_exec(db, "PRAGMA foreign_keys = OFF")) != CDSYNC_OK)
+		return rc;
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK) {
+		sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+			     NULL);
+		return rc;
+	}
+	return CDSYNC_OK;
+}
+
+int
+cds_merge_commit(cdsync *db)
+{
+	int rc = cds_exec(db, "COMMIT");
+
+	if (rc != CDSYNC_OK)
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	return rc;
+}
+
+void
+cds_merge_rollback(cdsync *db)
+{
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	/* sync_node may have lost rows: forget the cached lookup */
+	if (db->mst != NULL)
+		db->mst->lastidx = 0;
+}
+
+/* ==== Checking values ================================================= */
+
+/* Checks a change against its kind: known columns, every value one the
+ * API could have written. */
+static int
+check(cdsync *db, const struct cds_change *c, size_t index)
+{
+	const struct cds_kind *k = cds_kind((cdsync_kind)c->kind);
+	uint32_t cols[CDS_COLSET_MAX_COLS];
+	cds_val vals[CDS_COLSET_MAX_COLS];
+	cdsync_rec *r = NULL;
+	char e[128], hex[33];
+	size_t n, i;
+	int rc = CDSYNC_OK;
+
+	cds_id_hex(c->row, hex);
+	if (k == NULL)
+		return cds_err(db, CDSYNC_EBADINPUT,
+			       _("change %zu: unknown kind %u"), index + 1,
+			       c->kind);
+	if (c->op != CDS_OP_SET)
+		return CDSYNC_OK;
+	if (cds_colset_get(c->cols, c->ncols, cols, vals, &n, e, sizeof e))
+		return cds_err(db, CDSYNC_EBADINPUT, _("change %zu (%s %s): %s"),
+			       index + 1, k->name, hex + 24, e);
+	if (cdsync_rec_new(k->kind, &r) != CDSYNC_OK)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	for (i = 0; i < n && rc == CDSYNC_OK; i++) {
+		if (cols[i] == 0 || cols[i] >= k->nfields) {
+			rc = cds_err(db, CDSYNC_EBADINPUT,
+				     _("change %zu (%s %s): %s has no column "
+				       "%u"),
+				     index + 1, k->name, hex + 24, k->name,
+				     cols[i]);
+			break;
+		}
+		rc = cds_rec_set_val(r, cols[i], &vals[i]);
+		if (rc == CDSYNC_ECORRUPT)
+			rc = cds_err(db, CDSYNC_EBADINPUT,
+				     _("change %zu (%s %s): %s: value of the "
+				       "wrong type"),
+				     index + 1, k->name, hex + 24,
+				     k->fields[cols[i]].name);
+		else if (rc != CDSYNC_OK)
+			rc = cds_err(db, rc, "%s", _("out of memory"));
+		else if (cds_rec_check(r, cols[i]) != 0)
+			rc = cds_err(db, CDSYNC_EBADINPUT,
+				     _("change %zu (%s %s): %s"), index + 1,
+				     k->name, hex + 24, r->err);
+	}
+	cdsync_rec_free(r);
+	return rc;
+}
+
+/* ==== The log ========================================================= */
+
+/* sync_node.idx of an origin, added if new. */
+static int
+nodeidx(cdsync *db, const uint8_t node[16], int64_t *idx)
+{
+	struct cds_mstmts *m = db->mst;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (m->lastidx && memcmp(m->lastnode, node, 16) == 0) {
+		*idx = m->lastidx;
+		return CDSYNC_OK;
+	}
+	if ((st = ms(db, &m->node, "SELECT idx FROM sync_node WHERE "
+				   "node_id = ?1")) == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*idx = sqlite3_column_int64(st, 0);
+	} else if (rc == SQLITE_DONE) {
+		if ((st = ms(db, &m->addnode, "INSERT INTO sync_node (node_id) "
+					      "VALUES (?1)")) == NULL)
+			return CDSYNC_ERROR;
+		sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return cds_sqlerr(db, _("change log"));
+		*idx = sqlite3_last_insert_rowid(db->db);
+	} else {
+		return cds_sqlerr(db, _("change log"));
+	}
+	memcpy(m->lastnode, node, 16);
+	m->lastidx = *idx;
+	return CDSYNC_OK;
+}
+
+/* Appends a change unless the log has it; *added says which. */
+static int
+append(cdsync *db, const struct cds_change *c, int64_t via, int *added,
+       int64_t *seq)
+{
+	struct cds_mstmts *m = db->mst;
+	sqlite3_stmt *st;
+	int64_t node;
+	int rc;
+
+	*added = 0;
+	if ((rc = nodeidx(db, c->origin, &node)) != CDSYNC_OK)
+		return rc;
+	if ((st = ms(db, &m->dup, "SELECT 1 FROM sync_change WHERE tbl = ?1 "
+				  "AND rid = ?2 AND node = ?3 AND hlc = ?4"))
+	    == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_int(st, 1, c->kind);
+	sqlite3_bind_blob(st, 2, c->row, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, node);
+	sqlite3_bind_int64(st, 4, (int64_t)c->hlc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return CDSYNC_OK;
+	if (rc != SQLITE_DONE)
+		return cds_sqlerr(db, _("change log"));
+	if ((st = ms(db, &m->log, "INSERT INTO sync_change (tbl, rid, op, "
+				  "hlc, node, vals, base, via) VALUES (?1, "
+				  "?2, ?3, ?4, ?5, ?6, ?7, ?8)")) == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_int(st, 1, c->kind);
+	sqlite3_bind_blob(st, 2, c->row, 16, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, c->op);
+	sqlite3_bind_int64(st, 4, (int64_t)c->hlc);
+	sqlite3_bind_int64(st, 5, node);
+	if (c->op == CDS_OP_SET)
+		sqlite3_bind_blob(st, 6, c->cols, (int)c->ncols,
+				  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (int64_t)c->base);
+	if (via > 0)
+		sqlite3_bind_int64(st, 8, via);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return cds_sqlerr(db, _("change log"));
+	*seq = sqlite3_last_insert_rowid(db->db);
+	*added = 1;
+	return CDSYNC_OK;
+}
+
+/* ==== Folding a row =================================================== */
+
+struct cell {
+	int set;		/* some change wrote it */
+	uint64_t hlc;		/* of the winning change */
+	uint8_t origin[16];	/* ... and its origin */
+	cds_val v;		/* its value (points into the copies) */
+};
+
+/* (h1, o1) > (h2, o2)? */
+static int
+later(uint64_t h1, const uint8_t *o1, uint64_t h2, const uint8_t *o2)
+{
+	return h1 != h2 ? h1 > h2 : memcmp(o1, o2, 16) > 0;
+}
+
+static void
+collist(const struct cds_kind *k, char *buf, size_t n, int excluded)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = excluded ? 1 : 0; i < k->nfields && off < n; i++)
+		off += (size_t)snprintf(buf + off, n - off,
+					excluded ? "%s%s = excluded.%s" : "%s%s",
+					i > (excluded ? 1u : 0u) ? ", " : "",
+					k->fields[i].name, k->fields[i].name);
+}
+
+static sqlite3_stmt *
+upsert(cdsync *db, const struct cds_kind *k)
+{
+	char cols[1024], set[2048], sql[4096];
+	size_t i, off;
+
+	if (db->mst->upsert[k->kind] != NULL)
+		return ms(db, &db->mst->upsert[k->kind], NULL);
+	collist(k, cols, sizeof cols, 0);
+	collist(k, set, sizeof set, 1);
+	off = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES "
+						"(?1", k->name, cols);
+	for (i = 1; i < k->nfields; i++)
+		off += (size_t)snprintf(sql + off, sizeof sql - off, ", ?%zu",
+					i + 1);
+	snprintf(sql + off, sizeof sql - off,
+		 ") ON CONFLICT (id) DO UPDATE SET %s", set);
+	return ms(db, &db->mst->upsert[k->kind], sql);
+}
+
+static int
+record_invalid(cdsync *db, const struct cds_kind *k, const uint8_t row[16],
+	       const char *reason)
+{
+	sqlite3_stmt *st;
+
+	if ((st = ms(db, &db->mst->invalid,
+		     "INSERT OR REPLACE INTO sync_invalid (tbl, rid, reason) "
+		     "VALUES (?1, ?2, ?3)")) == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_int(st, 1, (int)k->kind);
+	sqlite3_bind_blob(st, 2, row, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return cds_sqlerr(db, _("change log"));
+	return CDSYNC_OK;
+}
+
+static int
+remove_row(cdsync *db, const struct cds_kind *k, const uint8_t row[16])
+{
+	char sql[128];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ?1", k->name);
+	if ((st = ms(db, &db->mst->del[k->kind], sql)) == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, row, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return cds_sqlerr(db, k->name);
+	return CDSYNC_OK;
+}
+
+static int
+clear_invalid(cdsync *db, const struct cds_kind *k, const uint8_t row[16])
+{
+	sqlite3_stmt *st;
+
+	if ((st = ms(db, &db->mst->valid, "DELETE FROM sync_invalid WHERE "
+					  "tbl = ?1 AND rid = ?2")) == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_int(st, 1, (int)k->kind);
+	sqlite3_bind_blob(st, 2, row, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return cds_sqlerr(db, _("change log"));
+	return CDSYNC_OK;
+}
+
+/* Writes the fold of cells to the table (or removes the row). */
+static int
+show(cdsync *db, const struct cds_kind *k, const uint8_t row[16],
+     struct cell *cell, int exists)
+{
+	cdsync_rec *r = NULL;
+	sqlite3_stmt *st;
+	char reason[CDS_MSGLEN];
+	size_t i;
+	int rc;
+
+	for (i = 1; exists && i < k->nfields; i++)
+		if (k->fields[i].required &&
+		    (!cell[i].set || cell[i].v.type == CDS_V_NULL))
+			exists = 0;	/* not all here yet */
+	if (!exists) {
+		if ((rc = remove_row(db, k, row)) != CDSYNC_OK)
+			return rc;
+		return clear_invalid(db, k, row);
+	}
+	if ((rc = cdsync_rec_new(k->kind, &r)) != CDSYNC_OK)
+		return cds_err(db, rc, "%s", _("out of memory"));
+	if ((rc = cdsync_rec_set_id(r, row)) != CDSYNC_OK)
+		goto out;
+	for (i = 1; i < k->nfields; i++) {
+		if (cell[i].set)
+			rc = cds_rec_set_val(r, i, &cell[i].v);
+		else
+			rc = cdsync_rec_set(r, k->fields[i].name, NULL);
+		if (rc != CDSYNC_OK)
+			goto out;
+	}
+	if ((st = upsert(db, k)) == NULL) {
+		rc = CDSYNC_ERROR;
+		goto out;
+	}
+	for (i = 0; i < k->nfields; i++)
+		cds_rec_bind(r, i, st, (int)i + 1);
+	if ((rc = cds_exec(db, "SAVEPOINT m")) != CDSYNC_OK)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		sqlite3_reset(st);
+		rc = cds_exec(db, "RELEASE m");
+		if (rc == CDSYNC_OK)
+			rc = clear_invalid(db, k, row);
+		goto out;
+	}
+	/* The fold breaks a rule: keep it in the log, hide it, list it. */
+	snprintf(reason, sizeof reason, "%s", sqlite3_errmsg(db->db));
+	sqlite3_reset(st);
+	if ((rc = cds_exec(db, "ROLLBACK TO m")) != CDSYNC_OK ||
+	    (rc = cds_exec(db, "RELEASE m")) != CDSYNC_OK ||
+	    (rc = remove_row(db, k, row)) != CDSYNC_OK)
+		goto out;
+	rc = record_invalid(db, k, row, reason);
+out:
+	if (rc != CDSYNC_OK && rc < CDSYNC_DONE && db->msg[0] == '\0')
+		cds_err(db, rc, "%s", cdsync_strerror(rc));
+	cdsync_rec_free(r);
+	return rc;
+}
+
+/* Folds every change of one row and shows the result. */
+static int
+fold(cdsync *db, cdsync_kind kind, const uint8_t row[16])
+{
+	const struct cds_kind *k = cds_kind(kind);
+	struct cell cell[CDS_COLSET_MAX_COLS];
+	uint32_t cols[CDS_COLSET_MAX_COLS];
+	cds_val vals[CDS_COLSET_MAX_COLS];
+	uint8_t **copies = NULL, **grown, sorigin[16], dorigin[16];
+	uint64_t shlc = 0, dhlc = 0, hlc;
+	size_t ncopies = 0, cap = 0, n, i;
+	int hasset = 0, hasdel = 0, rc = CDSYNC_OK, step, len;
+	const uint8_t *origin, *blob;
+	char e[128];
+	sqlite3_stmt *st;
+
+	memset(cell, 0, sizeof cell);
+	if ((st = ms(db, &db->mst->rows,
+		     "SELECT c.op, c.hlc, n.node_id, c.vals FROM sync_change c "
+		     "JOIN sync_node n ON n.idx = c.node WHERE c.tbl = ?1 AND "
+		     "c.rid = ?2")) == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_int(st, 1, (int)kind);
+	sqlite3_bind_blob(st, 2, row, 16, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		hlc = (uint64_t)sqlite3_column_int64(st, 1);
+		origin = sqlite3_column_blob(st, 2);
+		if (origin == NULL || sqlite3_column_bytes(st, 2) != 16)
+			continue;
+		if (sqlite3_column_int(st, 0) == CDS_OP_DELETE) {
+			if (!hasdel || later(hlc, origin, dhlc, dorigin)) {
+				dhlc = hlc;
+				memcpy(dorigin, origin, 16);
+				hasdel = 1;
+			}
+			continue;
+		}
+		if (!hasset || later(hlc, origin, shlc, sorigin)) {
+			shlc = hlc;
+			memcpy(sorigin, origin, 16);
+			hasset = 1;
+		}
+		/* Values must outlive the step: keep a copy of the blob. */
+		len = sqlite3_column_bytes(st, 3);
+		blob = sqlite3_column_blob(st, 3);
+		if (ncopies == cap) {
+			cap = cap ? 2 * cap : 8;
+			grown = cds_realloc(copies, cap * sizeof *copies);
+			if (grown == NULL) {
+				rc = cds_err(db, CDSYNC_ENOMEM, "%s",
+					     _("out of memory"));
+				break;
+			}
+			copies = grown;
+		}
+		if ((copies[ncopies] = cds_malloc((size_t)len + 1)) == NULL) {
+			rc = cds_err(db, CDSYNC_ENOMEM, "%s",
+				     _("out of memory"));
+			break;
+		}
+		if (len > 0)
+			memcpy(copies[ncopies], blob, (size_t)len);
+		if (cds_colset_get(copies[ncopies++], (size_t)len, cols, vals,
+				   &n, e, sizeof e) != 0) {
+			rc = cds_err(db, CDSYNC_ECORRUPT, _("change log: %s"),
+				     e);
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			struct cell *c = &cell[cols[i]];
+
+			if (cols[i] >= k->nfields)
+				continue;	/* checked on the way in */
+			if (!c->set || later(hlc, origin, c->hlc, c->origin)) {
+				c->set = 1;
+				c->hlc = hlc;
+				memcpy(c->origin, origin, 16);
+				c->v = vals[i];
+			}
+		}
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(db, _("change log"));
+	sqlite3_reset(st);
+	if (rc == CDSYNC_OK)
+		rc = show(db, k, row, cell,
+			  hasset && (!hasdel ||
+				     later(shlc, sorigin, dhlc, dorigin)));
+	for (i = 0; i < ncopies; i++)
+		cds_free(copies[i]);
+	cds_free(copies);
+	return rc;
+}
+
+/* ==== Merging ========================================================= */
+
+static int
+future_bound(cdsync *db, uint64_t *ms_out)
+{
+	sqlite3_stmt *st;
+
+	*ms_out = CDS_FUTURE_BOUND_MS;
+	st = cds_prepare(db, "SELECT value FROM sync_state WHERE key = "
+			     "'future_bound_ms'");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int64(st, 0) > 0)
+		*ms_out = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
+struct rowref {
+	uint8_t kind;
+	uint8_t row[16];
+};
+
+static int
+rowcmp(const void *a, const void *b)
+{
+	const struct rowref *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return memcmp(x->row, y->row, 16);
+}
+
+int
+cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
+	  struct cds_merge_stats *stats)
+{
+	struct rowref *rows = NULL;
+	sqlite3_stmt *st;
+	uint64_t bound, wall;
+	size_t i, nrows = 0;
+	int64_t seq;
+	int rc, added;
+
+	cds_ok(db);
+	if (mstmts(db) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	for (i = 0; i < n; i++)
+		if ((rc = check(db, &ch[i], i)) != CDSYNC_OK)
+			return rc;
+	if ((rc = future_bound(db, &bound)) != CDSYNC_OK)
+		return rc;
+	if (n > 0 && (rows = cds_calloc(n, sizeof *rows)) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	wall = cds_wall_ms();
+	for (i = 0; i < n; i++) {
+		if ((rc = append(db, &ch[i], via, &added, &seq)) != CDSYNC_OK)
+			goto out;
+		if (!added) {
+			stats->duplicates++;
+			continue;
+		}
+		stats->applied++;
+		rows[nrows].kind = ch[i].kind;
+		memcpy(rows[nrows++].row, ch[i].row, 16);
+		if (cds_hlc_recv(&db->clock, ch[i].hlc, wall, bound)) {
+			stats->future++;
+			st = ms(db, &db->mst->future,
+				"INSERT OR IGNORE INTO sync_future (seq, "
+				"ahead_ms) VALUES (?1, ?2)");
+			if (st == NULL) {
+				rc = CDSYNC_ERROR;
+				goto out;
+			}
+			sqlite3_bind_int64(st, 1, seq);
+			sqlite3_bind_int64(st, 2,
+					   (int64_t)(CDS_HLC_MS(ch[i].hlc) -
+						     wall));
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				rc = cds_sqlerr(db, _("change log"));
+				goto out;
+			}
+		}
+	}
+	/* Each touched row once, in a fixed order. */
+	qsort(rows, nrows, sizeof *rows, rowcmp);
+	for (i = 0; i < nrows; i++) {
+		if (i > 0 && rowcmp(&rows[i], &rows[i - 1]) == 0)
+			continue;
+		if ((rc = fold(db, (cdsync_kind)rows[i].kind, rows[i].row)) !=
+		    CDSYNC_OK)
+			goto out;
+	}
+	/* The clock survives a restart even if no local write follows. */
+	st = cds_prepare(db, "INSERT OR REPLACE INTO sync_state (key, value) "
+			     "VALUES ('hlc', ?1)");
+	if (st == NULL) {
+		rc = CDSYNC_ERROR;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)db->clock.last);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, "sync_state");
+	sqlite3_finalize(st);
+out:
+	cds_free(rows);
+	return rc;
+}
