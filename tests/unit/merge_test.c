@@ -484,6 +484,53 @@ test_the_later_edit_of_a_cell_wins_on_both_sides(void **state)
 	assert_string_equal(title(y, a, b2, sizeof b2), "Thăm hỏi gia đình");
 }
 
+/* The notices of a store, as "type:field:kept:lost" lines. */
+static void
+notices(cdsync *db, char *out, size_t n)
+{
+	cdsync_notices *it = NULL;
+	const cdsync_notice *no;
+	size_t off = 0;
+
+	out[0] = '\0';
+	assert_int_equal(cdsync_notices_open(db, &it), CDSYNC_OK);
+	while (cdsync_notices_next(it, &no) == CDSYNC_OK)
+		off += (size_t)snprintf(out + off, n - off, "%d:%s:%s:%s;",
+					no->type, no->field ? no->field : "",
+					no->kept ? no->kept : "",
+					no->lost ? no->lost : "");
+	cdsync_notices_close(it);
+}
+
+static void
+test_a_concurrent_edit_that_lost_is_listed_and_a_correction_is_not(
+	void **state)
+{
+	uint8_t a[16];
+	char got[512];
+
+	(void)state;
+	activity(x, a, "Thăm hỏi");
+	send_all(x, y);
+	now_ms += 10;
+	retitle(x, a, "Thăm hỏi ốm đau");
+	now_ms += 10;
+	retitle(y, a, "Thăm hỏi gia đình");	/* neither saw the other */
+	send_all(x, y);
+	send_all(y, x);
+	notices(x, got, sizeof got);
+	assert_string_equal(got, "1:title:Thăm hỏi gia đình:Thăm hỏi ốm đau;");
+	notices(y, got, sizeof got);
+	assert_string_equal(got, "1:title:Thăm hỏi gia đình:Thăm hỏi ốm đau;");
+	/* x corrects it having seen both values: the conflict is resolved,
+	 * and nothing is listed any more */
+	now_ms += 10;
+	retitle(x, a, "Thăm hỏi gia đình đoàn viên");
+	send_all(x, y);
+	notices(y, got, sizeof got);
+	assert_string_equal(got, "");
+}
+
 static void
 test_an_edit_after_a_delete_brings_the_row_back(void **state)
 {
@@ -529,6 +576,17 @@ test_a_clock_far_ahead_is_flagged_but_accepted(void **state)
 	assert_int_equal(st.applied, 1);
 	assert_int_equal(st.future, 1);
 	assert_int_equal(tu_count(y, "SELECT count(*) FROM sync_future"), 1);
+	{
+		cdsync_notices *it = NULL;
+		const cdsync_notice *no;
+
+		assert_int_equal(cdsync_notices_open(y, &it), CDSYNC_OK);
+		assert_int_equal(cdsync_notices_next(it, &no), CDSYNC_OK);
+		assert_int_equal(no->type, CDSYNC_NOTICE_FUTURE);
+		assert_true(no->ahead_ms > 8LL * 365 * 86400000);
+		assert_int_equal(cdsync_notices_next(it, &no), CDSYNC_DONE);
+		cdsync_notices_close(it);
+	}
 	assert_string_equal(title(y, a, b, sizeof b), "Tương lai");
 }
 
@@ -575,6 +633,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_an_edit_after_a_delete_brings_the_row_back, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_concurrent_edit_that_lost_is_listed_and_a_correction_is_not,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_clock_far_ahead_is_flagged_but_accepted, setup,
 			teardown),

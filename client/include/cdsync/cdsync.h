@@ -327,6 +327,45 @@ CDSYNC_API int cdsync_changes_next(cdsync_changes *it,
 				   const cdsync_change **ch_out) CDSYNC_CHECK;
 CDSYNC_API void cdsync_changes_close(cdsync_changes *it);
 
+/* ==== What merging noticed ============================================ */
+
+typedef enum cdsync_notice_type {
+	CDSYNC_NOTICE_LOST = 1,	 /* a concurrent edit of a cell lost */
+	CDSYNC_NOTICE_INVALID = 2, /* merged values break a rule: row hidden */
+	CDSYNC_NOTICE_FUTURE = 3 /* a change stamped too far ahead arrived */
+} cdsync_notice_type;
+
+/* One thing a person should look at after a merge.  Read-only; valid
+ * until the next step of its iterator. */
+typedef struct cdsync_notice {
+	cdsync_notice_type type;
+	cdsync_kind kind;	/* table */
+	uint8_t row[16];	/* row id */
+	const char *field;	/* LOST: the column */
+	const char *kept;	/* LOST: the value that won (NULL: none) */
+	const char *lost;	/* LOST: the value that lost (NULL: none) */
+	uint8_t kept_origin[16], lost_origin[16]; /* LOST: who wrote them */
+	uint64_t kept_hlc, lost_hlc;	/* LOST: when */
+	const char *reason;	/* INVALID: the rule broken */
+	uint64_t hlc;		/* FUTURE: the change's clock */
+	int64_t ahead_ms;	/* FUTURE: how far ahead on arrival */
+	uint8_t origin[16];	/* FUTURE: who stamped it */
+} cdsync_notice;
+
+typedef struct cdsync_notices cdsync_notices;
+/*
+ * Lists, in this order: every cell where a concurrent edit lost (two
+ * nodes wrote different values and neither had seen the other's: the
+ * losing value is kept in the log and shown here, never thrown away),
+ * every row hidden because its merged values break a rule, and every
+ * change that arrived stamped further ahead than the bound.
+ */
+CDSYNC_API int cdsync_notices_open(cdsync *db,
+				   cdsync_notices **it_out) CDSYNC_CHECK;
+CDSYNC_API int cdsync_notices_next(cdsync_notices *it,
+				   const cdsync_notice **n_out) CDSYNC_CHECK;
+CDSYNC_API void cdsync_notices_close(cdsync_notices *it);
+
 /* ==== Member import =================================================== */
 
 typedef struct cdsync_import cdsync_import;
