@@ -13,6 +13,19 @@
 int cmd_init(int argc, char **argv);		/* cmd_init.c */
 int cmd_kpi(int argc, char **argv);		/* cmd_kpi.c */
 int cmd_changes(int argc, char **argv);		/* cmd_changes.c */
+/* cmd_sync.c: moving data on files. */
+int cmd_keys(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);
+int cmd_conflicts(int argc, char **argv);
+void keys_help(FILE *f);
+void peer_help(FILE *f);
+void export_help(FILE *f);
+void bundles_import_help(FILE *f);
+void bundle_help(FILE *f);
+void conflicts_help(FILE *f);
 
 /* cmd_member.c: import, leave, uncared, then the generic verbs. */
 int cmd_member(const struct kindspec *ks, int argc, char **argv);

@@ -41,6 +41,14 @@ static const struct {
 			  "businesses") },
 	{ "kpi", N_("The figures of the programmes: value, target, met or "
 		    "not") },
+	{ "export", N_("Write this node's bundles to a folder (USB stick, "
+		       "chat)") },
+	{ "import", N_("Take in bundle files from other nodes") },
+	{ "keys", N_("This computer's public keys, for other nodes") },
+	{ "peer", N_("Register another node's public keys") },
+	{ "bundle", N_("Show what a bundle file holds") },
+	{ "conflicts", N_("What merging noticed: concurrent edits, hidden "
+			  "records, clocks far ahead") },
 	{ "changes", N_("The changes recorded for sync (for checking "
 			"sync)") },
 };
@@ -116,6 +124,18 @@ dispatch(int argc, char **argv)
 		return cmd_kpi(argc - 1, argv + 1);
 	if (strcmp(cmd, "changes") == 0)
 		return cmd_changes(argc - 1, argv + 1);
+	if (strcmp(cmd, "keys") == 0)
+		return cmd_keys(argc - 1, argv + 1);
+	if (strcmp(cmd, "peer") == 0)
+		return cmd_peer(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "bundle") == 0)
+		return cmd_bundle(argc - 1, argv + 1);
+	if (strcmp(cmd, "conflicts") == 0)
+		return cmd_conflicts(argc - 1, argv + 1);
 	if ((ks = records_find(cmd)) != NULL)
 		return ks->run ? ks->run(ks, argc - 1, argv + 1)
 			       : records_verb(ks, argc - 1, argv + 1);

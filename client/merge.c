@@ -214,7 +214,7 @@ append(cdsync *db, const struct cds_change *c, int64_t via, int *added,
 {
 	struct cds_mstmts *m = db->mst;
 	sqlite3_stmt *st;
-	int64_t node;
+	int64_t node = 0;
 	int rc;
 
 	*added = 0;

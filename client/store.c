@@ -415,6 +415,11 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 	{
 		uint8_t oid[16];
 
+		if (cdsync_rec_get(org, "code") == NULL) {
+			rc = cds_err(db, CDSYNC_EINVAL, "%s",
+				     _("union: Code (code) is required"));
+			goto fail;
+		}
 		cds_id_name("cdsync.org.v1", cdsync_rec_get(org, "code"), oid);
 		if ((rc = cdsync_rec_set_id(org, oid)) != CDSYNC_OK)
 			goto fail;
@@ -539,14 +544,17 @@ migrate(cdsync *db, int from, int to)
 		}
 		cds_free(sql);
 		sql = NULL;
-		if (v + 1 == 2 && (rc = after_sync_tables(db)) != CDSYNC_OK)
-			goto fail;
-		if (v + 1 == 3 && (rc = load_identity(db)) == CDSYNC_OK &&
-		    db->has_node && !db->has_keys)
-			rc = make_keys(db);
-		if (rc != CDSYNC_OK)
-			goto fail;
 	}
+	/* The C steps run on the newest schema, the one the code writes:
+	 * a store from before the change log gets its rows captured (0002),
+	 * a node from before bundles gets its keys (0003). */
+	if (from < 2 && (rc = after_sync_tables(db)) != CDSYNC_OK)
+		goto fail;
+	if (from < 3 && (rc = load_identity(db)) == CDSYNC_OK &&
+	    db->has_node && !db->has_keys)
+		rc = make_keys(db);
+	if (rc != CDSYNC_OK)
+		goto fail;
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", to);
 	if ((rc = cds_exec(db, pragma)) != CDSYNC_OK ||
 	    (rc = cds_exec(db, "COMMIT")) != CDSYNC_OK)

@@ -167,7 +167,55 @@ say "7. Chỉ tiêu của trường năm học 2025-2026" "7. The school's KPIs 
 n=$("$bin" changes --json | grep -c '"seq"')
 say "   ... và các thay đổi đã ghi lại để đồng bộ (12 đầu tiên trong $n)" \
     "   ... and the changes captured for sync (first 12 of $n)"
-[ $quiet -eq 1 ] || "$bin" changes | head -13
+[ $quiet -eq 1 ] || { "$bin" changes | head -13 || true; }
+
+# ---- 8. Up the tree on a USB stick ------------------------------------------
+# The district hub and the national hub are two more nodes on this
+# machine, each with its own home; a folder stands in for the USB stick.
+say "8. Lên cấp trên bằng USB: trường → huyện → trung ương" \
+    "8. Up the tree on a USB stick: school → district → national"
+district="$home/district" national="$home/national" usb="$home/usb" usb2="$home/usb2"
+at() {			# at HOME ARGS...: run cdsync for another node
+	local h="$1"
+	shift
+	if [ $quiet -eq 1 ]; then
+		"$bin" --home "$h" "$@" >/dev/null
+	else
+		printf '\033[2m$ cdsync --home %s %s\033[0m\n' "${h#$home/}" "$*"
+		"$bin" --home "$h" "$@"
+	fi
+}
+at "$district" init --role hub --org HG-VX --name "Công đoàn Giáo dục huyện Vị Xuyên" --parent HG
+at "$national" init --role national --org VN --name "Công đoàn Giáo dục Việt Nam"
+"$bin" keys --out "$work/school.pub" >/dev/null
+"$bin" --home "$district" keys --out "$work/district.pub" >/dev/null
+"$bin" --home "$national" keys --out "$work/national.pub" >/dev/null
+run peer add "$work/district.pub" --upstream
+run peer add "$work/national.pub" --upstream
+at "$district" peer add "$work/school.pub"
+at "$district" peer add "$work/national.pub" --upstream
+at "$national" peer add "$work/school.pub"
+at "$national" peer add "$work/district.pub"
+run export --out "$usb"
+first=$(ls "$usb"/*.cdsb | head -1)
+[ $quiet -eq 1 ] || { at "$district" bundle show "$first" | head -9 || true; }
+at "$district" import "$usb"
+at "$district" import "$usb"			# again: nothing twice
+at "$district" export --out "$usb2"
+at "$national" import "$usb2"
+say "   ... cả ba nơi tính ra cùng một số liệu cho trường" \
+    "   ... and all three compute the same figures for the school"
+k0=$("$bin" kpi --period 2025-2026 --json | grep -v '"org"')
+k1=$("$bin" --home "$district" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json | grep -v '"org"')
+k2=$("$bin" --home "$national" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json | grep -v '"org"')
+if [ "$k0" = "$k1" ] && [ "$k0" = "$k2" ]; then
+	if [ $en -eq 1 ]; then echo "✓ school, district and national: the same KPI figures"
+	else echo "✓ trường, huyện và trung ương: cùng một số liệu chỉ tiêu"; fi
+else
+	echo "demo: the KPI figures differ between the nodes" >&2
+	exit 1
+fi
+[ $quiet -eq 1 ] || { "$bin" --home "$national" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 | sed -n "1,6p" || true; }
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo
 	if [ $en -eq 1 ]; then

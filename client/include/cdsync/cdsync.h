@@ -366,6 +366,87 @@ CDSYNC_API int cdsync_notices_next(cdsync_notices *it,
 				   const cdsync_notice **n_out) CDSYNC_CHECK;
 CDSYNC_API void cdsync_notices_close(cdsync_notices *it);
 
+/* ==== Bundles: the files that carry changes between nodes ============= */
+
+/* Frees memory the library handed out (a string from cdsync_keys_export). */
+CDSYNC_API void cdsync_free(void *p);
+
+/* This node's public keys as a short text file ("cdsync public key v1":
+ * node id, org code, Ed25519 and X25519 public keys in hex), for the
+ * nodes it sends to and receives from.  *text_out is freed with
+ * cdsync_free. */
+CDSYNC_API int cdsync_keys_export(cdsync *db, char **text_out) CDSYNC_CHECK;
+/* Registers another node from its public key text.  upstream = 1: this
+ * node's bundles are encrypted to it (the district hub, the national
+ * hub, an auditor).  Registering a node again updates its keys and role
+ * (until the signed catalog of the trust issue replaces this). */
+CDSYNC_API int cdsync_peer_add(cdsync *db, const char *text,
+			       int upstream) CDSYNC_CHECK;
+
+/*
+ * Seals every change written on this node since its last bundle into a
+ * new bundle (the next number in its chain; the number is taken in the
+ * same transaction that marks the changes sealed), then writes into
+ * `dir` every bundle of this node and every bundle it received and merged
+ * (so a hub forwards its schools' bundles unchanged).  Each file is
+ * written atomically (temporary file, fsync, rename, fsync of the
+ * folder); a file already there with the same bytes is left alone, so
+ * running it twice is harmless.  *sealed: 0 or 1 new bundles; *written:
+ * files written now.
+ */
+CDSYNC_API int cdsync_export(cdsync *db, const char *dir, size_t *sealed,
+			     size_t *written) CDSYNC_CHECK;
+
+/*
+ * Takes in one bundle file, checking cheapest first: size caps, a known
+ * sender key, the signature, the chain, decryption, then every change.
+ * Returns CDSYNC_OK when its changes were merged (one transaction) and
+ * *changes says how many; CDSYNC_EREPLAY if it was merged before
+ * (nothing done); CDSYNC_EGAP when an earlier bundle of its sender is
+ * missing (kept, merged when the gap fills); CDSYNC_EFORK when it and
+ * another valid bundle carry the same number (both kept as evidence,
+ * the sender frozen until an operator decides); otherwise an error
+ * (CDSYNC_EBADBUNDLE, _EUNKNOWNKEY, _EBADSIG, _ENOTRECIPIENT, _EDECRYPT,
+ * _EBADINPUT, _EFROZEN) with nothing merged.  The message names the file
+ * and the reason.
+ */
+CDSYNC_API int cdsync_import_file(cdsync *db, const char *path,
+				  size_t *changes) CDSYNC_CHECK;
+
+/* What a bundle file says about itself (its header), for people. */
+typedef struct cdsync_bundle_info {
+	int version;
+	uint8_t node[16];	/* sender node */
+	char org[80];		/* sender's org code, if this node knows it */
+	uint8_t sign_pk[32];	/* sender's signing key */
+	uint64_t seq;		/* number in the sender's chain */
+	uint8_t prev[32];	/* hash of the previous bundle */
+	uint8_t hash[32];	/* this bundle's hash */
+	uint64_t hlc;		/* sender's clock when sealed */
+	uint32_t count;		/* changes inside */
+	uint64_t plain_len;	/* payload bytes, unpacked */
+	uint64_t file_len;	/* bytes of the file */
+	int nrcpt;		/* recipients */
+	uint8_t rcpt[8][32];	/* their X25519 keys */
+	int signature_ok;	/* signature verifies with sign_pk */
+	int sender_known;	/* sign_pk is the key known for the node */
+	int readable;		/* this node is a recipient and decrypted it */
+} cdsync_bundle_info;
+
+/* Called for each column-level change of a bundle (seq is 0). */
+typedef int (*cdsync_change_cb)(void *ctx, const cdsync_change *ch);
+
+/*
+ * Reads a bundle file for inspection: fills *info from its header and
+ * checks its signature; with a store (db may be NULL) also whether the
+ * sender is known and, if this node is a recipient, decrypts it and
+ * calls cb (when not NULL) for every change.  Nothing is merged.
+ * CDSYNC_EBADBUNDLE (or _EDECRYPT) with the reason for a damaged file.
+ */
+CDSYNC_API int cdsync_bundle_read(cdsync *db, const char *path,
+				  cdsync_bundle_info *info, cdsync_change_cb cb,
+				  void *ctx) CDSYNC_CHECK;
+
 /* ==== Member import =================================================== */
 
 typedef struct cdsync_import cdsync_import;

@@ -1,0 +1,662 @@
+/* cmd_sync.c -- moving data between nodes on files: `cdsync keys`, `peer
+ * add`, `export`, `import`, `bundle show` and `conflicts`.
+ *
+ * Contract: each verb prints what it did in one line per file or item,
+ * and exits 0 when everything it was given was taken in (a bundle merged
+ * before, or held until an earlier one arrives, counts as taken in: it
+ * is said so); 1 when any file was refused or the library failed; 2 on a
+ * usage error.  Until the signed catalog (the trust issue), the keys of
+ * other nodes come as public key files given to `peer add`.
+ */
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmds.h"
+#include "home.h"
+#include "lang.h"
+
+enum { T_OUT = 1, T_UPSTREAM, T_JSON };
+
+/* Parses the verb's options; EXIT_OK or an exit code (help printed). */
+static int
+parse(const char *verb, int argc, char **argv, struct optset *os,
+      struct args *a, void (*help)(FILE *))
+{
+	int ex;
+
+	if ((ex = args_parse(verb, argc, argv, os, a)) != EXIT_OK)
+		return ex;
+	if (a->help) {
+		help(stdout);
+		return -1;
+	}
+	return EXIT_OK;
+}
+
+static void
+hexs(const uint8_t *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static char *
+slurp(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	if ((b = malloc(max + 1)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(b, 1, max, f);
+	fclose(f);
+	b[n] = '\0';
+	return b;
+}
+
+/* ==== keys ============================================================ */
+
+void
+keys_help(FILE *f)
+{
+	fprintf(f, "%s cdsync keys [--out %s]\n\n", _("Usage:"), _("FILE"));
+	help_para(f, _("Prints this computer's public keys, to give to the "
+		       "nodes it sends to and receives from (they add it "
+		       "with 'cdsync peer add')."));
+	fprintf(f, "\n%s\n", _("Options:"));
+	help_opt(f, _("--out FILE"), _("write them to FILE"));
+	rec_commonhelp(f);
+}
+
+int
+cmd_keys(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	cdsync *db = NULL;
+	char *text = NULL;
+	const char *out;
+	FILE *f;
+	int ex, rc;
+
+	if (optset_add(&os, "out", T_OUT, OPT_VALUE) != 0) {
+		optset_free(&os);
+		return EXIT_FAIL;
+	}
+	if ((ex = parse("keys", argc, argv, &os, &a, keys_help)) != EXIT_OK)
+		goto out;
+	if ((ex = args_positional("keys", &a, 0, 0, "")) != EXIT_OK ||
+	    (ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	if ((rc = cdsync_keys_export(db, &text)) != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	if ((out = args_get(&a, T_OUT)) == NULL) {
+		fputs(text, stdout);
+	} else if ((f = fopen(out, "w")) == NULL || fputs(text, f) < 0 ||
+		   fclose(f) != 0) {
+		msg_err(_("cannot write %s"), out);
+		ex = EXIT_FAIL;
+	} else {
+		printf(_("This computer's public keys are in %s.\n"), out);
+	}
+out:
+	ex = ex < 0 ? EXIT_OK : ex;
+	cdsync_free(text);
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}
+
+/* ==== peer add ======================================================== */
+
+void
+peer_help(FILE *f)
+{
+	fprintf(f, "%s cdsync peer add %s [--upstream]\n\n", _("Usage:"),
+		_("FILE"));
+	help_para(f, _("Registers another node from its public key file "
+		       "(made by 'cdsync keys' there): this node then takes "
+		       "in the bundles it signs."));
+	fprintf(f, "\n%s\n", _("Options:"));
+	help_opt(f, "--upstream",
+		 _("this node's bundles are also encrypted to it: the upper "
+		   "hub, the national hub, an auditor"));
+	rec_commonhelp(f);
+	fprintf(f, "\n%s\n  cdsync peer add huyen-vi-xuyen.pub --upstream\n",
+		_("Example:"));
+}
+
+int
+cmd_peer(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	cdsync *db = NULL;
+	char *text = NULL;
+	int ex, rc;
+
+	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0) {
+		peer_help(argc < 1 ? stderr : stdout);
+		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[0], "add") != 0) {
+		msg_err(_("'%s' is not a verb of 'cdsync peer'"), argv[0]);
+		return EXIT_USAGE;
+	}
+	if (optset_add(&os, "upstream", T_UPSTREAM, OPT_FLAG) != 0) {
+		optset_free(&os);
+		return EXIT_FAIL;
+	}
+	if ((ex = parse("peer add", argc - 1, argv + 1, &os, &a,
+			peer_help)) != EXIT_OK)
+		goto out;
+	if ((ex = args_positional("peer add", &a, 1, 1,
+				  _("the public key file"))) != EXIT_OK ||
+	    (ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	if ((text = slurp(a.pos[0], 4096)) == NULL) {
+		msg_err(_("cannot read %s"), a.pos[0]);
+		ex = EXIT_FAIL;
+		goto out;
+	}
+	rc = cdsync_peer_add(db, text, args_get(&a, T_UPSTREAM) != NULL);
+	if (rc != CDSYNC_OK) {
+		msg_err("%s: %s", a.pos[0], cdsync_errmsg(db));
+		ex = EXIT_FAIL;
+		goto out;
+	}
+	printf(args_get(&a, T_UPSTREAM)
+	       ? _("Added %s: this node now sends its bundles to it.\n")
+	       : _("Added %s: this node now takes in its bundles.\n"),
+	       a.pos[0]);
+out:
+	ex = ex < 0 ? EXIT_OK : ex;
+	free(text);
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}
+
+/* ==== export ========================================================== */
+
+void
+export_help(FILE *f)
+{
+	fprintf(f, "%s cdsync export --out %s\n\n", _("Usage:"), _("FOLDER"));
+	help_para(f, _("Seals what was recorded here since the last bundle "
+		       "into a new bundle (signed, encrypted to the upper "
+		       "hubs) and writes every bundle of this node, and every "
+		       "bundle it received from below, into FOLDER: a USB "
+		       "stick, a folder sent by chat.  Running it again is "
+		       "harmless."));
+	fprintf(f, "\n%s\n", _("Options:"));
+	help_opt(f, _("--out FOLDER"), _("where to write the bundles"));
+	rec_commonhelp(f);
+	fprintf(f, "\n%s\n  cdsync export --out /media/usb/cdsync\n",
+		_("Example:"));
+}
+
+int
+cmd_export(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	cdsync *db = NULL;
+	const char *dir;
+	size_t sealed = 0, written = 0;
+	int ex, rc;
+
+	if (optset_add(&os, "out", T_OUT, OPT_VALUE) != 0) {
+		optset_free(&os);
+		return EXIT_FAIL;
+	}
+	if ((ex = parse("export", argc, argv, &os, &a, export_help)) !=
+	    EXIT_OK)
+		goto out;
+	if ((ex = args_positional("export", &a, 0, 0, "")) != EXIT_OK)
+		goto out;
+	if ((dir = args_get(&a, T_OUT)) == NULL) {
+		ex = usage_err("export", "%s",
+			       _("--out FOLDER is required"));
+		goto out;
+	}
+	mkdir(dir, 0755);	/* an existing folder is fine */
+	if ((ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	if ((rc = cdsync_export(db, dir, &sealed, &written)) != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	if (sealed)
+		printf("%s\n", _("Sealed a new bundle of what was recorded "
+				 "since the last one."));
+	else
+		printf("%s\n", _("Nothing new was recorded since the last "
+				 "bundle."));
+	printf(_("Files written to %s: %zu (the others were already "
+		 "there).\n"), dir, written);
+out:
+	ex = ex < 0 ? EXIT_OK : ex;
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}
+
+/* ==== import ========================================================== */
+
+void
+bundles_import_help(FILE *f)
+{
+	fprintf(f, "%s cdsync import %s...\n\n", _("Usage:"),
+		_("FILE|FOLDER"));
+	help_para(f, _("Takes in bundle files (*.cdsb; a folder: every bundle "
+		       "in it): checks each one's sender, signature and "
+		       "chain, decrypts it and merges its changes, exactly "
+		       "once.  A bundle after a missing one is kept and "
+		       "merged when the gap fills."));
+	rec_commonhelp(f);
+	fprintf(f, "\n%s\n  cdsync import /media/usb/cdsync\n",
+		_("Example:"));
+}
+
+static int
+byname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Imports one file; 1 if it counts as a failure. */
+static int
+import_one(cdsync *db, const char *path)
+{
+	size_t changes = 0;
+	int rc = cdsync_import_file(db, path, &changes);
+
+	switch (rc) {
+	case CDSYNC_OK:
+		printf(_("%s: merged %zu change(s).\n"), path, changes);
+		return 0;
+	case CDSYNC_EREPLAY:
+	case CDSYNC_EGAP:
+		printf("%s\n", cdsync_errmsg(db));
+		return 0;
+	default:
+		msg_err("%s", cdsync_errmsg(db));
+		return 1;
+	}
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	cdsync *db = NULL;
+	struct stat sb;
+	struct dirent *e;
+	char **names = NULL, path[4096];
+	size_t i, j, n, cap;
+	int ex, bad = 0;
+	DIR *d;
+
+	if ((ex = parse("import", argc, argv, &os, &a, bundles_import_help)) !=
+	    EXIT_OK)
+		goto out;
+	if ((ex = args_positional("import", &a, 1, 1000,
+				  _("a bundle file or folder"))) != EXIT_OK ||
+	    (ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	for (i = 0; i < a.npos; i++) {
+		if (stat(a.pos[i], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			bad += import_one(db, a.pos[i]);
+			continue;
+		}
+		if ((d = opendir(a.pos[i])) == NULL) {
+			msg_err(_("cannot read the folder %s"), a.pos[i]);
+			bad++;
+			continue;
+		}
+		n = cap = 0;
+		names = NULL;
+		while ((e = readdir(d)) != NULL) {
+			size_t l = strlen(e->d_name);
+
+			if (e->d_name[0] == '.' || l < 6 ||
+			    strcmp(e->d_name + l - 5, ".cdsb") != 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 32;
+				names = realloc(names, cap * sizeof *names);
+				if (names == NULL)
+					break;
+			}
+			names[n++] = strdup(e->d_name);
+		}
+		closedir(d);
+		/* file names sort by sender, then number: chains in order */
+		if (names != NULL)
+			qsort(names, n, sizeof *names, byname);
+		for (j = 0; names != NULL && j < n; j++) {
+			snprintf(path, sizeof path, "%s/%s", a.pos[i],
+				 names[j]);
+			bad += import_one(db, path);
+			free(names[j]);
+		}
+		free(names);
+		names = NULL;
+	}
+	ex = bad ? EXIT_FAIL : EXIT_OK;
+out:
+	ex = ex < 0 ? EXIT_OK : ex;
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}
+
+/* ==== bundle show ===================================================== */
+
+void
+bundle_help(FILE *f)
+{
+	fprintf(f, "%s cdsync bundle show %s [--json]\n\n", _("Usage:"),
+		_("FILE"));
+	help_para(f, _("Shows a bundle file: who sealed it, its number in "
+		       "the sender's chain, whom it is encrypted to, whether "
+		       "its signature holds, and -- if this node is one of "
+		       "its recipients -- the changes inside.  Nothing is "
+		       "merged."));
+	fprintf(f, "\n%s\n", _("Options:"));
+	help_opt(f, "--json", _("print JSON"));
+	rec_commonhelp(f);
+}
+
+struct showctx {
+	struct json *j;		/* JSON output, or NULL for text */
+	size_t n;		/* changes shown */
+};
+
+static int
+show_change(void *ctx, const cdsync_change *c)
+{
+	struct showctx *s = ctx;
+	char hex[33], shortid[9];
+
+	out_hex(c->row, hex);
+	out_shortid(hex, shortid);
+	if (s->j != NULL) {
+		json_obj(s->j);
+		json_key(s->j, "kind");
+		json_str(s->j, cdsync_kind_name(c->kind));
+		json_key(s->j, "row");
+		json_str(s->j, hex);
+		json_key(s->j, "field");
+		json_str(s->j, c->field);
+		json_key(s->j, "value");
+		json_str(s->j, c->value);
+		json_key(s->j, "hlc");
+		json_int(s->j, (int64_t)c->hlc);
+		json_obj_end(s->j);
+	} else {
+		printf("  %-12s %s  %-14s %s\n", cdsync_kind_name(c->kind),
+		       shortid, c->field ? c->field : _("(deleted)"),
+		       c->value ? c->value : "");
+	}
+	s->n++;
+	return 0;
+}
+
+int
+cmd_bundle(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	struct json j = { 0 };
+	struct showctx s = { NULL, 0 };
+	cdsync_bundle_info bi;
+	cdsync *db = NULL;
+	char node[33], h[65], prev[65], key[65];
+	int ex, rc, json, i;
+
+	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0) {
+		bundle_help(argc < 1 ? stderr : stdout);
+		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[0], "show") != 0) {
+		msg_err(_("'%s' is not a verb of 'cdsync bundle'"), argv[0]);
+		return EXIT_USAGE;
+	}
+	if (optset_add(&os, "json", T_JSON, OPT_FLAG) != 0) {
+		optset_free(&os);
+		return EXIT_FAIL;
+	}
+	if ((ex = parse("bundle show", argc - 1, argv + 1, &os, &a,
+			bundle_help)) != EXIT_OK)
+		goto out;
+	if ((ex = args_positional("bundle show", &a, 1, 1,
+				  _("the bundle file"))) != EXIT_OK)
+		goto out;
+	/* a store helps (sender known? readable?) but is not needed */
+	if (home_open(&db) != EXIT_OK)
+		db = NULL;
+	json = args_get(&a, T_JSON) != NULL;
+	if (json) {
+		json_init(&j, stdout);
+		s.j = &j;
+	}
+	rc = cdsync_bundle_read(db, a.pos[0], &bi, NULL, NULL);
+	if (rc != CDSYNC_OK) {
+		if (db)
+			msg_err("%s", cdsync_errmsg(db));
+		else
+			msg_err("%s: %s", a.pos[0], cdsync_strerror(rc));
+		ex = EXIT_FAIL;
+		goto out;
+	}
+	hexs(bi.node, 16, node);
+	hexs(bi.hash, 32, h);
+	hexs(bi.prev, 32, prev);
+	hexs(bi.sign_pk, 32, key);
+	if (json) {
+		json_obj(&j);
+		json_key(&j, "node");
+		json_str(&j, node);
+		json_key(&j, "org");
+		json_str(&j, bi.org[0] ? bi.org : NULL);
+		json_key(&j, "seq");
+		json_int(&j, (int64_t)bi.seq);
+		json_key(&j, "hash");
+		json_str(&j, h);
+		json_key(&j, "prev");
+		json_str(&j, prev);
+		json_key(&j, "sign_key");
+		json_str(&j, key);
+		json_key(&j, "hlc");
+		json_int(&j, (int64_t)bi.hlc);
+		json_key(&j, "changes");
+		json_int(&j, bi.count);
+		json_key(&j, "bytes");
+		json_int(&j, (int64_t)bi.file_len);
+		json_key(&j, "recipients");
+		json_arr(&j);
+		for (i = 0; i < bi.nrcpt; i++) {
+			hexs(bi.rcpt[i], 32, key);
+			json_str(&j, key);
+		}
+		json_arr_end(&j);
+		json_key(&j, "signature_ok");
+		json_bool(&j, bi.signature_ok);
+		json_key(&j, "sender_known");
+		json_bool(&j, bi.sender_known);
+		json_key(&j, "readable");
+		json_bool(&j, bi.readable);
+		json_key(&j, "content");
+		json_arr(&j);
+	} else {
+		printf(_("Bundle %" PRIu64 " of node %s%s%s%s\n"), bi.seq, node,
+		       bi.org[0] ? " (" : "", bi.org, bi.org[0] ? ")" : "");
+		printf(_("  hash:        %s\n"), h);
+		printf(_("  previous:    %s\n"), prev);
+		printf(_("  changes:     %" PRIu32 ", %" PRIu64 " bytes\n"),
+		       bi.count, bi.file_len);
+		printf(_("  recipients:  %d\n"), bi.nrcpt);
+		printf(_("  signature:   %s\n"),
+		       bi.signature_ok ? _("holds") : _("DOES NOT HOLD"));
+		printf(_("  sender:      %s\n"),
+		       bi.sender_known ? _("known to this node")
+				       : _("not known to this node"));
+	}
+	if (bi.readable && db != NULL) {
+		if (!json)
+			printf("%s\n", _("Content:"));
+		rc = cdsync_bundle_read(db, a.pos[0], &bi, show_change, &s);
+	} else if (!json) {
+		printf("%s\n", _("Content: not readable here (this node is not "
+				 "one of its recipients)."));
+	}
+	if (json) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_done(&j);
+	}
+out:
+	ex = ex < 0 ? EXIT_OK : ex;
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}
+
+/* ==== conflicts ======================================================= */
+
+void
+conflicts_help(FILE *f)
+{
+	fprintf(f, "%s cdsync conflicts [--json]\n\n", _("Usage:"));
+	help_para(f, _("Lists what merging noticed: values that lost to a "
+		       "concurrent edit on another computer (they are kept, "
+		       "never thrown away), records hidden because merged "
+		       "edits break a rule, and changes from a computer "
+		       "whose clock is far ahead."));
+	fprintf(f, "\n%s\n", _("Options:"));
+	help_opt(f, "--json", _("print JSON"));
+	rec_commonhelp(f);
+}
+
+int
+cmd_conflicts(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	struct json j = { 0 };
+	cdsync_notices *it = NULL;
+	const cdsync_notice *no;
+	cdsync *db = NULL;
+	char hex[33], shortid[9];
+	int ex, rc, json;
+	size_t n = 0;
+
+	if (optset_add(&os, "json", T_JSON, OPT_FLAG) != 0) {
+		optset_free(&os);
+		return EXIT_FAIL;
+	}
+	if ((ex = parse("conflicts", argc, argv, &os, &a, conflicts_help)) !=
+	    EXIT_OK)
+		goto out;
+	if ((ex = args_positional("conflicts", &a, 0, 0, "")) != EXIT_OK ||
+	    (ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	if ((rc = cdsync_notices_open(db, &it)) != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	json = args_get(&a, T_JSON) != NULL;
+	if (json) {
+		json_init(&j, stdout);
+		json_arr(&j);
+	}
+	while (cdsync_notices_next(it, &no) == CDSYNC_OK) {
+		out_hex(no->row, hex);
+		out_shortid(hex, shortid);
+		n++;
+		if (json) {
+			json_obj(&j);
+			json_key(&j, "type");
+			json_str(&j, no->type == CDSYNC_NOTICE_LOST ? "lost"
+				 : no->type == CDSYNC_NOTICE_INVALID
+				 ? "invalid" : "future");
+			json_key(&j, "kind");
+			json_str(&j, cdsync_kind_name(no->kind));
+			json_key(&j, "row");
+			json_str(&j, hex);
+			json_key(&j, "field");
+			json_str(&j, no->field);
+			json_key(&j, "kept");
+			json_str(&j, no->kept);
+			json_key(&j, "lost");
+			json_str(&j, no->lost);
+			json_key(&j, "reason");
+			json_str(&j, no->reason);
+			json_key(&j, "ahead_ms");
+			json_int(&j, no->ahead_ms);
+			json_obj_end(&j);
+			continue;
+		}
+		switch (no->type) {
+		case CDSYNC_NOTICE_LOST:
+			printf(_("%s %s, %s: kept '%s'; a concurrent edit "
+				 "wrote '%s'\n"),
+			       cdsync_kind_name(no->kind), shortid, no->field,
+			       no->kept ? no->kept : "", no->lost ? no->lost
+								  : "");
+			break;
+		case CDSYNC_NOTICE_INVALID:
+			printf(_("%s %s is hidden: merged edits break a rule "
+				 "(%s)\n"),
+			       cdsync_kind_name(no->kind), shortid,
+			       no->reason);
+			break;
+		default:
+			printf(_("%s %s: changed by a computer whose clock was "
+				 "%" PRId64 " days ahead\n"),
+			       cdsync_kind_name(no->kind), shortid,
+			       no->ahead_ms / 86400000);
+		}
+	}
+	if (json) {
+		json_arr_end(&j);
+		json_done(&j);
+	} else if (n == 0) {
+		printf("%s\n", _("Nothing to look at: no conflicts."));
+	}
+out:
+	ex = ex < 0 ? EXIT_OK : ex;
+	cdsync_notices_close(it);
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}

@@ -1,0 +1,1106 @@
+/* sync.c -- keys, peers, and moving bundles in and out (cdsync.h
+ * "Bundles"; SPEC.md sections 7 and 8).
+ *
+ * Export seals the changes written here since the last bundle into the
+ * next bundle of this node's chain -- sequence number, sealed position
+ * and the bundle's bytes are stored in one transaction, so a crash never
+ * reuses a number -- and writes every stored bundle to a folder.
+ * Import checks a file cheapest first and merges it exactly once: the
+ * bundle's hash is unique in sync_bundle_in, and the row that says it
+ * was merged commits with its changes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "alloc.h"
+#include "bundle.h"
+#include "change.h"
+#include "i18n.h"
+#include "id.h"
+#include "merge.h"
+#include "rec.h"
+#include "store.h"
+#include "text.h"
+#include "write.h"
+
+CDSYNC_API void
+cdsync_free(void *p)
+{
+	cds_free(p);
+}
+
+static int
+need_keys(cdsync *db)
+{
+	if (db->has_node && db->has_keys)
+		return CDSYNC_OK;
+	return cds_err(db, CDSYNC_ENOTINIT, "%s",
+		       _("this store has no node yet: run 'cdsync init' "
+			 "first"));
+}
+
+/* This node's org code (into buf). */
+static int
+own_code(cdsync *db, char *buf, size_t n)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT code FROM org_unit WHERE "
+					   "id = ?1");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	snprintf(buf, n, "%s", rc == SQLITE_ROW && sqlite3_column_text(st, 0)
+				       ? (const char *)sqlite3_column_text(st, 0)
+				       : "?");
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
+static void
+hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+unhex(const char *s, size_t n, uint8_t *out)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		hi = s[2 * i];
+		lo = s[2 * i + 1];
+		hi = hi >= '0' && hi <= '9' ? hi - '0'
+		     : hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 : -1;
+		lo = lo >= '0' && lo <= '9' ? lo - '0'
+		     : lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return s[2 * n] == '\0' || s[2 * n] == '\n' || s[2 * n] == '\r'
+	       ? 0 : -1;
+}
+
+/* ==== Keys and peers ================================================== */
+
+CDSYNC_API int
+cdsync_keys_export(cdsync *db, char **out)
+{
+	char code[80], node[33], sign[65], box[65];
+	size_t n = 512;
+	int rc;
+
+	cds_ok(db);
+	*out = NULL;
+	if ((rc = need_keys(db)) != CDSYNC_OK ||
+	    (rc = own_code(db, code, sizeof code)) != CDSYNC_OK)
+		return rc;
+	hex(db->node_id, 16, node);
+	hex(db->sign_sk + 32, 32, sign);	/* the pk half */
+	hex(db->box_pk, 32, box);
+	if ((*out = cds_malloc(n)) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	snprintf(*out, n,
+		 "cdsync public key v1\nnode %s\norg %s\nsign %s\nbox %s\n",
+		 node, code, sign, box);
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_peer_add(cdsync *db, const char *text, int upstream)
+{
+	uint8_t node[16], sign[32], box[32];
+	char code[80] = "", line[256];
+	const char *p = text, *nl;
+	sqlite3_stmt *st;
+	int have = 0, lineno = 0, rc;
+	size_t len;
+
+	cds_ok(db);
+	if ((rc = need_keys(db)) != CDSYNC_OK)
+		return rc;
+	while (*p) {
+		nl = strchr(p, '\n');
+		len = nl ? (size_t)(nl - p) : strlen(p);
+		lineno++;
+		if (len >= sizeof line)
+			return cds_err(db, CDSYNC_EBADINPUT,
+				       _("public key, line %d: too long"),
+				       lineno);
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		p = nl ? nl + 1 : p + len;
+		if (lineno == 1) {
+			if (strcmp(line, "cdsync public key v1") != 0)
+				return cds_err(db, CDSYNC_EBADINPUT, "%s",
+					       _("not a cdsync public key "
+						 "(the first line must be "
+						 "'cdsync public key v1')"));
+		} else if (strncmp(line, "node ", 5) == 0 &&
+			   unhex(line + 5, 16, node) == 0) {
+			have |= 1;
+		} else if (strncmp(line, "org ", 4) == 0 && len > 4 &&
+			   len - 4 < sizeof code) {
+			memcpy(code, line + 4, len - 4 + 1);
+			have |= 2;
+		} else if (strncmp(line, "sign ", 5) == 0 &&
+			   unhex(line + 5, 32, sign) == 0) {
+			have |= 4;
+		} else if (strncmp(line, "box ", 4) == 0 &&
+			   unhex(line + 4, 32, box) == 0) {
+			have |= 8;
+		} else if (len > 0) {
+			return cds_err(db, CDSYNC_EBADINPUT,
+				       _("public key, line %d: not understood"),
+				       lineno);
+		}
+	}
+	if (have != 15)
+		return cds_err(db, CDSYNC_EBADINPUT, "%s",
+			       _("public key: node, org, sign and box lines "
+				 "are all needed"));
+	if (memcmp(node, db->node_id, 16) == 0)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("that is this node's own key"));
+	st = cds_prepare(db, "INSERT INTO sync_peer (node_id, org_code, "
+			     "sign_pk, box_pk, upstream) VALUES (?1, ?2, ?3, "
+			     "?4, ?5) ON CONFLICT (node_id) DO UPDATE SET "
+			     "org_code = excluded.org_code, sign_pk = "
+			     "excluded.sign_pk, box_pk = excluded.box_pk, "
+			     "upstream = excluded.upstream");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, sign, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, box, 32, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, upstream ? 1 : 0);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("peer"));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ==== Sealing ========================================================= */
+
+static int64_t
+state_int(cdsync *db, const char *key)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT value FROM sync_state "
+					   "WHERE key = ?1");
+	int64_t v = 0;
+
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+set_state_int(cdsync *db, const char *key, int64_t v)
+{
+	sqlite3_stmt *st = cds_prepare(db, "INSERT OR REPLACE INTO sync_state "
+					   "(key, value) VALUES (?1, ?2)");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, "sync_state");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Builds the payload of the unsealed changes written here (at most
+ * CDS_BUNDLE_MAX_CHANGES); *count 0 when there is none; *upto is the log
+ * position the bundle seals up to. */
+static int
+payload(cdsync *db, int64_t from, cds_buf *b, uint32_t *count, int64_t *upto)
+{
+	sqlite3_stmt *st;
+	struct cds_change c;
+	cds_buf body;
+	int step, rc = CDSYNC_OK;
+
+	*count = 0;
+	*upto = from;
+	cds_buf_init(&body, CDS_BUNDLE_MAX_PLAIN);
+	st = cds_prepare(db, "SELECT coalesce(max(seq), 0) FROM sync_change");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*upto = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	/* changes that came in bundles travel in those bundles */
+	st = cds_prepare(db, "SELECT c.seq, c.tbl, c.rid, c.op, c.hlc, "
+			     "n.node_id, c.base, c.vals FROM sync_change c "
+			     "JOIN sync_node n ON n.idx = c.node WHERE c.seq > "
+			     "?1 AND c.via IS NULL ORDER BY c.seq");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_int64(st, 1, from);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&c, 0, sizeof c);
+		c.kind = (uint8_t)sqlite3_column_int(st, 1);
+		memcpy(c.row, sqlite3_column_blob(st, 2), 16);
+		c.op = (uint8_t)sqlite3_column_int(st, 3);
+		c.hlc = (uint64_t)sqlite3_column_int64(st, 4);
+		memcpy(c.origin, sqlite3_column_blob(st, 5), 16);
+		c.base = (uint64_t)sqlite3_column_int64(st, 6);
+		c.cols = sqlite3_column_blob(st, 7);
+		c.ncols = (size_t)sqlite3_column_bytes(st, 7);
+		cds_payload_put(&body, &c);
+		if (++*count == CDS_BUNDLE_MAX_CHANGES) {
+			*upto = sqlite3_column_int64(st, 0);
+			break;
+		}
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = cds_sqlerr(db, _("change log"));
+	sqlite3_finalize(st);
+	if (rc == CDSYNC_OK) {
+		cds_payload_begin(b, *count);
+		cds_buf_bytes(b, body.p, body.n);
+		if (b->rc != 0 || body.rc != 0)
+			rc = cds_err(db, CDSYNC_ENOMEM, "%s",
+				     _("the changes do not fit in one bundle"));
+	}
+	cds_buf_free(&body);
+	return rc;
+}
+
+/* Seals the unsealed changes written here into the next bundle. */
+static int
+seal(cdsync *db, size_t *sealed)
+{
+	uint8_t (*rcpt)[CDS_BOX_PKBYTES] = NULL, prev[32];
+	struct cds_bundle_seal_args a;
+	struct cds_bundle_head h;
+	sqlite3_stmt *st = NULL;
+	uint8_t *bytes = NULL;
+	size_t nrcpt = 0, blen = 0;
+	int64_t from, upto, last = 0;
+	uint32_t count;
+	char err[512];
+	cds_buf b;
+	int rc, haveprev = 0;
+
+	*sealed = 0;
+	cds_buf_init(&b, CDS_BUNDLE_MAX_PLAIN);
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
+		return rc;
+	from = state_int(db, "sealed_upto");
+	if ((rc = payload(db, from, &b, &count, &upto)) != CDSYNC_OK)
+		goto out;
+	if (count == 0) {
+		rc = set_state_int(db, "sealed_upto", upto);
+		goto out;
+	}
+	st = cds_prepare(db, "SELECT box_pk FROM sync_peer WHERE upstream = 1 "
+			     "ORDER BY node_id");
+	if (st == NULL) {
+		rc = CDSYNC_ERROR;
+		goto out;
+	}
+	if ((rcpt = cds_calloc(CDS_BUNDLE_MAX_RCPT, sizeof *rcpt)) == NULL) {
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		goto out;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW && nrcpt < CDS_BUNDLE_MAX_RCPT)
+		if (sqlite3_column_bytes(st, 0) == 32)
+			memcpy(rcpt[nrcpt++], sqlite3_column_blob(st, 0), 32);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (nrcpt == 0) {
+		rc = cds_err(db, CDSYNC_ENOTFOUND, "%s",
+			     _("this node has nobody to send to: add the upper "
+			       "hub's key with 'cdsync peer add FILE "
+			       "--upstream'"));
+		goto out;
+	}
+	st = cds_prepare(db, "SELECT seq, hash FROM sync_bundle_out ORDER BY "
+			     "seq DESC LIMIT 1");
+	if (st == NULL) {
+		rc = CDSYNC_ERROR;
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 1) == 32) {
+		last = sqlite3_column_int64(st, 0);
+		memcpy(prev, sqlite3_column_blob(st, 1), 32);
+		haveprev = 1;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	memset(&a, 0, sizeof a);
+	a.node = db->node_id;
+	a.sign_sk = db->sign_sk;
+	a.seq = (uint64_t)last + 1;
+	a.prev = haveprev ? prev : NULL;
+	a.hlc = cds_hlc_tick(&db->clock, cds_wall_ms());
+	a.count = count;
+	a.rcpt_pk = (const uint8_t(*)[CDS_BOX_PKBYTES])rcpt;
+	a.nrcpt = nrcpt;
+	rc = cds_bundle_seal(&a, b.p, b.n, &bytes, &blen, &h, err, sizeof err);
+	if (rc != CDSYNC_OK) {
+		rc = cds_err(db, rc, "%s", err);
+		goto out;
+	}
+	st = cds_prepare(db, "INSERT INTO sync_bundle_out (seq, hash, "
+			     "last_seq, changes, bytes) VALUES (?1, ?2, ?3, ?4, "
+			     "?5)");
+	if (st == NULL) {
+		rc = CDSYNC_ERROR;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)a.seq);
+	sqlite3_bind_blob(st, 2, h.hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, upto);
+	sqlite3_bind_int64(st, 4, count);
+	sqlite3_bind_blob(st, 5, bytes, (int)blen, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = cds_sqlerr(db, _("bundle"));
+		goto out;
+	}
+	if ((rc = set_state_int(db, "sealed_upto", upto)) != CDSYNC_OK ||
+	    (rc = set_state_int(db, "hlc", (int64_t)db->clock.last)) != 0)
+		goto out;
+	*sealed = 1;
+out:
+	sqlite3_finalize(st);
+	if (rc == CDSYNC_OK)
+		rc = cds_exec(db, "COMMIT");
+	if (rc != CDSYNC_OK) {
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+		*sealed = 0;
+	}
+	cds_free(rcpt);
+	cds_free(bytes);
+	cds_buf_free(&b);
+	return rc;
+}
+
+/* ==== Files =========================================================== */
+
+/* 1 if path holds exactly these bytes. */
+static int
+same_file(const char *path, const uint8_t *p, size_t n)
+{
+	uint8_t buf[65536];
+	size_t off = 0, r;
+	FILE *f = fopen(path, "rb");
+	int same = 1;
+
+	if (f == NULL)
+		return 0;
+	while (same && (r = fread(buf, 1, sizeof buf, f)) > 0) {
+		if (off + r > n || memcmp(buf, p + off, r) != 0)
+			same = 0;
+		off += r;
+	}
+	same = same && !ferror(f) && off == n;
+	fclose(f);
+	return same;
+}
+
+/* Writes bytes to dir/name atomically: a temporary file, fsync, rename,
+ * fsync of the folder.  *wrote 0 when the file was already there. */
+static int
+write_atomic(cdsync *db, const char *dir, const char *name,
+	     const uint8_t *p, size_t n, int *wrote)
+{
+	char path[4096], tmp[4200];
+	const char *op = "open";
+	size_t off = 0;
+	ssize_t w;
+	int fd, dfd, e;
+
+	*wrote = 0;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (same_file(path, p, n))
+		return CDSYNC_OK;
+	snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld", dir, name, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
+	    0)
+		goto fail;
+	op = "write";
+	while (off < n) {
+		w = write(fd, p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			goto failfd;
+		}
+		off += (size_t)w;
+	}
+	op = "fsync";
+	if (fsync(fd) != 0)
+		goto failfd;
+	op = "close";
+	if (close(fd) != 0) {
+		fd = -1;
+		goto failtmp;
+	}
+	op = "rename";
+	if (rename(tmp, path) != 0)
+		goto failtmp;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	*wrote = 1;
+	return CDSYNC_OK;
+failfd:
+	e = errno;
+	close(fd);
+	errno = e;
+failtmp:
+	e = errno;
+	unlink(tmp);
+	errno = e;
+fail:
+	return cds_err(db, CDSYNC_EIO, _("%s: %s failed: %s"), path, op,
+		       strerror(errno));
+}
+
+CDSYNC_API int
+cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
+{
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	char name[200], code[80], node[33];
+	int rc, wrote, step;
+
+	cds_ok(db);
+	*sealed = *written = 0;
+	if ((rc = need_keys(db)) != CDSYNC_OK)
+		return rc;
+	if (db->txdepth)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("export cannot run inside an open "
+				 "transaction"));
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return cds_err(db, CDSYNC_ENOTFOUND,
+			       _("%s is not a folder"), dir);
+	if ((rc = seal(db, sealed)) != CDSYNC_OK)
+		return rc;
+	if ((rc = own_code(db, code, sizeof code)) != CDSYNC_OK)
+		return rc;
+	hex(db->node_id, 16, node);
+	/* this node's bundles, then the ones it forwards */
+	st = cds_prepare(db, "SELECT ?1, ?2, seq, bytes FROM sync_bundle_out "
+			     "UNION ALL SELECT coalesce(p.org_code, 'node'), "
+			     "lower(hex(b.node_id)), b.seq, b.bytes FROM "
+			     "sync_bundle_in b LEFT JOIN sync_peer p ON "
+			     "p.node_id = b.node_id WHERE b.status = 'merged' "
+			     "ORDER BY 1, 2, 3");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+		const char *nd = (const char *)sqlite3_column_text(st, 1);
+
+		snprintf(name, sizeof name, "%s-%s-%06lld.cdsb",
+			 c ? c : "node", nd && strlen(nd) == 32 ? nd + 24 : "",
+			 (long long)sqlite3_column_int64(st, 2));
+		rc = write_atomic(db, dir, name, sqlite3_column_blob(st, 3),
+				  (size_t)sqlite3_column_bytes(st, 3), &wrote);
+		if (rc != CDSYNC_OK)
+			break;
+		*written += (size_t)wrote;
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(db, _("bundle"));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ==== Import ========================================================== */
+
+struct peer {
+	int found;			/* the node is known here */
+	uint8_t sign[32];		/* its key */
+	char code[80];			/* its org code */
+	int64_t last_seq;		/* its chain head merged here */
+	uint8_t last_hash[32];
+	int frozen;
+};
+
+static int
+load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT sign_pk, org_code, "
+					   "last_seq, last_hash, frozen FROM "
+					   "sync_peer WHERE node_id = ?1");
+
+	memset(p, 0, sizeof *p);
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == 32) {
+		p->found = 1;
+		memcpy(p->sign, sqlite3_column_blob(st, 0), 32);
+		snprintf(p->code, sizeof p->code, "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		p->last_seq = sqlite3_column_int64(st, 2);
+		if (sqlite3_column_bytes(st, 3) == 32)
+			memcpy(p->last_hash, sqlite3_column_blob(st, 3), 32);
+		p->frozen = sqlite3_column_int(st, 4);
+	}
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
+/* Records a received bundle; *id its row. */
+static int
+store_in(cdsync *db, const struct cds_bundle_head *h, const uint8_t *b,
+	 size_t n, const char *status, const char *note, int64_t *id)
+{
+	sqlite3_stmt *st = cds_prepare(db, "INSERT INTO sync_bundle_in (hash, "
+					   "node_id, seq, status, bytes, note) "
+					   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, h->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, h->node, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)h->seq);
+	sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, b, (int)n, SQLITE_STATIC);
+	if (note)
+		sqlite3_bind_text(st, 6, note, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("bundle"));
+	sqlite3_finalize(st);
+	if (id)
+		*id = sqlite3_last_insert_rowid(db->db);
+	return rc;
+}
+
+/* Decrypts and parses a bundle into *ch (pointing into *plain). */
+static int
+decode(cdsync *db, const char *path, const uint8_t *b, size_t n,
+       const struct cds_bundle_head *h, uint8_t **plain,
+       struct cds_change **ch, size_t *count)
+{
+	struct cds_payload_rd r;
+	struct cds_change one;
+	char err[512];
+	int rc, more;
+
+	*plain = NULL;
+	*ch = NULL;
+	*count = 0;
+	rc = cds_bundle_open(b, n, h, db->box_pk, db->box_sk, plain, err,
+			     sizeof err);
+	if (rc != CDSYNC_OK)
+		return cds_err(db, rc, "%s: %s", path, err);
+	if (cds_payload_open(&r, *plain, (size_t)h->plain_len, h->count, err,
+			     sizeof err) != 0 || r.count != h->count) {
+		rc = cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path,
+			     r.count != h->count && err[0] == '\0'
+			     ? _("the change count does not match the header")
+			     : err);
+		goto fail;
+	}
+	if (h->count > 0 &&
+	    (*ch = cds_calloc(h->count, sizeof **ch)) == NULL) {
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		goto fail;
+	}
+	err[0] = '\0';
+	while ((more = cds_payload_next(&r, &one, CDSYNC_KIND_MAX, err,
+					sizeof err)) == 1 &&
+	       *count < h->count)
+		(*ch)[(*count)++] = one;
+	if (more < 0) {
+		rc = cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path, err);
+		goto fail;
+	}
+	return CDSYNC_OK;
+fail:
+	cds_free(*ch);
+	*ch = NULL;
+	*count = 0;
+	sodium_memzero(*plain, (size_t)h->plain_len);
+	cds_free(*plain);
+	*plain = NULL;
+	return rc;
+}
+
+static int
+set_peer_head(cdsync *db, const struct cds_bundle_head *h)
+{
+	sqlite3_stmt *st = cds_prepare(db, "UPDATE sync_peer SET last_seq = "
+					   "?1, last_hash = ?2 WHERE node_id "
+					   "= ?3");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_int64(st, 1, (int64_t)h->seq);
+	sqlite3_bind_blob(st, 2, h->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, h->node, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("peer"));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Merges a decoded bundle that is next in its chain, in one transaction
+ * with the row that records it (new, or a held one now merged). */
+static int
+merge_next(cdsync *db, const char *path, const struct cds_bundle_head *h,
+	   const uint8_t *b, size_t n, int64_t held_id, size_t *changes)
+{
+	struct cds_merge_stats ms = { 0, 0, 0 };
+	struct cds_change *ch = NULL;
+	uint8_t *plain = NULL;
+	sqlite3_stmt *st;
+	size_t count = 0;
+	int64_t id = held_id;
+	int rc;
+
+	if ((rc = decode(db, path, b, n, h, &plain, &ch, &count)) != 0)
+		return rc;
+	if ((rc = cds_merge_begin(db)) != CDSYNC_OK)
+		goto out;
+	if (held_id == 0) {
+		rc = store_in(db, h, b, n, "merged", NULL, &id);
+	} else {
+		st = cds_prepare(db, "UPDATE sync_bundle_in SET status = "
+				     "'merged' WHERE id = ?1");
+		if (st == NULL) {
+			rc = CDSYNC_ERROR;
+		} else {
+			sqlite3_bind_int64(st, 1, held_id);
+			rc = sqlite3_step(st) == SQLITE_DONE
+			     ? CDSYNC_OK : cds_sqlerr(db, _("bundle"));
+			sqlite3_finalize(st);
+		}
+	}
+	if (rc == CDSYNC_OK)
+		rc = cds_merge(db, ch, count, id, &ms);
+	if (rc == CDSYNC_OK)
+		rc = set_peer_head(db, h);
+	if (rc != CDSYNC_OK) {
+		char old[CDS_MSGLEN];
+
+		memcpy(old, db->msg, sizeof old);
+		cds_merge_rollback(db);
+		cds_err(db, rc, "%s: %s", path, old);
+		goto out;
+	}
+	rc = cds_merge_commit(db);
+	if (rc == CDSYNC_OK && changes)
+		*changes += count;
+out:
+	cds_free(ch);
+	if (plain)
+		sodium_memzero(plain, (size_t)h->plain_len);
+	cds_free(plain);
+	return rc;
+}
+
+/* Merges held bundles of a sender that are now next in its chain. */
+static int
+drain_held(cdsync *db, const uint8_t node[16], size_t *changes)
+{
+	struct cds_bundle_head h;
+	struct peer p;
+	sqlite3_stmt *st;
+	uint8_t *b;
+	size_t n;
+	int64_t id;
+	char err[512], name[64];
+	int rc;
+
+	for (;;) {
+		if ((rc = load_peer(db, node, &p)) != CDSYNC_OK)
+			return rc;
+		st = cds_prepare(db, "SELECT id, bytes FROM sync_bundle_in "
+				     "WHERE node_id = ?1 AND status = 'held' "
+				     "AND seq = ?2 LIMIT 1");
+		if (st == NULL)
+			return CDSYNC_ERROR;
+		sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, p.last_seq + 1);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			return CDSYNC_OK;
+		}
+		id = sqlite3_column_int64(st, 0);
+		n = (size_t)sqlite3_column_bytes(st, 1);
+		b = cds_malloc(n + 1);
+		if (b != NULL && n > 0)
+			memcpy(b, sqlite3_column_blob(st, 1), n);
+		sqlite3_finalize(st);
+		if (b == NULL)
+			return cds_err(db, CDSYNC_ENOMEM, "%s",
+				       _("out of memory"));
+		snprintf(name, sizeof name, _("held bundle %lld of %s"),
+			 (long long)(p.last_seq + 1), p.code);
+		rc = cds_bundle_head(b, n, &h, err, sizeof err);
+		if (rc == CDSYNC_OK &&
+		    (p.last_seq == 0 ||
+		     sodium_memcmp(h.prev, p.last_hash, 32) == 0))
+			rc = merge_next(db, name, &h, b, n, id, changes);
+		cds_free(b);
+		if (rc != CDSYNC_OK)
+			return rc;
+	}
+}
+
+static int
+read_bundle(cdsync *db, const char *path, uint8_t **buf, size_t *len)
+{
+	struct stat sb;
+	FILE *f;
+
+	*buf = NULL;
+	if ((f = fopen(path, "rb")) == NULL)
+		return cds_err(db, CDSYNC_ENOTFOUND, _("cannot open %s: %s"),
+			       path, strerror(errno));
+	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		return cds_err(db, CDSYNC_EIO, _("%s is not a regular file"),
+			       path);
+	}
+	if ((uint64_t)sb.st_size > CDS_BUNDLE_MAX_BYTES) {
+		fclose(f);
+		return cds_err(db, CDSYNC_EBADBUNDLE,
+			       _("%s: %lld bytes is more than a bundle may "
+				 "have (%u MiB)"),
+			       path, (long long)sb.st_size,
+			       CDS_BUNDLE_MAX_BYTES >> 20);
+	}
+	if ((*buf = cds_malloc((size_t)sb.st_size + 1)) == NULL) {
+		fclose(f);
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	}
+	*len = fread(*buf, 1, (size_t)sb.st_size, f);
+	if (ferror(f) || *len != (size_t)sb.st_size) {
+		fclose(f);
+		cds_free(*buf);
+		*buf = NULL;
+		return cds_err(db, CDSYNC_EIO, _("cannot read %s"), path);
+	}
+	fclose(f);
+	return CDSYNC_OK;
+}
+
+/* Keeps a bundle that forks its sender's chain, and freezes the sender. */
+static int
+fork_evidence(cdsync *db, const char *path, const struct cds_bundle_head *h,
+	      const uint8_t *b, size_t n, const struct peer *p)
+{
+	sqlite3_stmt *st;
+	char who[120];
+	int rc;
+
+	snprintf(who, sizeof who, "%s (%02x%02x%02x%02x)", p->code,
+		 h->node[12], h->node[13], h->node[14], h->node[15]);
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
+		return rc;
+	rc = store_in(db, h, b, n, "evidence", _("same number as a bundle "
+						 "already received"), NULL);
+	if (rc == CDSYNC_OK &&
+	    (st = cds_prepare(db, "UPDATE sync_peer SET frozen = 1 WHERE "
+				  "node_id = ?1")) != NULL) {
+		sqlite3_bind_blob(st, 1, h->node, 16, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = cds_sqlerr(db, _("peer"));
+		sqlite3_finalize(st);
+	}
+	if (rc == CDSYNC_OK)
+		rc = cds_exec(db, "COMMIT");
+	if (rc != CDSYNC_OK) {
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return cds_err(db, CDSYNC_EFORK,
+		       _("%s: node %s sealed two different bundles numbered "
+			 "%llu; both are kept as evidence and the node is "
+			 "frozen until an operator decides"),
+		       path, who, (unsigned long long)h->seq);
+}
+
+CDSYNC_API int
+cdsync_import_file(cdsync *db, const char *path, size_t *changes)
+{
+	struct cds_bundle_head h;
+	struct cds_change *ch = NULL;
+	struct peer p;
+	sqlite3_stmt *st;
+	uint8_t *b = NULL, *plain = NULL, zero[32] = { 0 };
+	size_t n = 0, count = 0;
+	char err[512], who[120];
+	const char *status = NULL;
+	int rc;
+
+	cds_ok(db);
+	if (changes)
+		*changes = 0;
+	if ((rc = need_keys(db)) != CDSYNC_OK)
+		return rc;
+	if (db->txdepth)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("import cannot run inside an open "
+				 "transaction"));
+	if ((rc = read_bundle(db, path, &b, &n)) != CDSYNC_OK)
+		return rc;
+	/* 1. sizes and layout */
+	if ((rc = cds_bundle_head(b, n, &h, err, sizeof err)) != CDSYNC_OK) {
+		rc = cds_err(db, rc, "%s: %s", path, err);
+		goto out;
+	}
+	if (memcmp(h.node, db->node_id, 16) == 0) {
+		rc = cds_err(db, CDSYNC_EINVAL, _("%s: this is one of this "
+						  "node's own bundles"), path);
+		goto out;
+	}
+	/* 2. a known key */
+	if ((rc = load_peer(db, h.node, &p)) != CDSYNC_OK)
+		goto out;
+	snprintf(who, sizeof who, "%s (%02x%02x%02x%02x)",
+		 p.found ? p.code : "?", h.node[12], h.node[13], h.node[14],
+		 h.node[15]);
+	if (!p.found) {
+		rc = cds_err(db, CDSYNC_EUNKNOWNKEY,
+			     _("%s: sent by node %s, whose key this node does "
+			       "not know; add it with 'cdsync peer add'"),
+			     path, who);
+		goto out;
+	}
+	if (sodium_memcmp(p.sign, h.sign_pk, 32) != 0) {
+		rc = cds_err(db, CDSYNC_EUNKNOWNKEY,
+			     _("%s: signed with a key that is not the one "
+			       "known for node %s"), path, who);
+		goto out;
+	}
+	/* 3. the signature */
+	if ((rc = cds_bundle_verify(b, n, &h, err, sizeof err)) != 0) {
+		rc = cds_err(db, rc, "%s: %s", path, err);
+		goto out;
+	}
+	/* 4. the chain */
+	st = cds_prepare(db, "SELECT status FROM sync_bundle_in WHERE hash = "
+			     "?1");
+	if (st == NULL) {
+		rc = CDSYNC_ERROR;
+		goto out;
+	}
+	sqlite3_bind_blob(st, 1, h.hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		status = strcmp((const char *)sqlite3_column_text(st, 0),
+				"merged") == 0 ? "merged"
+			 : strcmp((const char *)sqlite3_column_text(st, 0),
+				  "held") == 0 ? "held" : "evidence";
+	sqlite3_finalize(st);
+	if (status != NULL) {
+		rc = cds_err(db, strcmp(status, "merged") == 0 ? CDSYNC_EREPLAY
+				 : strcmp(status, "held") == 0 ? CDSYNC_EGAP
+							       : CDSYNC_EFORK,
+			     strcmp(status, "merged") == 0
+			     ? _("%s: bundle %llu of node %s was merged "
+				 "before; nothing to do")
+			     : strcmp(status, "held") == 0
+			     ? _("%s: bundle %llu of node %s is already held, "
+				 "waiting for the ones before it")
+			     : _("%s: bundle %llu of node %s is already kept "
+				 "as evidence"),
+			     path, (unsigned long long)h.seq, who);
+		goto out;
+	}
+	if (p.frozen) {
+		rc = cds_err(db, CDSYNC_EFROZEN,
+			     _("%s: node %s is frozen after two bundles with "
+			       "one number; nothing is merged from it until "
+			       "an operator decides"), path, who);
+		goto out;
+	}
+	if ((int64_t)h.seq <= p.last_seq ||
+	    ((int64_t)h.seq == p.last_seq + 1 &&
+	     sodium_memcmp(h.prev, p.last_seq ? p.last_hash : zero, 32) !=
+		     0)) {
+		rc = fork_evidence(db, path, &h, b, n, &p);
+		goto out;
+	}
+	/* 5.-6. decrypt and parse before holding or merging anything */
+	if ((rc = decode(db, path, b, n, &h, &plain, &ch, &count)) != 0)
+		goto out;
+	if ((int64_t)h.seq > p.last_seq + 1) {
+		st = cds_prepare(db, "SELECT 1 FROM sync_bundle_in WHERE "
+				     "node_id = ?1 AND seq = ?2");
+		if (st == NULL) {
+			rc = CDSYNC_ERROR;
+			goto out;
+		}
+		sqlite3_bind_blob(st, 1, h.node, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)h.seq);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW) {
+			rc = fork_evidence(db, path, &h, b, n, &p);
+			goto out;
+		}
+		if ((rc = store_in(db, &h, b, n, "held", NULL, NULL)) != 0)
+			goto out;
+		rc = cds_err(db, CDSYNC_EGAP,
+			     _("%s: held: bundles %lld to %llu of node %s have "
+			       "not arrived yet; it is merged when they do"),
+			     path, (long long)(p.last_seq + 1),
+			     (unsigned long long)(h.seq - 1), who);
+		goto out;
+	}
+	cds_free(ch);
+	ch = NULL;
+	sodium_memzero(plain, (size_t)h.plain_len);
+	cds_free(plain);
+	plain = NULL;
+	/* 7. merge, then whatever it unblocks */
+	if ((rc = merge_next(db, path, &h, b, n, 0, changes)) == CDSYNC_OK)
+		rc = drain_held(db, h.node, changes);
+out:
+	cds_free(ch);
+	if (plain)
+		sodium_memzero(plain, (size_t)h.plain_len);
+	cds_free(plain);
+	cds_free(b);
+	return rc;
+}
+
+/* ==== Inspection ====================================================== */
+
+CDSYNC_API int
+cdsync_bundle_read(cdsync *db, const char *path, cdsync_bundle_info *info,
+		   cdsync_change_cb cb, void *ctx)
+{
+	struct cds_bundle_head h;
+	struct cds_change *ch = NULL;
+	struct peer p;
+	cdsync_rec *r = NULL;
+	cdsync_change out;
+	uint32_t cols[CDS_COLSET_MAX_COLS];
+	cds_val vals[CDS_COLSET_MAX_COLS];
+	uint8_t *b = NULL, *plain = NULL;
+	size_t n = 0, count = 0, i, j, k;
+	char err[512];
+	cdsync tmp;
+	int rc, isrcpt = 0;
+
+	memset(info, 0, sizeof *info);
+	if (db == NULL) {
+		memset(&tmp, 0, sizeof tmp);
+		db = &tmp;	/* for messages only */
+	} else {
+		cds_ok(db);
+	}
+	if ((rc = read_bundle(db, path, &b, &n)) != CDSYNC_OK)
+		goto out;
+	if ((rc = cds_bundle_head(b, n, &h, err, sizeof err)) != CDSYNC_OK) {
+		rc = cds_err(db, rc, "%s: %s", path, err);
+		goto out;
+	}
+	info->version = h.version;
+	memcpy(info->node, h.node, 16);
+	memcpy(info->sign_pk, h.sign_pk, 32);
+	info->seq = h.seq;
+	memcpy(info->prev, h.prev, 32);
+	memcpy(info->hash, h.hash, 32);
+	info->hlc = h.hlc;
+	info->count = h.count;
+	info->plain_len = h.plain_len;
+	info->file_len = n;
+	info->nrcpt = h.nrcpt;
+	for (i = 0; i < h.nrcpt && i < 8; i++) {
+		memcpy(info->rcpt[i], h.rcpt[i].box_pk, 32);
+		if (db != &tmp && db->has_keys &&
+		    sodium_memcmp(h.rcpt[i].box_pk, db->box_pk, 32) == 0)
+			isrcpt = 1;
+	}
+	info->signature_ok = cds_bundle_verify(b, n, &h, err, sizeof err) ==
+			     CDSYNC_OK;
+	if (db == &tmp || !db->has_keys) {
+		rc = CDSYNC_OK;
+		goto out;
+	}
+	if ((rc = load_peer(db, h.node, &p)) != CDSYNC_OK)
+		goto out;
+	if (p.found) {
+		snprintf(info->org, sizeof info->org, "%s", p.code);
+		info->sender_known = sodium_memcmp(p.sign, h.sign_pk, 32) == 0;
+	}
+	if (!isrcpt || !info->signature_ok) {
+		rc = CDSYNC_OK;
+		goto out;
+	}
+	if ((rc = decode(db, path, b, n, &h, &plain, &ch, &count)) != 0)
+		goto out;
+	info->readable = 1;
+	for (i = 0; cb != NULL && i < count && rc == CDSYNC_OK; i++) {
+		memset(&out, 0, sizeof out);
+		out.kind = (cdsync_kind)ch[i].kind;
+		memcpy(out.row, ch[i].row, 16);
+		out.hlc = ch[i].hlc;
+		memcpy(out.origin, ch[i].origin, 16);
+		if (ch[i].op == CDS_OP_DELETE) {
+			rc = cb(ctx, &out) ? CDSYNC_ERROR : CDSYNC_OK;
+			continue;
+		}
+		if (cds_colset_get(ch[i].cols, ch[i].ncols, cols, vals, &k,
+				   err, sizeof err) != 0 ||
+		    (rc = cdsync_rec_new(out.kind, &r)) != CDSYNC_OK) {
+			rc = cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path, err);
+			break;
+		}
+		for (j = 0; j < k && rc == CDSYNC_OK; j++) {
+			if (cols[j] == 0 ||
+			    cds_rec_set_val(r, cols[j], &vals[j]) != CDSYNC_OK)
+				continue;
+			out.field = cdsync_kind_field(out.kind, cols[j]);
+			out.value = cdsync_rec_get(r, out.field);
+			rc = cb(ctx, &out) ? CDSYNC_ERROR : CDSYNC_OK;
+		}
+		cdsync_rec_free(r);
+		r = NULL;
+	}
+out:
+	cdsync_rec_free(r);
+	cds_free(ch);
+	if (plain)
+		sodium_memzero(plain, (size_t)h.plain_len);
+	cds_free(plain);
+	cds_free(b);
+	return rc;
+}
