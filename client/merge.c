@@ -246,7 +246,7 @@ append(cdsync *db, const struct cds_change *c, int64_t via, int *added,
 		sqlite3_bind_blob(st, 6, c->cols, (int)c->ncols,
 				  SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, (int64_t)c->base);
-	if (via > 0)
+	if (via != 0)
 		sqlite3_bind_int64(st, 8, via);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return cds_sqlerr(db, _("change log"));

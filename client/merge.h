@@ -39,7 +39,8 @@ void cds_merge_rollback(cdsync *db);
 /* Merges n changes, checking every value against its field first
  * (CDSYNC_EBADINPUT names the change and the field; nothing of the batch
  * is kept then -- roll back).  `via` is the sync_bundle_in.id they came
- * in, or 0.  Adds to *st. */
+ * in, minus the number of this node's own bundle they are recovered
+ * from (-seq), or 0.  Adds to *st. */
 int cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 	      struct cds_merge_stats *st);
 

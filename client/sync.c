@@ -9,7 +9,9 @@
  * bundle's hash is unique in sync_bundle_in, and the row that says it
  * was merged commits with its changes.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,14 @@
 #include "store.h"
 #include "text.h"
 #include "write.h"
+
+struct cds_bundle_head;
+static int read_bundle(cdsync *db, const char *path, uint8_t **buf,
+		       size_t *len);
+static int own_head(cdsync *db, int64_t *seq, uint8_t hash[32]);
+static int adopt_own(cdsync *db, const char *path, const uint8_t *b,
+		     size_t n, const struct cds_bundle_head *h,
+		     size_t *changes);
 
 CDSYNC_API void
 cdsync_free(void *p)
@@ -330,12 +340,15 @@ seal(cdsync *db, size_t *sealed)
 		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 		goto out;
 	}
+	/* This node is a recipient of its own bundles: restored from an old
+	 * backup, it recovers what it sealed since from its own files. */
+	memcpy(rcpt[nrcpt++], db->box_pk, 32);
 	while (sqlite3_step(st) == SQLITE_ROW && nrcpt < CDS_BUNDLE_MAX_RCPT)
 		if (sqlite3_column_bytes(st, 0) == 32)
 			memcpy(rcpt[nrcpt++], sqlite3_column_blob(st, 0), 32);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (nrcpt == 0) {
+	if (nrcpt == 1) {
 		rc = cds_err(db, CDSYNC_ENOTFOUND, "%s",
 			     _("this node has nobody to send to: add the upper "
 			       "hub's key with 'cdsync peer add FILE "
@@ -489,6 +502,91 @@ fail:
 		       strerror(errno));
 }
 
+struct found {
+	uint64_t seq;
+	char path[4096];
+};
+
+static int
+byseq(const void *a, const void *b)
+{
+	const struct found *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Before sealing: this node's own bundles in dir that its store lacks
+ * (it was restored from an older backup) are recovered first, so the
+ * chain goes on from the last bundle this node really sealed. */
+static int
+recover_from(cdsync *db, const char *dir)
+{
+	struct cds_bundle_head h;
+	struct found *f = NULL, *g;
+	struct dirent *e;
+	uint8_t *b, last[32];
+	char tag[16], err[512];
+	size_t nf = 0, cap = 0, n, i;
+	int64_t lastseq;
+	int rc;
+	DIR *d;
+
+	if ((rc = own_head(db, &lastseq, last)) != CDSYNC_OK)
+		return rc;
+	snprintf(tag, sizeof tag, "-%02x%02x%02x%02x-", db->node_id[12],
+		 db->node_id[13], db->node_id[14], db->node_id[15]);
+	if ((d = opendir(dir)) == NULL)
+		return CDSYNC_OK;
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, tag) == NULL ||
+		    strstr(e->d_name, ".cdsb") == NULL || e->d_name[0] == '.')
+			continue;
+		if (nf == cap) {
+			cap = cap ? 2 * cap : 8;
+			if ((g = cds_realloc(f, cap * sizeof *f)) == NULL) {
+				closedir(d);
+				cds_free(f);
+				return cds_err(db, CDSYNC_ENOMEM, "%s",
+					       _("out of memory"));
+			}
+			f = g;
+		}
+		snprintf(f[nf].path, sizeof f[nf].path, "%s/%s", dir,
+			 e->d_name);
+		f[nf].seq = 0;
+		if (read_bundle(db, f[nf].path, &b, &n) != CDSYNC_OK)
+			continue;
+		if (cds_bundle_head(b, n, &h, err, sizeof err) == CDSYNC_OK &&
+		    memcmp(h.node, db->node_id, 16) == 0 &&
+		    (int64_t)h.seq > lastseq)
+			f[nf++].seq = h.seq;
+		cds_free(b);
+	}
+	closedir(d);
+	cds_ok(db);
+	if (nf > 0)
+		qsort(f, nf, sizeof *f, byseq);
+	for (i = 0, rc = CDSYNC_OK; i < nf && rc == CDSYNC_OK; i++) {
+		if ((rc = read_bundle(db, f[i].path, &b, &n)) != CDSYNC_OK)
+			break;
+		rc = cds_bundle_head(b, n, &h, err, sizeof err);
+		if (rc != CDSYNC_OK)
+			rc = cds_err(db, rc, "%s: %s", f[i].path, err);
+		else
+			rc = adopt_own(db, f[i].path, b, n, &h, NULL);
+		cds_free(b);
+	}
+	cds_free(f);
+	if (rc != CDSYNC_OK) {
+		char old[CDS_MSGLEN];
+
+		memcpy(old, db->msg, sizeof old);
+		return cds_err(db, rc, _("%s -- nothing was sealed, so the "
+					 "chain does not fork"), old);
+	}
+	return CDSYNC_OK;
+}
+
 CDSYNC_API int
 cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 {
@@ -508,7 +606,8 @@ cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return cds_err(db, CDSYNC_ENOTFOUND,
 			       _("%s is not a folder"), dir);
-	if ((rc = seal(db, sealed)) != CDSYNC_OK)
+	if ((rc = recover_from(db, dir)) != CDSYNC_OK ||
+	    (rc = seal(db, sealed)) != CDSYNC_OK)
 		return rc;
 	if ((rc = own_code(db, code, sizeof code)) != CDSYNC_OK)
 		return rc;
@@ -855,6 +954,137 @@ fork_evidence(cdsync *db, const char *path, const struct cds_bundle_head *h,
 		       path, who, (unsigned long long)h->seq);
 }
 
+/* ==== Recovering this node's own bundles ============================== */
+
+/* The last bundle this node sealed: *seq 0 if none. */
+static int
+own_head(cdsync *db, int64_t *seq, uint8_t hash[32])
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT seq, hash FROM "
+					   "sync_bundle_out ORDER BY seq DESC "
+					   "LIMIT 1");
+
+	*seq = 0;
+	memset(hash, 0, 32);
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 1) == 32) {
+		*seq = sqlite3_column_int64(st, 0);
+		memcpy(hash, sqlite3_column_blob(st, 1), 32);
+	}
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
+/*
+ * A bundle this node sealed that its store does not have -- the store was
+ * restored from an older backup.  Checked with this node's own key, it
+ * must continue the chain the store knows; its changes are recovered
+ * (marked as sealed in it) and it takes its place in the chain, so the
+ * next bundle continues the chain instead of forking it.
+ */
+static int
+adopt_own(cdsync *db, const char *path, const uint8_t *b, size_t n,
+	  const struct cds_bundle_head *h, size_t *changes)
+{
+	struct cds_merge_stats ms = { 0, 0, 0 };
+	struct cds_change *ch = NULL;
+	uint8_t *plain = NULL, last[32];
+	sqlite3_stmt *st;
+	int64_t lastseq;
+	size_t count = 0, i;
+	char err[512];
+	int rc;
+
+	if (sodium_memcmp(h->sign_pk, db->sign_sk + 32, 32) != 0)
+		return cds_err(db, CDSYNC_EUNKNOWNKEY,
+			       _("%s: carries this node's id but not its key"),
+			       path);
+	if ((rc = cds_bundle_verify(b, n, h, err, sizeof err)) != CDSYNC_OK)
+		return cds_err(db, rc, "%s: %s", path, err);
+	if ((rc = own_head(db, &lastseq, last)) != CDSYNC_OK)
+		return rc;
+	if ((int64_t)h->seq <= lastseq) {
+		st = cds_prepare(db, "SELECT 1 FROM sync_bundle_out WHERE seq "
+				     "= ?1 AND hash = ?2");
+		if (st == NULL)
+			return CDSYNC_ERROR;
+		sqlite3_bind_int64(st, 1, (int64_t)h->seq);
+		sqlite3_bind_blob(st, 2, h->hash, 32, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc == SQLITE_ROW)
+			return cds_err(db, CDSYNC_EREPLAY,
+				       _("%s: this node's own bundle %llu, "
+					 "already in its store"),
+				       path, (unsigned long long)h->seq);
+		return cds_err(db, CDSYNC_EFORK,
+			       _("%s: this node's own bundle %llu differs from "
+				 "the one in its store"),
+			       path, (unsigned long long)h->seq);
+	}
+	if ((int64_t)h->seq != lastseq + 1)
+		return cds_err(db, CDSYNC_EGAP,
+			       _("%s: this node's own bundle %llu, but its "
+				 "store ends at %lld: recover the ones between "
+				 "first"),
+			       path, (unsigned long long)h->seq,
+			       (long long)lastseq);
+	if (sodium_memcmp(h->prev, last, 32) != 0)
+		return cds_err(db, CDSYNC_EFORK,
+			       _("%s: this node's own bundle %llu does not "
+				 "follow the last one in its store"),
+			       path, (unsigned long long)h->seq);
+	if ((rc = decode(db, path, b, n, h, &plain, &ch, &count)) != 0)
+		return rc;
+	if ((rc = cds_merge_begin(db)) != CDSYNC_OK)
+		goto out;
+	rc = cds_merge(db, ch, count, -(int64_t)h->seq, &ms);
+	/* changes the backup already had were sealed in this bundle too */
+	st = rc == CDSYNC_OK
+	     ? cds_prepare(db, "UPDATE sync_change SET via = ?1 WHERE tbl = "
+			       "?2 AND rid = ?3 AND hlc = ?4 AND node = 1 AND "
+			       "via IS NULL")
+	     : NULL;
+	for (i = 0; st != NULL && i < count && rc == CDSYNC_OK; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, -(int64_t)h->seq);
+		sqlite3_bind_int(st, 2, ch[i].kind);
+		sqlite3_bind_blob(st, 3, ch[i].row, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)ch[i].hlc);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = cds_sqlerr(db, _("change log"));
+	}
+	sqlite3_finalize(st);
+	if (rc == CDSYNC_OK &&
+	    (st = cds_prepare(db, "INSERT INTO sync_bundle_out (seq, hash, "
+				  "last_seq, changes, bytes) VALUES (?1, ?2, "
+				  "(SELECT coalesce(max(seq), 0) FROM "
+				  "sync_change), ?3, ?4)")) != NULL) {
+		sqlite3_bind_int64(st, 1, (int64_t)h->seq);
+		sqlite3_bind_blob(st, 2, h->hash, 32, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)count);
+		sqlite3_bind_blob(st, 4, b, (int)n, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = cds_sqlerr(db, _("bundle"));
+		sqlite3_finalize(st);
+	}
+	if (rc != CDSYNC_OK) {
+		cds_merge_rollback(db);
+		goto out;
+	}
+	rc = cds_merge_commit(db);
+	if (rc == CDSYNC_OK && changes)
+		*changes += ms.applied;
+out:
+	cds_free(ch);
+	if (plain)
+		sodium_memzero(plain, (size_t)h->plain_len);
+	cds_free(plain);
+	return rc;
+}
+
 CDSYNC_API int
 cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 {
@@ -885,8 +1115,8 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 		goto out;
 	}
 	if (memcmp(h.node, db->node_id, 16) == 0) {
-		rc = cds_err(db, CDSYNC_EINVAL, _("%s: this is one of this "
-						  "node's own bundles"), path);
+		/* after a restore from an older backup */
+		rc = adopt_own(db, path, b, n, &h, changes);
 		goto out;
 	}
 	/* 2. a known key */

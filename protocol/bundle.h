@@ -90,7 +90,9 @@ int cds_bundle_head(const uint8_t *b, size_t n, struct cds_bundle_head *h,
 		    char *err, size_t errlen);
 
 /* Checks the signature of a parsed bundle against h->sign_pk:
- * CDSYNC_OK or CDSYNC_EBADSIG. */
+ * CDSYNC_OK or CDSYNC_EBADSIG.  Verify and open read b again and compare
+ * its hash with h->hash: CDSYNC_EBADBUNDLE if b is no bundle, and
+ * CDSYNC_EINVAL if h was not read from these bytes. */
 int cds_bundle_verify(const uint8_t *b, size_t n,
 		      const struct cds_bundle_head *h, char *err,
 		      size_t errlen) __attribute__((warn_unused_result));
@@ -98,8 +100,9 @@ int cds_bundle_verify(const uint8_t *b, size_t n,
 /* Decrypts for the recipient (box_pk, box_sk): CDSYNC_ENOTRECIPIENT if no
  * recipient entry has box_pk; CDSYNC_EDECRYPT if the key does not open or
  * does not match its commitment, the ciphertext hash or the AEAD tag do
- * not match, or zstd does not give exactly h->plain_len bytes.  On
- * success *payload (cds_malloc'd) holds h->plain_len bytes. */
+ * not match, or zstd does not give exactly h->plain_len bytes;
+ * CDSYNC_ENOMEM.  On success *payload (cds_malloc'd; the caller wipes and
+ * frees it) holds h->plain_len bytes; on failure it is NULL. */
 int cds_bundle_open(const uint8_t *b, size_t n,
 		    const struct cds_bundle_head *h,
 		    const uint8_t box_pk[CDS_BOX_PKBYTES],

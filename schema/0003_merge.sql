@@ -4,8 +4,10 @@
 -- The base of a change: the greatest HLC of that row its writer knew when
 -- it wrote (0 for a new row); tells a concurrent edit from a later one.
 ALTER TABLE sync_change ADD COLUMN base INTEGER NOT NULL DEFAULT 0;
--- The received bundle a change came in (sync_bundle_in.id), or NULL for a
--- change written on this node: only those are sealed into its bundles.
+-- The received bundle a change came in (sync_bundle_in.id); minus the
+-- number of this node's own bundle it was recovered from after a restore
+-- (-seq); NULL for a change written here and not sealed by that route.
+-- Only NULL ones are sealed into this node's bundles.
 ALTER TABLE sync_change ADD COLUMN via INTEGER;
 -- Merging folds every change of one row: find them without a scan.
 CREATE INDEX sync_change_row ON sync_change (tbl, rid);

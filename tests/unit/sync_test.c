@@ -83,6 +83,19 @@ bundle(const char *dir, const char *part, int nth)
 	return path;
 }
 
+/* "-xxxxxxxx-": the part of a bundle file name that names its node. */
+static const char *
+tag(cdsync *db)
+{
+	static char t[16];
+	uint8_t id[16];
+
+	assert_int_equal(cdsync_node_id(db, id), CDSYNC_OK);
+	snprintf(t, sizeof t, "-%02x%02x%02x%02x-", id[12], id[13], id[14],
+		 id[15]);
+	return t;
+}
+
 static long
 count(cdsync *db, const char *sql)
 {
@@ -151,7 +164,7 @@ test_a_school_year_travels_school_to_district_to_national(void **state)
 	assert_int_equal(written, 2);
 	assert_int_equal(cdsync_import_file(nat, bundle(out2, "LUNGCU", 0),
 					    &n), CDSYNC_OK);
-	assert_int_equal(cdsync_import_file(nat, bundle(out2, "HG-VX-", 0),
+	assert_int_equal(cdsync_import_file(nat, bundle(out2, tag(hub), 0),
 					    &n), CDSYNC_OK);
 	assert_int_equal(count(nat, "SELECT count(*) FROM activity"), 2);
 	assert_int_equal(count(nat, "SELECT count(*) FROM org_unit"), 3);
@@ -306,6 +319,59 @@ test_two_bundles_with_one_number_are_kept_and_freeze_the_sender(
 	cdsync_close(twin);
 }
 
+static void
+backup(cdsync *db, const char *path)
+{
+	sqlite3 *dst;
+	sqlite3_backup *bk;
+
+	assert_int_equal(sqlite3_open(path, &dst), SQLITE_OK);
+	bk = sqlite3_backup_init(dst, "main", db->db, "main");
+	assert_non_null(bk);
+	assert_int_equal(sqlite3_backup_step(bk, -1), SQLITE_DONE);
+	assert_int_equal(sqlite3_backup_finish(bk), SQLITE_OK);
+	sqlite3_close(dst);
+}
+
+static void
+test_a_node_restored_from_a_backup_continues_its_chain(void **state)
+{
+	size_t sealed, written, n;
+	char path[1024];
+	cdsync *restored;
+	int i;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/backup.db", tu_tmpdir());
+	activity(school, "Trước sao lưu");
+	assert_int_equal(cdsync_export(school, out1, &sealed, &written), 0);
+	backup(school, path);
+	activity(school, "Sau sao lưu");	/* lost with the PC... */
+	assert_int_equal(cdsync_export(school, out1, &sealed, &written), 0);
+	/* ... which is restored from the backup, and used again */
+	assert_int_equal(cdsync_open(path, 0, &restored), CDSYNC_OK);
+	activity(restored, "Sau khôi phục");
+	assert_int_equal(cdsync_export(restored, out1, &sealed, &written),
+			 CDSYNC_OK);
+	assert_int_equal(sealed, 1);
+	/* what was sealed after the backup came back from its own bundle */
+	assert_int_equal(tu_count(restored, "SELECT count(*) FROM activity"),
+			 3);
+	/* and the district takes in 1, 2, 3: one chain, no fork */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(cdsync_import_file(hub, bundle(out1, "LUNGCU",
+								i), &n),
+				 CDSYNC_OK);
+	assert_int_equal(tu_count(hub, "SELECT count(*) FROM activity"), 3);
+	assert_int_equal(tu_count(hub, "SELECT count(*) FROM sync_bundle_in "
+				       "WHERE status = 'merged'"), 3);
+	/* nothing was sealed twice: bundle 3 holds only the new activity */
+	assert_int_equal(tu_count(restored, "SELECT changes FROM "
+					    "sync_bundle_out WHERE seq = 3"),
+			 1);
+	cdsync_close(restored);
+}
+
 int
 main(void)
 {
@@ -320,6 +386,9 @@ main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_two_bundles_with_one_number_are_kept_and_freeze_the_sender,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_node_restored_from_a_backup_continues_its_chain,
 			setup, teardown),
 	};
 
