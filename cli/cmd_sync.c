@@ -660,3 +660,154 @@ out:
 	optset_free(&os);
 	return ex;
 }
+
+/* ==== status ========================================================== */
+
+void
+status_help(FILE *f)
+{
+	fprintf(f, "%s cdsync status [--json]\n\n", _("Usage:"));
+	help_para(f, _("Where this node stands: its last bundle, what was "
+		       "recorded since and is not yet in a bundle, the nodes "
+		       "it knows with the last bundle merged from each, "
+		       "bundles waiting for a missing one (a gap), nodes "
+		       "frozen after sending two bundles with one number, "
+		       "and how many things merging noticed."));
+	fprintf(f, "\n%s\n", _("Options:"));
+	help_opt(f, "--json", _("print JSON"));
+	rec_commonhelp(f);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	struct json j = { 0 };
+	cdsync_sync_status s;
+	cdsync_peer_info p;
+	struct table *t = NULL;
+	cdsync *db = NULL;
+	const char *head[6], *cells[6];
+	char node[33], shortid[9], last[24], wait[64], state[128];
+	size_t i;
+	int ex, rc, json;
+
+	if (optset_add(&os, "json", T_JSON, OPT_FLAG) != 0) {
+		optset_free(&os);
+		return EXIT_FAIL;
+	}
+	if ((ex = parse("status", argc, argv, &os, &a, status_help)) !=
+	    EXIT_OK)
+		goto out;
+	if ((ex = args_positional("status", &a, 0, 0, "")) != EXIT_OK ||
+	    (ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	if ((rc = cdsync_sync_status_get(db, &s)) != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	json = args_get(&a, T_JSON) != NULL;
+	if (json) {
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_key(&j, "last_sealed");
+		json_int(&j, (int64_t)s.last_sealed);
+		json_key(&j, "unsealed");
+		json_int(&j, (int64_t)s.unsealed);
+		json_key(&j, "held");
+		json_int(&j, (int64_t)s.held);
+		json_key(&j, "frozen");
+		json_int(&j, (int64_t)s.frozen);
+		json_key(&j, "notices");
+		json_int(&j, (int64_t)s.notices);
+		json_key(&j, "peers");
+		json_arr(&j);
+	} else {
+		printf(_("Bundles sealed here: %" PRIu64 "; changes not yet in "
+			 "a bundle: %" PRIu64 "%s\n"),
+		       s.last_sealed, s.unsealed,
+		       s.unsealed ? _(" (run 'cdsync export')") : "");
+		head[0] = _("Union");
+		head[1] = _("Node");
+		head[2] = _("Sends to it");
+		head[3] = _("Last merged");
+		head[4] = _("Waiting");
+		head[5] = _("State");
+		if ((t = table_new(6, head)) == NULL) {
+			ex = EXIT_FAIL;
+			goto out;
+		}
+	}
+	for (i = 0; cdsync_peer_at(db, i, &p) == CDSYNC_OK; i++) {
+		hexs(p.node, 16, node);
+		if (json) {
+			json_obj(&j);
+			json_key(&j, "org");
+			json_str(&j, p.org);
+			json_key(&j, "node");
+			json_str(&j, node);
+			json_key(&j, "upstream");
+			json_bool(&j, p.upstream);
+			json_key(&j, "last_seq");
+			json_int(&j, (int64_t)p.last_seq);
+			json_key(&j, "held");
+			json_int(&j, (int64_t)p.held);
+			json_key(&j, "missing_from");
+			json_int(&j, (int64_t)p.missing_from);
+			json_key(&j, "missing_to");
+			json_int(&j, (int64_t)p.missing_to);
+			json_key(&j, "evidence");
+			json_int(&j, (int64_t)p.evidence);
+			json_key(&j, "frozen");
+			json_bool(&j, p.frozen);
+			json_obj_end(&j);
+			continue;
+		}
+		out_shortid(node, shortid);
+		snprintf(last, sizeof last, "%" PRIu64, p.last_seq);
+		if (p.held)
+			snprintf(wait, sizeof wait,
+				 _("%zu (missing %" PRIu64 "-%" PRIu64 ")"),
+				 p.held, p.missing_from, p.missing_to);
+		else
+			snprintf(wait, sizeof wait, "0");
+		if (p.frozen)
+			snprintf(state, sizeof state,
+				 _("FROZEN: %zu bundle(s) kept as evidence"),
+				 p.evidence);
+		else
+			snprintf(state, sizeof state, "%s", _("ok"));
+		cells[0] = p.org;
+		cells[1] = shortid;
+		cells[2] = p.upstream ? _("yes") : _("no");
+		cells[3] = last;
+		cells[4] = wait;
+		cells[5] = state;
+		if (table_add(t, cells) != 0) {
+			ex = EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (json) {
+		json_arr_end(&j);
+		json_obj_end(&j);
+		json_done(&j);
+	} else {
+		if (i > 0)
+			table_print(t, stdout);
+		else
+			printf("%s\n", _("No other node is known yet ('cdsync "
+					 "peer add')."));
+		if (s.notices)
+			printf(_("Merging noticed %zu thing(s) to look at: "
+				 "'cdsync conflicts'.\n"), s.notices);
+	}
+out:
+	ex = ex < 0 ? EXIT_OK : ex;
+	table_free(t);
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}

@@ -20,6 +20,8 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+void status_help(FILE *f);
 void keys_help(FILE *f);
 void peer_help(FILE *f);
 void export_help(FILE *f);

@@ -47,6 +47,8 @@ static const struct {
 	{ "keys", N_("This computer's public keys, for other nodes") },
 	{ "peer", N_("Register another node's public keys") },
 	{ "bundle", N_("Show what a bundle file holds") },
+	{ "status", N_("Where this node stands: bundles sealed, waiting, "
+		       "missing") },
 	{ "conflicts", N_("What merging noticed: concurrent edits, hidden "
 			  "records, clocks far ahead") },
 	{ "changes", N_("The changes recorded for sync (for checking "
@@ -136,6 +138,8 @@ dispatch(int argc, char **argv)
 		return cmd_bundle(argc - 1, argv + 1);
 	if (strcmp(cmd, "conflicts") == 0)
 		return cmd_conflicts(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	if ((ks = records_find(cmd)) != NULL)
 		return ks->run ? ks->run(ks, argc - 1, argv + 1)
 			       : records_verb(ks, argc - 1, argv + 1);

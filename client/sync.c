@@ -1334,3 +1334,94 @@ out:
 	cds_free(b);
 	return rc;
 }
+
+/* ==== Status ========================================================== */
+
+static int64_t
+one_int(cdsync *db, const char *sql, const uint8_t *blob)
+{
+	sqlite3_stmt *st = cds_prepare(db, sql);
+	int64_t v = 0;
+
+	if (st == NULL)
+		return -1;
+	if (blob)
+		sqlite3_bind_blob(st, 1, blob, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+CDSYNC_API int
+cdsync_sync_status_get(cdsync *db, cdsync_sync_status *s)
+{
+	cdsync_notices *it = NULL;
+	const cdsync_notice *no;
+	int rc;
+
+	cds_ok(db);
+	memset(s, 0, sizeof *s);
+	if ((rc = need_keys(db)) != CDSYNC_OK)
+		return rc;
+	s->last_sealed = (uint64_t)one_int(db, "SELECT coalesce(max(seq), 0) "
+					       "FROM sync_bundle_out", NULL);
+	s->unsealed = (uint64_t)one_int(
+		db, "SELECT count(*) FROM sync_change WHERE via IS NULL AND "
+		    "seq > coalesce((SELECT value FROM sync_state WHERE key = "
+		    "'sealed_upto'), 0)", NULL);
+	s->peers = (size_t)one_int(db, "SELECT count(*) FROM sync_peer", NULL);
+	s->held = (size_t)one_int(db, "SELECT count(*) FROM sync_bundle_in "
+				      "WHERE status = 'held'", NULL);
+	s->frozen = (size_t)one_int(db, "SELECT count(*) FROM sync_peer WHERE "
+					"frozen = 1", NULL);
+	if ((rc = cdsync_notices_open(db, &it)) != CDSYNC_OK)
+		return rc;
+	while (cdsync_notices_next(it, &no) == CDSYNC_OK)
+		s->notices++;
+	cdsync_notices_close(it);
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_peer_at(cdsync *db, size_t i, cdsync_peer_info *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	cds_ok(db);
+	memset(out, 0, sizeof *out);
+	st = cds_prepare(db, "SELECT node_id, org_code, upstream, last_seq, "
+			     "frozen FROM sync_peer ORDER BY org_code, node_id "
+			     "LIMIT 1 OFFSET ?1");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_int64(st, 1, (int64_t)i);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return rc == SQLITE_DONE ? CDSYNC_ENOTFOUND
+					 : cds_sqlerr(db, _("peer"));
+	}
+	memcpy(out->node, sqlite3_column_blob(st, 0), 16);
+	snprintf(out->org, sizeof out->org, "%s",
+		 (const char *)sqlite3_column_text(st, 1));
+	out->upstream = sqlite3_column_int(st, 2);
+	out->last_seq = (uint64_t)sqlite3_column_int64(st, 3);
+	out->frozen = sqlite3_column_int(st, 4);
+	sqlite3_finalize(st);
+	out->held = (size_t)one_int(db, "SELECT count(*) FROM sync_bundle_in "
+					"WHERE node_id = ?1 AND status = "
+					"'held'", out->node);
+	out->evidence = (size_t)one_int(db, "SELECT count(*) FROM "
+					    "sync_bundle_in WHERE node_id = "
+					    "?1 AND status = 'evidence'",
+					out->node);
+	if (out->held > 0) {
+		out->missing_from = out->last_seq + 1;
+		out->missing_to = (uint64_t)one_int(
+			db, "SELECT min(seq) FROM sync_bundle_in WHERE node_id "
+			    "= ?1 AND status = 'held'", out->node) - 1;
+	}
+	return CDSYNC_OK;
+}

@@ -201,6 +201,7 @@ first=$(ls "$usb"/*.cdsb | head -1)
 [ $quiet -eq 1 ] || { at "$district" bundle show "$first" | head -9 || true; }
 at "$district" import "$usb"
 at "$district" import "$usb"			# again: nothing twice
+[ $quiet -eq 1 ] || at "$district" status
 at "$district" export --out "$usb2"
 at "$national" import "$usb2"
 say "   ... cả ba nơi tính ra cùng một số liệu cho trường" \

@@ -186,6 +186,22 @@ test_a_gap_is_held_until_it_fills(void **state)
 	assert_int_equal(cdsync_import_file(hub, second, &n), CDSYNC_EGAP);
 	assert_non_null(strstr(cdsync_errmsg(hub), "held: bundles 1 to 1 "));
 	assert_int_equal(count(hub, "SELECT count(*) FROM activity"), 0);
+	{
+		cdsync_sync_status s;
+		cdsync_peer_info p;
+		size_t i;
+
+		assert_int_equal(cdsync_sync_status_get(hub, &s), CDSYNC_OK);
+		assert_int_equal(s.held, 1);
+		for (i = 0; cdsync_peer_at(hub, i, &p) == CDSYNC_OK; i++)
+			if (strcmp(p.org, "HG-VX-TH-LUNGCU") == 0)
+				break;
+		assert_string_equal(p.org, "HG-VX-TH-LUNGCU");
+		assert_int_equal(p.held, 1);
+		assert_int_equal(p.missing_from, 1);
+		assert_int_equal(p.missing_to, 1);
+		assert_int_equal(p.last_seq, 0);
+	}
 	assert_int_equal(cdsync_import_file(hub, first, &n), CDSYNC_OK);
 	assert_int_equal(n, 1 + 1 + 1);	/* org, one, then the held one */
 	assert_int_equal(count(hub, "SELECT count(*) FROM activity"), 2);

@@ -413,6 +413,35 @@ CDSYNC_API int cdsync_export(cdsync *db, const char *dir, size_t *sealed,
 CDSYNC_API int cdsync_import_file(cdsync *db, const char *path,
 				  size_t *changes) CDSYNC_CHECK;
 
+/* Where this node stands in moving its data. */
+typedef struct cdsync_sync_status {
+	uint64_t last_sealed;	/* number of its last bundle (0: none) */
+	uint64_t unsealed;	/* changes written here, not yet in one */
+	size_t peers;		/* nodes whose keys it knows */
+	size_t held;		/* bundles waiting for an earlier one */
+	size_t frozen;		/* nodes frozen after a fork */
+	size_t notices;		/* what merging noticed (conflicts) */
+} cdsync_sync_status;
+
+/* One node this node knows, with its chain as seen here. */
+typedef struct cdsync_peer_info {
+	uint8_t node[16];
+	char org[80];		/* its org code */
+	int upstream;		/* this node's bundles are encrypted to it */
+	uint64_t last_seq;	/* its last bundle merged here */
+	size_t held;		/* its bundles waiting for a missing one */
+	uint64_t missing_from;	/* first missing number (0: no gap) */
+	uint64_t missing_to;	/* last missing number */
+	size_t evidence;	/* bundles kept as evidence of a fork */
+	int frozen;		/* nothing merged from it until decided */
+} cdsync_peer_info;
+
+CDSYNC_API int cdsync_sync_status_get(cdsync *db,
+				      cdsync_sync_status *st) CDSYNC_CHECK;
+/* The i-th known node (by org code); CDSYNC_ENOTFOUND past the last. */
+CDSYNC_API int cdsync_peer_at(cdsync *db, size_t i,
+			      cdsync_peer_info *out) CDSYNC_CHECK;
+
 /* What a bundle file says about itself (its header), for people. */
 typedef struct cdsync_bundle_info {
 	int version;
