@@ -406,9 +406,10 @@ record(const struct bench *b, struct result *res)
 	if (sqlite3_prepare_v2(db->db,
 			       "INSERT INTO activity (id, org_id, held_on, "
 			       "title, kind, programme, key_task_id, "
-			       "innovative, cost, funding, participants, note) "
-			       "VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL, ?6, "
-			       "?7, NULL, ?8, NULL)", -1, &ins, NULL) != 0 ||
+			       "innovative, cost, funding, participants, "
+			       "note) VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL, "
+			       "?6, ?7, NULL, ?8, NULL)", -1, &ins,
+			       NULL) != 0 ||
 	    sqlite3_prepare_v2(db->db,
 			       "UPDATE activity SET title = ?2, cost = ?3 "
 			       "WHERE id = ?1", -1, &upd, NULL) != 0)
@@ -697,7 +698,7 @@ numeric(const char *field)
 }
 
 struct sizes {
-	uint64_t bundle[2], json[2], zjson[2], cs[2];
+	uint64_t bundle[2], plain[2], json[2], zjson[2], cs[2];
 	uint64_t lines[2];
 };
 
@@ -815,6 +816,7 @@ file_size(const char *path)
 static void
 sizes(const struct bench *b, struct sizes *sz)
 {
+	cdsync_bundle_info info;
 	char path[1024];
 	uint32_t k;
 	int series;
@@ -825,6 +827,10 @@ sizes(const struct bench *b, struct sizes *sz)
 			bundle_path(b, 2 + (uint32_t)series * b->nb + k, path,
 				    sizeof path);
 			sz->bundle[series] += file_size(path);
+			if (cdsync_bundle_read(NULL, path, &info, NULL,
+					       NULL) != CDSYNC_OK)
+				fail(NULL, path);
+			sz->plain[series] += info.plain_len;
 			cs_path(b, series, k, path, sizeof path);
 			sz->cs[series] += file_size(path);
 		}
@@ -943,6 +949,9 @@ main(int argc, char **argv)
 	printf("%-34s %10.1f %10.1f\n", "bundle (.cdsb files)",
 	       (double)sz.bundle[0] / (double)n,
 	       (double)sz.bundle[1] / (double)n);
+	printf("%-34s %10.1f %10.1f\n", "bundle payload, before zstd",
+	       (double)sz.plain[0] / (double)n,
+	       (double)sz.plain[1] / (double)n);
 	printf("%-34s %10.1f %10.1f\n", "JSON lines",
 	       (double)sz.json[0] / (double)n, (double)sz.json[1] / (double)n);
 	printf("%-34s %10.1f %10.1f\n", "zstd -3 (JSON lines, 1,000 a frame)",

@@ -347,12 +347,16 @@ cmd_import(int argc, char **argv)
 			    strcmp(e->d_name + l - 5, ".cdsb") != 0)
 				continue;
 			if (n == cap) {
+				char **grown;
+
 				cap = cap ? 2 * cap : 32;
-				names = realloc(names, cap * sizeof *names);
-				if (names == NULL)
+				grown = realloc(names, cap * sizeof *names);
+				if (grown == NULL)
 					break;
+				names = grown;
 			}
-			names[n++] = strdup(e->d_name);
+			if ((names[n] = strdup(e->d_name)) != NULL)
+				n++;
 		}
 		closedir(d);
 		/* file names sort by sender, then number: chains in order */
@@ -532,7 +536,11 @@ cmd_bundle(int argc, char **argv)
 	if (bi.readable && db != NULL) {
 		if (!json)
 			printf("%s\n", _("Content:"));
-		rc = cdsync_bundle_read(db, a.pos[0], &bi, show_change, &s);
+		if (cdsync_bundle_read(db, a.pos[0], &bi, show_change, &s) !=
+		    CDSYNC_OK) {
+			msg_err("%s", cdsync_errmsg(db));
+			ex = EXIT_FAIL;
+		}
 	} else if (!json) {
 		printf("%s\n", _("Content: not readable here (this node is not "
 				 "one of its recipients)."));

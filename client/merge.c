@@ -594,7 +594,8 @@ cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 		}
 	}
 	/* Each touched row once, in a fixed order. */
-	qsort(rows, nrows, sizeof *rows, rowcmp);
+	if (nrows > 0)
+		qsort(rows, nrows, sizeof *rows, rowcmp);
 	for (i = 0; i < nrows; i++) {
 		if (i > 0 && rowcmp(&rows[i], &rows[i - 1]) == 0)
 			continue;

@@ -30,7 +30,7 @@ struct cds_merge_stats {
 };
 
 /* Default bound for "too far ahead" (sync_state.future_bound_ms). */
-#define CDS_FUTURE_BOUND_MS (24u * 3600u * 1000u)
+#define CDS_FUTURE_BOUND_MS ((uint64_t)24 * 3600 * 1000)
 
 int cds_merge_begin(cdsync *db);
 int cds_merge_commit(cdsync *db);

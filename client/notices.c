@@ -210,7 +210,7 @@ cdsync_notices_open(cdsync *db, cdsync_notices **out)
 	cdsync_notices *x;
 	sqlite3_stmt *rows = NULL, *ents = NULL, *st = NULL;
 	struct item *it;
-	int rc = CDSYNC_OK, step;
+	int rc = CDSYNC_OK;
 
 	cds_ok(db);
 	*out = NULL;
@@ -227,7 +227,7 @@ cdsync_notices_open(cdsync *db, cdsync_notices **out)
 		rc = CDSYNC_ERROR;
 		goto out;
 	}
-	while (rc == CDSYNC_OK && (step = sqlite3_step(rows)) == SQLITE_ROW) {
+	while (rc == CDSYNC_OK && sqlite3_step(rows) == SQLITE_ROW) {
 		uint8_t row[16];
 
 		if (sqlite3_column_bytes(rows, 1) != 16)
@@ -244,7 +244,7 @@ cdsync_notices_open(cdsync *db, cdsync_notices **out)
 		rc = CDSYNC_ERROR;
 		goto out;
 	}
-	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rc == CDSYNC_OK && sqlite3_step(st) == SQLITE_ROW) {
 		if ((it = add(x)) == NULL ||
 		    (it->t1 = cds_strdup((const char *)sqlite3_column_text(
 			     st, 2) ? (const char *)sqlite3_column_text(st, 2)
@@ -267,7 +267,7 @@ cdsync_notices_open(cdsync *db, cdsync_notices **out)
 		rc = CDSYNC_ERROR;
 		goto out;
 	}
-	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rc == CDSYNC_OK && sqlite3_step(st) == SQLITE_ROW) {
 		if ((it = add(x)) == NULL) {
 			rc = CDSYNC_ENOMEM;
 			break;

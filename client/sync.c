@@ -94,8 +94,8 @@ unhex(const char *s, size_t n, uint8_t *out)
 	int hi, lo;
 
 	for (i = 0; i < n; i++) {
-		hi = s[2 * i];
-		lo = s[2 * i + 1];
+		hi = (unsigned char)s[2 * i];
+		lo = (unsigned char)s[2 * i + 1];
 		hi = hi >= '0' && hi <= '9' ? hi - '0'
 		     : hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 : -1;
 		lo = lo >= '0' && lo <= '9' ? lo - '0'
@@ -476,10 +476,8 @@ write_atomic(cdsync *db, const char *dir, const char *name,
 	if (fsync(fd) != 0)
 		goto failfd;
 	op = "close";
-	if (close(fd) != 0) {
-		fd = -1;
+	if (close(fd) != 0)
 		goto failtmp;
-	}
 	op = "rename";
 	if (rename(tmp, path) != 0)
 		goto failtmp;
@@ -524,9 +522,9 @@ recover_from(cdsync *db, const char *dir)
 	struct cds_bundle_head h;
 	struct found *f = NULL, *g;
 	struct dirent *e;
-	uint8_t *b, last[32];
+	uint8_t *b = NULL, last[32];
 	char tag[16], err[512];
-	size_t nf = 0, cap = 0, n, i;
+	size_t nf = 0, cap = 0, n = 0, i;
 	int64_t lastseq;
 	int rc;
 	DIR *d;
@@ -868,7 +866,7 @@ drain_held(cdsync *db, const uint8_t node[16], size_t *changes)
 			return cds_err(db, CDSYNC_ENOMEM, "%s",
 				       _("out of memory"));
 		snprintf(name, sizeof name, _("held bundle %lld of %s"),
-			 (long long)(p.last_seq + 1), p.code);
+			 (long long)p.last_seq + 1, p.code);
 		rc = cds_bundle_head(b, n, &h, err, sizeof err);
 		if (rc == CDSYNC_OK &&
 		    (p.last_seq == 0 ||
@@ -1209,7 +1207,7 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 		rc = cds_err(db, CDSYNC_EGAP,
 			     _("%s: held: bundles %lld to %llu of node %s have "
 			       "not arrived yet; it is merged when they do"),
-			     path, (long long)(p.last_seq + 1),
+			     path, (long long)p.last_seq + 1,
 			     (unsigned long long)(h.seq - 1), who);
 		goto out;
 	}

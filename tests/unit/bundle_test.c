@@ -850,7 +850,8 @@ head_with(const uint8_t *b, size_t len, size_t off, const uint8_t *v,
 	struct cds_bundle_head h;
 
 	memcpy(c, b, len);
-	memcpy(c + off, v, vn);
+	if (vn > 0)
+		memcpy(c + off, v, vn);
 	return cds_bundle_head(c, len, &h, err, errlen);
 }
 

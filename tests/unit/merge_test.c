@@ -340,7 +340,7 @@ static void
 one_seed(uint64_t seed)
 {
 	cdsync *rep[5];
-	int64_t skew[5];
+	int64_t skew[5] = { 0 };
 	struct dump d0 = { 0 }, d = { 0 };
 	int nrep, i, j, step, a, b;
 
