@@ -11,32 +11,37 @@
  *            bundle;
  *   sqlite   the baseline: the same rows (same ids and values) written
  *            with plain prepared INSERTs / UPDATEs under a SQLite session,
- *            one changeset per 1,000 rows, then each changeset applied to
- *            a fresh store of the same schema with sqlite3changeset_apply
+ *            one changeset per 1,000 rows (in a child of its own, not
+ *            timed against anything), then each changeset applied to a
+ *            fresh store of the same schema with sqlite3changeset_apply
  *            in one transaction (BEGIN, apply, COMMIT timed; reading the
- *            changeset files is not).  No conflicts are expected and any
+ *            changeset file is not).  No conflicts are expected and any
  *            one aborts the run.  The target has the school's org unit
  *            (same org code, same derived id), so foreign keys stay on.
- * All stores use WAL and synchronous=FULL.  A change is one row written,
- * as a bundle counts them.  Prints changes/s, p50/p99 time per bundle
- * (with 20 bundles p99 is the slowest), peak RSS, and the ratio of the
- * import rate to the apply rate (goal >= 1.0).
+ * All stores are cdsync stores (cdsync_open: WAL, synchronous=FULL).  A
+ * change is one row written, as a bundle counts them.  Prints changes/s,
+ * p50/p99 time per bundle (with 20 bundles p99 is the slowest), peak RSS,
+ * and the ratio of the import rate to the apply rate (goal >= 1.0).
  *
  * Sizes: bytes per change of the bundle files, against the same changes
  * as JSON lines (one object per change, as read back from the school's
  * log with cdsync_changes_next, grouped by row), plain and compressed
  * with zstd level 3, 1,000 lines a frame like a bundle; the ratios
  * bundle/zstd(JSON) (goal <= 0.6) and bundle/JSON (goal <= 0.1).  The
- * size of the SQLite changesets is shown for reference.
+ * size of the payload before zstd and of the SQLite changesets are shown
+ * for reference.
  *
  * Finally the hub's activity table is checked to be identical to the
  * baseline's.
  *
  * Usage: bundle_bench [--bundles N] [--dir DIR]
+ * (--dir keeps the stores, bundles and changesets there; by default they
+ * go to a temporary folder removed at the end.)
  */
 #define SQLITE_ENABLE_SESSION 1
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 
+#include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -154,11 +159,16 @@ cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Reports a failed call (with db's message if there is a db) and
+ * exits. */
 static void
 fail(cdsync *db, const char *what)
 {
-	fprintf(stderr, "bundle_bench: %s: %s\n", what,
-		db ? cdsync_errmsg(db) : "out of memory");
+	if (db)
+		fprintf(stderr, "bundle_bench: %s: %s\n", what,
+			cdsync_errmsg(db));
+	else
+		fprintf(stderr, "bundle_bench: %s\n", what);
 	exit(1);
 }
 
@@ -179,11 +189,15 @@ static cdsync *
 newstore(const struct bench *b, const char *name, cdsync_role role,
 	 const char *code, const char *org_name)
 {
-	char path[1024];
+	char path[1024], side[1040];
 	cdsync *db = NULL;
 
 	path_of(b, name, path, sizeof path);
 	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
 	if (cdsync_open(path, CDSYNC_OPEN_CREATE, &db) != CDSYNC_OK)
 		fail(db, path);
 	if (cdsync_node_init(db, role, code, org_name, NULL) != CDSYNC_OK)
@@ -266,8 +280,11 @@ school(struct bench *b, double rec_secs[2], uint64_t *exp_lat)
 	snprintf(b->tag, sizeof b->tag, "-%02x%02x%02x%02x-", node[12],
 		 node[13], node[14], node[15]);
 	snprintf(out, sizeof out, "%s/out", b->dir);
-	if (mkdir(out, 0700) != 0)
-		fail(NULL, out);
+	if (mkdir(out, 0700) != 0) {
+		fprintf(stderr, "bundle_bench: cannot make %s: %s (give an "
+			"empty folder)\n", out, strerror(errno));
+		exit(1);
+	}
 	export1(s, out, NULL);
 	rec_secs[0] = rec_secs[1] = 0;
 	for (k = 0; k < b->nb; k++) {
@@ -340,7 +357,7 @@ hub(const struct bench *b, struct result *res)
 	int series;
 
 	if (lat == NULL)
-		fail(NULL, "hub");
+		fail(NULL, "out of memory");
 	bundle_path(b, 1, path, sizeof path);
 	if (cdsync_import_file(h, path, &n) != CDSYNC_OK)
 		fail(h, "import");
@@ -354,6 +371,13 @@ hub(const struct bench *b, struct result *res)
 			lat[k] = ns() - t0;
 			res->secs[series] += (double)lat[k] / 1e9;
 			res->changes[series] += n;
+		}
+		if (res->changes[series] != (uint64_t)b->nb * BATCH) {
+			fprintf(stderr, "bundle_bench: the hub took %" PRIu64
+				" changes, expected %" PRIu64 "\n",
+				res->changes[series],
+				(uint64_t)b->nb * BATCH);
+			exit(1);
 		}
 		percentiles(lat, b->nb, res, series);
 	}
@@ -420,7 +444,9 @@ record(const struct bench *b, struct result *res)
 			if (sqlite3session_create(db->db, "main", &ses) != 0 ||
 			    sqlite3session_attach(ses, "activity") != 0)
 				sqlfail(db->db, "session");
-			sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL);
+			if (sqlite3_exec(db->db, "BEGIN", NULL, NULL,
+					 NULL) != SQLITE_OK)
+				sqlfail(db->db, "begin");
 			for (j = 0; j < BATCH; j++) {
 				i = k * BATCH + j;
 				st = series ? upd : ins;
@@ -512,30 +538,26 @@ cs_count(void *p, size_t n)
 	return count;
 }
 
-/* Phase "sqlite": the changesets applied to a fresh store, in order. */
+/* Phase "sqlite": the changesets applied to a fresh store, in order, each
+ * read from its file before the clock starts. */
 static void
 apply(const struct bench *b, struct result *res)
 {
 	cdsync *db = newstore(b, "base-dst.db", CDSYNC_ROLE_SCHOOL,
 			      SCHOOL_CODE, "Trường THCS Bench");
 	uint64_t *lat = calloc(b->nb, sizeof *lat), t0;
-	void **cs = calloc(2 * (size_t)b->nb, sizeof *cs);
-	size_t *len = calloc(2 * (size_t)b->nb, sizeof *len);
 	char path[1024];
+	size_t n;
+	void *p;
 	uint32_t k;
 	int series, conflicts = 0, rc;
 
-	if (lat == NULL || cs == NULL || len == NULL)
-		fail(NULL, "apply");
-	for (k = 0; k < 2 * b->nb; k++) {
-		cs_path(b, k >= b->nb, k % b->nb, path, sizeof path);
-		cs[k] = read_file(path, &len[k]);
-	}
+	if (lat == NULL)
+		fail(NULL, "out of memory");
 	for (series = 0; series < 2; series++) {
 		for (k = 0; k < b->nb; k++) {
-			void *p = cs[(uint32_t)series * b->nb + k];
-			size_t n = len[(uint32_t)series * b->nb + k];
-
+			cs_path(b, series, k, path, sizeof path);
+			p = read_file(path, &n);
 			t0 = ns();
 			if (sqlite3_exec(db->db, "BEGIN", NULL, NULL,
 					 NULL) != SQLITE_OK)
@@ -554,13 +576,10 @@ apply(const struct bench *b, struct result *res)
 			lat[k] = ns() - t0;
 			res->secs[series] += (double)lat[k] / 1e9;
 			res->changes[series] += cs_count(p, n);
+			free(p);
 		}
 		percentiles(lat, b->nb, res, series);
 	}
-	for (k = 0; k < 2 * b->nb; k++)
-		free(cs[k]);
-	free(cs);
-	free(len);
 	free(lat);
 	cdsync_close(db);
 }
@@ -618,7 +637,7 @@ jb_put(struct jbuf *j, const char *s, size_t n)
 		while (j->n + n + 1 > cap)
 			cap *= 2;
 		if ((j->p = realloc(j->p, cap)) == NULL)
-			fail(NULL, "json");
+			fail(NULL, "out of memory");
 		j->cap = cap;
 	}
 	memcpy(j->p + j->n, s, n);
@@ -639,7 +658,7 @@ jb_printf(struct jbuf *j, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof tmp)
-		fail(NULL, "json line");
+		fail(NULL, "a JSON line is too long");
 	jb_put(j, tmp, (size_t)n);
 }
 
@@ -716,7 +735,7 @@ json_flush(struct jbuf *j, struct sizes *sz, uint32_t nb, uint64_t *lines)
 		return;
 	cap = ZSTD_compressBound(j->n);
 	if ((dst = malloc(cap)) == NULL)
-		fail(NULL, "zstd");
+		fail(NULL, "out of memory");
 	z = ZSTD_compress(dst, cap, j->p, j->n, 3);
 	if (ZSTD_isError(z)) {
 		fprintf(stderr, "bundle_bench: zstd: %s\n",
@@ -828,8 +847,11 @@ sizes(const struct bench *b, struct sizes *sz)
 				    sizeof path);
 			sz->bundle[series] += file_size(path);
 			if (cdsync_bundle_read(NULL, path, &info, NULL,
-					       NULL) != CDSYNC_OK)
-				fail(NULL, path);
+					       NULL) != CDSYNC_OK) {
+				fprintf(stderr, "bundle_bench: %s: not a "
+					"bundle\n", path);
+				exit(1);
+			}
 			sz->plain[series] += info.plain_len;
 			cs_path(b, series, k, path, sizeof path);
 			sz->cs[series] += file_size(path);

@@ -131,8 +131,9 @@ out:
 void
 peer_help(FILE *f)
 {
-	fprintf(f, "%s cdsync peer add %s [--upstream]\n\n", _("Usage:"),
+	fprintf(f, "%s cdsync peer add %s [--upstream]\n", _("Usage:"),
 		_("FILE"));
+	fprintf(f, "       cdsync peer unfreeze %s\n\n", _("UNION-CODE"));
 	help_para(f, _("Registers another node from its public key file "
 		       "(made by 'cdsync keys' there): this node then takes "
 		       "in the bundles it signs."));
@@ -140,6 +141,10 @@ peer_help(FILE *f)
 	help_opt(f, "--upstream",
 		 _("this node's bundles are also encrypted to it: the upper "
 		   "hub, the national hub, an auditor"));
+	help_para(f, _("'peer unfreeze' is the operator's decision about a "
+		       "node frozen after sending two different bundles with "
+		       "one number: its chain goes on from the bundles merged "
+		       "here, and the other one stays as evidence."));
 	rec_commonhelp(f);
 	fprintf(f, "\n%s\n  cdsync peer add huyen-vi-xuyen.pub --upstream\n",
 		_("Example:"));
@@ -158,6 +163,24 @@ cmd_peer(int argc, char **argv)
 	    strcmp(argv[0], "-h") == 0) {
 		peer_help(argc < 1 ? stderr : stdout);
 		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[0], "unfreeze") == 0) {
+		if (argc != 2 || argv[1][0] == '-') {
+			peer_help(stderr);
+			return EXIT_USAGE;
+		}
+		if ((ex = home_open(&db)) != EXIT_OK)
+			return ex;
+		if ((rc = cdsync_peer_unfreeze(db, argv[1])) != CDSYNC_OK) {
+			ex = lib_err(db, rc);
+		} else {
+			printf(_("Node %s is no longer frozen: its chain goes on "
+				 "from the bundles merged here; the other "
+				 "bundle stays as evidence.\n"), argv[1]);
+			ex = EXIT_OK;
+		}
+		cdsync_close(db);
+		return ex;
 	}
 	if (strcmp(argv[0], "add") != 0) {
 		msg_err(_("'%s' is not a verb of 'cdsync peer'"), argv[0]);

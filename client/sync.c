@@ -1423,3 +1423,45 @@ cdsync_peer_at(cdsync *db, size_t i, cdsync_peer_info *out)
 	}
 	return CDSYNC_OK;
 }
+
+CDSYNC_API int
+cdsync_peer_unfreeze(cdsync *db, const char *ref)
+{
+	sqlite3_stmt *st;
+	uint8_t node[16];
+	int found = 0, frozen = 0, rc;
+
+	cds_ok(db);
+	st = cds_prepare(db, "SELECT node_id, frozen FROM sync_peer WHERE "
+			     "org_code = ?1 OR (length(?1) >= 8 AND "
+			     "lower(hex(node_id)) LIKE '%' || lower(?1))");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (found++ == 0 && sqlite3_column_bytes(st, 0) == 16) {
+			memcpy(node, sqlite3_column_blob(st, 0), 16);
+			frozen = sqlite3_column_int(st, 1);
+		}
+	}
+	sqlite3_finalize(st);
+	if (found == 0)
+		return cds_err(db, CDSYNC_ENOTFOUND,
+			       _("no known node matches '%s'"), ref);
+	if (found > 1)
+		return cds_err(db, CDSYNC_EAMBIGUOUS,
+			       _("'%s' matches %d known nodes; give more of "
+				 "the id"), ref, found);
+	if (!frozen)
+		return cds_err(db, CDSYNC_EINVAL, _("node %s is not frozen"),
+			       ref);
+	st = cds_prepare(db, "UPDATE sync_peer SET frozen = 0 WHERE node_id "
+			     "= ?1");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("peer"));
+	sqlite3_finalize(st);
+	return rc;
+}

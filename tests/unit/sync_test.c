@@ -332,6 +332,15 @@ test_two_bundles_with_one_number_are_kept_and_freeze_the_sender(
 	assert_int_equal(cdsync_export(school, out1, &sealed, &written), 0);
 	assert_int_equal(cdsync_import_file(hub, bundle(out1, "LUNGCU", 2),
 					    &n), CDSYNC_EFROZEN);
+	/* the operator decides: the chain merged here goes on */
+	assert_int_equal(cdsync_peer_unfreeze(hub, "HG-VX-TH-LUNGCU"),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_import_file(hub, bundle(out1, "LUNGCU", 2),
+					    &n), CDSYNC_OK);
+	assert_int_equal(count(hub, "SELECT count(*) FROM activity WHERE "
+				    "title = 'Sau đó'"), 1);
+	assert_int_equal(cdsync_peer_unfreeze(hub, "HG-VX-TH-LUNGCU"),
+			 CDSYNC_EINVAL);
 	cdsync_close(twin);
 }
 

@@ -438,6 +438,12 @@ typedef struct cdsync_peer_info {
 
 CDSYNC_API int cdsync_sync_status_get(cdsync *db,
 				      cdsync_sync_status *st) CDSYNC_CHECK;
+/* An operator's decision about a node frozen after a fork: keep the
+ * chain as merged here (the other bundle stays as evidence) and take in
+ * its bundles again.  `ref` is the node's org code or the hex of its id
+ * (8 or more digits at the end).  CDSYNC_ENOTFOUND, or CDSYNC_EINVAL if
+ * it is not frozen. */
+CDSYNC_API int cdsync_peer_unfreeze(cdsync *db, const char *ref) CDSYNC_CHECK;
 /* The i-th known node (by org code); CDSYNC_ENOTFOUND past the last. */
 CDSYNC_API int cdsync_peer_at(cdsync *db, size_t i,
 			      cdsync_peer_info *out) CDSYNC_CHECK;
