@@ -159,6 +159,10 @@ cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void fail(cdsync *db, const char *what) __attribute__((noreturn));
+static void sqlfail(sqlite3 *db, const char *what)
+	__attribute__((noreturn));
+
 /* Reports a failed call (with db's message if there is a db) and
  * exits. */
 static void

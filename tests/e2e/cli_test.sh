@@ -425,6 +425,58 @@ help_ok member leave
 help_ok member uncared
 help_ok legal open
 help_ok legal update
+for v in keys export import status conflicts; do
+	help_ok "$v"
+done
+help_ok peer
+help_ok bundle
+
+# ==== Moving data on files =============================================
+
+run export --out "$T/usb"
+expect "export with nobody to send to" 1 "" \
+"cdsync: this node has nobody to send to: add the upper hub's key with 'cdsync peer add FILE --upstream'"
+run conflicts
+expect "conflicts when there are none" 0 "Nothing to look at: no conflicts." ""
+run keys --out "$T/school.pub"
+same "keys --out" 0 "$rc"
+same "the key file" "cdsync public key v1" "$(head -1 "$T/school.pub")"
+run peer add "$T/school.pub"
+expect "peer add of this node's own key" 1 "" \
+"cdsync: $T/school.pub: that is this node's own key"
+printf 'hello\n' >"$T/bad.pub"
+run peer add "$T/bad.pub"
+expect "peer add of a file that is not a key" 1 "" \
+"cdsync: $T/bad.pub: not a cdsync public key (the first line must be 'cdsync public key v1')"
+# a district hub in a home of its own
+H="$T/district"
+"$CDSYNC" --home "$H" init --role hub --org HG-VX --name "Huyện Vị Xuyên" >/dev/null
+"$CDSYNC" --home "$H" keys --out "$T/district.pub" >/dev/null
+run peer add "$T/district.pub" --upstream
+expect "peer add --upstream" 0 \
+"Added $T/district.pub: this node now sends its bundles to it." ""
+run export --out "$T/usb"
+same "export: exit" 0 "$rc"
+same "export: one file" 1 "$(ls "$T/usb" | wc -l)"
+run export --out "$T/usb"
+expect "export again" 0 "Nothing new was recorded since the last bundle.
+Files written to $T/usb: 0 (the others were already there)." ""
+f=$(ls "$T/usb"/*.cdsb)
+run --home "$H" import "$f"
+same "import from an unknown node: exit" 1 "$rc"
+"$CDSYNC" --home "$H" peer add "$T/school.pub" >/dev/null
+run --home "$H" bundle show "$f" --json
+same "bundle show --json: exit" 0 "$rc"
+same "bundle show --json: readable" 1 "$(grep -c '"readable": true' "$T/out")"
+run --home "$H" import "$T/usb"
+same "import a folder: exit" 0 "$rc"
+run --home "$H" import "$f"
+expect "import again" 0 "$(ids <<<"$f"): bundle 1 of node TEST-SCHOOL (<id>) was merged before; nothing to do" ""
+run --home "$H" status --json
+same "status --json: exit" 0 "$rc"
+head -c 100 "$f" >"$T/cut.cdsb"
+run --home "$H" import "$T/cut.cdsb"
+same "import a truncated bundle: exit" 1 "$rc"
 
 run --version
 same "--version" 0 "$rc"
