@@ -20,14 +20,37 @@
 #include "kinds.h"
 #include "rec.h"
 
+/* UPDATE statements by (kind, set of columns), reused round-robin. */
+#define NUPD 32
+
 struct cds_mstmts {
 	sqlite3_stmt *node, *addnode, *dup, *log, *rows, *future;
-	sqlite3_stmt *upsert[CDSYNC_KIND_MAX + 1];
+	sqlite3_stmt *ins[CDSYNC_KIND_MAX + 1];	/* INSERT of all fields */
+	sqlite3_stmt *get[CDSYNC_KIND_MAX + 1];	/* SELECT by id */
 	sqlite3_stmt *del[CDSYNC_KIND_MAX + 1];
+	struct {
+		int kind;
+		uint64_t mask;
+		sqlite3_stmt *st;
+	} upd[NUPD];
+	size_t nextupd;			/* slot to reuse next */
 	sqlite3_stmt *invalid, *valid;
+	int any_invalid;		/* sync_invalid may have rows */
+	cdsync_rec *rec[CDSYNC_KIND_MAX + 1];	/* scratch records: */
+	cdsync_rec *cur[CDSYNC_KIND_MAX + 1];	/* the fold, the row, */
+	cdsync_rec *tmp[CDSYNC_KIND_MAX + 1];	/* a value's check */
 	uint8_t lastnode[16];		/* origin looked up last */
 	int64_t lastidx;		/* its sync_node.idx (0: none) */
 };
+
+/* A cached scratch record of kind k in set[] (NULL when out of memory). */
+static cdsync_rec *
+scratch(cdsync_rec **set, cdsync_kind k)
+{
+	if (set[k] == NULL && cdsync_rec_new(k, &set[k]) != CDSYNC_OK)
+		return NULL;
+	return set[k];
+}
 
 void
 cds_merge_end(cdsync *db)
@@ -46,9 +69,15 @@ cds_merge_end(cdsync *db)
 	sqlite3_finalize(m->invalid);
 	sqlite3_finalize(m->valid);
 	for (i = 0; i <= CDSYNC_KIND_MAX; i++) {
-		sqlite3_finalize(m->upsert[i]);
+		sqlite3_finalize(m->ins[i]);
+		sqlite3_finalize(m->get[i]);
 		sqlite3_finalize(m->del[i]);
+		cdsync_rec_free(m->rec[i]);
+		cdsync_rec_free(m->cur[i]);
+		cdsync_rec_free(m->tmp[i]);
 	}
+	for (i = 0; i < NUPD; i++)
+		sqlite3_finalize(m->upd[i].st);
 	cds_free(m);
 	db->mst = NULL;
 }
@@ -141,7 +170,8 @@ check(cdsync *db, const struct cds_change *c, size_t index)
 	if (cds_colset_get(c->cols, c->ncols, cols, vals, &n, e, sizeof e))
 		return cds_err(db, CDSYNC_EBADINPUT, _("change %zu (%s %s): %s"),
 			       index + 1, k->name, hex + 24, e);
-	if (cdsync_rec_new(k->kind, &r) != CDSYNC_OK)
+	if ((r = scratch(db->mst->rec, k->kind)) == NULL ||
+	    scratch(db->mst->tmp, k->kind) == NULL)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	for (i = 0; i < n && rc == CDSYNC_OK; i++) {
 		if (cols[i] == 0 || cols[i] >= k->nfields) {
@@ -161,12 +191,11 @@ check(cdsync *db, const struct cds_change *c, size_t index)
 				     k->fields[cols[i]].name);
 		else if (rc != CDSYNC_OK)
 			rc = cds_err(db, rc, "%s", _("out of memory"));
-		else if (cds_rec_check(r, cols[i]) != 0)
+		else if (cds_rec_check(r, cols[i], db->mst->tmp[k->kind]) != 0)
 			rc = cds_err(db, CDSYNC_EBADINPUT,
 				     _("change %zu (%s %s): %s"), index + 1,
 				     k->name, hex + 24, r->err);
 	}
-	cdsync_rec_free(r);
 	return rc;
 }
 
@@ -207,32 +236,33 @@ nodeidx(cdsync *db, const uint8_t node[16], int64_t *idx)
 	return CDSYNC_OK;
 }
 
-/* Appends a change unless the log has it; *added says which. */
+/* Appends a change unless the log has it; *added says which, *fresh
+ * whether the log had nothing of its row before. */
 static int
 append(cdsync *db, const struct cds_change *c, int64_t via, int *added,
-       int64_t *seq)
+       int *fresh, int64_t *seq)
 {
 	struct cds_mstmts *m = db->mst;
 	sqlite3_stmt *st;
 	int64_t node = 0;
 	int rc;
 
-	*added = 0;
+	*added = *fresh = 0;
 	if ((rc = nodeidx(db, c->origin, &node)) != CDSYNC_OK)
 		return rc;
-	if ((st = ms(db, &m->dup, "SELECT 1 FROM sync_change WHERE tbl = ?1 "
-				  "AND rid = ?2 AND node = ?3 AND hlc = ?4"))
-	    == NULL)
+	if ((st = ms(db, &m->dup, "SELECT count(*), coalesce(max(node = ?3 "
+				  "AND hlc = ?4), 0) FROM sync_change WHERE "
+				  "tbl = ?1 AND rid = ?2")) == NULL)
 		return CDSYNC_ERROR;
 	sqlite3_bind_int(st, 1, c->kind);
 	sqlite3_bind_blob(st, 2, c->row, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, node);
 	sqlite3_bind_int64(st, 4, (int64_t)c->hlc);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return CDSYNC_OK;
-	if (rc != SQLITE_DONE)
+	if (sqlite3_step(st) != SQLITE_ROW)
 		return cds_sqlerr(db, _("change log"));
+	if (sqlite3_column_int(st, 1))
+		return CDSYNC_OK;	/* the log has it */
+	*fresh = sqlite3_column_int64(st, 0) == 0;
 	if ((st = ms(db, &m->log, "INSERT INTO sync_change (tbl, rid, op, "
 				  "hlc, node, vals, base, via) VALUES (?1, "
 				  "?2, ?3, ?4, ?5, ?6, ?7, ?8)")) == NULL)
@@ -284,24 +314,62 @@ collist(const struct cds_kind *k, char *buf, size_t n, int excluded)
 					k->fields[i].name, k->fields[i].name);
 }
 
+/* The cached INSERT of all fields, or the SELECT of a row, of kind k. */
 static sqlite3_stmt *
-upsert(cdsync *db, const struct cds_kind *k)
+rowstmt(cdsync *db, const struct cds_kind *k, int insert)
 {
-	char cols[1024], set[2048], sql[4096];
+	sqlite3_stmt **slot = insert ? &db->mst->ins[k->kind]
+				     : &db->mst->get[k->kind];
+	char cols[1024], sql[2048];
 	size_t i, off;
 
-	if (db->mst->upsert[k->kind] != NULL)
-		return ms(db, &db->mst->upsert[k->kind], NULL);
+	if (*slot != NULL)
+		return ms(db, slot, NULL);
 	collist(k, cols, sizeof cols, 0);
-	collist(k, set, sizeof set, 1);
-	off = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES "
-						"(?1", k->name, cols);
-	for (i = 1; i < k->nfields; i++)
-		off += (size_t)snprintf(sql + off, sizeof sql - off, ", ?%zu",
-					i + 1);
-	snprintf(sql + off, sizeof sql - off,
-		 ") ON CONFLICT (id) DO UPDATE SET %s", set);
-	return ms(db, &db->mst->upsert[k->kind], sql);
+	if (insert) {
+		off = (size_t)snprintf(sql, sizeof sql,
+				       "INSERT INTO %s (%s) VALUES (?1",
+				       k->name, cols);
+		for (i = 1; i < k->nfields; i++)
+			off += (size_t)snprintf(sql + off, sizeof sql - off,
+						", ?%zu", i + 1);
+		snprintf(sql + off, sizeof sql - off, ")");
+	} else {
+		snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE id = ?1",
+			 cols, k->name);
+	}
+	return ms(db, slot, sql);
+}
+
+/* The cached UPDATE of the columns in mask (bit i = field i). */
+static sqlite3_stmt *
+updstmt(cdsync *db, const struct cds_kind *k, uint64_t mask)
+{
+	struct cds_mstmts *m = db->mst;
+	char sql[2048];
+	size_t i, j, off;
+	int p = 2;
+
+	for (j = 0; j < NUPD; j++)
+		if (m->upd[j].st != NULL && m->upd[j].kind == (int)k->kind &&
+		    m->upd[j].mask == mask)
+			return ms(db, &m->upd[j].st, NULL);
+	j = m->nextupd++ % NUPD;
+	sqlite3_finalize(m->upd[j].st);
+	m->upd[j].st = NULL;
+	off = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET ", k->name);
+	for (i = 1; i < k->nfields; i++) {
+		if (!(mask & ((uint64_t)1 << i)))
+			continue;
+		off += (size_t)snprintf(sql + off, sizeof sql - off,
+					"%s%s = ?%d", p > 2 ? ", " : "",
+					k->fields[i].name, p);
+		p++;
+	}
+	snprintf(sql + off, sizeof sql - off, " WHERE id = ?1");
+	m->upd[j].kind = (int)k->kind;
+	m->upd[j].mask = mask;
+	return ms(db, &m->upd[j].st, sql);
 }
 
 static int
@@ -352,16 +420,21 @@ clear_invalid(cdsync *db, const struct cds_kind *k, const uint8_t row[16])
 	return CDSYNC_OK;
 }
 
-/* Writes the fold of cells to the table (or removes the row). */
+/* Writes the fold of cells to the table (or removes the row): an INSERT
+ * of a new row, an UPDATE of the columns that changed, nothing when
+ * nothing did.  One statement, so a rule it breaks undoes just it (SQLite
+ * rolls the statement back) and the row is hidden and listed. */
 static int
 show(cdsync *db, const struct cds_kind *k, const uint8_t row[16],
-     struct cell *cell, int exists)
+     struct cell *cell, int exists, int absent)
 {
-	cdsync_rec *r = NULL;
+	struct cds_mstmts *m = db->mst;
+	cdsync_rec *r, *cur;
 	sqlite3_stmt *st;
 	char reason[CDS_MSGLEN];
+	uint64_t mask = 0;
 	size_t i;
-	int rc;
+	int rc, step, p;
 
 	for (i = 1; exists && i < k->nfields; i++)
 		if (k->fields[i].required &&
@@ -370,48 +443,71 @@ show(cdsync *db, const struct cds_kind *k, const uint8_t row[16],
 	if (!exists) {
 		if ((rc = remove_row(db, k, row)) != CDSYNC_OK)
 			return rc;
-		return clear_invalid(db, k, row);
+		return m->any_invalid ? clear_invalid(db, k, row) : CDSYNC_OK;
 	}
-	if ((rc = cdsync_rec_new(k->kind, &r)) != CDSYNC_OK)
-		return cds_err(db, rc, "%s", _("out of memory"));
+	if ((r = scratch(m->rec, k->kind)) == NULL ||
+	    (cur = scratch(m->cur, k->kind)) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	if ((rc = cdsync_rec_set_id(r, row)) != CDSYNC_OK)
-		goto out;
+		return cds_err(db, rc, "%s", _("out of memory"));
 	for (i = 1; i < k->nfields; i++) {
 		if (cell[i].set)
 			rc = cds_rec_set_val(r, i, &cell[i].v);
 		else
 			rc = cdsync_rec_set(r, k->fields[i].name, NULL);
 		if (rc != CDSYNC_OK)
-			goto out;
+			return cds_err(db, rc, "%s", cdsync_strerror(rc));
 	}
-	if ((st = upsert(db, k)) == NULL) {
-		rc = CDSYNC_ERROR;
-		goto out;
+	/* the row as it is now (a row the log had nothing of is not there) */
+	if (absent) {
+		step = SQLITE_DONE;
+		st = NULL;
+	} else {
+		if ((st = rowstmt(db, k, 0)) == NULL)
+			return CDSYNC_ERROR;
+		sqlite3_bind_blob(st, 1, row, 16, SQLITE_STATIC);
+		step = sqlite3_step(st);
 	}
-	for (i = 0; i < k->nfields; i++)
-		cds_rec_bind(r, i, st, (int)i + 1);
-	if ((rc = cds_exec(db, "SAVEPOINT m")) != CDSYNC_OK)
-		goto out;
+	if (step == SQLITE_ROW) {
+		rc = cds_rec_load(cur, st, 0);
+		sqlite3_reset(st);
+		if (rc != CDSYNC_OK)
+			return cds_err(db, rc, "%s", cdsync_strerror(rc));
+		for (i = 1; i < k->nfields; i++)
+			if (r->s[i].null != cur->s[i].null ||
+			    (!r->s[i].null &&
+			     strcmp(r->s[i].text, cur->s[i].text) != 0))
+				mask |= (uint64_t)1 << i;
+		if (mask == 0)
+			return CDSYNC_OK;	/* nothing changed */
+		if ((st = updstmt(db, k, mask)) == NULL)
+			return CDSYNC_ERROR;
+		cds_rec_bind(r, 0, st, 1);
+		for (i = 1, p = 2; i < k->nfields; i++)
+			if (mask & ((uint64_t)1 << i))
+				cds_rec_bind(r, i, st, p++);
+	} else if (step == SQLITE_DONE) {
+		if (st != NULL)
+			sqlite3_reset(st);
+		if ((st = rowstmt(db, k, 1)) == NULL)
+			return CDSYNC_ERROR;
+		for (i = 0; i < k->nfields; i++)
+			cds_rec_bind(r, i, st, (int)i + 1);
+	} else {
+		sqlite3_reset(st);
+		return cds_sqlerr(db, k->name);
+	}
 	if (sqlite3_step(st) == SQLITE_DONE) {
 		sqlite3_reset(st);
-		rc = cds_exec(db, "RELEASE m");
-		if (rc == CDSYNC_OK)
-			rc = clear_invalid(db, k, row);
-		goto out;
+		return m->any_invalid ? clear_invalid(db, k, row) : CDSYNC_OK;
 	}
 	/* The fold breaks a rule: keep it in the log, hide it, list it. */
 	snprintf(reason, sizeof reason, "%s", sqlite3_errmsg(db->db));
 	sqlite3_reset(st);
-	if ((rc = cds_exec(db, "ROLLBACK TO m")) != CDSYNC_OK ||
-	    (rc = cds_exec(db, "RELEASE m")) != CDSYNC_OK ||
-	    (rc = remove_row(db, k, row)) != CDSYNC_OK)
-		goto out;
-	rc = record_invalid(db, k, row, reason);
-out:
-	if (rc != CDSYNC_OK && rc < CDSYNC_DONE && db->msg[0] == '\0')
-		cds_err(db, rc, "%s", cdsync_strerror(rc));
-	cdsync_rec_free(r);
-	return rc;
+	if ((rc = remove_row(db, k, row)) != CDSYNC_OK)
+		return rc;
+	m->any_invalid = 1;
+	return record_invalid(db, k, row, reason);
 }
 
 /* Folds every change of one row and shows the result. */
@@ -501,11 +597,34 @@ fold(cdsync *db, cdsync_kind kind, const uint8_t row[16])
 	if (rc == CDSYNC_OK)
 		rc = show(db, k, row, cell,
 			  hasset && (!hasdel ||
-				     later(shlc, sorigin, dhlc, dorigin)));
+				     later(shlc, sorigin, dhlc, dorigin)), 0);
 	for (i = 0; i < ncopies; i++)
 		cds_free(copies[i]);
 	cds_free(copies);
 	return rc;
+}
+
+/* A new row that one set change makes: its fold is that change. */
+static int
+fold_fresh(cdsync *db, const struct cds_change *c)
+{
+	const struct cds_kind *k = cds_kind((cdsync_kind)c->kind);
+	struct cell cell[CDS_COLSET_MAX_COLS];
+	uint32_t cols[CDS_COLSET_MAX_COLS];
+	cds_val vals[CDS_COLSET_MAX_COLS];
+	char e[128];
+	size_t n, i;
+
+	memset(cell, 0, sizeof cell);
+	if (cds_colset_get(c->cols, c->ncols, cols, vals, &n, e, sizeof e))
+		return cds_err(db, CDSYNC_EBADINPUT, "%s", e);
+	for (i = 0; i < n; i++) {
+		cell[cols[i]].set = 1;
+		cell[cols[i]].hlc = c->hlc;
+		memcpy(cell[cols[i]].origin, c->origin, 16);
+		cell[cols[i]].v = vals[i];
+	}
+	return show(db, k, c->row, cell, 1, 1);
 }
 
 /* ==== Merging ========================================================= */
@@ -530,6 +649,8 @@ future_bound(cdsync *db, uint64_t *ms_out)
 struct rowref {
 	uint8_t kind;
 	uint8_t row[16];
+	const struct cds_change *c;	/* the change that touched it */
+	int fresh;			/* the log had nothing of it */
 };
 
 static int
@@ -551,7 +672,8 @@ cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 	uint64_t bound, wall;
 	size_t i, nrows = 0;
 	int64_t seq;
-	int rc, added;
+	int rc, added, fresh;
+	size_t j;
 
 	cds_ok(db);
 	if (mstmts(db) == NULL)
@@ -561,11 +683,18 @@ cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 			return rc;
 	if ((rc = future_bound(db, &bound)) != CDSYNC_OK)
 		return rc;
+	st = cds_prepare(db, "SELECT EXISTS (SELECT 1 FROM sync_invalid)");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	db->mst->any_invalid = sqlite3_step(st) != SQLITE_ROW ||
+			       sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
 	if (n > 0 && (rows = cds_calloc(n, sizeof *rows)) == NULL)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	wall = cds_wall_ms();
 	for (i = 0; i < n; i++) {
-		if ((rc = append(db, &ch[i], via, &added, &seq)) != CDSYNC_OK)
+		if ((rc = append(db, &ch[i], via, &added, &fresh, &seq)) !=
+		    CDSYNC_OK)
 			goto out;
 		if (!added) {
 			stats->duplicates++;
@@ -573,7 +702,9 @@ cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 		}
 		stats->applied++;
 		rows[nrows].kind = ch[i].kind;
-		memcpy(rows[nrows++].row, ch[i].row, 16);
+		memcpy(rows[nrows].row, ch[i].row, 16);
+		rows[nrows].c = &ch[i];
+		rows[nrows++].fresh = fresh;
 		if (cds_hlc_recv(&db->clock, ch[i].hlc, wall, bound)) {
 			stats->future++;
 			st = ms(db, &db->mst->future,
@@ -596,11 +727,16 @@ cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 	/* Each touched row once, in a fixed order. */
 	if (nrows > 0)
 		qsort(rows, nrows, sizeof *rows, rowcmp);
-	for (i = 0; i < nrows; i++) {
-		if (i > 0 && rowcmp(&rows[i], &rows[i - 1]) == 0)
-			continue;
-		if ((rc = fold(db, (cdsync_kind)rows[i].kind, rows[i].row)) !=
-		    CDSYNC_OK)
+	for (i = 0; i < nrows; i = j) {
+		/* rows[i..j) are the changes of one row */
+		for (j = i + 1; j < nrows && rowcmp(&rows[j], &rows[i]) == 0;
+		     j++)
+			;
+		if (j == i + 1 && rows[i].fresh && rows[i].c->op == CDS_OP_SET)
+			rc = fold_fresh(db, rows[i].c);
+		else
+			rc = fold(db, (cdsync_kind)rows[i].kind, rows[i].row);
+		if (rc != CDSYNC_OK)
 			goto out;
 	}
 	/* The clock survives a restart even if no local write follows. */

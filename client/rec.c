@@ -556,15 +556,15 @@ cds_rec_load(cdsync_rec *r, sqlite3_stmt *st, int first)
 }
 
 int
-cds_rec_check(cdsync_rec *r, size_t i)
+cds_rec_check(cdsync_rec *r, size_t i, cdsync_rec *scratch)
 {
 	const struct cds_field *f = &r->k->fields[i];
-	cdsync_rec *t = NULL;
+	cdsync_rec *t = scratch;
 	int ok;
 
 	if (!r->s[i].set || r->s[i].null)
 		return 0;
-	if (cdsync_rec_new(r->k->kind, &t) != CDSYNC_OK) {
+	if (t == NULL && cdsync_rec_new(r->k->kind, &t) != CDSYNC_OK) {
 		snprintf(r->err, sizeof r->err, "%s", _("out of memory"));
 		return -1;
 	}
@@ -575,6 +575,7 @@ cds_rec_check(cdsync_rec *r, size_t i)
 	else if (!ok)
 		snprintf(r->err, sizeof r->err, "%s: %s", f->name,
 			 _("value not in canonical form"));
-	cdsync_rec_free(t);
+	if (t != scratch)
+		cdsync_rec_free(t);
 	return ok ? 0 : -1;
 }
