@@ -77,7 +77,7 @@ keys_help(FILE *f)
 {
 	fprintf(f, "%s cdsync keys [--out %s]\n\n", _("Usage:"), _("FILE"));
 	help_para(f, _("Prints this computer's public keys, to give to the "
-		       "nodes it sends to and receives from (they add it "
+		       "nodes it sends to and receives from (they add them "
 		       "with 'cdsync peer add')."));
 	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--out FILE"), _("write them to FILE"));
@@ -277,8 +277,7 @@ cmd_export(int argc, char **argv)
 	else
 		printf("%s\n", _("Nothing new was recorded since the last "
 				 "bundle."));
-	printf(_("Files written to %s: %zu (the others were already "
-		 "there).\n"), dir, written);
+	printf(_("Bundle files written to %s: %zu.\n"), dir, written);
 out:
 	ex = ex < 0 ? EXIT_OK : ex;
 	cdsync_close(db);
@@ -672,9 +671,9 @@ cmd_conflicts(int argc, char **argv)
 			break;
 		default:
 			printf(_("%s %s: changed by a computer whose clock was "
-				 "%" PRId64 " days ahead\n"),
+				 "%" PRId64 " hours ahead\n"),
 			       cdsync_kind_name(no->kind), shortid,
-			       no->ahead_ms / 86400000);
+			       no->ahead_ms / 3600000);
 		}
 	}
 	if (json) {
@@ -797,7 +796,11 @@ cmd_status(int argc, char **argv)
 		}
 		out_shortid(node, shortid);
 		snprintf(last, sizeof last, "%" PRIu64, p.last_seq);
-		if (p.held)
+		if (p.held && p.missing_from == p.missing_to)
+			snprintf(wait, sizeof wait,
+				 _("%zu (missing %" PRIu64 ")"), p.held,
+				 p.missing_from);
+		else if (p.held)
 			snprintf(wait, sizeof wait,
 				 _("%zu (missing %" PRIu64 "-%" PRIu64 ")"),
 				 p.held, p.missing_from, p.missing_to);

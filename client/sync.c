@@ -947,8 +947,9 @@ fork_evidence(cdsync *db, const char *path, const struct cds_bundle_head *h,
 	}
 	return cds_err(db, CDSYNC_EFORK,
 		       _("%s: node %s sealed two different bundles numbered "
-			 "%llu; both are kept as evidence and the node is "
-			 "frozen until an operator decides"),
+			 "%llu; this one is kept as evidence beside the one "
+			 "merged before, and the node is frozen until an "
+			 "operator decides ('cdsync peer unfreeze')"),
 		       path, who, (unsigned long long)h->seq);
 }
 
@@ -1121,7 +1122,8 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 	if ((rc = load_peer(db, h.node, &p)) != CDSYNC_OK)
 		goto out;
 	snprintf(who, sizeof who, "%s (%02x%02x%02x%02x)",
-		 p.found ? p.code : "?", h.node[12], h.node[13], h.node[14],
+		 p.found ? p.code : _("unknown union"), h.node[12], h.node[13],
+		 h.node[14],
 		 h.node[15]);
 	if (!p.found) {
 		rc = cds_err(db, CDSYNC_EUNKNOWNKEY,
@@ -1204,11 +1206,19 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 		}
 		if ((rc = store_in(db, &h, b, n, "held", NULL, NULL)) != 0)
 			goto out;
-		rc = cds_err(db, CDSYNC_EGAP,
-			     _("%s: held: bundles %lld to %llu of node %s have "
-			       "not arrived yet; it is merged when they do"),
-			     path, (long long)p.last_seq + 1,
-			     (unsigned long long)(h.seq - 1), who);
+		if ((int64_t)h.seq == p.last_seq + 2)
+			rc = cds_err(db, CDSYNC_EGAP,
+				     _("%s: held: bundle %lld of node %s has "
+				       "not arrived yet; this one is merged "
+				       "when it does"),
+				     path, (long long)p.last_seq + 1, who);
+		else
+			rc = cds_err(db, CDSYNC_EGAP,
+				     _("%s: held: bundles %lld to %llu of node "
+				       "%s have not arrived yet; this one is "
+				       "merged when they do"),
+				     path, (long long)p.last_seq + 1,
+				     (unsigned long long)(h.seq - 1), who);
 		goto out;
 	}
 	cds_free(ch);
