@@ -611,6 +611,49 @@ test_insert_survives_every_allocation_failure(void **state)
 	cdsync_close(db);
 }
 
+/* Inside a transaction an insert takes no savepoint: a capture that fails
+ * after the row's INSERT (here a full disk, made by a trigger) must take
+ * the row away again and spare the transaction's other writes. */
+static void
+test_a_failed_capture_inside_a_transaction_leaves_no_row(void **state)
+{
+	cdsync *db = tu_store();
+	cdsync_rec *r;
+	long n0;
+
+	(void)state;
+	n0 = tu_count(db, "SELECT count(*) FROM sync_change");
+	assert_int_equal(sqlite3_exec(db->db,
+				      "CREATE TEMP TABLE fail (on_ INTEGER);"
+				      "INSERT INTO fail VALUES (0);"
+				      "CREATE TEMP TRIGGER full BEFORE INSERT "
+				      "ON main.sync_change WHEN (SELECT on_ "
+				      "FROM fail) BEGIN SELECT RAISE(ABORT, "
+				      "'database or disk is full'); END;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(cdsync_begin(db), CDSYNC_OK);
+	add(db, rec(CDSYNC_KIND_ACTIVITY, "held_on", "2026-01-02", "title",
+		    "Hội thao", "kind", "culture", END), NULL);
+	sqlite3_exec(db->db, "UPDATE fail SET on_ = 1", NULL, NULL, NULL);
+	r = rec(CDSYNC_KIND_ACTIVITY, "held_on", "2026-01-03", "title",
+		"Hội diễn", "kind", "culture", END);
+	assert_int_not_equal(cdsync_insert(db, r), CDSYNC_OK);
+	assert_non_null(strstr(cdsync_errmsg(db), "disk is full"));
+	assert_false(cdsync_rec_id(r) != NULL);
+	cdsync_rec_free(r);
+	sqlite3_exec(db->db, "UPDATE fail SET on_ = 0", NULL, NULL, NULL);
+	add(db, rec(CDSYNC_KIND_ACTIVITY, "held_on", "2026-01-04", "title",
+		    "Hội thi", "kind", "culture", END), NULL);
+	assert_int_equal(cdsync_commit(db), CDSYNC_OK);
+	assert_int_equal(tu_count(db, "SELECT count(*) FROM activity"), 2);
+	assert_int_equal(tu_count(db, "SELECT count(*) FROM activity WHERE "
+				      "title = 'Hội diễn'"), 0);
+	assert_int_equal(tu_count(db, "SELECT count(*) FROM sync_change"),
+			 n0 + 2);
+	cdsync_close(db);
+}
+
 static int
 teardown(void **state)
 {
@@ -631,6 +674,7 @@ main(void)
 		cmocka_unit_test(test_legal_cases_keep_their_status_history),
 		cmocka_unit_test(test_every_kind_can_be_created_read_listed_updated_and_deleted),
 		cmocka_unit_test(test_insert_survives_every_allocation_failure),
+		cmocka_unit_test(test_a_failed_capture_inside_a_transaction_leaves_no_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
