@@ -36,8 +36,7 @@ struct cds_mstmts {
 	size_t nextupd;			/* slot to reuse next */
 	sqlite3_stmt *invalid, *valid;
 	int any_invalid;		/* sync_invalid may have rows */
-	cdsync_rec *rec[CDSYNC_KIND_MAX + 1];	/* scratch records: */
-	cdsync_rec *cur[CDSYNC_KIND_MAX + 1];	/* the fold, the row, */
+	cdsync_rec *rec[CDSYNC_KIND_MAX + 1];	/* scratch records: a change, */
 	cdsync_rec *tmp[CDSYNC_KIND_MAX + 1];	/* a value's check */
 	uint8_t lastnode[16];		/* origin looked up last */
 	int64_t lastidx;		/* its sync_node.idx (0: none) */
@@ -73,7 +72,6 @@ cds_merge_end(cdsync *db)
 		sqlite3_finalize(m->get[i]);
 		sqlite3_finalize(m->del[i]);
 		cdsync_rec_free(m->rec[i]);
-		cdsync_rec_free(m->cur[i]);
 		cdsync_rec_free(m->tmp[i]);
 	}
 	for (i = 0; i < NUPD; i++)
@@ -420,6 +418,44 @@ clear_invalid(cdsync *db, const struct cds_kind *k, const uint8_t row[16])
 	return CDSYNC_OK;
 }
 
+/* Binds a cell's value (NULL when no change wrote it).  The value was
+ * checked against its field on the way in, so its type is the column's. */
+static void
+bind_cell(sqlite3_stmt *st, int param, const struct cell *c)
+{
+	if (!c->set || c->v.type == CDS_V_NULL)
+		sqlite3_bind_null(st, param);
+	else if (c->v.type == CDS_V_INT)
+		sqlite3_bind_int64(st, param, c->v.i);
+	else if (c->v.type == CDS_V_TEXT)
+		sqlite3_bind_text(st, param, (const char *)c->v.p, (int)c->v.n,
+				  SQLITE_STATIC);
+	else
+		sqlite3_bind_blob(st, param, c->v.p, (int)c->v.n,
+				  SQLITE_STATIC);
+}
+
+/* Does column col of the current result row hold the cell's value? */
+static int
+same_cell(sqlite3_stmt *st, int col, const struct cell *c)
+{
+	int t = sqlite3_column_type(st, col);
+	const void *p;
+	size_t n;
+
+	if (!c->set || c->v.type == CDS_V_NULL)
+		return t == SQLITE_NULL;
+	if (c->v.type == CDS_V_INT)
+		return t == SQLITE_INTEGER &&
+		       sqlite3_column_int64(st, col) == c->v.i;
+	if (t != (c->v.type == CDS_V_TEXT ? SQLITE_TEXT : SQLITE_BLOB))
+		return 0;
+	p = c->v.type == CDS_V_TEXT ? (const void *)sqlite3_column_text(st, col)
+				    : sqlite3_column_blob(st, col);
+	n = (size_t)sqlite3_column_bytes(st, col);
+	return n == c->v.n && (n == 0 || memcmp(p, c->v.p, n) == 0);
+}
+
 /* Writes the fold of cells to the table (or removes the row): an INSERT
  * of a new row, an UPDATE of the columns that changed, nothing when
  * nothing did.  One statement, so a rule it breaks undoes just it (SQLite
@@ -429,7 +465,6 @@ show(cdsync *db, const struct cds_kind *k, const uint8_t row[16],
      struct cell *cell, int exists, int absent)
 {
 	struct cds_mstmts *m = db->mst;
-	cdsync_rec *r, *cur;
 	sqlite3_stmt *st;
 	char reason[CDS_MSGLEN];
 	uint64_t mask = 0;
@@ -445,19 +480,6 @@ show(cdsync *db, const struct cds_kind *k, const uint8_t row[16],
 			return rc;
 		return m->any_invalid ? clear_invalid(db, k, row) : CDSYNC_OK;
 	}
-	if ((r = scratch(m->rec, k->kind)) == NULL ||
-	    (cur = scratch(m->cur, k->kind)) == NULL)
-		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
-	if ((rc = cdsync_rec_set_id(r, row)) != CDSYNC_OK)
-		return cds_err(db, rc, "%s", _("out of memory"));
-	for (i = 1; i < k->nfields; i++) {
-		if (cell[i].set)
-			rc = cds_rec_set_val(r, i, &cell[i].v);
-		else
-			rc = cdsync_rec_set(r, k->fields[i].name, NULL);
-		if (rc != CDSYNC_OK)
-			return cds_err(db, rc, "%s", cdsync_strerror(rc));
-	}
 	/* the row as it is now (a row the log had nothing of is not there) */
 	if (absent) {
 		step = SQLITE_DONE;
@@ -469,30 +491,26 @@ show(cdsync *db, const struct cds_kind *k, const uint8_t row[16],
 		step = sqlite3_step(st);
 	}
 	if (step == SQLITE_ROW) {
-		rc = cds_rec_load(cur, st, 0);
-		sqlite3_reset(st);
-		if (rc != CDSYNC_OK)
-			return cds_err(db, rc, "%s", cdsync_strerror(rc));
 		for (i = 1; i < k->nfields; i++)
-			if (r->s[i].null != cur->s[i].null ||
-			    (!r->s[i].null &&
-			     strcmp(r->s[i].text, cur->s[i].text) != 0))
+			if (!same_cell(st, (int)i, &cell[i]))
 				mask |= (uint64_t)1 << i;
+		sqlite3_reset(st);
 		if (mask == 0)
 			return CDSYNC_OK;	/* nothing changed */
 		if ((st = updstmt(db, k, mask)) == NULL)
 			return CDSYNC_ERROR;
-		cds_rec_bind(r, 0, st, 1);
+		sqlite3_bind_blob(st, 1, row, 16, SQLITE_STATIC);
 		for (i = 1, p = 2; i < k->nfields; i++)
 			if (mask & ((uint64_t)1 << i))
-				cds_rec_bind(r, i, st, p++);
+				bind_cell(st, p++, &cell[i]);
 	} else if (step == SQLITE_DONE) {
 		if (st != NULL)
 			sqlite3_reset(st);
 		if ((st = rowstmt(db, k, 1)) == NULL)
 			return CDSYNC_ERROR;
-		for (i = 0; i < k->nfields; i++)
-			cds_rec_bind(r, i, st, (int)i + 1);
+		sqlite3_bind_blob(st, 1, row, 16, SQLITE_STATIC);
+		for (i = 1; i < k->nfields; i++)
+			bind_cell(st, (int)i + 1, &cell[i]);
 	} else {
 		sqlite3_reset(st);
 		return cds_sqlerr(db, k->name);

@@ -251,14 +251,15 @@ set_state_int(cdsync *db, const char *key, int64_t v)
 static int
 payload(cdsync *db, int64_t from, cds_buf *b, uint32_t *count, int64_t *upto)
 {
+	struct cds_change *ch = NULL, *grown;
+	size_t cap = 0, i, *at = NULL;
 	sqlite3_stmt *st;
-	struct cds_change c;
-	cds_buf body;
+	cds_buf cols;
 	int step, rc = CDSYNC_OK;
 
 	*count = 0;
 	*upto = from;
-	cds_buf_init(&body, CDS_BUNDLE_MAX_PLAIN);
+	cds_buf_init(&cols, CDS_BUNDLE_MAX_PLAIN);
 	st = cds_prepare(db, "SELECT coalesce(max(seq), 0) FROM sync_change");
 	if (st == NULL)
 		return CDSYNC_ERROR;
@@ -274,32 +275,59 @@ payload(cdsync *db, int64_t from, cds_buf *b, uint32_t *count, int64_t *upto)
 		return CDSYNC_ERROR;
 	sqlite3_bind_int64(st, 1, from);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&c, 0, sizeof c);
-		c.kind = (uint8_t)sqlite3_column_int(st, 1);
-		memcpy(c.row, sqlite3_column_blob(st, 2), 16);
-		c.op = (uint8_t)sqlite3_column_int(st, 3);
-		c.hlc = (uint64_t)sqlite3_column_int64(st, 4);
-		memcpy(c.origin, sqlite3_column_blob(st, 5), 16);
-		c.base = (uint64_t)sqlite3_column_int64(st, 6);
-		c.cols = sqlite3_column_blob(st, 7);
-		c.ncols = (size_t)sqlite3_column_bytes(st, 7);
-		cds_payload_put(&body, &c);
+		struct cds_change *c;
+
+		if (*count == cap) {
+			size_t *gat;
+
+			cap = cap ? 2 * cap : 64;
+			if ((grown = cds_realloc(ch, cap * sizeof *ch)) != NULL)
+				ch = grown;
+			if ((gat = cds_realloc(at, cap * sizeof *at)) != NULL)
+				at = gat;
+			if (grown == NULL || gat == NULL) {
+				rc = cds_err(db, CDSYNC_ENOMEM, "%s",
+					     _("out of memory"));
+				break;
+			}
+		}
+		c = &ch[*count];
+		memset(c, 0, sizeof *c);
+		c->kind = (uint8_t)sqlite3_column_int(st, 1);
+		memcpy(c->row, sqlite3_column_blob(st, 2), 16);
+		c->op = (uint8_t)sqlite3_column_int(st, 3);
+		c->hlc = (uint64_t)sqlite3_column_int64(st, 4);
+		memcpy(c->origin, sqlite3_column_blob(st, 5), 16);
+		c->base = (uint64_t)sqlite3_column_int64(st, 6);
+		/* column sets are copied; pointers are set once all are in */
+		at[*count] = cols.n;
+		c->ncols = (size_t)sqlite3_column_bytes(st, 7);
+		cds_buf_bytes(&cols, sqlite3_column_blob(st, 7), c->ncols);
 		if (++*count == CDS_BUNDLE_MAX_CHANGES) {
 			*upto = sqlite3_column_int64(st, 0);
 			break;
 		}
 	}
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
+	if (rc == CDSYNC_OK && step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = cds_sqlerr(db, _("change log"));
 	sqlite3_finalize(st);
 	if (rc == CDSYNC_OK) {
-		cds_payload_begin(b, *count);
-		cds_buf_bytes(b, body.p, body.n);
-		if (b->rc != 0 || body.rc != 0)
+		for (i = 0; i < *count; i++)
+			ch[i].cols = ch[i].op == CDS_OP_SET ? cols.p + at[i]
+							    : NULL;
+		cds_payload_write(b, ch, *count);
+		if (cols.rc != 0 || b->rc == CDSYNC_ENOMEM)
 			rc = cds_err(db, CDSYNC_ENOMEM, "%s",
 				     _("the changes do not fit in one bundle"));
+		else if (b->rc != 0)
+			rc = cds_err(db, CDSYNC_ECORRUPT, "%s",
+				     _("change log: a change cannot be "
+				       "encoded (its column set is damaged or "
+				       "its base is not below its clock)"));
 	}
-	cds_buf_free(&body);
+	cds_free(at);
+	cds_free(ch);
+	cds_buf_free(&cols);
 	return rc;
 }
 
@@ -704,55 +732,45 @@ store_in(cdsync *db, const struct cds_bundle_head *h, const uint8_t *b,
 	return rc;
 }
 
-/* Decrypts and parses a bundle into *ch (pointing into *plain). */
+/* Wipes and frees a decoded payload (it holds plaintext). */
+static void
+drop_payload(struct cds_payload *pl)
+{
+	if (pl->mem != NULL)
+		sodium_memzero(pl->mem, pl->memlen);
+	cds_payload_free(pl);
+}
+
+/* Decrypts and parses a bundle into *pl (the plaintext is wiped once
+ * parsed; free *pl with drop_payload). */
 static int
 decode(cdsync *db, const char *path, const uint8_t *b, size_t n,
-       const struct cds_bundle_head *h, uint8_t **plain,
-       struct cds_change **ch, size_t *count)
+       const struct cds_bundle_head *h, struct cds_payload *pl)
 {
-	struct cds_payload_rd r;
-	struct cds_change one;
+	uint8_t *plain = NULL;
 	char err[512];
-	int rc, more;
+	int rc;
 
-	*plain = NULL;
-	*ch = NULL;
-	*count = 0;
-	rc = cds_bundle_open(b, n, h, db->box_pk, db->box_sk, plain, err,
+	memset(pl, 0, sizeof *pl);
+	rc = cds_bundle_open(b, n, h, db->box_pk, db->box_sk, &plain, err,
 			     sizeof err);
 	if (rc != CDSYNC_OK)
 		return cds_err(db, rc, "%s: %s", path, err);
-	if (cds_payload_open(&r, *plain, (size_t)h->plain_len, h->count, err,
-			     sizeof err) != 0 || r.count != h->count) {
-		rc = cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path,
-			     r.count != h->count && err[0] == '\0'
-			     ? _("the change count does not match the header")
-			     : err);
-		goto fail;
-	}
-	if (h->count > 0 &&
-	    (*ch = cds_calloc(h->count, sizeof **ch)) == NULL) {
-		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
-		goto fail;
-	}
-	err[0] = '\0';
-	while ((more = cds_payload_next(&r, &one, CDSYNC_KIND_MAX, err,
-					sizeof err)) == 1 &&
-	       *count < h->count)
-		(*ch)[(*count)++] = one;
-	if (more < 0) {
-		rc = cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path, err);
-		goto fail;
+	rc = cds_payload_read(plain, (size_t)h->plain_len, h->count,
+			      CDSYNC_KIND_MAX, pl, err, sizeof err);
+	sodium_memzero(plain, (size_t)h->plain_len);
+	cds_free(plain);
+	if (rc == -2)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if (rc != 0)
+		return cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path, err);
+	if (pl->count != h->count) {
+		drop_payload(pl);
+		return cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path,
+			       _("the change count does not match the "
+				 "header"));
 	}
 	return CDSYNC_OK;
-fail:
-	cds_free(*ch);
-	*ch = NULL;
-	*count = 0;
-	sodium_memzero(*plain, (size_t)h->plain_len);
-	cds_free(*plain);
-	*plain = NULL;
-	return rc;
 }
 
 static int
@@ -781,14 +799,12 @@ merge_next(cdsync *db, const char *path, const struct cds_bundle_head *h,
 	   const uint8_t *b, size_t n, int64_t held_id, size_t *changes)
 {
 	struct cds_merge_stats ms = { 0, 0, 0 };
-	struct cds_change *ch = NULL;
-	uint8_t *plain = NULL;
+	struct cds_payload pl;
 	sqlite3_stmt *st;
-	size_t count = 0;
 	int64_t id = held_id;
 	int rc;
 
-	if ((rc = decode(db, path, b, n, h, &plain, &ch, &count)) != 0)
+	if ((rc = decode(db, path, b, n, h, &pl)) != 0)
 		return rc;
 	if ((rc = cds_merge_begin(db)) != CDSYNC_OK)
 		goto out;
@@ -807,7 +823,7 @@ merge_next(cdsync *db, const char *path, const struct cds_bundle_head *h,
 		}
 	}
 	if (rc == CDSYNC_OK)
-		rc = cds_merge(db, ch, count, id, &ms);
+		rc = cds_merge(db, pl.ch, pl.count, id, &ms);
 	if (rc == CDSYNC_OK)
 		rc = set_peer_head(db, h);
 	if (rc != CDSYNC_OK) {
@@ -820,12 +836,9 @@ merge_next(cdsync *db, const char *path, const struct cds_bundle_head *h,
 	}
 	rc = cds_merge_commit(db);
 	if (rc == CDSYNC_OK && changes)
-		*changes += count;
+		*changes += pl.count;
 out:
-	cds_free(ch);
-	if (plain)
-		sodium_memzero(plain, (size_t)h->plain_len);
-	cds_free(plain);
+	drop_payload(&pl);
 	return rc;
 }
 
@@ -988,11 +1001,11 @@ adopt_own(cdsync *db, const char *path, const uint8_t *b, size_t n,
 	  const struct cds_bundle_head *h, size_t *changes)
 {
 	struct cds_merge_stats ms = { 0, 0, 0 };
-	struct cds_change *ch = NULL;
-	uint8_t *plain = NULL, last[32];
+	struct cds_payload pl;
+	uint8_t last[32];
 	sqlite3_stmt *st;
 	int64_t lastseq;
-	size_t count = 0, i;
+	size_t i;
 	char err[512];
 	int rc;
 
@@ -1035,23 +1048,23 @@ adopt_own(cdsync *db, const char *path, const uint8_t *b, size_t n,
 			       _("%s: this node's own bundle %llu does not "
 				 "follow the last one in its store"),
 			       path, (unsigned long long)h->seq);
-	if ((rc = decode(db, path, b, n, h, &plain, &ch, &count)) != 0)
+	if ((rc = decode(db, path, b, n, h, &pl)) != 0)
 		return rc;
 	if ((rc = cds_merge_begin(db)) != CDSYNC_OK)
 		goto out;
-	rc = cds_merge(db, ch, count, -(int64_t)h->seq, &ms);
+	rc = cds_merge(db, pl.ch, pl.count, -(int64_t)h->seq, &ms);
 	/* changes the backup already had were sealed in this bundle too */
 	st = rc == CDSYNC_OK
 	     ? cds_prepare(db, "UPDATE sync_change SET via = ?1 WHERE tbl = "
 			       "?2 AND rid = ?3 AND hlc = ?4 AND node = 1 AND "
 			       "via IS NULL")
 	     : NULL;
-	for (i = 0; st != NULL && i < count && rc == CDSYNC_OK; i++) {
+	for (i = 0; st != NULL && i < pl.count && rc == CDSYNC_OK; i++) {
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, -(int64_t)h->seq);
-		sqlite3_bind_int(st, 2, ch[i].kind);
-		sqlite3_bind_blob(st, 3, ch[i].row, 16, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (int64_t)ch[i].hlc);
+		sqlite3_bind_int(st, 2, pl.ch[i].kind);
+		sqlite3_bind_blob(st, 3, pl.ch[i].row, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)pl.ch[i].hlc);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = cds_sqlerr(db, _("change log"));
 	}
@@ -1063,7 +1076,7 @@ adopt_own(cdsync *db, const char *path, const uint8_t *b, size_t n,
 				  "sync_change), ?3, ?4)")) != NULL) {
 		sqlite3_bind_int64(st, 1, (int64_t)h->seq);
 		sqlite3_bind_blob(st, 2, h->hash, 32, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (int64_t)count);
+		sqlite3_bind_int64(st, 3, (int64_t)pl.count);
 		sqlite3_bind_blob(st, 4, b, (int)n, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = cds_sqlerr(db, _("bundle"));
@@ -1077,10 +1090,7 @@ adopt_own(cdsync *db, const char *path, const uint8_t *b, size_t n,
 	if (rc == CDSYNC_OK && changes)
 		*changes += ms.applied;
 out:
-	cds_free(ch);
-	if (plain)
-		sodium_memzero(plain, (size_t)h->plain_len);
-	cds_free(plain);
+	drop_payload(&pl);
 	return rc;
 }
 
@@ -1088,11 +1098,11 @@ CDSYNC_API int
 cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 {
 	struct cds_bundle_head h;
-	struct cds_change *ch = NULL;
+	struct cds_payload pl = { NULL, 0, NULL, 0 };
 	struct peer p;
 	sqlite3_stmt *st;
-	uint8_t *b = NULL, *plain = NULL, zero[32] = { 0 };
-	size_t n = 0, count = 0;
+	uint8_t *b = NULL, zero[32] = { 0 };
+	size_t n = 0;
 	char err[512], who[120];
 	const char *status = NULL;
 	int rc;
@@ -1187,7 +1197,7 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 		goto out;
 	}
 	/* 5.-6. decrypt and parse before holding or merging anything */
-	if ((rc = decode(db, path, b, n, &h, &plain, &ch, &count)) != 0)
+	if ((rc = decode(db, path, b, n, &h, &pl)) != 0)
 		goto out;
 	if ((int64_t)h.seq > p.last_seq + 1) {
 		st = cds_prepare(db, "SELECT 1 FROM sync_bundle_in WHERE "
@@ -1221,19 +1231,12 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 				     (unsigned long long)(h.seq - 1), who);
 		goto out;
 	}
-	cds_free(ch);
-	ch = NULL;
-	sodium_memzero(plain, (size_t)h.plain_len);
-	cds_free(plain);
-	plain = NULL;
+	drop_payload(&pl);
 	/* 7. merge, then whatever it unblocks */
 	if ((rc = merge_next(db, path, &h, b, n, 0, changes)) == CDSYNC_OK)
 		rc = drain_held(db, h.node, changes);
 out:
-	cds_free(ch);
-	if (plain)
-		sodium_memzero(plain, (size_t)h.plain_len);
-	cds_free(plain);
+	drop_payload(&pl);
 	cds_free(b);
 	return rc;
 }
@@ -1245,14 +1248,14 @@ cdsync_bundle_read(cdsync *db, const char *path, cdsync_bundle_info *info,
 		   cdsync_change_cb cb, void *ctx)
 {
 	struct cds_bundle_head h;
-	struct cds_change *ch = NULL;
+	struct cds_payload pl = { NULL, 0, NULL, 0 };
 	struct peer p;
 	cdsync_rec *r = NULL;
 	cdsync_change out;
 	uint32_t cols[CDS_COLSET_MAX_COLS];
 	cds_val vals[CDS_COLSET_MAX_COLS];
-	uint8_t *b = NULL, *plain = NULL;
-	size_t n = 0, count = 0, i, j, k;
+	uint8_t *b = NULL;
+	size_t n = 0, i, j, k;
 	char err[512];
 	cdsync tmp;
 	int rc, isrcpt = 0;
@@ -1303,20 +1306,20 @@ cdsync_bundle_read(cdsync *db, const char *path, cdsync_bundle_info *info,
 		rc = CDSYNC_OK;
 		goto out;
 	}
-	if ((rc = decode(db, path, b, n, &h, &plain, &ch, &count)) != 0)
+	if ((rc = decode(db, path, b, n, &h, &pl)) != 0)
 		goto out;
 	info->readable = 1;
-	for (i = 0; cb != NULL && i < count && rc == CDSYNC_OK; i++) {
+	for (i = 0; cb != NULL && i < pl.count && rc == CDSYNC_OK; i++) {
 		memset(&out, 0, sizeof out);
-		out.kind = (cdsync_kind)ch[i].kind;
-		memcpy(out.row, ch[i].row, 16);
-		out.hlc = ch[i].hlc;
-		memcpy(out.origin, ch[i].origin, 16);
-		if (ch[i].op == CDS_OP_DELETE) {
+		out.kind = (cdsync_kind)pl.ch[i].kind;
+		memcpy(out.row, pl.ch[i].row, 16);
+		out.hlc = pl.ch[i].hlc;
+		memcpy(out.origin, pl.ch[i].origin, 16);
+		if (pl.ch[i].op == CDS_OP_DELETE) {
 			rc = cb(ctx, &out) ? CDSYNC_ERROR : CDSYNC_OK;
 			continue;
 		}
-		if (cds_colset_get(ch[i].cols, ch[i].ncols, cols, vals, &k,
+		if (cds_colset_get(pl.ch[i].cols, pl.ch[i].ncols, cols, vals, &k,
 				   err, sizeof err) != 0 ||
 		    (rc = cdsync_rec_new(out.kind, &r)) != CDSYNC_OK) {
 			rc = cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path, err);
@@ -1335,10 +1338,7 @@ cdsync_bundle_read(cdsync *db, const char *path, cdsync_bundle_info *info,
 	}
 out:
 	cdsync_rec_free(r);
-	cds_free(ch);
-	if (plain)
-		sodium_memzero(plain, (size_t)h.plain_len);
-	cds_free(plain);
+	drop_payload(&pl);
 	cds_free(b);
 	return rc;
 }

@@ -12,21 +12,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cds_payload_rd r;
-	struct cds_change c;
+	struct cds_payload pl;
 	char err[256];
 	cds_buf b;
-	int rc;
 
-	if (cds_payload_open(&r, data, size, 100000, err, sizeof err) != 0)
+	if (cds_payload_read(data, size, 100000, 12, &pl, err, sizeof err) !=
+	    0)
 		return 0;
 	cds_buf_init(&b, 1u << 26);
-	cds_payload_begin(&b, (uint32_t)r.count);
-	while ((rc = cds_payload_next(&r, &c, 12, err, sizeof err)) == 1)
-		cds_payload_put(&b, &c);
-	if (rc == 0 && (b.rc != 0 || b.n != size ||
-			memcmp(b.p, data, size) != 0))
+	cds_payload_write(&b, pl.ch, pl.count);
+	if (b.rc != 0 || b.n != size || memcmp(b.p, data, size) != 0)
 		abort();
 	cds_buf_free(&b);
+	cds_payload_free(&pl);
 	return 0;
 }
