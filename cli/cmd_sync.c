@@ -297,16 +297,62 @@ bundles_import_help(FILE *f)
 		       "in it): checks each one's sender, signature and "
 		       "chain, decrypts it and merges its changes, exactly "
 		       "once.  A bundle after a missing one is kept and "
-		       "merged when the gap fills."));
+		       "merged when the gap fills.  Catalog files (*.cdsa) "
+		       "in a folder are taken in first."));
 	rec_commonhelp(f);
 	fprintf(f, "\n%s\n  cdsync import /media/usb/cdsync\n",
 		_("Example:"));
 }
 
+static int is_catalog(const char *name);
+
+/* Catalogs first (they may certify the senders of the bundles), then
+ * bundles by name. */
 static int
 byname(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+
+	if (is_catalog(x) != is_catalog(y))
+		return is_catalog(x) ? -1 : 1;
+	return strcmp(x, y);
+}
+
+/* Takes in a catalog found among bundles; 1 if it counts as a failure.
+ * A node's first catalog comes only from 'cdsync catalog import', where
+ * its operator checks the root's fingerprint; an older edition than the
+ * node has (a stale copy) is said and skipped. */
+static int
+import_catalog(cdsync *db, const char *path)
+{
+	cdsync_cat_entry e;
+	int rc;
+
+	if (cdsync_catalog_at(db, 0, &e) != CDSYNC_OK) {
+		printf(_("%s: skipped: this node has no catalog yet; take its "
+			 "first one with 'cdsync catalog import'\n"),
+		       path);
+		return 0;
+	}
+	rc = cdsync_catalog_import(db, path, NULL);
+	if (rc == CDSYNC_OK) {
+		printf(_("%s: catalog taken in.\n"), path);
+		return 0;
+	}
+	if (rc == CDSYNC_EROLLBACK) {
+		printf("%s\n", cdsync_errmsg(db));
+		return 0;
+	}
+	msg_err("%s", cdsync_errmsg(db));
+	return 1;
+}
+
+static int
+is_catalog(const char *name)
+{
+	size_t l = strlen(name);
+
+	return l > 5 && strcmp(name + l - 5, ".cdsa") == 0;
 }
 
 /* Imports one file; 1 if it counts as a failure. */
@@ -314,7 +360,11 @@ static int
 import_one(cdsync *db, const char *path)
 {
 	size_t changes = 0;
-	int rc = cdsync_import_file(db, path, &changes);
+	int rc;
+
+	if (is_catalog(path))
+		return import_catalog(db, path);
+	rc = cdsync_import_file(db, path, &changes);
 
 	switch (rc) {
 	case CDSYNC_OK:
@@ -366,7 +416,8 @@ cmd_import(int argc, char **argv)
 			size_t l = strlen(e->d_name);
 
 			if (e->d_name[0] == '.' || l < 6 ||
-			    strcmp(e->d_name + l - 5, ".cdsb") != 0)
+			    (strcmp(e->d_name + l - 5, ".cdsb") != 0 &&
+			     !is_catalog(e->d_name)))
 				continue;
 			if (n == cap) {
 				char **grown;

@@ -28,6 +28,11 @@ void export_help(FILE *f);
 void bundles_import_help(FILE *f);
 void bundle_help(FILE *f);
 void conflicts_help(FILE *f);
+/* cmd_trust.c: enrolment and the catalog. */
+int cmd_enrol(int argc, char **argv);
+int cmd_catalog(int argc, char **argv);
+void enrol_help(FILE *f);
+void catalog_help(FILE *f);
 
 /* cmd_member.c: import, leave, uncared, then the generic verbs. */
 int cmd_member(const struct kindspec *ks, int argc, char **argv);

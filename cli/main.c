@@ -44,6 +44,10 @@ static const struct {
 	{ "export", N_("Write this node's bundles to a folder (USB stick, "
 		       "chat)") },
 	{ "import", N_("Take in bundle files from other nodes") },
+	{ "enrol", N_("Join the tree of unions, or enrol the unions below "
+		      "this one") },
+	{ "catalog", N_("The signed list of unions, their keys and "
+			"revocations") },
 	{ "keys", N_("This computer's public keys, for other nodes") },
 	{ "peer", N_("Register another node's public keys") },
 	{ "bundle", N_("Show what a bundle file holds") },
@@ -126,6 +130,10 @@ dispatch(int argc, char **argv)
 		return cmd_kpi(argc - 1, argv + 1);
 	if (strcmp(cmd, "changes") == 0)
 		return cmd_changes(argc - 1, argv + 1);
+	if (strcmp(cmd, "enrol") == 0)
+		return cmd_enrol(argc - 1, argv + 1);
+	if (strcmp(cmd, "catalog") == 0)
+		return cmd_catalog(argc - 1, argv + 1);
 	if (strcmp(cmd, "keys") == 0)
 		return cmd_keys(argc - 1, argv + 1);
 	if (strcmp(cmd, "peer") == 0)

@@ -25,6 +25,7 @@
 #include "id.h"
 #include "kinds.h"
 #include "merge.h"
+#include "trust.h"
 #include "write.h"
 
 struct cds_embedded {
@@ -159,6 +160,9 @@ cdsync_strerror(int code)
 	case CDSYNC_EREPLAY: return _("already merged");
 	case CDSYNC_EFORK: return _("two different bundles with one number");
 	case CDSYNC_EFROZEN: return _("sender frozen");
+	case CDSYNC_EREVOKED: return _("key revoked or no longer valid");
+	case CDSYNC_EROLLBACK: return _("older than what this node has");
+	case CDSYNC_ESCOPE: return _("outside what the signer may speak for");
 	case CDSYNC_DONE: return _("no more rows");
 	}
 	return _("unknown error");
@@ -215,6 +219,16 @@ cds_today(char out[11])
 
 	localtime_r(&t, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+void
+cds_day_text(uint64_t ms, char *out, size_t n)
+{
+	time_t t = (time_t)(ms / 1000u);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, n, "%d/%m/%Y %H:%M", &tm);
 }
 
 static int
@@ -439,6 +453,9 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 		rc = cds_sqlerr(db, _("node"));
 		goto fail;
 	}
+	/* the national hub is the root of trust from its first moment */
+	if (role == CDSYNC_ROLE_NATIONAL && (rc = cds_trust_root(db)) != 0)
+		goto fail;
 	if ((rc = cds_exec(db, "COMMIT")) != CDSYNC_OK)
 		goto fail;
 	goto out;

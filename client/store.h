@@ -66,5 +66,7 @@ uint64_t cds_wall_ms(void);
 extern uint64_t (*cds_wall_hook)(void);
 /* Today's date as "YYYY-MM-DD" in local time. */
 void cds_today(char out[11]);
+/* A moment (ms since the epoch) as local "dd/mm/yyyy HH:MM". */
+void cds_day_text(uint64_t ms, char *out, size_t n);
 
 #endif

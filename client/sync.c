@@ -27,8 +27,11 @@
 #include "id.h"
 #include "merge.h"
 #include "rec.h"
+#include "scope.h"
 #include "store.h"
+#include "files.h"
 #include "text.h"
+#include "trust.h"
 #include "write.h"
 
 struct cds_bundle_head;
@@ -448,86 +451,6 @@ out:
 /* ==== Files =========================================================== */
 
 /* 1 if path holds exactly these bytes. */
-static int
-same_file(const char *path, const uint8_t *p, size_t n)
-{
-	uint8_t buf[65536];
-	size_t off = 0, r;
-	FILE *f = fopen(path, "rb");
-	int same = 1;
-
-	if (f == NULL)
-		return 0;
-	while (same && (r = fread(buf, 1, sizeof buf, f)) > 0) {
-		if (off + r > n || memcmp(buf, p + off, r) != 0)
-			same = 0;
-		off += r;
-	}
-	same = same && !ferror(f) && off == n;
-	fclose(f);
-	return same;
-}
-
-/* Writes bytes to dir/name atomically: a temporary file, fsync, rename,
- * fsync of the folder.  *wrote 0 when the file was already there. */
-static int
-write_atomic(cdsync *db, const char *dir, const char *name,
-	     const uint8_t *p, size_t n, int *wrote)
-{
-	char path[4096], tmp[4200];
-	const char *op = "open";
-	size_t off = 0;
-	ssize_t w;
-	int fd, dfd, e;
-
-	*wrote = 0;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if (same_file(path, p, n))
-		return CDSYNC_OK;
-	snprintf(tmp, sizeof tmp, "%s/.%s.tmp-%ld", dir, name, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
-	    0)
-		goto fail;
-	op = "write";
-	while (off < n) {
-		w = write(fd, p + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			goto failfd;
-		}
-		off += (size_t)w;
-	}
-	op = "fsync";
-	if (fsync(fd) != 0)
-		goto failfd;
-	op = "close";
-	if (close(fd) != 0)
-		goto failtmp;
-	op = "rename";
-	if (rename(tmp, path) != 0)
-		goto failtmp;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	*wrote = 1;
-	return CDSYNC_OK;
-failfd:
-	e = errno;
-	close(fd);
-	errno = e;
-failtmp:
-	e = errno;
-	unlink(tmp);
-	errno = e;
-fail:
-	return cds_err(db, CDSYNC_EIO, _("%s: %s failed: %s"), path, op,
-		       strerror(errno));
-}
-
 struct found {
 	uint64_t seq;
 	char path[4096];
@@ -656,7 +579,7 @@ cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 		snprintf(name, sizeof name, "%s-%s-%06lld.cdsb",
 			 c ? c : "node", nd && strlen(nd) == 32 ? nd + 24 : "",
 			 (long long)sqlite3_column_int64(st, 2));
-		rc = write_atomic(db, dir, name, sqlite3_column_blob(st, 3),
+		rc = cds_file_write(db, dir, name, sqlite3_column_blob(st, 3),
 				  (size_t)sqlite3_column_bytes(st, 3), &wrote);
 		if (rc != CDSYNC_OK)
 			break;
@@ -665,6 +588,9 @@ cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = cds_sqlerr(db, _("bundle"));
 	sqlite3_finalize(st);
+	/* the sheets this node signs, and those below it, travel up too */
+	if (rc == CDSYNC_OK)
+		rc = cds_trust_export(db, dir, &wrote);
 	return rc;
 }
 
@@ -677,13 +603,17 @@ struct peer {
 	int64_t last_seq;		/* its chain head merged here */
 	uint8_t last_hash[32];
 	int frozen;
+	int64_t valid_until;		/* ms; 0: no end */
+	int64_t revoked_from;		/* ms; 0: not revoked */
 };
 
 static int
 load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
 {
 	sqlite3_stmt *st = cds_prepare(db, "SELECT sign_pk, org_code, "
-					   "last_seq, last_hash, frozen FROM "
+					   "last_seq, last_hash, frozen, "
+					   "coalesce(valid_until, 0), "
+					   "coalesce(revoked_from, 0) FROM "
 					   "sync_peer WHERE node_id = ?1");
 
 	memset(p, 0, sizeof *p);
@@ -700,6 +630,8 @@ load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
 		if (sqlite3_column_bytes(st, 3) == 32)
 			memcpy(p->last_hash, sqlite3_column_blob(st, 3), 32);
 		p->frozen = sqlite3_column_int(st, 4);
+		p->valid_until = sqlite3_column_int64(st, 5);
+		p->revoked_from = sqlite3_column_int64(st, 6);
 	}
 	sqlite3_finalize(st);
 	return CDSYNC_OK;
@@ -800,17 +732,24 @@ merge_next(cdsync *db, const char *path, const struct cds_bundle_head *h,
 {
 	struct cds_merge_stats ms = { 0, 0, 0 };
 	struct cds_payload pl;
+	struct peer p;
 	sqlite3_stmt *st;
+	uint8_t org[16];
 	int64_t id = held_id;
 	int rc;
 
 	if ((rc = decode(db, path, b, n, h, &pl)) != 0)
 		return rc;
+	if ((rc = load_peer(db, h->node, &p)) != CDSYNC_OK)
+		goto out;
+	cds_id_name("cdsync.org.v1", p.code, org);
 	if ((rc = cds_merge_begin(db)) != CDSYNC_OK)
 		goto out;
-	if (held_id == 0) {
+	/* every change inside the signer's scope, or nothing is merged */
+	rc = cds_scope_check(db, pl.ch, pl.count, org, p.code);
+	if (rc == CDSYNC_OK && held_id == 0) {
 		rc = store_in(db, h, b, n, "merged", NULL, &id);
-	} else {
+	} else if (rc == CDSYNC_OK) {
 		st = cds_prepare(db, "UPDATE sync_bundle_in SET status = "
 				     "'merged' WHERE id = ?1");
 		if (st == NULL) {
@@ -894,39 +833,8 @@ drain_held(cdsync *db, const uint8_t node[16], size_t *changes)
 static int
 read_bundle(cdsync *db, const char *path, uint8_t **buf, size_t *len)
 {
-	struct stat sb;
-	FILE *f;
-
-	*buf = NULL;
-	if ((f = fopen(path, "rb")) == NULL)
-		return cds_err(db, CDSYNC_ENOTFOUND, _("cannot open %s: %s"),
-			       path, strerror(errno));
-	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		fclose(f);
-		return cds_err(db, CDSYNC_EIO, _("%s is not a regular file"),
-			       path);
-	}
-	if ((uint64_t)sb.st_size > CDS_BUNDLE_MAX_BYTES) {
-		fclose(f);
-		return cds_err(db, CDSYNC_EBADBUNDLE,
-			       _("%s: %lld bytes is more than a bundle may "
-				 "have (%u MiB)"),
-			       path, (long long)sb.st_size,
-			       CDS_BUNDLE_MAX_BYTES >> 20);
-	}
-	if ((*buf = cds_malloc((size_t)sb.st_size + 1)) == NULL) {
-		fclose(f);
-		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
-	}
-	*len = fread(*buf, 1, (size_t)sb.st_size, f);
-	if (ferror(f) || *len != (size_t)sb.st_size) {
-		fclose(f);
-		cds_free(*buf);
-		*buf = NULL;
-		return cds_err(db, CDSYNC_EIO, _("cannot read %s"), path);
-	}
-	fclose(f);
-	return CDSYNC_OK;
+	return cds_file_read(db, path, CDS_BUNDLE_MAX_BYTES, _("a bundle"),
+			     CDSYNC_EBADBUNDLE, buf, len);
 }
 
 /* Keeps a bundle that forks its sender's chain, and freezes the sender. */
@@ -1137,8 +1045,10 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 		 h.node[15]);
 	if (!p.found) {
 		rc = cds_err(db, CDSYNC_EUNKNOWNKEY,
-			     _("%s: sent by node %s, whose key this node does "
-			       "not know; add it with 'cdsync peer add'"),
+			     _("%s: sent by node %s, which this node's "
+			       "catalog does not certify (take in a newer "
+			       "catalog, or add its key with 'cdsync peer "
+			       "add')"),
 			     path, who);
 		goto out;
 	}
@@ -1181,6 +1091,31 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 				 "as evidence"),
 			     path, (unsigned long long)h.seq, who);
 		goto out;
+	}
+	/* 4b. still valid (a bundle merged before stays merged): the time that counts is when this node first
+	 * sees the bundle (a school's clock is not trusted for it) */
+	if (p.revoked_from || p.valid_until) {
+		uint64_t now = cds_wall_ms();
+		char day[32];
+
+		if (p.revoked_from && now >= (uint64_t)p.revoked_from) {
+			cds_day_text((uint64_t)p.revoked_from, day,
+				     sizeof day);
+			rc = cds_err(db, CDSYNC_EREVOKED,
+				     _("%s: signed by the key of %s, which was "
+				       "revoked on %s; bundles that arrive "
+				       "after that are refused"),
+				     path, who, day);
+			goto out;
+		}
+		if (p.valid_until && now > (uint64_t)p.valid_until) {
+			cds_day_text((uint64_t)p.valid_until, day, sizeof day);
+			rc = cds_err(db, CDSYNC_EREVOKED,
+				     _("%s: the enrolment of %s ended on %s; "
+				       "its parent must enrol it again"),
+				     path, who, day);
+			goto out;
+		}
 	}
 	if (p.frozen) {
 		rc = cds_err(db, CDSYNC_EFROZEN,

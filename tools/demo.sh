@@ -169,11 +169,13 @@ say "   ... và các thay đổi đã ghi lại để đồng bộ (12 đầu ti
     "   ... and the changes captured for sync (first 12 of $n)"
 [ $quiet -eq 1 ] || { "$bin" changes | head -13 || true; }
 
-# ---- 8. Up the tree on a USB stick ------------------------------------------
+# ---- 8. Join the tree: enrolment ---------------------------------------------
 # The district hub and the national hub are two more nodes on this
 # machine, each with its own home; a folder stands in for the USB stick.
-say "8. Lên cấp trên bằng USB: trường → huyện → trung ương" \
-    "8. Up the tree on a USB stick: school → district → national"
+# No key file is copied by hand: each level enrols the level below, and
+# the fingerprints that make the files safe are "read out by phone".
+say "8. Vào cây tổ chức: cấp trên duyệt đăng ký của cấp dưới" \
+    "8. Join the tree: each level approves the enrolment of the one below"
 district="$home/district" national="$home/national" usb="$home/usb" usb2="$home/usb2"
 at() {			# at HOME ARGS...: run cdsync for another node
 	local h="$1"
@@ -185,17 +187,25 @@ at() {			# at HOME ARGS...: run cdsync for another node
 		"$bin" --home "$h" "$@"
 	fi
 }
-at "$district" init --role hub --org HG-VX --name "Công đoàn Giáo dục huyện Vị Xuyên" --parent HG
+fpr() {			# the fingerprint in a command's output
+	grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' | head -1
+}
 at "$national" init --role national --org VN --name "Công đoàn Giáo dục Việt Nam"
-"$bin" keys --out "$work/school.pub" >/dev/null
-"$bin" --home "$district" keys --out "$work/district.pub" >/dev/null
-"$bin" --home "$national" keys --out "$work/national.pub" >/dev/null
-run peer add "$work/district.pub" --upstream
-run peer add "$work/national.pub" --upstream
-at "$district" peer add "$work/school.pub"
-at "$district" peer add "$work/national.pub" --upstream
-at "$national" peer add "$work/school.pub"
-at "$national" peer add "$work/district.pub"
+root=$("$bin" --home "$national" catalog show | fpr)
+at "$district" init --role hub --org HG-VX --name "Công đoàn Giáo dục huyện Vị Xuyên" --parent VN
+f=$("$bin" --home "$district" enrol request --out "$work/huyen.cdsq" | fpr)
+[ $quiet -eq 1 ] || printf '\033[2m$ cdsync --home district enrol request --out files/huyen.cdsq\033[0m   (%s)\n' "$f"
+at "$national" enrol approve "$work/huyen.cdsq" --fingerprint "$f" --out "$work/danh-ba-huyen.cdsa"
+at "$district" catalog import "$work/danh-ba-huyen.cdsa" --root-fingerprint "$root"
+f=$("$bin" enrol request --out "$work/truong.cdsq" | fpr)
+[ $quiet -eq 1 ] || printf '\033[2m$ cdsync enrol request --out files/truong.cdsq\033[0m   (%s)\n' "$f"
+at "$district" enrol approve "$work/truong.cdsq" --fingerprint "$f" --out "$work/danh-ba-truong.cdsa"
+run catalog import "$work/danh-ba-truong.cdsa" --root-fingerprint "$root"
+run catalog show
+
+# ---- 9. Up the tree on a USB stick ------------------------------------------
+say "9. Lên cấp trên bằng USB: trường → huyện → trung ương" \
+    "9. Up the tree on a USB stick: school → district → national"
 run export --out "$usb"
 first=$(ls "$usb"/*.cdsb | head -1)
 [ $quiet -eq 1 ] || { at "$district" bundle show "$first" | head -9 || true; }
@@ -217,6 +227,38 @@ else
 	exit 1
 fi
 [ $quiet -eq 1 ] || { "$bin" --home "$national" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 | sed -n "1,6p" || true; }
+
+# ---- 10. A lost laptop --------------------------------------------------------
+# A second school's laptop is lost: the district revokes its key.  What
+# was merged before stays; a bundle that arrives signed with it later is
+# refused, and nothing of it is merged.
+say "10. Mất máy: huyện thu hồi khóa, gói đến sau bị từ chối" \
+    "10. A lost laptop: the district revokes its key, later bundles are refused"
+lost="$home/lost" usb3="$home/usb3"
+at "$lost" init --role school --org HG-VX-THCS-THANHTHUY --name "Trường PTDTBT THCS Thanh Thủy" --parent HG-VX
+f=$("$bin" --home "$lost" enrol request --out "$work/thanh-thuy.cdsq" | fpr)
+at "$district" enrol approve "$work/thanh-thuy.cdsq" --fingerprint "$f" --out "$work/danh-ba-tt.cdsa"
+at "$lost" catalog import "$work/danh-ba-tt.cdsa" --root-fingerprint "$root"
+at "$lost" activity add --held-on 2025-11-20 --title "Mít tinh 20/11" --kind culture
+at "$lost" export --out "$usb3"
+at "$district" import "$usb3"
+at "$district" enrol revoke HG-VX-THCS-THANHTHUY --reason "máy tính bị mất"
+at "$lost" activity add --held-on 2025-11-25 --title "Ghi bởi người lạ" --kind culture
+at "$lost" export --out "$usb3"
+if "$bin" --home "$district" import "$usb3" >/dev/null 2>"$work/refused.txt"; then
+	echo "demo: a bundle signed with a revoked key was taken in" >&2
+	exit 1
+fi
+[ $quiet -eq 1 ] || sed 's/^/  /' "$work/refused.txt"
+n=$("$bin" --home "$district" status --json |
+	awk '/"org": "HG-VX-THCS-THANHTHUY"/ { f = 1 } f && /"last_seq"/ { gsub(/[^0-9]/, ""); print; exit }')
+if [ "$n" != 1 ]; then
+	echo "demo: expected the lost laptop's first bundle merged at the district and no more, found $n" >&2
+	exit 1
+fi
+if [ $en -eq 1 ]; then echo "✓ the earlier activity still counts; the later one was refused"
+else echo "✓ hoạt động ghi trước vẫn được tính; hoạt động ghi sau bị từ chối"; fi
+
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo
 	if [ $en -eq 1 ]; then

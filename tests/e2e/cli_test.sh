@@ -478,6 +478,61 @@ head -c 100 "$f" >"$T/cut.cdsb"
 run --home "$H" import "$T/cut.cdsb"
 same "import a truncated bundle: exit" 1 "$rc"
 
+# ==== Enrolment and the catalog ========================================
+
+N="$T/nat" D2="$T/dis2" D3="$T/dis3"
+fpr() { grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' "$T/out" | head -1; }
+run --home "$N" init --role national --org VN --name "Công đoàn Giáo dục Việt Nam"
+run --home "$N" catalog show
+same "catalog show at the root: exit" 0 "$rc"
+root=$(fpr)
+same "catalog show at the root: one union" 1 "$(grep -c '^VN ' "$T/out")"
+run --home "$D2" init --role hub --org TQ-HY --name "Công đoàn Giáo dục huyện Hàm Yên" --parent VN
+run --home "$D2" enrol request --out "$T/d2.cdsq"
+fp=$(fpr)
+expect "enrol request" 0 "Enrolment request written to $T/d2.cdsq.
+Fingerprint of this node: $fp
+Give the file to the union above this one and read the fingerprint out to its operator by phone." ""
+run --home "$N" enrol approve "$T/d2.cdsq" --out "$T/d2.cdsa"
+expect "enrol approve without the fingerprint" 2 \
+"Request from TQ-HY (Công đoàn Giáo dục huyện Hàm Yên), a hub node, to be enrolled under VN." \
+"cdsync: --fingerprint (as the union read it out) and --out FILE are required
+Try 'cdsync enrol approve --help'."
+run --home "$N" enrol approve "$T/d2.cdsq" --fingerprint AAAA-AAAA-AAAA-AAAA --out "$T/d2.cdsa"
+expect "enrol approve: a misheard fingerprint" 1 "" \
+"cdsync: $T/d2.cdsq: the fingerprint does not match: the request's keys have $fp; ask the union that sent it to read its own out again"
+same "enrol approve: nothing written" 0 "$(ls "$T" | grep -c 'd2.cdsa')"
+run --home "$N" enrol approve "$T/d2.cdsq" --fingerprint "$fp" --out "$T/d2.cdsa"
+expect "enrol approve" 0 "Enrolled TQ-HY (Công đoàn Giáo dục huyện Hàm Yên) as a hub node under this union.
+The catalog for it is in $T/d2.cdsa.  Its operator takes it in with 'cdsync catalog import $T/d2.cdsa --root-fingerprint $root'." ""
+run --home "$D2" catalog import "$T/d2.cdsa" --root-fingerprint AAAA-AAAA-AAAA-AAAA
+expect "catalog import: a wrong root fingerprint" 1 "" \
+"cdsync: $T/d2.cdsa: the national root's fingerprint is $root, not the one given"
+run --home "$D2" catalog import "$T/d2.cdsa" --root-fingerprint "$root"
+expect "catalog import" 0 "$T/d2.cdsa: catalog taken in." ""
+run --home "$D2" catalog show --json
+same "catalog show --json: two unions" 2 "$(grep -c '"org"' "$T/out")"
+run --home "$N" catalog export --out "$T/old.cdsa"
+same "catalog export" 0 "$rc"
+run --home "$D3" init --role hub --org TQ-YS --name "Công đoàn Giáo dục huyện Yên Sơn" --parent VN
+run --home "$D3" enrol request --out "$T/d3.cdsq"
+fp=$(fpr)
+run --home "$N" enrol approve "$T/d3.cdsq" --fingerprint "$fp" --out "$T/d3.cdsa"
+run --home "$D2" catalog import "$T/d3.cdsa"
+expect "catalog import: a newer edition" 0 "$T/d3.cdsa: catalog taken in." ""
+run --home "$D2" catalog import "$T/old.cdsa"
+same "catalog import: an older edition is refused" 1 "$rc"
+same "catalog import: rollback message" 1 \
+	"$(grep -c 'is edition 2, older than edition 3 this node has; it was not taken in' "$T/err")"
+run --home "$N" enrol revoke TQ-HY --reason "mất máy"
+expect "enrol revoke" 0 "The key of TQ-HY is revoked from now on: bundles that arrive signed with it are refused.  The catalog with the revocation goes out with the next 'cdsync export'." ""
+run --home "$N" enrol revoke TQ-XX
+expect "enrol revoke: not a child" 1 "" "cdsync: TQ-XX is not an enrolled child of this node (VN)"
+run --home "$N" catalog show --json
+same "catalog show: the revocation" 1 "$(grep -c '"reason": "mất máy"' "$T/out")"
+run enrol approve "$T/d3.cdsq" --fingerprint "$fp" --out "$T/x.cdsa"
+expect "enrol approve at a school" 1 "" "cdsync: a school node does not enrol others: its parent hub does"
+
 run --version
 same "--version" 0 "$rc"
 

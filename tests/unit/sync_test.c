@@ -266,8 +266,8 @@ test_damaged_or_foreign_bundles_are_refused_and_merge_nothing(void **state)
 	assert_int_equal(cdsync_export(stranger, out2, &sealed, &written), 0);
 	assert_int_equal(cdsync_import_file(hub, bundle(out2, "XX-", 0), &n),
 			 CDSYNC_EUNKNOWNKEY);
-	assert_non_null(strstr(cdsync_errmsg(hub), "whose key this node does "
-						   "not know"));
+	assert_non_null(strstr(cdsync_errmsg(hub), "which this node's catalog "
+						   "does not certify"));
 	/* a bundle not addressed to this node: the national hub is a
 	 * recipient of the school's, the stranger is not */
 	{

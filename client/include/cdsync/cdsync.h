@@ -63,6 +63,9 @@ enum cdsync_code {
 	CDSYNC_EREPLAY = 22,	/* bundle already merged (not an error) */
 	CDSYNC_EFORK = 23,	/* two bundles with one sequence number */
 	CDSYNC_EFROZEN = 24,	/* sender frozen until an operator decides */
+	CDSYNC_EREVOKED = 25,	/* key revoked or no longer valid */
+	CDSYNC_EROLLBACK = 26,	/* older than what this node has */
+	CDSYNC_ESCOPE = 27,	/* outside what the signer may speak for */
 	CDSYNC_DONE = 100	/* a cursor has no more rows (not an error) */
 };
 
@@ -447,6 +450,81 @@ CDSYNC_API int cdsync_peer_unfreeze(cdsync *db, const char *ref) CDSYNC_CHECK;
 /* The i-th known node (by org code); CDSYNC_ENOTFOUND past the last. */
 CDSYNC_API int cdsync_peer_at(cdsync *db, size_t i,
 			      cdsync_peer_info *out) CDSYNC_CHECK;
+
+/* ==== Trust: enrolment and the signed catalog ======================== */
+
+/* This node's key fingerprint ("XXXX-XXXX-XXXX-XXXX"), to read out over the
+ * phone when it enrols or approves. */
+CDSYNC_API int cdsync_fingerprint(cdsync *db, char out[20]) CDSYNC_CHECK;
+
+/* What an enrolment request says (checked: signed by its own key). */
+typedef struct cdsync_request_info {
+	uint8_t node[16];
+	cdsync_role role;
+	char org[256];		/* org code */
+	char name[256];		/* org name */
+	char parent[256];	/* parent org code */
+	char fingerprint[20];	/* of the requesting node's keys */
+	uint64_t created_ms;
+} cdsync_request_info;
+
+/* Writes this node's enrolment request to `path` (atomically): its keys
+ * and place in the tree, signed by its own key. */
+CDSYNC_API int cdsync_enrol_request(cdsync *db, const char *path) CDSYNC_CHECK;
+/* Reads and checks a request file (db gives the message; any store). */
+CDSYNC_API int cdsync_request_read(cdsync *db, const char *path,
+				   cdsync_request_info *out) CDSYNC_CHECK;
+/*
+ * Approves a child's request at its parent (a hub or the national hub that
+ * is itself in the catalog): `fingerprint` must be the request's, as the
+ * child's operator read it out; the child goes into this node's sheet of
+ * the catalog, valid from now for `days` days (0: no end), and becomes a
+ * known sender.  The catalog the child needs is written to `catalog_path`.
+ * CDSYNC_EBADSIG (fingerprint), CDSYNC_ESCOPE (not a child of this node),
+ * CDSYNC_EEXIST (the unit already has another node).
+ */
+CDSYNC_API int cdsync_enrol_approve(cdsync *db, const char *request_path,
+				    const char *fingerprint, unsigned days,
+				    const char *catalog_path) CDSYNC_CHECK;
+/* Revokes the key of a child of this node (by org code) from now on:
+ * bundles it signs from now are refused; earlier ones still count. */
+CDSYNC_API int cdsync_enrol_revoke(cdsync *db, const char *org_code,
+				   const char *reason) CDSYNC_CHECK;
+/*
+ * Takes in a catalog file: every sheet is checked against the national
+ * root key this node trusts (the first catalog a node takes gives that
+ * key: `root_fingerprint`, if not NULL, must then match it), against its
+ * signer's subtree, and against the editions this node has (an older one
+ * is refused: CDSYNC_EROLLBACK).  Then the nodes it certifies become
+ * known senders, and this node's ancestors the recipients of its bundles.
+ * Nothing changes unless all of it holds.
+ */
+CDSYNC_API int cdsync_catalog_import(cdsync *db, const char *path,
+				     const char *root_fingerprint) CDSYNC_CHECK;
+/* Writes the catalog this node has to `path` (atomically). */
+CDSYNC_API int cdsync_catalog_export(cdsync *db, const char *path) CDSYNC_CHECK;
+
+/* One node the catalog certifies (or revokes). */
+typedef struct cdsync_cat_entry {
+	uint8_t node[16];
+	cdsync_role role;
+	char org[256];		/* org code */
+	char name[256];		/* org name */
+	char parent[256];	/* parent org code ("" for the root) */
+	char issuer[256];	/* org code of the node that signed it */
+	char fingerprint[20];
+	uint64_t valid_from;	/* ms since the epoch */
+	uint64_t valid_until;	/* 0: no end */
+	uint64_t revoked_from;	/* 0: not revoked */
+	char reason[256];	/* of the revocation */
+	uint64_t edition;	/* serial of the sheet it is in */
+	uint32_t kpi_version;	/* KPI definitions of the root sheet */
+} cdsync_cat_entry;
+
+/* The i-th node of the catalog, in chain order from the root;
+ * CDSYNC_ENOTFOUND past the last (or when the store has no catalog). */
+CDSYNC_API int cdsync_catalog_at(cdsync *db, size_t i,
+				 cdsync_cat_entry *out) CDSYNC_CHECK;
 
 /* What a bundle file says about itself (its header), for people. */
 typedef struct cdsync_bundle_info {

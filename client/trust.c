@@ -1,0 +1,1117 @@
+/* trust.c -- enrolment and the signed catalog (cdsync.h "Trust"; SPEC.md
+ * "Trust").
+ *
+ * The store keeps the newest edition of every sheet it has verified
+ * (trust_sheet) and the national root key it trusts (meta 'root_pk').
+ * Whatever changes them -- a node's first sheet at the national root, an
+ * approval or a revocation by a parent, a catalog taken in -- loads all
+ * sheets, checks the whole chain again from the root key, and rewrites
+ * sync_peer from it, in one transaction: a catalog is used all or not at
+ * all.
+ */
+#include "trust.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "alloc.h"
+#include "catalog.h"
+#include "files.h"
+#include "i18n.h"
+
+/* The sheets of a catalog, parsed, with their bytes. */
+struct cat {
+	size_t n;
+	struct cds_sheet *s;
+	uint8_t **bytes;
+	size_t *len;
+	size_t *order;		/* chain order, once verified */
+};
+
+static void
+cat_free(struct cat *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		cds_sheet_free(&c->s[i]);
+		cds_free(c->bytes[i]);
+	}
+	cds_free(c->s);
+	cds_free(c->bytes);
+	cds_free(c->len);
+	cds_free(c->order);
+	memset(c, 0, sizeof *c);
+}
+
+/* Adds a copy of a sheet's bytes, parsed; `where` names it in messages. */
+static int
+cat_add(cdsync *db, struct cat *c, const uint8_t *p, size_t n,
+	const char *where)
+{
+	char err[512];
+	void *g;
+	int rc;
+
+	if ((g = cds_realloc(c->s, (c->n + 1) * sizeof *c->s)) == NULL)
+		goto oom;
+	c->s = g;
+	if ((g = cds_realloc(c->bytes, (c->n + 1) * sizeof *c->bytes)) == NULL)
+		goto oom;
+	c->bytes = g;
+	if ((g = cds_realloc(c->len, (c->n + 1) * sizeof *c->len)) == NULL)
+		goto oom;
+	c->len = g;
+	if ((g = cds_realloc(c->order, (c->n + 1) * sizeof *c->order)) ==
+	    NULL)
+		goto oom;
+	c->order = g;
+	rc = cds_sheet_read(p, n, &c->s[c->n], err, sizeof err);
+	if (rc == -2)
+		goto oom;
+	if (rc != 0)
+		return cds_err(db, CDSYNC_EBADSIG, "%s: %s", where, err);
+	if ((c->bytes[c->n] = cds_malloc(n ? n : 1)) == NULL) {
+		cds_sheet_free(&c->s[c->n]);
+		goto oom;
+	}
+	memcpy(c->bytes[c->n], p, n);
+	c->len[c->n++] = n;
+	return CDSYNC_OK;
+oom:
+	return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+}
+
+/* Every sheet the store has. */
+static int
+load_stored(cdsync *db, struct cat *c)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT bytes FROM trust_sheet");
+	int rc = CDSYNC_OK, step = SQLITE_DONE;
+
+	memset(c, 0, sizeof *c);
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = cat_add(db, c, sqlite3_column_blob(st, 0),
+			     (size_t)sqlite3_column_bytes(st, 0),
+			     _("a stored catalog sheet"));
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(db, _("catalog"));
+	sqlite3_finalize(st);
+	if (rc != CDSYNC_OK)
+		cat_free(c);
+	return rc;
+}
+
+/* The root key this node trusts; *have 0 if none yet. */
+static int
+root_key(cdsync *db, uint8_t pk[32], int *have)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT value FROM meta WHERE key = "
+					   "'root_pk'");
+
+	*have = 0;
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(pk, sqlite3_column_blob(st, 0), 32);
+		*have = 1;
+	}
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
+static int
+verify_chain(cdsync *db, struct cat *c, const uint8_t root[32])
+{
+	char err[512];
+
+	if (c->n == 0)
+		return cds_err(db, CDSYNC_ENOTFOUND, "%s",
+			       _("this node has no catalog yet"));
+	if (cds_trust_chain(c->s, c->n, root, c->order, err, sizeof err) != 0)
+		return cds_err(db,
+			       strstr(err, "subtree") != NULL ||
+			       strstr(err, "did not certify") != NULL
+			       ? CDSYNC_ESCOPE : CDSYNC_EUNKNOWNKEY,
+			       _("catalog: %s"), err);
+	return CDSYNC_OK;
+}
+
+/* The entry (sheet k, entry j) certifying a node with this key, else
+ * with any key (the last one); 0 if found. */
+static int
+find_node(const struct cat *c, const uint8_t node[16], const uint8_t *pk,
+	  size_t *k_out, size_t *j_out)
+{
+	size_t k, j;
+	int found = 0;
+
+	for (k = 0; k < c->n; k++) {
+		const struct cds_sheet *s = &c->s[c->order[k]];
+
+		for (j = 0; j < s->count; j++)
+			if (s->e[j].type == CDS_ENTRY_NODE &&
+			    memcmp(s->e[j].node, node, 16) == 0 &&
+			    (pk == NULL || memcmp(s->e[j].sign_pk, pk, 32) == 0)) {
+				*k_out = c->order[k];
+				*j_out = j;
+				found = 1;
+			}
+	}
+	return found ? 0 : -1;
+}
+
+/* Does sheet s hold a node entry for (node, pk)? */
+static int
+certifies_in(const struct cds_sheet *s, const uint8_t node[16],
+	     const uint8_t pk[32])
+{
+	size_t j;
+
+	for (j = 0; j < s->count; j++)
+		if (s->e[j].type == CDS_ENTRY_NODE &&
+		    memcmp(s->e[j].node, node, 16) == 0 &&
+		    memcmp(s->e[j].sign_pk, pk, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/* When (node, key) was revoked (0: it was not), and why. */
+static uint64_t
+revoked(const struct cat *c, const uint8_t node[16], const uint8_t pk[32],
+	const char **why)
+{
+	size_t k, j;
+
+	for (k = 0; k < c->n; k++)
+		for (j = 0; j < c->s[k].count; j++) {
+			const struct cds_entry *e = &c->s[k].e[j];
+
+			if (e->type == CDS_ENTRY_REVOKE &&
+			    memcmp(e->node, node, 16) == 0 &&
+			    memcmp(e->sign_pk, pk, 32) == 0) {
+				if (why)
+					*why = e->name;
+				return e->from_ms ? e->from_ms : 1;
+			}
+		}
+	return 0;
+}
+
+/* The live node entry of an org code (the last one not revoked), or
+ * NULL. */
+static const struct cds_entry *
+by_code(const struct cat *c, const char *code)
+{
+	const struct cds_entry *best = NULL;
+	size_t k, j;
+
+	for (k = 0; k < c->n; k++) {
+		const struct cds_sheet *s = &c->s[c->order[k]];
+
+		for (j = 0; j < s->count; j++)
+			if (s->e[j].type == CDS_ENTRY_NODE &&
+			    strcmp(s->e[j].org_code, code) == 0 &&
+			    !revoked(c, s->e[j].node, s->e[j].sign_pk, NULL))
+				best = &s->e[j];
+	}
+	return best;
+}
+
+/* Rewrites sync_peer from a verified catalog: every node it certifies is
+ * a known sender, this node's ancestors are its upstream recipients. */
+static int
+apply(cdsync *db, const struct cat *c)
+{
+	const struct cds_entry *me = NULL, *up;
+	const char *code = "";
+	uint8_t anc[16][16];
+	size_t nanc = 0, k, j, a;
+	sqlite3_stmt *st;
+	uint64_t rv;
+	int rc = CDSYNC_OK, isup;
+
+	if (find_node(c, db->node_id, db->sign_sk + 32, &k, &j) == 0)
+		me = &c->s[k].e[j];
+	/* the chain of parents up to the root */
+	for (up = me; up != NULL && nanc < 16; up = by_code(c, code)) {
+		if (up != me)
+			memcpy(anc[nanc++], up->node, 16);
+		if (up->parent_code[0] == '\0')
+			break;
+		code = up->parent_code;
+	}
+	st = cds_prepare(db, "INSERT INTO sync_peer (node_id, org_code, "
+			     "sign_pk, box_pk, upstream, role, valid_from, "
+			     "valid_until, revoked_from, catalog) VALUES (?1, "
+			     "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1) ON CONFLICT "
+			     "(node_id) DO UPDATE SET org_code = "
+			     "excluded.org_code, sign_pk = excluded.sign_pk, "
+			     "box_pk = excluded.box_pk, upstream = "
+			     "excluded.upstream, role = excluded.role, "
+			     "valid_from = excluded.valid_from, valid_until = "
+			     "excluded.valid_until, revoked_from = "
+			     "excluded.revoked_from, catalog = 1");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	/* in chain order, so a later key of a node (a re-enrolment) wins
+	 * over an earlier one */
+	for (k = 0; k < c->n && rc == CDSYNC_OK; k++) {
+		const struct cds_sheet *s = &c->s[c->order[k]];
+
+		for (j = 0; j < s->count && rc == CDSYNC_OK; j++) {
+			const struct cds_entry *e = &s->e[j];
+
+			if (e->type != CDS_ENTRY_NODE ||
+			    memcmp(e->node, db->node_id, 16) == 0)
+				continue;
+			rv = revoked(c, e->node, e->sign_pk, NULL);
+			for (isup = 0, a = 0; a < nanc; a++)
+				isup |= memcmp(anc[a], e->node, 16) == 0;
+			sqlite3_reset(st);
+			sqlite3_bind_blob(st, 1, e->node, 16, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, e->org_code, -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_blob(st, 3, e->sign_pk, 32, SQLITE_STATIC);
+			sqlite3_bind_blob(st, 4, e->box_pk, 32, SQLITE_STATIC);
+			sqlite3_bind_int(st, 5, isup && !rv);
+			sqlite3_bind_int(st, 6, e->role);
+			sqlite3_bind_int64(st, 7, (int64_t)e->from_ms);
+			if (e->until_ms)
+				sqlite3_bind_int64(st, 8, (int64_t)e->until_ms);
+			else
+				sqlite3_bind_null(st, 8);
+			if (rv)
+				sqlite3_bind_int64(st, 9, (int64_t)rv);
+			else
+				sqlite3_bind_null(st, 9);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = cds_sqlerr(db, _("peer"));
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Stores a sheet's bytes (replacing its older edition). */
+static int
+store_sheet(cdsync *db, const struct cds_sheet *s, const uint8_t *p,
+	    size_t n)
+{
+	sqlite3_stmt *st = cds_prepare(db, "INSERT OR REPLACE INTO trust_sheet "
+					   "(issuer, serial, bytes) VALUES "
+					   "(?1, ?2, ?3)");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, s->issuer, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)s->serial);
+	sqlite3_bind_blob(st, 3, p, (int)n, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("catalog"));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+set_root(cdsync *db, const uint8_t pk[32])
+{
+	sqlite3_stmt *st = cds_prepare(db, "INSERT OR REPLACE INTO meta (key, "
+					   "value) VALUES ('root_pk', ?1)");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, pk, 32, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("catalog"));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* This node's org code and name. */
+static int
+own_org(cdsync *db, char code[CDS_TRUST_STR_MAX + 1],
+	char name[CDS_TRUST_STR_MAX + 1])
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT code, name FROM org_unit "
+					   "WHERE id = ?1");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(code, CDS_TRUST_STR_MAX + 1, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		snprintf(name, CDS_TRUST_STR_MAX + 1, "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return cds_err(db, CDSYNC_ENOTFOUND, "%s",
+			       _("this node's own union is missing"));
+	return CDSYNC_OK;
+}
+
+static int
+need_node_keys(cdsync *db)
+{
+	if (!db->has_node || !db->has_keys)
+		return cds_err(db, CDSYNC_ENOTINIT, "%s",
+			       _("this store has no node yet: run 'cdsync "
+				 "init' first"));
+	return CDSYNC_OK;
+}
+
+/* Writes the catalog (the sheets of c in chain order; only those with
+ * pick[k] set, if pick is not NULL) to path. */
+static int
+write_sheets(cdsync *db, const struct cat *c, const int *pick,
+	     const char *path)
+{
+	char dir[4096], name[1024];
+	const uint8_t **p = NULL;
+	size_t *len = NULL, k, m;
+	cds_buf b;
+	int rc, wrote;
+
+	cds_buf_init(&b, CDS_CATALOG_MAX_BYTES);
+	if (c->n > 0 && ((p = cds_calloc(c->n, sizeof *p)) == NULL ||
+			 (len = cds_calloc(c->n, sizeof *len)) == NULL)) {
+		cds_free((void *)p);
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	}
+	for (k = 0, m = 0; k < c->n; k++) {
+		if (pick != NULL && !pick[c->order[k]])
+			continue;
+		p[m] = c->bytes[c->order[k]];
+		len[m++] = c->len[c->order[k]];
+	}
+	cds_catalog_write(&b, p, len, m);
+	cds_free((void *)p);
+	cds_free(len);
+	if (b.rc != 0) {
+		cds_buf_free(&b);
+		return cds_err(db, CDSYNC_ENOMEM, "%s",
+			       _("the catalog is too large"));
+	}
+	cds_file_split(path, dir, sizeof dir, name, sizeof name);
+	rc = cds_file_write(db, dir, name, b.p, b.n, &wrote);
+	cds_buf_free(&b);
+	return rc;
+}
+
+static int
+write_catalog(cdsync *db, const struct cat *c, const char *path)
+{
+	return write_sheets(db, c, NULL, path);
+}
+
+/* ==== Fingerprints ==================================================== */
+
+CDSYNC_API int
+cdsync_fingerprint(cdsync *db, char out[20])
+{
+	int rc;
+
+	cds_ok(db);
+	out[0] = '\0';
+	if ((rc = need_node_keys(db)) != CDSYNC_OK)
+		return rc;
+	cds_fingerprint(db->sign_sk + 32, db->box_pk, out);
+	return CDSYNC_OK;
+}
+
+/* Compares a fingerprint as typed (any case, dashes and spaces anywhere,
+ * O for 0 and I or L for 1, as Crockford base32 allows). */
+static int
+same_fpr(const char *typed, const char *fpr)
+{
+	char a[64], b[64];
+	size_t i, na = 0, nb = 0;
+	int ch;
+
+	for (i = 0; typed[i] && na < sizeof a - 1; i++) {
+		ch = toupper((unsigned char)typed[i]);
+		if (ch == '-' || ch == ' ')
+			continue;
+		a[na++] = (char)(ch == 'O' ? '0' : ch == 'I' || ch == 'L' ? '1'
+									  : ch);
+	}
+	for (i = 0; fpr[i] && nb < sizeof b - 1; i++)
+		if (fpr[i] != '-')
+			b[nb++] = fpr[i];
+	a[na] = b[nb] = '\0';
+	return strcmp(a, b) == 0;
+}
+
+/* ==== The root ======================================================== */
+
+int
+cds_trust_root(cdsync *db)
+{
+	struct cds_sheet s;
+	struct cds_entry e;
+	cds_buf b;
+	int rc;
+
+	memset(&s, 0, sizeof s);
+	memset(&e, 0, sizeof e);
+	e.type = CDS_ENTRY_NODE;
+	memcpy(e.node, db->node_id, 16);
+	e.role = CDSYNC_ROLE_NATIONAL;
+	memcpy(e.sign_pk, db->sign_sk + 32, 32);
+	memcpy(e.box_pk, db->box_pk, 32);
+	e.from_ms = cds_wall_ms();
+	if ((rc = own_org(db, e.org_code, e.name)) != CDSYNC_OK)
+		return rc;
+	memcpy(s.issuer, db->node_id, 16);
+	memcpy(s.issuer_pk, db->sign_sk + 32, 32);
+	s.serial = 1;
+	s.issued_ms = e.from_ms;
+	s.kpi_version = CDS_KPI_VERSION;
+	s.count = 1;
+	s.e = &e;
+	cds_buf_init(&b, CDS_CATALOG_MAX_BYTES);
+	cds_sheet_write(&b, &s, db->sign_sk);
+	if (b.rc != 0)
+		rc = cds_err(db, CDSYNC_EINVAL, "%s",
+			     _("the union's code or name is too long for the "
+			       "catalog"));
+	else if ((rc = store_sheet(db, &s, b.p, b.n)) == CDSYNC_OK)
+		rc = set_root(db, s.issuer_pk);
+	cds_buf_free(&b);
+	return rc;
+}
+
+/* ==== Requests ======================================================== */
+
+CDSYNC_API int
+cdsync_enrol_request(cdsync *db, const char *path)
+{
+	struct cds_request q;
+	sqlite3_stmt *st;
+	char dir[4096], name[1024];
+	cds_buf b;
+	int rc, wrote;
+
+	cds_ok(db);
+	if ((rc = need_node_keys(db)) != CDSYNC_OK)
+		return rc;
+	if (db->role == CDSYNC_ROLE_NATIONAL)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("the national hub is the root of trust: it "
+				 "enrols others and needs no enrolment"));
+	memset(&q, 0, sizeof q);
+	memcpy(q.node, db->node_id, 16);
+	q.role = (uint8_t)db->role;
+	memcpy(q.sign_pk, db->sign_sk + 32, 32);
+	memcpy(q.box_pk, db->box_pk, 32);
+	q.created_ms = cds_wall_ms();
+	if ((rc = own_org(db, q.org_code, q.org_name)) != CDSYNC_OK)
+		return rc;
+	if ((st = cds_prepare(db, "SELECT value FROM meta WHERE key = "
+				  "'parent_code'")) == NULL)
+		return CDSYNC_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(q.parent_code, sizeof q.parent_code, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (q.parent_code[0] == '\0')
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("this node has no parent union: give one "
+				 "with 'cdsync init --parent CODE'"));
+	cds_buf_init(&b, 4096);
+	cds_request_write(&b, &q, db->sign_sk);
+	if (b.rc != 0) {
+		cds_buf_free(&b);
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("the union's code or name is too long for a "
+				 "request"));
+	}
+	cds_file_split(path, dir, sizeof dir, name, sizeof name);
+	rc = cds_file_write(db, dir, name, b.p, b.n, &wrote);
+	cds_buf_free(&b);
+	return rc;
+}
+
+static int
+read_request(cdsync *db, const char *path, struct cds_request *q)
+{
+	uint8_t *p = NULL;
+	size_t n = 0;
+	char err[512];
+	int rc;
+
+	if ((rc = cds_file_read(db, path, 65536, _("a request"),
+				CDSYNC_EBADINPUT, &p, &n)) != CDSYNC_OK)
+		return rc;
+	rc = cds_request_read(p, n, q, err, sizeof err);
+	cds_free(p);
+	if (rc == -2)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if (rc != 0)
+		return cds_err(db, strstr(err, "signature") ? CDSYNC_EBADSIG
+							    : CDSYNC_EBADINPUT,
+			       "%s: %s", path, err);
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_request_read(cdsync *db, const char *path, cdsync_request_info *out)
+{
+	struct cds_request q;
+	int rc;
+
+	cds_ok(db);
+	memset(out, 0, sizeof *out);
+	if ((rc = read_request(db, path, &q)) != CDSYNC_OK)
+		return rc;
+	memcpy(out->node, q.node, 16);
+	out->role = (cdsync_role)q.role;
+	snprintf(out->org, sizeof out->org, "%s", q.org_code);
+	snprintf(out->name, sizeof out->name, "%s", q.org_name);
+	snprintf(out->parent, sizeof out->parent, "%s", q.parent_code);
+	cds_fingerprint(q.sign_pk, q.box_pk, out->fingerprint);
+	out->created_ms = q.created_ms;
+	return CDSYNC_OK;
+}
+
+/* ==== This node's own sheet =========================================== */
+
+/* Adds an entry to this node's sheet (a new edition), checks the whole
+ * catalog again, stores it and applies it, in one transaction. */
+static int
+extend_own(cdsync *db, struct cat *c, const struct cds_entry *add)
+{
+	struct cds_sheet s, *old = NULL;
+	uint8_t root[32];
+	size_t k;
+	cds_buf b;
+	int rc, have;
+
+	for (k = 0; k < c->n; k++)
+		if (memcmp(c->s[k].issuer, db->node_id, 16) == 0)
+			old = &c->s[k];
+	memset(&s, 0, sizeof s);
+	memcpy(s.issuer, db->node_id, 16);
+	memcpy(s.issuer_pk, db->sign_sk + 32, 32);
+	s.serial = old ? old->serial + 1 : 1;
+	s.issued_ms = cds_wall_ms();
+	s.kpi_version = old ? old->kpi_version : CDS_KPI_VERSION;
+	s.count = (old ? old->count : 0) + 1;
+	if ((s.e = cds_calloc(s.count, sizeof *s.e)) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if (old)
+		memcpy(s.e, old->e, old->count * sizeof *s.e);
+	s.e[s.count - 1] = *add;
+	cds_buf_init(&b, CDS_CATALOG_MAX_BYTES);
+	cds_sheet_write(&b, &s, db->sign_sk);
+	cds_free(s.e);
+	if (b.rc != 0) {
+		cds_buf_free(&b);
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("the entry does not fit in the catalog"));
+	}
+	/* replace the old edition in c by the new one, and check all */
+	if (old) {
+		k = (size_t)(old - c->s);
+		cds_sheet_free(&c->s[k]);
+		cds_free(c->bytes[k]);
+		c->s[k] = c->s[c->n - 1];
+		c->bytes[k] = c->bytes[c->n - 1];
+		c->len[k] = c->len[c->n - 1];
+		c->n--;
+	}
+	rc = cat_add(db, c, b.p, b.n, _("this node's sheet"));
+	cds_buf_free(&b);
+	if (rc != CDSYNC_OK || (rc = root_key(db, root, &have)) != CDSYNC_OK)
+		return rc;
+	if ((rc = verify_chain(db, c, root)) != CDSYNC_OK)
+		return rc;
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
+		return rc;
+	if ((rc = store_sheet(db, &c->s[c->n - 1], c->bytes[c->n - 1],
+			      c->len[c->n - 1])) != CDSYNC_OK ||
+	    (rc = apply(db, c)) != CDSYNC_OK ||
+	    (rc = cds_exec(db, "COMMIT")) != CDSYNC_OK) {
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	return CDSYNC_OK;
+}
+
+/* Loads and verifies this node's catalog, and checks that it certifies
+ * this node with its key (so that it may certify others). */
+static int
+own_catalog(cdsync *db, struct cat *c)
+{
+	uint8_t root[32];
+	size_t k, j;
+	int rc, have;
+
+	if ((rc = root_key(db, root, &have)) != CDSYNC_OK)
+		return rc;
+	if (!have)
+		return cds_err(db, CDSYNC_ENOTFOUND, "%s",
+			       _("this node is not enrolled yet: it has no "
+				 "catalog (take in the one its parent "
+				 "approved with 'cdsync catalog import')"));
+	if ((rc = load_stored(db, c)) != CDSYNC_OK)
+		return rc;
+	if ((rc = verify_chain(db, c, root)) != CDSYNC_OK) {
+		cat_free(c);
+		return rc;
+	}
+	if (find_node(c, db->node_id, db->sign_sk + 32, &k, &j) != 0 ||
+	    revoked(c, db->node_id, db->sign_sk + 32, NULL)) {
+		cat_free(c);
+		return cds_err(db, CDSYNC_EREVOKED, "%s",
+			       _("the catalog this node has does not certify "
+				 "its key (not enrolled, or revoked)"));
+	}
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_enrol_approve(cdsync *db, const char *request_path,
+		     const char *fingerprint, unsigned days,
+		     const char *catalog_path)
+{
+	char code[CDS_TRUST_STR_MAX + 1], name[CDS_TRUST_STR_MAX + 1];
+	char fpr[CDS_FPR_CHARS + 1], hex[33];
+	const struct cds_entry *have;
+	struct cds_request q;
+	struct cds_entry e;
+	struct cat c;
+	size_t k, j;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	cds_ok(db);
+	if ((rc = need_node_keys(db)) != CDSYNC_OK)
+		return rc;
+	if (db->role == CDSYNC_ROLE_SCHOOL)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("a school node does not enrol others: its "
+				 "parent hub does"));
+	if ((rc = read_request(db, request_path, &q)) != CDSYNC_OK)
+		return rc;
+	cds_fingerprint(q.sign_pk, q.box_pk, fpr);
+	if (fingerprint == NULL || !same_fpr(fingerprint, fpr))
+		return cds_err(db, CDSYNC_EBADSIG,
+			       _("%s: the fingerprint does not match: the "
+				 "request's keys have %s; ask the union that "
+				 "sent it to read its own out again"),
+			       request_path, fpr);
+	if ((rc = own_org(db, code, name)) != CDSYNC_OK)
+		return rc;
+	if (strcmp(q.parent_code, code) != 0)
+		return cds_err(db, CDSYNC_ESCOPE,
+			       _("%s: %s asks to be enrolled under %s, but "
+				 "this node is %s"),
+			       request_path, q.org_code, q.parent_code, code);
+	if (q.role == CDSYNC_ROLE_NATIONAL || (int)q.role > (int)db->role)
+		return cds_err(db, CDSYNC_ESCOPE,
+			       _("%s: a %s node cannot be enrolled under a "
+				 "%s node"),
+			       request_path,
+			       q.role == CDSYNC_ROLE_SCHOOL ? "school"
+			       : q.role == CDSYNC_ROLE_HUB ? "hub" : "national",
+			       db->role == CDSYNC_ROLE_HUB ? "hub" : "national");
+	if ((rc = own_catalog(db, &c)) != CDSYNC_OK)
+		return rc;
+	if (find_node(&c, q.node, q.sign_pk, &k, &j) == 0 &&
+	    !revoked(&c, q.node, q.sign_pk, NULL)) {
+		/* approved before: hand the catalog out again */
+		rc = write_catalog(db, &c, catalog_path);
+		cat_free(&c);
+		return rc;
+	}
+	if ((have = by_code(&c, q.org_code)) != NULL &&
+	    memcmp(have->node, q.node, 16) != 0) {
+		sodium_bin2hex(hex, sizeof hex, have->node, 16);
+		cat_free(&c);
+		return cds_err(db, CDSYNC_EEXIST,
+			       _("%s already has a node enrolled (…%s); "
+				 "revoke it first with 'cdsync enrol revoke "
+				 "%s'"),
+			       q.org_code, hex + 24, q.org_code);
+	}
+	memset(&e, 0, sizeof e);
+	e.type = CDS_ENTRY_NODE;
+	memcpy(e.node, q.node, 16);
+	e.role = q.role;
+	memcpy(e.sign_pk, q.sign_pk, 32);
+	memcpy(e.box_pk, q.box_pk, 32);
+	e.from_ms = cds_wall_ms();
+	e.until_ms = days ? e.from_ms + (uint64_t)days * 86400000u : 0;
+	snprintf(e.org_code, sizeof e.org_code, "%s", q.org_code);
+	snprintf(e.name, sizeof e.name, "%s", q.org_name);
+	snprintf(e.parent_code, sizeof e.parent_code, "%s", q.parent_code);
+	if ((rc = extend_own(db, &c, &e)) == CDSYNC_OK)
+		rc = write_catalog(db, &c, catalog_path);
+	cat_free(&c);
+	return rc;
+}
+
+CDSYNC_API int
+cdsync_enrol_revoke(cdsync *db, const char *org_code, const char *reason)
+{
+	char code[CDS_TRUST_STR_MAX + 1], name[CDS_TRUST_STR_MAX + 1];
+	const struct cds_entry *child;
+	struct cds_entry e;
+	struct cat c;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	cds_ok(db);
+	if ((rc = need_node_keys(db)) != CDSYNC_OK)
+		return rc;
+	if ((rc = own_org(db, code, name)) != CDSYNC_OK ||
+	    (rc = own_catalog(db, &c)) != CDSYNC_OK)
+		return rc;
+	if ((child = by_code(&c, org_code)) == NULL ||
+	    strcmp(child->parent_code, code) != 0) {
+		cat_free(&c);
+		return cds_err(db, CDSYNC_ENOTFOUND,
+			       _("%s is not an enrolled child of this node "
+				 "(%s)"),
+			       org_code, code);
+	}
+	memset(&e, 0, sizeof e);
+	e.type = CDS_ENTRY_REVOKE;
+	memcpy(e.node, child->node, 16);
+	memcpy(e.sign_pk, child->sign_pk, 32);
+	e.from_ms = cds_wall_ms();
+	snprintf(e.name, sizeof e.name, "%s", reason ? reason : "");
+	rc = extend_own(db, &c, &e);
+	cat_free(&c);
+	return rc;
+}
+
+/* ==== Taking in and handing out ======================================= */
+
+/* Checks an incoming sheet against the stored edition of its issuer:
+ * older is a rollback, the same number with other bytes an equivocation.
+ * *newer 1 when it replaces what is stored (or nothing is). */
+static int
+against_stored(cdsync *db, const struct cat *have, const struct cat *in,
+	       size_t i, int *newer)
+{
+	char hex[33];
+	size_t k;
+
+	*newer = 1;
+	for (k = 0; k < have->n; k++) {
+		if (memcmp(have->s[k].issuer, in->s[i].issuer, 16) != 0)
+			continue;
+		sodium_bin2hex(hex, sizeof hex, in->s[i].issuer, 16);
+		if (in->s[i].serial < have->s[k].serial) {
+			*newer = -1;	/* refused; the caller says so */
+			return cds_err(db, CDSYNC_EROLLBACK,
+				       _("catalog: the sheet of node …%s is "
+					 "edition %llu, older than edition "
+					 "%llu this node has; it was not "
+					 "taken in"),
+				       hex + 24,
+				       (unsigned long long)in->s[i].serial,
+				       (unsigned long long)have->s[k].serial);
+		}
+		if (in->s[i].serial == have->s[k].serial) {
+			if (in->len[i] != have->len[k] ||
+			    memcmp(in->bytes[i], have->bytes[k],
+				   in->len[i]) != 0)
+				return cds_err(db, CDSYNC_EFORK,
+					       _("catalog: two different "
+						 "sheets of node …%s carry "
+						 "edition %llu"),
+					       hex + 24,
+					       (unsigned long long)
+						       in->s[i].serial);
+			*newer = 0;
+		}
+	}
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_catalog_import(cdsync *db, const char *path,
+		      const char *root_fingerprint)
+{
+	struct cat in, all;
+	const uint8_t **sheet = NULL;
+	size_t *len = NULL, count = 0, i, k, j;
+	uint8_t *p = NULL, root[32];
+	char err[512], where[4200], fpr[CDS_FPR_CHARS + 1], older[CDS_MSGLEN];
+	size_t ntake = 0;
+	int rc, have, newer, *take = NULL;
+
+	cds_ok(db);
+	memset(&in, 0, sizeof in);
+	memset(&all, 0, sizeof all);
+	if ((rc = need_node_keys(db)) != CDSYNC_OK)
+		return rc;
+	if ((rc = cds_file_read(db, path, CDS_CATALOG_MAX_BYTES,
+				_("a catalog"), CDSYNC_EBADINPUT, &p, &count)) !=
+	    CDSYNC_OK)
+		return rc;
+	rc = cds_catalog_split(p, count, &sheet, &len, &count, err,
+			       sizeof err);
+	if (rc != 0) {
+		rc = rc == -2 ? cds_err(db, CDSYNC_ENOMEM, "%s",
+					_("out of memory"))
+			      : cds_err(db, CDSYNC_EBADINPUT, "%s: %s", path,
+					err);
+		goto out;
+	}
+	for (i = 0; i < count && rc == CDSYNC_OK; i++) {
+		snprintf(where, sizeof where, _("%s, sheet %zu"), path, i + 1);
+		rc = cat_add(db, &in, sheet[i], len[i], where);
+	}
+	if (rc != CDSYNC_OK)
+		goto out;
+	/* the root key: the one this node trusts, or on its first catalog
+	 * the self-certified sheet's, checked against the fingerprint */
+	if ((rc = root_key(db, root, &have)) != CDSYNC_OK)
+		goto out;
+	if (!have) {
+		for (i = 0; i < in.n; i++) {
+			for (j = 0; j < in.s[i].count; j++)
+				if (in.s[i].e[j].type == CDS_ENTRY_NODE &&
+				    in.s[i].e[j].parent_code[0] == '\0' &&
+				    memcmp(in.s[i].e[j].node, in.s[i].issuer,
+					   16) == 0 &&
+				    memcmp(in.s[i].e[j].sign_pk,
+					   in.s[i].issuer_pk, 32) == 0)
+					break;
+			if (j < in.s[i].count)
+				break;
+		}
+		if (i == in.n) {
+			rc = cds_err(db, CDSYNC_EUNKNOWNKEY,
+				     _("%s: no sheet of the national root in "
+				       "it; this node's first catalog must "
+				       "come from its parent's approval"),
+				     path);
+			goto out;
+		}
+		memcpy(root, in.s[i].issuer_pk, 32);
+		cds_fingerprint(in.s[i].e[j].sign_pk, in.s[i].e[j].box_pk, fpr);
+		if (root_fingerprint != NULL &&
+		    !same_fpr(root_fingerprint, fpr)) {
+			rc = cds_err(db, CDSYNC_EBADSIG,
+				     _("%s: the national root's fingerprint "
+				       "is %s, not the one given"),
+				     path, fpr);
+			goto out;
+		}
+	}
+	/* every incoming sheet against the stored editions */
+	if ((rc = load_stored(db, &all)) != CDSYNC_OK)
+		goto out;
+	if (in.n > 0 && (take = cds_calloc(in.n, sizeof *take)) == NULL) {
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		goto out;
+	}
+	/* an older edition is refused (and the rest still taken); two
+	 * editions with one number refuse everything */
+	older[0] = '\0';
+	for (i = 0; i < in.n && rc == CDSYNC_OK; i++) {
+		rc = against_stored(db, &all, &in, i, &newer);
+		if (rc == CDSYNC_EROLLBACK) {
+			if (older[0] == '\0')
+				snprintf(older, sizeof older, "%s",
+					 cdsync_errmsg(db));
+			rc = CDSYNC_OK;
+		}
+		take[i] = newer > 0;
+		ntake += newer > 0;
+	}
+	if (rc != CDSYNC_OK)
+		goto out;
+	if (ntake == 0) {
+		if (older[0] != '\0')
+			rc = cds_err(db, CDSYNC_EROLLBACK, "%s: %s", path,
+				     older);
+		goto out;	/* nothing new */
+	}
+	/* the catalog as it would be: stored sheets, newer ones replaced */
+	for (i = 0; i < in.n && rc == CDSYNC_OK; i++) {
+		if (!take[i])
+			continue;
+		for (k = 0; k < all.n; k++)
+			if (memcmp(all.s[k].issuer, in.s[i].issuer, 16) == 0)
+				break;
+		if (k < all.n) {
+			cds_sheet_free(&all.s[k]);
+			cds_free(all.bytes[k]);
+			all.s[k] = all.s[all.n - 1];
+			all.bytes[k] = all.bytes[all.n - 1];
+			all.len[k] = all.len[all.n - 1];
+			all.n--;
+		}
+		rc = cat_add(db, &all, in.bytes[i], in.len[i], path);
+	}
+	if (rc != CDSYNC_OK || (rc = verify_chain(db, &all, root)) != CDSYNC_OK)
+		goto out;
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
+		goto out;
+	for (i = 0; i < in.n && rc == CDSYNC_OK; i++)
+		if (take[i])
+			rc = store_sheet(db, &in.s[i], in.bytes[i], in.len[i]);
+	if (rc == CDSYNC_OK && !have)
+		rc = set_root(db, root);
+	if (rc == CDSYNC_OK)
+		rc = apply(db, &all);
+	if (rc == CDSYNC_OK)
+		rc = cds_exec(db, "COMMIT");
+	if (rc != CDSYNC_OK)
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	cds_free(take);
+	cds_free((void *)sheet);
+	cds_free(len);
+	cds_free(p);
+	cat_free(&in);
+	cat_free(&all);
+	return rc;
+}
+
+CDSYNC_API int
+cdsync_catalog_export(cdsync *db, const char *path)
+{
+	uint8_t root[32];
+	struct cat c;
+	int rc, have;
+
+	cds_ok(db);
+	if ((rc = root_key(db, root, &have)) != CDSYNC_OK)
+		return rc;
+	if (!have)
+		return cds_err(db, CDSYNC_ENOTFOUND, "%s",
+			       _("this node has no catalog yet"));
+	if ((rc = load_stored(db, &c)) != CDSYNC_OK)
+		return rc;
+	if ((rc = verify_chain(db, &c, root)) == CDSYNC_OK)
+		rc = write_catalog(db, &c, path);
+	cat_free(&c);
+	return rc;
+}
+
+int
+cds_trust_export(cdsync *db, const char *dir, int *wrote)
+{
+	char code[CDS_TRUST_STR_MAX + 1], name[CDS_TRUST_STR_MAX + 1];
+	char path[4400];
+	uint8_t root[32];
+	struct cat c;
+	size_t k, j;
+	int rc, have, *pick = NULL, any = 0;
+
+	*wrote = 0;
+	if ((rc = root_key(db, root, &have)) != CDSYNC_OK || !have)
+		return rc;
+	if ((rc = load_stored(db, &c)) != CDSYNC_OK)
+		return rc;
+	if ((rc = verify_chain(db, &c, root)) != CDSYNC_OK)
+		goto out;
+	if ((pick = cds_calloc(c.n, sizeof *pick)) == NULL) {
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		goto out;
+	}
+	/* this node's sheet and those below it (chain order puts a sheet
+	 * after the one that certifies its issuer) */
+	for (k = 0; k < c.n; k++) {
+		const struct cds_sheet *s = &c.s[c.order[k]];
+
+		if (memcmp(s->issuer, db->node_id, 16) == 0) {
+			pick[c.order[k]] = any = 1;
+			continue;
+		}
+		for (j = 0; j < k; j++)
+			if (pick[c.order[j]] &&
+			    certifies_in(&c.s[c.order[j]], s->issuer,
+					 s->issuer_pk))
+				pick[c.order[k]] = 1;
+	}
+	if (!any)
+		goto out;		/* it certifies nobody: nothing to send */
+	if ((rc = own_org(db, code, name)) != CDSYNC_OK)
+		goto out;
+	snprintf(path, sizeof path, "%s/catalog-%s.cdsa", dir, code);
+	if ((rc = write_sheets(db, &c, pick, path)) == CDSYNC_OK)
+		*wrote = 1;
+out:
+	cds_free(pick);
+	cat_free(&c);
+	return rc;
+}
+
+CDSYNC_API int
+cdsync_catalog_at(cdsync *db, size_t i, cdsync_cat_entry *out)
+{
+	const char *why = "";
+	uint8_t root[32];
+	struct cat c;
+	size_t k, j, n = 0;
+	int rc, have;
+
+	cds_ok(db);
+	memset(out, 0, sizeof *out);
+	if ((rc = root_key(db, root, &have)) != CDSYNC_OK)
+		return rc;
+	if (!have)
+		return CDSYNC_ENOTFOUND;
+	if ((rc = load_stored(db, &c)) != CDSYNC_OK)
+		return rc;
+	if ((rc = verify_chain(db, &c, root)) != CDSYNC_OK) {
+		cat_free(&c);
+		return rc;
+	}
+	rc = CDSYNC_ENOTFOUND;
+	for (k = 0; k < c.n && rc == CDSYNC_ENOTFOUND; k++) {
+		const struct cds_sheet *s = &c.s[c.order[k]];
+		const struct cds_entry *issuer = NULL;
+		size_t ik, ij;
+
+		if (find_node(&c, s->issuer, s->issuer_pk, &ik, &ij) == 0)
+			issuer = &c.s[ik].e[ij];
+		for (j = 0; j < s->count; j++) {
+			const struct cds_entry *e = &s->e[j];
+
+			if (e->type != CDS_ENTRY_NODE || n++ != i)
+				continue;
+			memcpy(out->node, e->node, 16);
+			out->role = (cdsync_role)e->role;
+			snprintf(out->org, sizeof out->org, "%s", e->org_code);
+			snprintf(out->name, sizeof out->name, "%s", e->name);
+			snprintf(out->parent, sizeof out->parent, "%s",
+				 e->parent_code);
+			snprintf(out->issuer, sizeof out->issuer, "%s",
+				 issuer ? issuer->org_code : "?");
+			cds_fingerprint(e->sign_pk, e->box_pk,
+					out->fingerprint);
+			out->valid_from = e->from_ms;
+			out->valid_until = e->until_ms;
+			out->revoked_from = revoked(&c, e->node, e->sign_pk,
+						    &why);
+			snprintf(out->reason, sizeof out->reason, "%s",
+				 out->revoked_from ? why : "");
+			out->edition = s->serial;
+			out->kpi_version = c.s[c.order[0]].kpi_version;
+			rc = CDSYNC_OK;
+			break;
+		}
+	}
+	cat_free(&c);
+	return rc;
+}

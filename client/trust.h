@@ -1,0 +1,21 @@
+/* trust.h -- enrolment and the signed catalog, inside the library (the
+ * public side is in cdsync.h "Trust").
+ *
+ * cds_trust_root makes the national root's first sheet (it certifies the
+ * root itself) and trusts its key; cdsync_node_init calls it, inside its
+ * transaction, for a national node.  cds_trust_export writes into an
+ * export folder, as catalog-CODE.cdsa, the sheets of this node and of the
+ * nodes below it, so that they travel up with the bundles (nothing when
+ * the node certifies nobody).
+ */
+#ifndef CDS_TRUST_H
+#define CDS_TRUST_H
+
+#include "store.h"
+
+#define CDS_KPI_VERSION 1		/* of the KPIs of DOMAIN.md in kpi.c */
+
+int cds_trust_root(cdsync *db);
+int cds_trust_export(cdsync *db, const char *dir, int *wrote);
+
+#endif

@@ -1,0 +1,584 @@
+/* trust_test.c -- enrolment and the signed catalog: a three-level tree
+ * built on enrolment alone, and every refusal (wrong fingerprint, not a
+ * child, forged catalog, rollback, a signer outside its subtree, an
+ * unknown signer, revoked and expired keys, changes out of scope), each
+ * with its exact message and nothing taken in. */
+#define _GNU_SOURCE 1		/* memmem */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sodium.h>
+
+#include "catalog.h"
+#include "id.h"
+#include "store.h"
+#include "testutil.h"
+
+static cdsync *nat, *dis, *sch;
+static char dir[512];		/* files travel through here */
+static char root_fpr[20];
+
+static uint64_t fake_now;
+static uint64_t
+fakeclock(void)
+{
+	return fake_now;
+}
+
+static cdsync *
+node(cdsync_role role, const char *code, const char *name,
+     const char *parent)
+{
+	cdsync *db = NULL;
+
+	assert_int_equal(cdsync_open(tu_path(tu_tmpdir(), "store.db"),
+				     CDSYNC_OPEN_CREATE, &db), CDSYNC_OK);
+	if (cdsync_node_init(db, role, code, name, parent) != CDSYNC_OK)
+		fail_msg("init: %s", cdsync_errmsg(db));
+	return db;
+}
+
+static const char *
+file(const char *name)
+{
+	static char p[4][600];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+	return p[k];
+}
+
+/* child asks, parent approves (with the right fingerprint), child takes
+ * the catalog in. */
+static void
+enrol(cdsync *child, cdsync *parent, const char *req, const char *cat)
+{
+	char fpr[20];
+
+	assert_int_equal(cdsync_enrol_request(child, file(req)), CDSYNC_OK);
+	assert_int_equal(cdsync_fingerprint(child, fpr), CDSYNC_OK);
+	if (cdsync_enrol_approve(parent, file(req), fpr, 0, file(cat)) !=
+	    CDSYNC_OK)
+		fail_msg("approve: %s", cdsync_errmsg(parent));
+	if (cdsync_catalog_import(child, file(cat), root_fpr) != CDSYNC_OK)
+		fail_msg("catalog: %s", cdsync_errmsg(child));
+}
+
+static void
+activity(cdsync *db, const char *title)
+{
+	cdsync_rec *r = NULL;
+
+	assert_int_equal(cdsync_rec_new(CDSYNC_KIND_ACTIVITY, &r), CDSYNC_OK);
+	assert_int_equal(cdsync_rec_set(r, "held_on", "2026-01-20"), 0);
+	assert_int_equal(cdsync_rec_set(r, "title", title), 0);
+	assert_int_equal(cdsync_rec_set(r, "kind", "care"), 0);
+	if (cdsync_insert(db, r) != CDSYNC_OK)
+		fail_msg("%s", cdsync_errmsg(db));
+	cdsync_rec_free(r);
+}
+
+/* The newest .cdsb file in d whose name has `part`. */
+static const char *
+newest(const char *d, const char *part)
+{
+	static char path[1024];
+	struct dirent **list;
+	int n, i;
+
+	n = scandir(d, &list, NULL, alphasort);
+	assert_true(n >= 0);
+	path[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (strstr(list[i]->d_name, ".cdsb") &&
+		    strstr(list[i]->d_name, part))
+			snprintf(path, sizeof path, "%s/%s", d,
+				 list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+	assert_true(path[0] != '\0');
+	return path;
+}
+
+static size_t
+entries(cdsync *db)
+{
+	cdsync_cat_entry e;
+	size_t i = 0;
+
+	while (cdsync_catalog_at(db, i, &e) == CDSYNC_OK)
+		i++;
+	return i;
+}
+
+static int
+setup(void **state)
+{
+	cdsync_cat_entry e;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "%s", tu_tmpdir());
+	nat = node(CDSYNC_ROLE_NATIONAL, "VN", "Công đoàn Giáo dục Việt Nam",
+		   NULL);
+	dis = node(CDSYNC_ROLE_HUB, "HG-VX", "Công đoàn Giáo dục Vị Xuyên",
+		   "VN");
+	sch = node(CDSYNC_ROLE_SCHOOL, "HG-VX-TH-LUNGCU",
+		   "Trường Tiểu học Lũng Cú", "HG-VX");
+	assert_int_equal(cdsync_catalog_at(nat, 0, &e), CDSYNC_OK);
+	snprintf(root_fpr, sizeof root_fpr, "%s", e.fingerprint);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	cds_wall_hook = NULL;
+	cdsync_close(nat);
+	cdsync_close(dis);
+	cdsync_close(sch);
+	tu_cleanup();
+	return 0;
+}
+
+static void
+test_the_tree_is_built_on_enrolment_alone(void **state)
+{
+	cdsync_request_info q;
+	cdsync_cat_entry e;
+	char fpr[20], msg[512];
+	size_t sealed, written, n;
+
+	(void)state;
+	/* the root certifies itself */
+	assert_int_equal(entries(nat), 1);
+	assert_int_equal(cdsync_catalog_at(nat, 0, &e), CDSYNC_OK);
+	assert_string_equal(e.org, "VN");
+	assert_string_equal(e.parent, "");
+	assert_int_equal(e.kpi_version, 1);
+	/* a request says who asks, signed by its own key */
+	assert_int_equal(cdsync_enrol_request(dis, file("dis.req")), 0);
+	assert_int_equal(cdsync_request_read(nat, file("dis.req"), &q), 0);
+	assert_string_equal(q.org, "HG-VX");
+	assert_string_equal(q.parent, "VN");
+	assert_int_equal(q.role, CDSYNC_ROLE_HUB);
+	assert_int_equal(cdsync_fingerprint(dis, fpr), CDSYNC_OK);
+	assert_string_equal(q.fingerprint, fpr);
+	/* a fingerprint misheard over the phone is refused */
+	assert_int_equal(cdsync_enrol_approve(nat, file("dis.req"),
+					      "AAAA-BBBB-CCCC-DDDD", 0,
+					      file("dis.cdsa")),
+			 CDSYNC_EBADSIG);
+	snprintf(msg, sizeof msg,
+		 "%s: the fingerprint does not match: the request's keys "
+		 "have %s; ask the union that sent it to read its own out "
+		 "again", file("dis.req"), fpr);
+	assert_string_equal(cdsync_errmsg(nat), msg);
+	assert_int_equal(entries(nat), 1);
+	/* a school does not enrol others; a node enrols its own children */
+	assert_int_equal(cdsync_enrol_approve(sch, file("dis.req"), fpr, 0,
+					      file("x.cdsa")),
+			 CDSYNC_EINVAL);
+	/* the right one, typed loosely (lower case, no dashes) */
+	{
+		char loose[20];
+		size_t i, k = 0;
+
+		for (i = 0; fpr[i]; i++)
+			if (fpr[i] != '-')
+				loose[k++] = (char)(fpr[i] >= 'A' &&
+						   fpr[i] <= 'Z'
+						   ? fpr[i] + 32 : fpr[i]);
+		loose[k] = '\0';
+		assert_int_equal(cdsync_enrol_approve(nat, file("dis.req"),
+						      loose, 0,
+						      file("dis.cdsa")),
+				 CDSYNC_OK);
+	}
+	/* the wrong root fingerprint: nothing taken */
+	assert_int_equal(cdsync_catalog_import(dis, file("dis.cdsa"),
+					       "AAAA-BBBB-CCCC-DDDD"),
+			 CDSYNC_EBADSIG);
+	snprintf(msg, sizeof msg, "%s: the national root's fingerprint is "
+				  "%s, not the one given",
+		 file("dis.cdsa"), root_fpr);
+	assert_string_equal(cdsync_errmsg(dis), msg);
+	assert_int_equal(entries(dis), 0);
+	assert_int_equal(cdsync_catalog_import(dis, file("dis.cdsa"),
+					       root_fpr),
+			 CDSYNC_OK);
+	assert_int_equal(entries(dis), 2);
+	/* a school under the district: asking the national hub is wrong */
+	assert_int_equal(cdsync_enrol_request(sch, file("sch.req")), 0);
+	assert_int_equal(cdsync_fingerprint(sch, fpr), CDSYNC_OK);
+	assert_int_equal(cdsync_enrol_approve(nat, file("sch.req"), fpr, 0,
+					      file("sch.cdsa")),
+			 CDSYNC_ESCOPE);
+	snprintf(msg, sizeof msg, "%s: HG-VX-TH-LUNGCU asks to be enrolled "
+				  "under HG-VX, but this node is VN",
+		 file("sch.req"));
+	assert_string_equal(cdsync_errmsg(nat), msg);
+	enrol(sch, dis, "sch.req", "sch.cdsa");
+	assert_int_equal(entries(sch), 3);
+	/* bundles flow up on the catalog alone: no key file copied */
+	activity(sch, "Tết Sum vầy");
+	assert_int_equal(cdsync_export(sch, dir, &sealed, &written), 0);
+	n = 0;
+	assert_int_equal(cdsync_import_file(dis, newest(dir, "LUNGCU"), &n),
+			 CDSYNC_OK);
+	assert_int_equal(n, 2);		/* its org unit and the activity */
+	assert_int_equal(cdsync_export(dis, dir, &sealed, &written), 0);
+	/* the district's export carries its sheet up */
+	assert_int_equal(cdsync_catalog_import(nat, file("catalog-HG-VX.cdsa"),
+					       NULL),
+			 CDSYNC_OK);
+	assert_int_equal(entries(nat), 3);
+	n = 0;
+	assert_int_equal(cdsync_import_file(nat, newest(dir, "LUNGCU"), &n),
+			 CDSYNC_OK);
+	assert_int_equal(tu_count(nat, "SELECT count(*) FROM activity"), 1);
+}
+
+/* A catalog file made of sheets signed here (for the forgeries). */
+static void
+write_catalog(const char *path, const uint8_t *const *s, const size_t *len,
+	      size_t n)
+{
+	cds_buf b;
+
+	cds_buf_init(&b, 1 << 20);
+	cds_catalog_write(&b, s, len, n);
+	assert_int_equal(b.rc, 0);
+	tu_write(path, b.p, b.n);
+	cds_buf_free(&b);
+}
+
+/* The stored sheet of a node, as bytes (into buf). */
+static size_t
+stored_sheet(cdsync *db, cdsync *issuer, uint8_t *buf, size_t cap)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db->db, "SELECT bytes FROM "
+					    "trust_sheet WHERE issuer = ?1",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_blob(st, 1, issuer->node_id, 16, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = (size_t)sqlite3_column_bytes(st, 0);
+	assert_true(n <= cap);
+	memcpy(buf, sqlite3_column_blob(st, 0), n);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void
+test_forged_old_and_overreaching_catalogs_are_refused(void **state)
+{
+	static uint8_t natb[65536], disb[65536], forged[65536];
+	const uint8_t *s[2];
+	size_t len[2], nn, nd;
+	struct cds_sheet sheet;
+	char err[256], msg[1024];
+	cds_buf b;
+	size_t before = entries(nat);
+
+	(void)state;
+	nn = stored_sheet(nat, nat, natb, sizeof natb);
+	nd = stored_sheet(nat, dis, disb, sizeof disb);
+	/* forged: one bit of the district's sheet flipped */
+	memcpy(forged, disb, nd);
+	forged[nd - 66] ^= 1;	/* a letter of the last parent code */
+	s[0] = natb;
+	len[0] = nn;
+	s[1] = forged;
+	len[1] = nd;
+	write_catalog(file("forged.cdsa"), s, len, 2);
+	assert_int_equal(cdsync_catalog_import(nat, file("forged.cdsa"), NULL),
+			 CDSYNC_EBADSIG);
+	snprintf(msg, sizeof msg, "%s, sheet 2: sheet offset %zu: the "
+				  "signature does not verify",
+		 file("forged.cdsa"), nd - 64);
+	assert_string_equal(cdsync_errmsg(nat), msg);
+	assert_int_equal(entries(nat), before);
+	/* outside its subtree: the district certifies a school under another
+	 * district, signed with its real key */
+	assert_int_equal(cds_sheet_read(disb, nd, &sheet, err, sizeof err), 0);
+	sheet.serial += 10;
+	snprintf(sheet.e[0].parent_code, sizeof sheet.e[0].parent_code,
+		 "HG-BQ");
+	cds_buf_init(&b, 1 << 20);
+	cds_sheet_write(&b, &sheet, dis->sign_sk);
+	cds_sheet_free(&sheet);
+	assert_int_equal(b.rc, 0);
+	s[1] = b.p;
+	len[1] = b.n;
+	write_catalog(file("over.cdsa"), s, len, 2);
+	cds_buf_free(&b);
+	assert_int_equal(cdsync_catalog_import(nat, file("over.cdsa"), NULL),
+			 CDSYNC_ESCOPE);
+	assert_string_equal(cdsync_errmsg(nat),
+			    "catalog: the sheet of HG-VX certifies "
+			    "HG-VX-TH-LUNGCU under HG-BQ, outside its own "
+			    "subtree");
+	assert_int_equal(entries(nat), before);
+	/* unknown signer: a sheet signed by a key no sheet certifies */
+	{
+		uint8_t pk[32], sk[64];
+
+		assert_int_equal(cds_sheet_read(disb, nd, &sheet, err,
+						sizeof err),
+				 0);
+		crypto_sign_keypair(pk, sk);
+		memcpy(sheet.issuer_pk, pk, 32);
+		sheet.serial += 10;
+		cds_buf_init(&b, 1 << 20);
+		cds_sheet_write(&b, &sheet, sk);
+		cds_sheet_free(&sheet);
+		s[1] = b.p;
+		len[1] = b.n;
+		write_catalog(file("stranger.cdsa"), s, len, 2);
+		cds_buf_free(&b);
+		assert_int_equal(cdsync_catalog_import(nat,
+						       file("stranger.cdsa"),
+						       NULL),
+				 CDSYNC_EUNKNOWNKEY);
+		{
+			char hex[33];
+
+			cds_id_hex(dis->node_id, hex);
+			snprintf(msg, sizeof msg,
+				 "catalog: a sheet of node %s is signed by a "
+				 "key no trusted sheet certifies",
+				 hex + 24);
+			assert_string_equal(cdsync_errmsg(nat), msg);
+		}
+		assert_int_equal(entries(nat), before);
+	}
+	/* rollback: the district's first edition, after a newer one */
+	assert_int_equal(cdsync_catalog_export(dis, file("old.cdsa")), 0);
+	assert_int_equal(cdsync_enrol_revoke(dis, "HG-VX-TH-LUNGCU",
+					     "thử thu hồi"),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_catalog_export(dis, file("new.cdsa")), 0);
+	assert_int_equal(cdsync_catalog_import(nat, file("new.cdsa"), NULL),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_catalog_import(nat, file("old.cdsa"), NULL),
+			 CDSYNC_EROLLBACK);
+	{
+		char hex[33];
+
+		cds_id_hex(dis->node_id, hex);
+		snprintf(msg, sizeof msg,
+			 "%s: catalog: the sheet of node …%s is edition 1, "
+			 "older than edition 2 this node has; it was not "
+			 "taken in",
+			 file("old.cdsa"), hex + 24);
+		assert_string_equal(cdsync_errmsg(nat), msg);
+	}
+	/* another sheet with the same edition number: refused whole */
+	{
+		char hex[33];
+
+		nd = stored_sheet(nat, dis, disb, sizeof disb);
+		assert_int_equal(cds_sheet_read(disb, nd, &sheet, err,
+						sizeof err),
+				 0);
+		snprintf(sheet.e[sheet.count - 1].name,
+			 sizeof sheet.e[0].name, "%s", "lý do khác");
+		cds_buf_init(&b, 1 << 20);
+		cds_sheet_write(&b, &sheet, dis->sign_sk);
+		cds_sheet_free(&sheet);
+		s[1] = b.p;
+		len[1] = b.n;
+		write_catalog(file("twin.cdsa"), s, len, 2);
+		cds_buf_free(&b);
+		assert_int_equal(cdsync_catalog_import(nat, file("twin.cdsa"),
+						       NULL),
+				 CDSYNC_EFORK);
+		cds_id_hex(dis->node_id, hex);
+		snprintf(msg, sizeof msg, "catalog: two different sheets of "
+					  "node …%s carry edition 2",
+			 hex + 24);
+		assert_string_equal(cdsync_errmsg(nat), msg);
+	}
+	/* nothing older came back: the revocation stands */
+	{
+		cdsync_cat_entry e;
+
+		assert_int_equal(cdsync_catalog_at(nat, 2, &e), CDSYNC_OK);
+		assert_string_equal(e.org, "HG-VX-TH-LUNGCU");
+		assert_true(e.revoked_from != 0);
+		assert_string_equal(e.reason, "thử thu hồi");
+	}
+}
+
+static void
+test_revoked_and_expired_keys_are_refused(void **state)
+{
+	size_t sealed, written, n = 0;
+	long before;
+	char fpr[20];
+	const char *msg;
+
+	(void)state;
+	/* the school's key was revoked in the previous test */
+	before = tu_count(dis, "SELECT count(*) FROM activity");
+	activity(sch, "Hội thao sau khi mất máy");
+	assert_int_equal(cdsync_export(sch, dir, &sealed, &written), 0);
+	assert_int_equal(cdsync_import_file(dis, newest(dir, "LUNGCU"), &n),
+			 CDSYNC_EREVOKED);
+	msg = cdsync_errmsg(dis);
+	assert_non_null(strstr(msg, "which was revoked on "));
+	assert_non_null(strstr(msg, "; bundles that arrive after that are "
+				    "refused"));
+	assert_int_equal(tu_count(dis, "SELECT count(*) FROM activity"),
+			 before);
+	/* an enrolment of one day, two days later */
+	{
+		cdsync *sch2 = node(CDSYNC_ROLE_SCHOOL, "HG-VX-THCS-THANHTHUY",
+				    "Trường THCS Thanh Thủy", "HG-VX");
+
+		assert_int_equal(cdsync_enrol_request(sch2, file("s2.req")),
+				 0);
+		assert_int_equal(cdsync_fingerprint(sch2, fpr), 0);
+		assert_int_equal(cdsync_enrol_approve(dis, file("s2.req"),
+						      fpr, 1,
+						      file("s2.cdsa")),
+				 CDSYNC_OK);
+		assert_int_equal(cdsync_catalog_import(sch2, file("s2.cdsa"),
+						       root_fpr),
+				 CDSYNC_OK);
+		activity(sch2, "Thăm hỏi");
+		assert_int_equal(cdsync_export(sch2, dir, &sealed, &written),
+				 0);
+		fake_now = cds_wall_ms() + 2 * 86400000ull;
+		cds_wall_hook = fakeclock;
+		assert_int_equal(cdsync_import_file(dis,
+						    newest(dir, "THANHTHUY"),
+						    &n),
+				 CDSYNC_EREVOKED);
+		cds_wall_hook = NULL;
+		assert_non_null(strstr(cdsync_errmsg(dis),
+				       "ended on "));
+		assert_non_null(strstr(cdsync_errmsg(dis),
+				       "; its parent must enrol it again"));
+		assert_int_equal(tu_count(dis, "SELECT count(*) FROM "
+					       "activity"),
+				 before);
+		/* within its time it is taken */
+		assert_int_equal(cdsync_import_file(dis,
+						    newest(dir, "THANHTHUY"),
+						    &n),
+				 CDSYNC_OK);
+		cdsync_close(sch2);
+	}
+}
+
+static void
+test_a_change_outside_the_signers_union_refuses_the_bundle(void **state)
+{
+	cdsync *s3 = node(CDSYNC_ROLE_SCHOOL, "HG-VX-MN-HOASEN",
+			  "Trường Mầm non Hoa Sen", "HG-VX");
+	uint8_t other[16];
+	size_t sealed, written, n = 0;
+	char fpr[20], hex[33], msg[512];
+	sqlite3_stmt *st;
+	long before, held;
+
+	(void)state;
+	assert_int_equal(cdsync_enrol_request(s3, file("s3.req")), 0);
+	assert_int_equal(cdsync_fingerprint(s3, fpr), 0);
+	assert_int_equal(cdsync_enrol_approve(dis, file("s3.req"), fpr, 0,
+					      file("s3.cdsa")),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_catalog_import(s3, file("s3.cdsa"), root_fpr),
+			 CDSYNC_OK);
+	activity(s3, "Hoạt động của trường khác");
+	/* the school's store is tampered with: the activity claims to be
+	 * the district's (another union) */
+	cds_id_name("cdsync.org.v1", "HG-VX", other);
+	{
+		uint8_t vals[1024], *at;
+		size_t vn;
+		int64_t seq;
+
+		assert_int_equal(sqlite3_prepare_v2(s3->db,
+						    "SELECT seq, vals FROM "
+						    "sync_change WHERE tbl = 5",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		seq = sqlite3_column_int64(st, 0);
+		vn = (size_t)sqlite3_column_bytes(st, 1);
+		assert_true(vn <= sizeof vals);
+		memcpy(vals, sqlite3_column_blob(st, 1), vn);
+		sqlite3_finalize(st);
+		at = memmem(vals, vn, s3->org_id, 16);
+		assert_non_null(at);
+		memcpy(at, other, 16);
+		assert_int_equal(sqlite3_prepare_v2(s3->db,
+						    "UPDATE sync_change SET "
+						    "vals = ?1 WHERE seq = ?2",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_blob(st, 1, vals, (int)vn, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, seq);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+	}
+	assert_int_equal(cdsync_export(s3, dir, &sealed, &written), 0);
+	before = tu_count(dis, "SELECT count(*) FROM sync_change");
+	held = tu_count(dis, "SELECT count(*) FROM sync_bundle_in");
+	assert_int_equal(cdsync_import_file(dis, newest(dir, "HOASEN"), &n),
+			 CDSYNC_ESCOPE);
+	{
+		char rowhex[33];
+		uint8_t row[16];
+
+		assert_int_equal(sqlite3_prepare_v2(s3->db,
+						    "SELECT rid FROM "
+						    "sync_change WHERE tbl = 5",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		memcpy(row, sqlite3_column_blob(st, 0), 16);
+		sqlite3_finalize(st);
+		cds_id_hex(row, rowhex);
+		(void)hex;
+		snprintf(msg, sizeof msg,
+			 "%s: change 2 (activity …%s) writes a row of union "
+			 "HG-VX, but HG-VX-MN-HOASEN may only write its own "
+			 "union's rows; nothing of this bundle was merged",
+			 newest(dir, "HOASEN"), rowhex + 24);
+	}
+	assert_string_equal(cdsync_errmsg(dis), msg);
+	assert_int_equal(tu_count(dis, "SELECT count(*) FROM sync_change"),
+			 before);
+	assert_int_equal(tu_count(dis, "SELECT count(*) FROM sync_bundle_in"),
+			 held);
+	cdsync_close(s3);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_the_tree_is_built_on_enrolment_alone),
+		cmocka_unit_test(test_forged_old_and_overreaching_catalogs_are_refused),
+		cmocka_unit_test(test_revoked_and_expired_keys_are_refused),
+		cmocka_unit_test(test_a_change_outside_the_signers_union_refuses_the_bundle),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
