@@ -59,7 +59,7 @@ cmd_init(int argc, char **argv)
 	cdsync_rec *rec = NULL;
 	uint8_t id[16];
 	const char *role, *org, *name;
-	char path[PATH_MAX + 16];
+	char path[PATH_MAX + 16], pass[1024];
 	size_t i;
 	int ex, rc;
 
@@ -99,9 +99,14 @@ cmd_init(int argc, char **argv)
 			       role);
 		goto out;
 	}
+	if (home_new_passphrase(1, pass, sizeof pass) != 0) {
+		ex = EXIT_FAIL;
+		goto out;
+	}
 	if ((ex = home_create(&db)) != EXIT_OK)
 		goto out;
-	if ((rc = cdsync_node_init(db, roles[i].role, org, name,
+	if ((rc = cdsync_passphrase_set(db, pass)) != CDSYNC_OK ||
+	    (rc = cdsync_node_init(db, roles[i].role, org, name,
 				   args_get(&a, TAG_PARENT))) != CDSYNC_OK) {
 		ex = lib_err(db, rc);
 		goto out;
@@ -122,6 +127,7 @@ cmd_init(int argc, char **argv)
 	printf(_("Its data is kept in %s."), path);
 	putchar('\n');
 out:
+	memset(pass, 0, sizeof pass);
 	cdsync_rec_free(rec);
 	cdsync_close(db);
 	args_free(&a);

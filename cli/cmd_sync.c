@@ -75,7 +75,9 @@ slurp(const char *path, size_t max)
 void
 keys_help(FILE *f)
 {
-	fprintf(f, "%s cdsync keys [--out %s]\n\n", _("Usage:"), _("FILE"));
+	fprintf(f, "%s cdsync keys [--out %s]\n", _("Usage:"), _("FILE"));
+	fprintf(f, "       cdsync keys passphrase | rotate   (%s)\n\n",
+		_("see 'cdsync keys rotate --help'"));
 	help_para(f, _("Prints this computer's public keys, to give to the "
 		       "nodes it sends to and receives from (they add them "
 		       "with 'cdsync peer add')."));
@@ -95,6 +97,9 @@ cmd_keys(int argc, char **argv)
 	FILE *f;
 	int ex, rc;
 
+	if (argc > 0 && (strcmp(argv[0], "passphrase") == 0 ||
+			 strcmp(argv[0], "rotate") == 0))
+		return cmd_keys_secret(argc, argv);
 	if (optset_add(&os, "out", T_OUT, OPT_VALUE) != 0) {
 		optset_free(&os);
 		return EXIT_FAIL;
@@ -298,24 +303,58 @@ bundles_import_help(FILE *f)
 		       "chain, decrypts it and merges its changes, exactly "
 		       "once.  A bundle after a missing one is kept and "
 		       "merged when the gap fills.  Catalog files (*.cdsa) "
-		       "in a folder are taken in first."));
+		       "in a folder are taken in first, then the hand-overs "
+		       "of rotated keys (*.cdsh) of this node's children."));
 	rec_commonhelp(f);
 	fprintf(f, "\n%s\n  cdsync import /media/usb/cdsync\n",
 		_("Example:"));
 }
 
-static int is_catalog(const char *name);
+static int
+ends(const char *name, const char *ext)
+{
+	size_t l = strlen(name), e = strlen(ext);
+
+	return l > e && strcmp(name + l - e, ext) == 0;
+}
 
 /* Catalogs first (they may certify the senders of the bundles), then
- * bundles by name. */
+ * hand-overs (new keys of the senders), then bundles. */
+static int
+rank(const char *name)
+{
+	return ends(name, ".cdsa") ? 0 : ends(name, ".cdsh") ? 1 : 2;
+}
+
 static int
 byname(const void *a, const void *b)
 {
 	const char *x = *(char *const *)a, *y = *(char *const *)b;
 
-	if (is_catalog(x) != is_catalog(y))
-		return is_catalog(x) ? -1 : 1;
+	if (rank(x) != rank(y))
+		return rank(x) - rank(y);
 	return strcmp(x, y);
+}
+
+/* Takes in a child's hand-over; 1 if it counts as a failure.  One meant
+ * for another node (a stick carried further up) is said and skipped. */
+static int
+import_handover(cdsync *db, const char *path)
+{
+	switch (cdsync_handover_import(db, path)) {
+	case CDSYNC_OK:
+		printf(_("%s: the new keys of a child node are certified in "
+			 "this node's sheet of the catalog.\n"),
+		       path);
+		return 0;
+	case CDSYNC_EREPLAY:
+	case CDSYNC_ESCOPE:
+		printf("%s\n", cdsync_errmsg(db));
+		return 0;
+	default:
+		msg_err("%s", cdsync_errmsg(db));
+		return 1;
+	}
 }
 
 /* Takes in a catalog found among bundles; 1 if it counts as a failure.
@@ -347,13 +386,6 @@ import_catalog(cdsync *db, const char *path)
 	return 1;
 }
 
-static int
-is_catalog(const char *name)
-{
-	size_t l = strlen(name);
-
-	return l > 5 && strcmp(name + l - 5, ".cdsa") == 0;
-}
 
 /* Imports one file; 1 if it counts as a failure. */
 static int
@@ -362,8 +394,10 @@ import_one(cdsync *db, const char *path)
 	size_t changes = 0;
 	int rc;
 
-	if (is_catalog(path))
+	if (rank(path) == 0)
 		return import_catalog(db, path);
+	if (rank(path) == 1)
+		return import_handover(db, path);
 	rc = cdsync_import_file(db, path, &changes);
 
 	switch (rc) {
@@ -416,8 +450,8 @@ cmd_import(int argc, char **argv)
 			size_t l = strlen(e->d_name);
 
 			if (e->d_name[0] == '.' || l < 6 ||
-			    (strcmp(e->d_name + l - 5, ".cdsb") != 0 &&
-			     !is_catalog(e->d_name)))
+			    (rank(e->d_name) == 2 &&
+			     !ends(e->d_name, ".cdsb")))
 				continue;
 			if (n == cap) {
 				char **grown;

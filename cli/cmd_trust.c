@@ -413,3 +413,83 @@ out:
 	optset_free(&os);
 	return ex;
 }
+
+/* ==== keys passphrase | rotate ======================================= */
+
+void
+keys_secret_help(FILE *f)
+{
+	fprintf(f, "%s cdsync keys passphrase\n", _("Usage:"));
+	fprintf(f, "       cdsync keys rotate\n\n");
+	help_para(f, _("'passphrase' changes the passphrase that guards this "
+		       "node's secret keys (the current one is asked first; "
+		       "a store whose keys are not sealed yet gets them "
+		       "sealed).  Scripts give the current one in "
+		       "CDSYNC_PASSPHRASE and the new one in "
+		       "CDSYNC_NEW_PASSPHRASE."));
+	help_para(f, _("'rotate' replaces this node's keys with new ones: the "
+		       "old key signs a hand-over, which the next 'cdsync "
+		       "export' writes beside the bundles for the parent "
+		       "union; once the parent takes it in, its catalog "
+		       "certifies the new keys.  Bundles signed before stay "
+		       "valid; the chain of bundles goes on."));
+	rec_commonhelp(f);
+}
+
+int
+cmd_keys_secret(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	const char *verb = argv[0];
+	char pass[1024], fpr[20];
+	cdsync *db = NULL;
+	int ex, rc, rotate = strcmp(verb, "rotate") == 0;
+
+	memset(pass, 0, sizeof pass);
+	if ((ex = args_parse(rotate ? "keys rotate" : "keys passphrase",
+			     argc - 1, argv + 1, &os, &a)) != EXIT_OK)
+		goto out;
+	if (a.help) {
+		keys_secret_help(stdout);
+		goto out;
+	}
+	if ((ex = args_positional(verb, &a, 0, 0, "")) != EXIT_OK ||
+	    (ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	if (rotate) {
+		if ((rc = cdsync_keys_rotate(db)) != CDSYNC_OK ||
+		    (rc = cdsync_fingerprint(db, fpr)) != CDSYNC_OK) {
+			ex = lib_err(db, rc);
+			goto out;
+		}
+		printf(_("This node has new keys; their fingerprint is %s.\n"),
+		       fpr);
+		printf("%s\n", _("The next 'cdsync export' writes the "
+				 "hand-over for the parent union beside the "
+				 "bundles."));
+		goto out;
+	}
+	/* the current passphrase first (the callback asks), then the new */
+	if (cdsync_keys_sealed(db) == 1 &&
+	    (rc = cdsync_unlock(db, NULL)) != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	if (home_new_passphrase(0, pass, sizeof pass) != 0) {
+		ex = EXIT_FAIL;
+		goto out;
+	}
+	if ((rc = cdsync_passphrase_set(db, pass)) != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	printf("%s\n", _("The passphrase of this node's keys is changed."));
+out:
+	memset(pass, 0, sizeof pass);
+	ex = ex < 0 ? EXIT_OK : ex;
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "lang.h"
@@ -75,6 +77,99 @@ lib_err(cdsync *db, int rc)
 	return EXIT_FAIL;
 }
 
+/* ==== The passphrase ================================================= */
+
+/* Reads a line from the terminal with the echo off; 0, or -1 when there
+ * is no terminal or nothing was typed. */
+static int
+ask_tty(const char *prompt, char *buf, size_t n)
+{
+	struct termios old, quiet;
+	FILE *tty = fopen("/dev/tty", "r+");
+	size_t len;
+	int ok;
+
+	if (tty == NULL)
+		return -1;
+	if (tcgetattr(fileno(tty), &old) != 0) {
+		fclose(tty);
+		return -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	fprintf(tty, "%s", prompt);
+	fflush(tty);
+	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	ok = fgets(buf, (int)n, tty) != NULL;
+	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	if (!ok)
+		return -1;
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	return len > 0 ? 0 : -1;
+}
+
+static int
+from_env(const char *name, char *buf, size_t n)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		return -1;
+	snprintf(buf, n, "%s", v);
+	return 0;
+}
+
+/* The library's callback: asks only when the keys are needed. */
+static int
+ask_pass(void *ctx, char *buf, size_t n)
+{
+	(void)ctx;
+	if (from_env("CDSYNC_PASSPHRASE", buf, n) == 0)
+		return 0;
+	if (ask_tty(_("Passphrase of this node's keys: "), buf, n) == 0)
+		return 0;
+	msg_err("%s", _("this command needs the passphrase of this node's "
+			"keys: type it on a terminal, or set "
+			"CDSYNC_PASSPHRASE"));
+	return -1;
+}
+
+int
+home_new_passphrase(int at_init, char *buf, size_t n)
+{
+	char again[1024];
+
+	if (from_env("CDSYNC_NEW_PASSPHRASE", buf, n) == 0 ||
+	    (at_init && from_env("CDSYNC_PASSPHRASE", buf, n) == 0))
+		return 0;
+	if (ask_tty(_("New passphrase for this node's keys (at least 8 "
+		      "characters): "), buf, n) != 0) {
+		msg_err("%s", at_init
+			? _("a passphrase is needed to protect this node's "
+			    "keys: type it on a terminal, or set "
+			    "CDSYNC_PASSPHRASE")
+			: _("a new passphrase is needed: type it on a "
+			    "terminal, or set CDSYNC_NEW_PASSPHRASE"));
+		return -1;
+	}
+	if (ask_tty(_("The same passphrase again: "), again, sizeof again) !=
+		    0 ||
+	    strcmp(buf, again) != 0) {
+		memset(again, 0, sizeof again);
+		msg_err("%s", _("the two passphrases are not the same; "
+				"nothing was changed"));
+		return -1;
+	}
+	memset(again, 0, sizeof again);
+	return 0;
+}
+
+/* ==== The store ======================================================= */
+
 int
 home_open(cdsync **db)
 {
@@ -100,6 +195,7 @@ home_open(cdsync **db)
 		*db = NULL;
 		return EXIT_FAIL;
 	}
+	cdsync_passphrase_cb(*db, ask_pass, NULL);
 	return EXIT_OK;
 }
 

@@ -24,6 +24,17 @@ int home_open(cdsync **db);
 /* Creates the home directory and the store (for init). */
 int home_create(cdsync **db);
 
+/*
+ * The passphrase that guards this node's secret keys: $CDSYNC_PASSPHRASE
+ * when set (for scripts and the daemon), else asked on the terminal with
+ * the echo off.  home_open() gives the library a callback that asks only
+ * when a command needs the keys (sealing, opening, signing).
+ * home_new_passphrase() gets a new one for init and for a change:
+ * $CDSYNC_NEW_PASSPHRASE, else $CDSYNC_PASSPHRASE (at init), else asked
+ * twice on the terminal.  Both return 0, or -1 after printing why.
+ */
+int home_new_passphrase(int at_init, char *buf, size_t n);
+
 /* Reports a failure of the library on db ("cdsync: <errmsg>"), and
  * returns EXIT_FAIL. */
 int lib_err(cdsync *db, int rc);

@@ -23,6 +23,7 @@
 #include "alloc.h"
 #include "i18n.h"
 #include "id.h"
+#include "keys.h"
 #include "kinds.h"
 #include "merge.h"
 #include "trust.h"
@@ -163,6 +164,8 @@ cdsync_strerror(int code)
 	case CDSYNC_EREVOKED: return _("key revoked or no longer valid");
 	case CDSYNC_EROLLBACK: return _("older than what this node has");
 	case CDSYNC_ESCOPE: return _("outside what the signer may speak for");
+	case CDSYNC_ELOCKED: return _("secret keys locked: a passphrase is needed");
+	case CDSYNC_EPASSWORD: return _("the passphrase is wrong");
 	case CDSYNC_DONE: return _("no more rows");
 	}
 	return _("unknown error");
@@ -297,14 +300,6 @@ load_identity(cdsync *db)
 		} else if (strcmp(k, "role") == 0) {
 			db->role = (cdsync_role)sqlite3_column_int(st, 1);
 			found |= 4;
-		} else if (strcmp(k, "sign_sk") == 0 && p &&
-			   sqlite3_column_bytes(st, 1) == 64) {
-			memcpy(db->sign_sk, p, 64);
-			found |= 8;
-		} else if (strcmp(k, "box_sk") == 0 && p &&
-			   sqlite3_column_bytes(st, 1) == 32) {
-			memcpy(db->box_sk, p, 32);
-			found |= 16;
 		}
 	}
 	sqlite3_finalize(st);
@@ -314,11 +309,7 @@ load_identity(cdsync *db)
 		return CDSYNC_OK;
 	db->has_node = 1;
 	db->local_node = 1;
-	if ((found & 24) == 24) {
-		crypto_scalarmult_base(db->box_pk, db->box_sk);
-		db->has_keys = 1;
-	}
-	return CDSYNC_OK;
+	return cds_keys_load(db);
 }
 
 /* The clock starts past every value this node has made or seen. */
@@ -338,33 +329,6 @@ load_clock(cdsync *db)
 		h = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	db->clock.last = h;
-	return CDSYNC_OK;
-}
-
-/* Makes this node's signing and encryption keys and keeps them in meta
- * (inside the caller's transaction).  Until the trust issue encrypts them
- * at rest, the store file's permissions (0600 from the CLI) protect
- * them. */
-static int
-make_keys(cdsync *db)
-{
-	uint8_t pk[32];
-	sqlite3_stmt *st;
-	int rc;
-
-	crypto_sign_keypair(pk, db->sign_sk);
-	crypto_box_keypair(db->box_pk, db->box_sk);
-	st = cds_prepare(db, "INSERT OR REPLACE INTO meta (key, value) VALUES "
-			     "('sign_sk', ?1), ('box_sk', ?2)");
-	if (st == NULL)
-		return CDSYNC_ERROR;
-	sqlite3_bind_blob(st, 1, db->sign_sk, 64, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, db->box_sk, 32, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return cds_sqlerr(db, _("node"));
-	db->has_keys = 1;
 	return CDSYNC_OK;
 }
 
@@ -421,7 +385,7 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 	db->has_node = 1;
 	db->role = role;
 	db->local_node = 1;
-	if ((rc = make_keys(db)) != CDSYNC_OK)
+	if ((rc = cds_keys_make(db)) != CDSYNC_OK)
 		goto fail;
 	/* The org unit is this node's first captured row; meta points at
 	 * it.  Its id is derived from its code (SPEC.md "Row ids"), so
@@ -462,9 +426,8 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 fail:
 	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	db->has_node = 0;
-	db->has_keys = 0;
-	sodium_memzero(db->sign_sk, sizeof db->sign_sk);
-	sodium_memzero(db->box_sk, sizeof db->box_sk);
+	cds_keys_wipe(db);
+	db->has_pub = 0;
 out:
 	sqlite3_finalize(st);
 	cdsync_rec_free(org);
@@ -569,7 +532,7 @@ migrate(cdsync *db, int from, int to)
 		goto fail;
 	if (from < 3 && (rc = load_identity(db)) == CDSYNC_OK &&
 	    db->has_node && !db->has_keys)
-		rc = make_keys(db);
+		rc = cds_keys_make(db);
 	if (rc != CDSYNC_OK)
 		goto fail;
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", to);
@@ -597,6 +560,11 @@ cdsync_open(const char *path, unsigned flags, cdsync **out)
 		return CDSYNC_ENOMEM;
 	*out = db;
 	db->flags = flags;
+	/* keys, random ids and sealed memory all need libsodium started
+	 * (idempotent, thread-safe) */
+	if (sodium_init() < 0)
+		return cds_err(db, CDSYNC_ERROR, "%s",
+			       _("libsodium cannot start"));
 	latest = cdsync_schema_latest();
 	if (!(flags & CDSYNC_OPEN_CREATE) && stat(path, &sb) != 0)
 		return cds_err(db, CDSYNC_ENOTFOUND, _("no store at %s: %s"),
@@ -659,8 +627,7 @@ cdsync_close(cdsync *db)
 		return;
 	cds_write_end(db);
 	cds_merge_end(db);
-	sodium_memzero(db->sign_sk, sizeof db->sign_sk);
-	sodium_memzero(db->box_sk, sizeof db->box_sk);
+	cds_keys_wipe(db);
 	if (db->db) {
 		if (db->txdepth)
 			sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);

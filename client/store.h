@@ -32,10 +32,19 @@ struct cdsync {
 	int txdepth;			/* cdsync_begin nesting (0 or 1) */
 	struct cds_stmts *st;		/* cached statements (write.c) */
 	struct cds_mstmts *mst;		/* cached statements (merge.c) */
-	int has_keys;			/* keys below are loaded */
+	int has_pub;			/* public keys below are known */
+	int has_keys;			/* secret keys below are loaded */
+	int keys_sealed;		/* at rest under a passphrase (keys.c) */
+	uint8_t sign_pk[32];		/* Ed25519 public key */
 	uint8_t sign_sk[64];		/* Ed25519 secret key (holds pk) */
 	uint8_t box_pk[32];		/* X25519 public key */
 	uint8_t box_sk[32];		/* X25519 secret key */
+	size_t nold;			/* earlier X25519 pairs (rotations) */
+	uint8_t old_box[16][64];	/* their pk then sk */
+	char *pass;			/* the passphrase (sodium_malloc'd),
+					 * to seal new keys; else NULL */
+	cdsync_passphrase_fn pass_cb;	/* asks for it when needed */
+	void *pass_ctx;			/* for pass_cb */
 	char msg[CDS_MSGLEN];		/* last error message */
 };
 

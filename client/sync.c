@@ -30,6 +30,7 @@
 #include "scope.h"
 #include "store.h"
 #include "files.h"
+#include "keys.h"
 #include "text.h"
 #include "trust.h"
 #include "write.h"
@@ -51,7 +52,7 @@ cdsync_free(void *p)
 static int
 need_keys(cdsync *db)
 {
-	if (db->has_node && db->has_keys)
+	if (db->has_node && db->has_pub)
 		return CDSYNC_OK;
 	return cds_err(db, CDSYNC_ENOTINIT, "%s",
 		       _("this store has no node yet: run 'cdsync init' "
@@ -126,7 +127,7 @@ cdsync_keys_export(cdsync *db, char **out)
 	    (rc = own_code(db, code, sizeof code)) != CDSYNC_OK)
 		return rc;
 	hex(db->node_id, 16, node);
-	hex(db->sign_sk + 32, 32, sign);	/* the pk half */
+	hex(db->sign_pk, 32, sign);	/* the pk half */
 	hex(db->box_pk, 32, box);
 	if ((*out = cds_malloc(n)) == NULL)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
@@ -361,6 +362,8 @@ seal(cdsync *db, size_t *sealed)
 		rc = set_state_int(db, "sealed_upto", upto);
 		goto out;
 	}
+	if ((rc = cds_keys_need(db)) != CDSYNC_OK)
+		goto out;
 	st = cds_prepare(db, "SELECT box_pk FROM sync_peer WHERE upstream = 1 "
 			     "ORDER BY node_id");
 	if (st == NULL) {
@@ -605,7 +608,36 @@ struct peer {
 	int frozen;
 	int64_t valid_until;		/* ms; 0: no end */
 	int64_t revoked_from;		/* ms; 0: not revoked */
+	int64_t key_from;		/* first bundle its key signs */
 };
+
+/* May `pk` sign bundle `seq` of `node`, whose current key `cur` signs
+ * from bundle cur_from on?  0 yes; 1 unknown key; 2 a key handed over
+ * before bundle *upto; 3 the current key before its hand-over. */
+static int
+signer_key(cdsync *db, const uint8_t node[16], const uint8_t pk[32],
+	   uint64_t seq, const uint8_t cur[32], int64_t cur_from,
+	   int64_t *upto)
+{
+	sqlite3_stmt *st;
+	int r = 1;
+
+	*upto = cur_from;
+	if (sodium_memcmp(pk, cur, 32) == 0)
+		return (int64_t)seq >= cur_from ? 0 : 3;
+	st = cds_prepare(db, "SELECT upto_seq FROM sync_key_old WHERE "
+			     "node_id = ?1 AND sign_pk = ?2");
+	if (st == NULL)
+		return 1;
+	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, pk, 32, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*upto = sqlite3_column_int64(st, 0);
+		r = (int64_t)seq < *upto ? 0 : 2;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
 
 static int
 load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
@@ -613,7 +645,8 @@ load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
 	sqlite3_stmt *st = cds_prepare(db, "SELECT sign_pk, org_code, "
 					   "last_seq, last_hash, frozen, "
 					   "coalesce(valid_until, 0), "
-					   "coalesce(revoked_from, 0) FROM "
+					   "coalesce(revoked_from, 0), "
+					   "key_from_seq FROM "
 					   "sync_peer WHERE node_id = ?1");
 
 	memset(p, 0, sizeof *p);
@@ -632,6 +665,7 @@ load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
 		p->frozen = sqlite3_column_int(st, 4);
 		p->valid_until = sqlite3_column_int64(st, 5);
 		p->revoked_from = sqlite3_column_int64(st, 6);
+		p->key_from = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_finalize(st);
 	return CDSYNC_OK;
@@ -679,13 +713,23 @@ static int
 decode(cdsync *db, const char *path, const uint8_t *b, size_t n,
        const struct cds_bundle_head *h, struct cds_payload *pl)
 {
+	const uint8_t *pk = NULL, *sk = NULL;
 	uint8_t *plain = NULL;
 	char err[512];
+	size_t i;
 	int rc;
 
 	memset(pl, 0, sizeof *pl);
-	rc = cds_bundle_open(b, n, h, db->box_pk, db->box_sk, &plain, err,
-			     sizeof err);
+	if ((rc = cds_keys_need(db)) != CDSYNC_OK)
+		return rc;
+	/* the current X25519 key, or one kept from before a rotation */
+	for (i = 0; i < h->nrcpt && sk == NULL; i++)
+		if ((sk = cds_keys_box_sk(db, h->rcpt[i].box_pk)) != NULL)
+			pk = h->rcpt[i].box_pk;
+	if (sk == NULL)
+		return cds_err(db, CDSYNC_ENOTRECIPIENT,
+			       _("%s: not addressed to this node"), path);
+	rc = cds_bundle_open(b, n, h, pk, sk, &plain, err, sizeof err);
 	if (rc != CDSYNC_OK)
 		return cds_err(db, rc, "%s: %s", path, err);
 	rc = cds_payload_read(plain, (size_t)h->plain_len, h->count,
@@ -917,7 +961,8 @@ adopt_own(cdsync *db, const char *path, const uint8_t *b, size_t n,
 	char err[512];
 	int rc;
 
-	if (sodium_memcmp(h->sign_pk, db->sign_sk + 32, 32) != 0)
+	if (signer_key(db, db->node_id, h->sign_pk, h->seq, db->sign_pk, 1,
+		       &lastseq) != 0)
 		return cds_err(db, CDSYNC_EUNKNOWNKEY,
 			       _("%s: carries this node's id but not its key"),
 			       path);
@@ -1013,6 +1058,7 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 	size_t n = 0;
 	char err[512], who[120];
 	const char *status = NULL;
+	int64_t upto;
 	int rc;
 
 	cds_ok(db);
@@ -1052,7 +1098,25 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 			     path, who);
 		goto out;
 	}
-	if (sodium_memcmp(p.sign, h.sign_pk, 32) != 0) {
+	switch (signer_key(db, h.node, h.sign_pk, h.seq, p.sign, p.key_from,
+			   &upto)) {
+	case 0:
+		break;
+	case 2:
+		rc = cds_err(db, CDSYNC_EREVOKED,
+			     _("%s: bundle %llu of node %s is signed with a "
+			       "key it handed over from bundle %lld on"),
+			     path, (unsigned long long)h.seq, who,
+			     (long long)upto);
+		goto out;
+	case 3:
+		rc = cds_err(db, CDSYNC_EUNKNOWNKEY,
+			     _("%s: bundle %llu of node %s is signed with its "
+			       "new key, which signs from bundle %lld on"),
+			     path, (unsigned long long)h.seq, who,
+			     (long long)upto);
+		goto out;
+	default:
 		rc = cds_err(db, CDSYNC_EUNKNOWNKEY,
 			     _("%s: signed with a key that is not the one "
 			       "known for node %s"), path, who);
@@ -1193,6 +1257,7 @@ cdsync_bundle_read(cdsync *db, const char *path, cdsync_bundle_info *info,
 	size_t n = 0, i, j, k;
 	char err[512];
 	cdsync tmp;
+	int64_t upto;
 	int rc, isrcpt = 0;
 
 	memset(info, 0, sizeof *info);
@@ -1221,13 +1286,14 @@ cdsync_bundle_read(cdsync *db, const char *path, cdsync_bundle_info *info,
 	info->nrcpt = h.nrcpt;
 	for (i = 0; i < h.nrcpt && i < 8; i++) {
 		memcpy(info->rcpt[i], h.rcpt[i].box_pk, 32);
-		if (db != &tmp && db->has_keys &&
-		    sodium_memcmp(h.rcpt[i].box_pk, db->box_pk, 32) == 0)
+		if (db != &tmp && db->has_pub &&
+		    (sodium_memcmp(h.rcpt[i].box_pk, db->box_pk, 32) == 0 ||
+		     cds_keys_box_sk(db, h.rcpt[i].box_pk) != NULL))
 			isrcpt = 1;
 	}
 	info->signature_ok = cds_bundle_verify(b, n, &h, err, sizeof err) ==
 			     CDSYNC_OK;
-	if (db == &tmp || !db->has_keys) {
+	if (db == &tmp || !db->has_pub) {
 		rc = CDSYNC_OK;
 		goto out;
 	}
@@ -1235,13 +1301,19 @@ cdsync_bundle_read(cdsync *db, const char *path, cdsync_bundle_info *info,
 		goto out;
 	if (p.found) {
 		snprintf(info->org, sizeof info->org, "%s", p.code);
-		info->sender_known = sodium_memcmp(p.sign, h.sign_pk, 32) == 0;
+		info->sender_known = signer_key(db, h.node, h.sign_pk, h.seq,
+						p.sign, p.key_from, &upto) == 0;
 	}
 	if (!isrcpt || !info->signature_ok) {
 		rc = CDSYNC_OK;
 		goto out;
 	}
-	if ((rc = decode(db, path, b, n, &h, &pl)) != 0)
+	if ((rc = decode(db, path, b, n, &h, &pl)) == CDSYNC_ELOCKED) {
+		cds_ok(db);	/* the header, without the content */
+		rc = CDSYNC_OK;
+		goto out;
+	}
+	if (rc != CDSYNC_OK)
 		goto out;
 	info->readable = 1;
 	for (i = 0; cb != NULL && i < pl.count && rc == CDSYNC_OK; i++) {

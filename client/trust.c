@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "files.h"
 #include "i18n.h"
+#include "keys.h"
 
 /* The sheets of a catalog, parsed, with their bytes. */
 struct cat {
@@ -223,6 +224,49 @@ by_code(const struct cat *c, const char *code)
 	return best;
 }
 
+/* Every hand-over of the catalog: the old key may sign the bundles
+ * before its number, the new key those from it on. */
+static int
+apply_handovers(cdsync *db, const struct cat *c)
+{
+	sqlite3_stmt *old = NULL, *cur = NULL;
+	size_t k, j;
+	int rc = CDSYNC_OK;
+
+	old = cds_prepare(db, "INSERT OR REPLACE INTO sync_key_old (node_id, "
+			      "sign_pk, upto_seq) VALUES (?1, ?2, ?3)");
+	cur = cds_prepare(db, "UPDATE sync_peer SET key_from_seq = ?3 WHERE "
+			      "node_id = ?1 AND sign_pk = ?2");
+	if (old == NULL || cur == NULL) {
+		rc = CDSYNC_ERROR;
+		goto out;
+	}
+	for (k = 0; k < c->n && rc == CDSYNC_OK; k++)
+		for (j = 0; j < c->s[k].count && rc == CDSYNC_OK; j++) {
+			const struct cds_entry *e = &c->s[k].e[j];
+
+			if (e->type != CDS_ENTRY_HANDOVER)
+				continue;
+			sqlite3_reset(old);
+			sqlite3_bind_blob(old, 1, e->node, 16, SQLITE_STATIC);
+			sqlite3_bind_blob(old, 2, e->sign_pk, 32,
+					  SQLITE_STATIC);
+			sqlite3_bind_int64(old, 3, (int64_t)e->seq);
+			sqlite3_reset(cur);
+			sqlite3_bind_blob(cur, 1, e->node, 16, SQLITE_STATIC);
+			sqlite3_bind_blob(cur, 2, e->new_pk, 32,
+					  SQLITE_STATIC);
+			sqlite3_bind_int64(cur, 3, (int64_t)e->seq);
+			if (sqlite3_step(old) != SQLITE_DONE ||
+			    sqlite3_step(cur) != SQLITE_DONE)
+				rc = cds_sqlerr(db, _("peer"));
+		}
+out:
+	sqlite3_finalize(old);
+	sqlite3_finalize(cur);
+	return rc;
+}
+
 /* Rewrites sync_peer from a verified catalog: every node it certifies is
  * a known sender, this node's ancestors are its upstream recipients. */
 static int
@@ -236,7 +280,10 @@ apply(cdsync *db, const struct cat *c)
 	uint64_t rv;
 	int rc = CDSYNC_OK, isup;
 
-	if (find_node(c, db->node_id, db->sign_sk + 32, &k, &j) == 0)
+	/* this node's entry: with its key, or (a rotation its parent has
+	 * not certified yet) its last one */
+	if (find_node(c, db->node_id, db->sign_pk, &k, &j) == 0 ||
+	    find_node(c, db->node_id, NULL, &k, &j) == 0)
 		me = &c->s[k].e[j];
 	/* the chain of parents up to the root */
 	for (up = me; up != NULL && nanc < 16; up = by_code(c, code)) {
@@ -295,6 +342,8 @@ apply(cdsync *db, const struct cat *c)
 		}
 	}
 	sqlite3_finalize(st);
+	if (rc == CDSYNC_OK)
+		rc = apply_handovers(db, c);
 	return rc;
 }
 
@@ -364,7 +413,7 @@ own_org(cdsync *db, char code[CDS_TRUST_STR_MAX + 1],
 static int
 need_node_keys(cdsync *db)
 {
-	if (!db->has_node || !db->has_keys)
+	if (!db->has_node || !db->has_pub)
 		return cds_err(db, CDSYNC_ENOTINIT, "%s",
 			       _("this store has no node yet: run 'cdsync "
 				 "init' first"));
@@ -415,6 +464,8 @@ write_catalog(cdsync *db, const struct cat *c, const char *path)
 	return write_sheets(db, c, NULL, path);
 }
 
+static int export_handovers(cdsync *db, const char *dir, const char *code);
+
 /* ==== Fingerprints ==================================================== */
 
 CDSYNC_API int
@@ -426,7 +477,7 @@ cdsync_fingerprint(cdsync *db, char out[20])
 	out[0] = '\0';
 	if ((rc = need_node_keys(db)) != CDSYNC_OK)
 		return rc;
-	cds_fingerprint(db->sign_sk + 32, db->box_pk, out);
+	cds_fingerprint(db->sign_pk, db->box_pk, out);
 	return CDSYNC_OK;
 }
 
@@ -468,13 +519,13 @@ cds_trust_root(cdsync *db)
 	e.type = CDS_ENTRY_NODE;
 	memcpy(e.node, db->node_id, 16);
 	e.role = CDSYNC_ROLE_NATIONAL;
-	memcpy(e.sign_pk, db->sign_sk + 32, 32);
+	memcpy(e.sign_pk, db->sign_pk, 32);
 	memcpy(e.box_pk, db->box_pk, 32);
 	e.from_ms = cds_wall_ms();
 	if ((rc = own_org(db, e.org_code, e.name)) != CDSYNC_OK)
 		return rc;
 	memcpy(s.issuer, db->node_id, 16);
-	memcpy(s.issuer_pk, db->sign_sk + 32, 32);
+	memcpy(s.issuer_pk, db->sign_pk, 32);
 	s.serial = 1;
 	s.issued_ms = e.from_ms;
 	s.kpi_version = CDS_KPI_VERSION;
@@ -513,7 +564,7 @@ cdsync_enrol_request(cdsync *db, const char *path)
 	memset(&q, 0, sizeof q);
 	memcpy(q.node, db->node_id, 16);
 	q.role = (uint8_t)db->role;
-	memcpy(q.sign_pk, db->sign_sk + 32, 32);
+	memcpy(q.sign_pk, db->sign_pk, 32);
 	memcpy(q.box_pk, db->box_pk, 32);
 	q.created_ms = cds_wall_ms();
 	if ((rc = own_org(db, q.org_code, q.org_name)) != CDSYNC_OK)
@@ -529,6 +580,8 @@ cdsync_enrol_request(cdsync *db, const char *path)
 		return cds_err(db, CDSYNC_EINVAL, "%s",
 			       _("this node has no parent union: give one "
 				 "with 'cdsync init --parent CODE'"));
+	if ((rc = cds_keys_need(db)) != CDSYNC_OK)
+		return rc;
 	cds_buf_init(&b, 4096);
 	cds_request_write(&b, &q, db->sign_sk);
 	if (b.rc != 0) {
@@ -590,7 +643,8 @@ cdsync_request_read(cdsync *db, const char *path, cdsync_request_info *out)
 /* Adds an entry to this node's sheet (a new edition), checks the whole
  * catalog again, stores it and applies it, in one transaction. */
 static int
-extend_own(cdsync *db, struct cat *c, const struct cds_entry *add)
+extend_own(cdsync *db, struct cat *c, const struct cds_entry *add,
+	   size_t nadd)
 {
 	struct cds_sheet s, *old = NULL;
 	uint8_t root[32];
@@ -598,21 +652,23 @@ extend_own(cdsync *db, struct cat *c, const struct cds_entry *add)
 	cds_buf b;
 	int rc, have;
 
+	if ((rc = cds_keys_need(db)) != CDSYNC_OK)
+		return rc;
 	for (k = 0; k < c->n; k++)
 		if (memcmp(c->s[k].issuer, db->node_id, 16) == 0)
 			old = &c->s[k];
 	memset(&s, 0, sizeof s);
 	memcpy(s.issuer, db->node_id, 16);
-	memcpy(s.issuer_pk, db->sign_sk + 32, 32);
+	memcpy(s.issuer_pk, db->sign_pk, 32);
 	s.serial = old ? old->serial + 1 : 1;
 	s.issued_ms = cds_wall_ms();
 	s.kpi_version = old ? old->kpi_version : CDS_KPI_VERSION;
-	s.count = (old ? old->count : 0) + 1;
+	s.count = (old ? old->count : 0) + nadd;
 	if ((s.e = cds_calloc(s.count, sizeof *s.e)) == NULL)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	if (old)
 		memcpy(s.e, old->e, old->count * sizeof *s.e);
-	s.e[s.count - 1] = *add;
+	memcpy(s.e + s.count - nadd, add, nadd * sizeof *s.e);
 	cds_buf_init(&b, CDS_CATALOG_MAX_BYTES);
 	cds_sheet_write(&b, &s, db->sign_sk);
 	cds_free(s.e);
@@ -671,8 +727,8 @@ own_catalog(cdsync *db, struct cat *c)
 		cat_free(c);
 		return rc;
 	}
-	if (find_node(c, db->node_id, db->sign_sk + 32, &k, &j) != 0 ||
-	    revoked(c, db->node_id, db->sign_sk + 32, NULL)) {
+	if (find_node(c, db->node_id, db->sign_pk, &k, &j) != 0 ||
+	    revoked(c, db->node_id, db->sign_pk, NULL)) {
 		cat_free(c);
 		return cds_err(db, CDSYNC_EREVOKED, "%s",
 			       _("the catalog this node has does not certify "
@@ -757,7 +813,7 @@ cdsync_enrol_approve(cdsync *db, const char *request_path,
 	snprintf(e.org_code, sizeof e.org_code, "%s", q.org_code);
 	snprintf(e.name, sizeof e.name, "%s", q.org_name);
 	snprintf(e.parent_code, sizeof e.parent_code, "%s", q.parent_code);
-	if ((rc = extend_own(db, &c, &e)) == CDSYNC_OK)
+	if ((rc = extend_own(db, &c, &e, 1)) == CDSYNC_OK)
 		rc = write_catalog(db, &c, catalog_path);
 	cat_free(&c);
 	return rc;
@@ -793,7 +849,7 @@ cdsync_enrol_revoke(cdsync *db, const char *org_code, const char *reason)
 	memcpy(e.sign_pk, child->sign_pk, 32);
 	e.from_ms = cds_wall_ms();
 	snprintf(e.name, sizeof e.name, "%s", reason ? reason : "");
-	rc = extend_own(db, &c, &e);
+	rc = extend_own(db, &c, &e, 1);
 	cat_free(&c);
 	return rc;
 }
@@ -1020,6 +1076,9 @@ cds_trust_export(cdsync *db, const char *dir, int *wrote)
 	*wrote = 0;
 	if ((rc = root_key(db, root, &have)) != CDSYNC_OK || !have)
 		return rc;
+	if ((rc = own_org(db, code, name)) != CDSYNC_OK ||
+	    (rc = export_handovers(db, dir, code)) != CDSYNC_OK)
+		return rc;
 	if ((rc = load_stored(db, &c)) != CDSYNC_OK)
 		return rc;
 	if ((rc = verify_chain(db, &c, root)) != CDSYNC_OK)
@@ -1045,8 +1104,6 @@ cds_trust_export(cdsync *db, const char *dir, int *wrote)
 	}
 	if (!any)
 		goto out;		/* it certifies nobody: nothing to send */
-	if ((rc = own_org(db, code, name)) != CDSYNC_OK)
-		goto out;
 	snprintf(path, sizeof path, "%s/catalog-%s.cdsa", dir, code);
 	if ((rc = write_sheets(db, &c, pick, path)) == CDSYNC_OK)
 		*wrote = 1;
@@ -1113,5 +1170,202 @@ cdsync_catalog_at(cdsync *db, size_t i, cdsync_cat_entry *out)
 		}
 	}
 	cat_free(&c);
+	return rc;
+}
+
+/* ==== Rotation ======================================================== */
+
+CDSYNC_API int
+cdsync_keys_rotate(cdsync *db)
+{
+	struct cds_handover h;
+	sqlite3_stmt *st = NULL;
+	uint8_t old_sk[64];
+	struct cat c;
+	cds_buf b;
+	int rc;
+
+	cds_ok(db);
+	memset(&h, 0, sizeof h);
+	if ((rc = need_node_keys(db)) != CDSYNC_OK)
+		return rc;
+	if (db->role == CDSYNC_ROLE_NATIONAL)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("the national root key is trusted by every "
+				 "node as it is: it is not rotated by a "
+				 "hand-over"));
+	if (db->txdepth)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("keys cannot be rotated inside an open "
+				 "transaction"));
+	if ((rc = own_catalog(db, &c)) != CDSYNC_OK)
+		return rc;
+	cat_free(&c);
+	if ((rc = cds_keys_need(db)) != CDSYNC_OK)
+		return rc;
+	cds_buf_init(&b, CDS_HANDOVER_BYTES);
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
+		goto out;
+	if ((st = cds_prepare(db, "SELECT coalesce(max(seq), 0) + 1 FROM "
+				  "sync_bundle_out")) == NULL) {
+		rc = CDSYNC_ERROR;
+		goto fail;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		h.from_seq = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	memcpy(h.node, db->node_id, 16);
+	memcpy(h.old_pk, db->sign_pk, 32);
+	memcpy(old_sk, db->sign_sk, 64);
+	if ((rc = cds_keys_replace(db)) != CDSYNC_OK)
+		goto fail;
+	memcpy(h.new_pk, db->sign_pk, 32);
+	memcpy(h.new_box, db->box_pk, 32);
+	h.at_ms = cds_wall_ms();
+	cds_handover_write(&b, &h, old_sk);
+	if (b.rc != 0) {
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		goto fail;
+	}
+	if ((st = cds_prepare(db, "INSERT INTO trust_handover (node_id, "
+				  "old_pk, seq, bytes) VALUES (?1, ?2, ?3, "
+				  "?4)")) == NULL) {
+		rc = CDSYNC_ERROR;
+		goto fail;
+	}
+	sqlite3_bind_blob(st, 1, h.node, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, h.old_pk, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)h.from_seq);
+	sqlite3_bind_blob(st, 4, b.p, (int)b.n, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = cds_sqlerr(db, _("keys"));
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	if ((st = cds_prepare(db, "INSERT OR REPLACE INTO sync_key_old "
+				  "(node_id, sign_pk, upto_seq) VALUES (?1, "
+				  "?2, ?3)")) == NULL) {
+		rc = CDSYNC_ERROR;
+		goto fail;
+	}
+	sqlite3_bind_blob(st, 1, h.node, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, h.old_pk, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)h.from_seq);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = cds_sqlerr(db, _("keys"));
+		goto fail;
+	}
+	if ((rc = cds_exec(db, "COMMIT")) == CDSYNC_OK)
+		goto out;
+fail:
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	/* the keys in memory may be the new ones: back to the store's */
+	cds_keys_wipe(db);
+	cds_keys_load(db);
+out:
+	sodium_memzero(old_sk, sizeof old_sk);
+	sqlite3_finalize(st);
+	cds_buf_free(&b);
+	return rc;
+}
+
+CDSYNC_API int
+cdsync_handover_import(cdsync *db, const char *path)
+{
+	char code[CDS_TRUST_STR_MAX + 1], name[CDS_TRUST_STR_MAX + 1];
+	char err[512], hex[33];
+	struct cds_handover h;
+	struct cds_entry e[2];
+	uint8_t *p = NULL;
+	size_t n = 0, k, j;
+	struct cat c;
+	int rc;
+
+	cds_ok(db);
+	memset(&c, 0, sizeof c);
+	if ((rc = need_node_keys(db)) != CDSYNC_OK)
+		return rc;
+	if ((rc = cds_file_read(db, path, 4096, _("a hand-over"),
+				CDSYNC_EBADINPUT, &p, &n)) != CDSYNC_OK)
+		return rc;
+	rc = cds_handover_read(p, n, &h, err, sizeof err);
+	cds_free(p);
+	if (rc == -2)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if (rc != 0)
+		return cds_err(db, strstr(err, "signature") ? CDSYNC_EBADSIG
+							    : CDSYNC_EBADINPUT,
+			       "%s: %s", path, err);
+	sodium_bin2hex(hex, sizeof hex, h.node, 16);
+	if (memcmp(h.node, db->node_id, 16) == 0)
+		return cds_err(db, CDSYNC_EREPLAY,
+			       _("%s: this node's own hand-over; it goes to "
+				 "its parent"), path);
+	if ((rc = own_org(db, code, name)) != CDSYNC_OK ||
+	    (rc = own_catalog(db, &c)) != CDSYNC_OK)
+		return rc;
+	if (find_node(&c, h.node, h.old_pk, &k, &j) != 0 ||
+	    memcmp(c.s[k].issuer, db->node_id, 16) != 0) {
+		cat_free(&c);
+		return cds_err(db, CDSYNC_ESCOPE,
+			       _("%s: node …%s is not a child of this node "
+				 "(%s) with that key; its parent takes its "
+				 "hand-over"),
+			       path, hex + 24, code);
+	}
+	if (revoked(&c, h.node, h.old_pk, NULL)) {
+		cat_free(&c);
+		return cds_err(db, CDSYNC_EREVOKED,
+			       _("%s: the key of %s that signed this "
+				 "hand-over is revoked"),
+			       path, c.s[k].e[j].org_code);
+	}
+	if (find_node(&c, h.node, h.new_pk, &k, &j) == 0) {
+		cat_free(&c);
+		return cds_err(db, CDSYNC_EREPLAY,
+			       _("%s: the new key of node …%s is in the "
+				 "catalog already; nothing to do"),
+			       path, hex + 24);
+	}
+	(void)find_node(&c, h.node, h.old_pk, &k, &j);
+	memset(e, 0, sizeof e);
+	e[0] = c.s[k].e[j];		/* the same union, role, validity */
+	memcpy(e[0].sign_pk, h.new_pk, 32);
+	memcpy(e[0].box_pk, h.new_box, 32);
+	e[1].type = CDS_ENTRY_HANDOVER;
+	memcpy(e[1].node, h.node, 16);
+	memcpy(e[1].sign_pk, h.old_pk, 32);
+	memcpy(e[1].new_pk, h.new_pk, 32);
+	memcpy(e[1].new_box, h.new_box, 32);
+	e[1].seq = h.from_seq;
+	e[1].from_ms = h.at_ms;
+	memcpy(e[1].sig, h.sig, 64);
+	rc = extend_own(db, &c, e, 2);
+	cat_free(&c);
+	return rc;
+}
+
+/* Writes this node's own hand-overs into dir (for its parent). */
+static int
+export_handovers(cdsync *db, const char *dir, const char *code)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT seq, bytes FROM "
+					   "trust_handover WHERE node_id = ?1 "
+					   "ORDER BY seq");
+	char name[400];
+	int rc = CDSYNC_OK, wrote;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, db->node_id, 16, SQLITE_STATIC);
+	while (rc == CDSYNC_OK && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(name, sizeof name, "handover-%s-%06lld.cdsh", code,
+			 (long long)sqlite3_column_int64(st, 0));
+		rc = cds_file_write(db, dir, name, sqlite3_column_blob(st, 1),
+				    (size_t)sqlite3_column_bytes(st, 1),
+				    &wrote);
+	}
+	sqlite3_finalize(st);
 	return rc;
 }

@@ -12,10 +12,12 @@
 static const char req_magic[4] = { 'C', 'D', 'S', 'Q' };
 static const char sheet_magic[4] = { 'C', 'D', 'S', 'K' };
 static const char cat_magic[4] = { 'C', 'D', 'S', 'A' };
+static const char ho_magic[4] = { 'C', 'D', 'S', 'H' };
 /* Signatures cover a context string (with its NUL) before the bytes, so
  * a signature on one kind of document is never valid on another. */
 static const char req_ctx[] = "cdsync request v1";
 static const char sheet_ctx[] = "cdsync sheet v1";
+static const char ho_ctx[] = "cdsync handover v1";
 
 /* ==== Writing ========================================================= */
 
@@ -99,11 +101,68 @@ cds_request_write(cds_buf *b, const struct cds_request *r,
 	sign(b, start, req_ctx, sign_sk);
 }
 
+/* The signed part of a hand-over: magic to at_ms (133 bytes). */
+static void
+ho_body(uint8_t out[CDS_HANDOVER_BYTES - 64], const uint8_t node[16],
+	const uint8_t old[32], const uint8_t new_pk[32],
+	const uint8_t new_box[32], uint64_t seq, uint64_t at)
+{
+	int i;
+
+	memcpy(out, ho_magic, 4);
+	out[4] = 1;
+	memcpy(out + 5, node, 16);
+	memcpy(out + 21, old, 32);
+	memcpy(out + 53, new_pk, 32);
+	memcpy(out + 85, new_box, 32);
+	for (i = 7; i >= 0; i--, seq >>= 8, at >>= 8) {
+		out[117 + i] = (uint8_t)seq;
+		out[125 + i] = (uint8_t)at;
+	}
+}
+
+/* 1 when sig is old's signature of the hand-over. */
+static int
+ho_verify(const uint8_t body[CDS_HANDOVER_BYTES - 64], const uint8_t old[32],
+	  const uint8_t sig[64])
+{
+	uint8_t m[sizeof ho_ctx + CDS_HANDOVER_BYTES - 64];
+
+	memcpy(m, ho_ctx, sizeof ho_ctx);
+	memcpy(m + sizeof ho_ctx, body, CDS_HANDOVER_BYTES - 64);
+	return crypto_sign_verify_detached(sig, m, sizeof m, old) == 0;
+}
+
+void
+cds_handover_write(cds_buf *b, struct cds_handover *h,
+		   const uint8_t old_sk[64])
+{
+	uint8_t body[CDS_HANDOVER_BYTES - 64];
+	uint8_t m[sizeof ho_ctx + sizeof body];
+
+	ho_body(body, h->node, h->old_pk, h->new_pk, h->new_box, h->from_seq,
+		h->at_ms);
+	memcpy(m, ho_ctx, sizeof ho_ctx);
+	memcpy(m + sizeof ho_ctx, body, sizeof body);
+	crypto_sign_detached(h->sig, NULL, m, sizeof m, old_sk);
+	cds_buf_bytes(b, body, sizeof body);
+	cds_buf_bytes(b, h->sig, 64);
+}
+
 static void
 entry(cds_buf *b, const struct cds_entry *e)
 {
 	cds_buf_byte(b, e->type);
 	cds_buf_bytes(b, e->node, 16);
+	if (e->type == CDS_ENTRY_HANDOVER) {
+		cds_buf_bytes(b, e->sign_pk, 32);
+		cds_buf_bytes(b, e->new_pk, 32);
+		cds_buf_bytes(b, e->new_box, 32);
+		u64be(b, e->seq);
+		u64be(b, e->from_ms);
+		cds_buf_bytes(b, e->sig, 64);
+		return;
+	}
 	if (e->type == CDS_ENTRY_REVOKE) {
 		cds_buf_bytes(b, e->sign_pk, 32);
 		u64be(b, e->from_ms);
@@ -356,6 +415,33 @@ cds_request_read(const uint8_t *p, size_t n, struct cds_request *q,
 	return verify(&r, req_ctx, q->sign_pk);
 }
 
+int
+cds_handover_read(const uint8_t *p, size_t n, struct cds_handover *h,
+		  char *err, size_t errlen)
+{
+	struct rd r = { p, n, 0, err, errlen, N_("hand-over") };
+	uint8_t body[CDS_HANDOVER_BYTES - 64];
+
+	memset(h, 0, sizeof *h);
+	if (magic(&r, ho_magic) != 0 || bytes(&r, h->node, 16) != 0 ||
+	    bytes(&r, h->old_pk, 32) != 0 || bytes(&r, h->new_pk, 32) != 0 ||
+	    bytes(&r, h->new_box, 32) != 0 || rd_u64(&r, &h->from_seq) != 0 ||
+	    rd_u64(&r, &h->at_ms) != 0)
+		return -1;
+	if (h->from_seq < 1)
+		return bad(&r, 117, N_("a hand-over from bundle 0"));
+	if (r.n - r.off != 64)
+		return bad(&r, r.off, r.n - r.off < 64
+					  ? N_("runs past the end")
+					  : N_("bytes after the signature"));
+	memcpy(h->sig, p + r.off, 64);
+	ho_body(body, h->node, h->old_pk, h->new_pk, h->new_box, h->from_seq,
+		h->at_ms);
+	if (!ho_verify(body, h->old_pk, h->sig))
+		return bad(&r, r.off, N_("the signature does not verify"));
+	return 0;
+}
+
 static int
 rd_entry(struct rd *r, struct cds_entry *e)
 {
@@ -364,10 +450,28 @@ rd_entry(struct rd *r, struct cds_entry *e)
 	memset(e, 0, sizeof *e);
 	if (byte(r, &e->type) != 0)
 		return -1;
-	if (e->type != CDS_ENTRY_NODE && e->type != CDS_ENTRY_REVOKE)
+	if (e->type != CDS_ENTRY_NODE && e->type != CDS_ENTRY_REVOKE &&
+	    e->type != CDS_ENTRY_HANDOVER)
 		return bad(r, at, N_("unknown entry type"));
 	if (bytes(r, e->node, 16) != 0)
 		return -1;
+	if (e->type == CDS_ENTRY_HANDOVER) {
+		uint8_t body[CDS_HANDOVER_BYTES - 64];
+
+		if (bytes(r, e->sign_pk, 32) != 0 ||
+		    bytes(r, e->new_pk, 32) != 0 ||
+		    bytes(r, e->new_box, 32) != 0 || rd_u64(r, &e->seq) != 0 ||
+		    rd_u64(r, &e->from_ms) != 0 || bytes(r, e->sig, 64) != 0)
+			return -1;
+		ho_body(body, e->node, e->sign_pk, e->new_pk, e->new_box,
+			e->seq, e->from_ms);
+		if (e->seq < 1)
+			return bad(r, at, N_("a hand-over from bundle 0"));
+		if (!ho_verify(body, e->sign_pk, e->sig))
+			return bad(r, at, N_("a hand-over not signed by the "
+					     "old key"));
+		return 0;
+	}
 	if (e->type == CDS_ENTRY_REVOKE)
 		return bytes(r, e->sign_pk, 32) != 0 ||
 		       rd_u64(r, &e->from_ms) != 0 || rd_str(r, e->name) != 0
@@ -530,7 +634,7 @@ certifies(const struct cds_sheet *s, const uint8_t node[16],
 			continue;
 		if (s->e[i].type == CDS_ENTRY_REVOKE)
 			return -2;
-		if (at < 0)
+		if (s->e[i].type == CDS_ENTRY_NODE && at < 0)
 			at = (long)i;
 	}
 	return at;
@@ -569,8 +673,21 @@ in_subtree(const struct cds_sheet *s, const char *code, int root,
 		if (j == s->count) {
 			sodium_bin2hex(hex, sizeof hex, e->node, 16);
 			snprintf(err, errlen,
-				 _("the sheet of %s revokes node %s, which it "
-				   "did not certify"),
+				 e->type == CDS_ENTRY_REVOKE
+				 ? _("the sheet of %s revokes node %s, which "
+				     "it did not certify")
+				 : _("the sheet of %s hands over a key of "
+				     "node %s, which it did not certify"),
+				 code, hex + 24);
+			return -1;
+		}
+		if (e->type == CDS_ENTRY_HANDOVER &&
+		    (certifies(s, e->node, e->sign_pk) == -1 ||
+		     certifies(s, e->node, e->new_pk) == -1)) {
+			sodium_bin2hex(hex, sizeof hex, e->node, 16);
+			snprintf(err, errlen,
+				 _("the sheet of %s hands over a key of node "
+				   "%s without certifying both keys"),
 				 code, hex + 24);
 			return -1;
 		}

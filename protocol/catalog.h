@@ -30,6 +30,8 @@
 
 #define CDS_ENTRY_NODE 1
 #define CDS_ENTRY_REVOKE 2
+#define CDS_ENTRY_HANDOVER 3
+#define CDS_HANDOVER_BYTES 197		/* a hand-over file, signed */
 
 struct cds_request {
 	uint8_t node[16];
@@ -63,7 +65,35 @@ struct cds_entry {
 	char name[CDS_TRUST_STR_MAX + 1];	/* node: org name; revoke:
 						 * the reason */
 	char parent_code[CDS_TRUST_STR_MAX + 1];	/* node ("" root) */
+	uint8_t new_pk[32];		/* hand-over: the new signing key */
+	uint8_t new_box[32];		/* hand-over: the new X25519 key */
+	uint64_t seq;			/* hand-over: first bundle it signs */
+	uint8_t sig[64];		/* hand-over: by the old key */
 };
+
+/* A hand-over (SPEC.md "Hand-over"): the key sign_pk of `node` hands
+ * over to new_pk (and the X25519 key new_box) from bundle from_seq of
+ * its chain on; signed by the old key.  A sheet's hand-over entry carries
+ * the same fields and signature. */
+struct cds_handover {
+	uint8_t node[16];
+	uint8_t old_pk[32];
+	uint8_t new_pk[32];
+	uint8_t new_box[32];
+	uint64_t from_seq;
+	uint64_t at_ms;
+	uint8_t sig[64];
+};
+
+/* Encodes h signed with old_sk (whose public half is h->old_pk); the
+ * signature is also written to h->sig.  Errors stick in b->rc. */
+void cds_handover_write(cds_buf *b, struct cds_handover *h,
+			const uint8_t old_sk[64]);
+/* Parses a hand-over and checks its signature by the old key.  0, -1 with
+ * err, -2 out of memory. */
+int cds_handover_read(const uint8_t *p, size_t n, struct cds_handover *h,
+		      char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 struct cds_sheet {
 	uint8_t issuer[16];		/* issuer's node id */

@@ -25,6 +25,9 @@ if [ -z "$home" ]; then
 	[ $keep -eq 1 ] || trap 'rm -rf "$home"' EXIT
 fi
 export CDSYNC_HOME="$home"
+# Each node's secret keys are sealed under a passphrase (Argon2id).  A
+# person types it when a command needs the keys; the demo gives it here.
+export CDSYNC_PASSPHRASE="${CDSYNC_PASSPHRASE:-Lung-Cu-2026}"
 work="$home/files"
 mkdir -p "$work"
 
@@ -227,6 +230,23 @@ else
 	exit 1
 fi
 [ $quiet -eq 1 ] || { "$bin" --home "$national" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 | sed -n "1,6p" || true; }
+# The school replaces its keys: the old key signs a hand-over that goes
+# down on the same stick; the district certifies the new keys, and the
+# next bundle, signed with them, continues the school's chain.
+say "   ... trường đổi khóa: gói sau ký bằng khóa mới vẫn nối tiếp chuỗi" \
+    "   ... the school rotates its keys: the next bundle, signed with the new ones, continues the chain"
+run keys rotate
+run activity add --held-on 2026-05-15 --title "Sinh hoạt chuyên đề về chế độ chính sách" --kind propaganda >/dev/null
+run export --out "$usb"
+at "$district" import "$usb"
+n=$("$bin" --home "$district" status --json |
+	awk '/"org": "HG-VX-TH-LUNGCU"/ { f = 1 } f && /"last_seq"/ { gsub(/[^0-9]/, ""); print; exit }')
+if [ "$n" != 2 ]; then
+	echo "demo: expected the school's second bundle, signed with its new key, merged at the district; found $n" >&2
+	exit 1
+fi
+if [ $en -eq 1 ]; then echo "✓ bundle 2, signed with the new key, continues the chain"
+else echo "✓ gói số 2, ký bằng khóa mới, nối tiếp chuỗi"; fi
 
 # ---- 10. A lost laptop --------------------------------------------------------
 # A second school's laptop is lost: the district revokes its key.  What

@@ -18,6 +18,9 @@ export LANG=en LANGUAGE= LC_ALL=
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export CDSYNC_HOME="$T/home"
+# Every node's secret keys are sealed under a passphrase; scripts give it
+# here (a person types it when a command needs the keys).
+export CDSYNC_PASSPHRASE="mat-khau-thu-nghiem"
 
 passed=0
 failed=0
@@ -532,6 +535,36 @@ run --home "$N" catalog show --json
 same "catalog show: the revocation" 1 "$(grep -c '"reason": "mất máy"' "$T/out")"
 run enrol approve "$T/d3.cdsq" --fingerprint "$fp" --out "$T/x.cdsa"
 expect "enrol approve at a school" 1 "" "cdsync: a school node does not enrol others: its parent hub does"
+
+# ==== The passphrase and a rotation ====================================
+# (no terminal here: the passphrase comes from the environment or not at all)
+run --home "$D3" catalog import "$T/d3.cdsa" --root-fingerprint "$root"
+same "D3 enrolled" 0 "$rc"
+CDSYNC_PASSPHRASE="mật khẩu sai lắm" run --home "$D3" enrol request --out "$T/x.cdsq"
+expect "a wrong passphrase" 1 "" "cdsync: the passphrase is wrong: the keys of this node stay locked"
+same "a wrong passphrase: nothing written" 0 "$(ls "$T" | grep -c 'x.cdsq')"
+CDSYNC_PASSPHRASE= run --home "$D3" enrol request --out "$T/x.cdsq" </dev/null
+expect "no passphrase" 1 "" "cdsync: this command needs the passphrase of this node's keys: type it on a terminal, or set CDSYNC_PASSPHRASE
+cdsync: this node's secret keys are locked: its passphrase is needed"
+CDSYNC_PASSPHRASE= run --home "$D3" catalog show
+same "no passphrase needed to read the catalog" 0 "$rc"
+CDSYNC_NEW_PASSPHRASE="ngắn" run --home "$D3" keys passphrase
+expect "keys passphrase: too short" 1 "" "cdsync: the passphrase is too short: at least 8 characters"
+CDSYNC_NEW_PASSPHRASE="mật khẩu mới của huyện" run --home "$D3" keys passphrase
+expect "keys passphrase" 0 "The passphrase of this node's keys is changed." ""
+run --home "$D3" keys rotate
+expect "keys rotate: the old passphrase no longer opens" 1 "" "cdsync: the passphrase is wrong: the keys of this node stay locked"
+CDSYNC_PASSPHRASE="mật khẩu mới của huyện" run --home "$D3" keys rotate
+same "keys rotate" 0 "$rc"
+same "keys rotate: the new fingerprint" 1 "$(grep -c 'This node has new keys; their fingerprint is' "$T/out")"
+mkdir -p "$T/rot"
+CDSYNC_PASSPHRASE="mật khẩu mới của huyện" run --home "$D3" export --out "$T/rot"
+same "export writes the hand-over" 1 "$(ls "$T/rot" | grep -c '^handover-TQ-YS-000001.cdsh$')"
+run --home "$N" import "$T/rot"
+expect "the parent takes the hand-over, then the bundle the new key signed" 0 "$T/rot/handover-TQ-YS-000001.cdsh: the new keys of a child node are certified in this node's sheet of the catalog.
+$T/rot/TQ-YS-<id>-000001.cdsb: merged 1 change(s)." ""
+run --home "$N" import "$T/rot/handover-TQ-YS-000001.cdsh"
+expect "a hand-over twice" 0 "$T/rot/handover-TQ-YS-000001.cdsh: the new key of node …<id> is in the catalog already; nothing to do" ""
 
 run --version
 same "--version" 0 "$rc"

@@ -20,6 +20,7 @@ check "national"  '^P2\.N\.agreements .*not for this level'
 check "money"     '^Care money per member: 471\.052 đ'
 check "window"    'The figures cover 01/09/2025 – 31/08/2026\.'
 check "up the tree" '^✓ school, district and national: the same KPI figures'
+check "rotation"  '^✓ bundle 2, signed with the new key, continues the chain'
 [ $fail -eq 0 ] || echo "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -27,6 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t **sheet = NULL;
 	size_t *len = NULL, count = 0, i;
 	struct cds_request q;
+	struct cds_handover h;
 	struct cds_sheet s;
 	char err[256];
 	cds_buf b;
@@ -36,6 +37,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cds_request_write(&b, &q, sk);
 		same_body(&b, data, size);
 	}
+	/* a hand-over that verifies came from its old key unchanged */
+	if (cds_handover_read(data, size, &h, err, sizeof err) == 0 &&
+	    size != CDS_HANDOVER_BYTES)
+		abort();
 	cds_buf_reset(&b);
 	if (cds_sheet_read(data, size, &s, err, sizeof err) == 0) {
 		cds_sheet_write(&b, &s, sk);

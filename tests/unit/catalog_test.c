@@ -46,9 +46,9 @@ request(struct cds_request *q)
 	memcpy(q->sign_pk, hpk, 32);
 	memcpy(q->box_pk, hbox, 32);
 	q->created_ms = 1767225600000ull;
-	strcpy(q->org_code, "HG-VX");
-	strcpy(q->org_name, "Công đoàn Giáo dục Vị Xuyên");
-	strcpy(q->parent_code, "VN");
+	snprintf(q->org_code, sizeof q->org_code, "%s", "HG-VX");
+	snprintf(q->org_name, sizeof q->org_name, "%s", "Công đoàn Giáo dục Vị Xuyên");
+	snprintf(q->parent_code, sizeof q->parent_code, "%s", "VN");
 }
 
 /* The root sheet of the vectors (entries in e[3]). */
@@ -62,8 +62,8 @@ root_sheet(struct cds_sheet *s, struct cds_entry *e)
 	memcpy(e[0].sign_pk, rpk, 32);
 	memcpy(e[0].box_pk, rbox, 32);
 	e[0].from_ms = 1767225600000ull;
-	strcpy(e[0].org_code, "VN");
-	strcpy(e[0].name, "Công đoàn Giáo dục Việt Nam");
+	snprintf(e[0].org_code, sizeof e[0].org_code, "%s", "VN");
+	snprintf(e[0].name, sizeof e[0].name, "%s", "Công đoàn Giáo dục Việt Nam");
 	e[1].type = CDS_ENTRY_NODE;
 	memset(e[1].node, 0x30, 16);
 	e[1].role = CDSYNC_ROLE_HUB;
@@ -71,14 +71,14 @@ root_sheet(struct cds_sheet *s, struct cds_entry *e)
 	memcpy(e[1].box_pk, hbox, 32);
 	e[1].from_ms = 1767225600000ull;
 	e[1].until_ms = 1798761600000ull;
-	strcpy(e[1].org_code, "HG-VX");
-	strcpy(e[1].name, "Công đoàn Giáo dục Vị Xuyên");
-	strcpy(e[1].parent_code, "VN");
+	snprintf(e[1].org_code, sizeof e[1].org_code, "%s", "HG-VX");
+	snprintf(e[1].name, sizeof e[1].name, "%s", "Công đoàn Giáo dục Vị Xuyên");
+	snprintf(e[1].parent_code, sizeof e[1].parent_code, "%s", "VN");
 	e[2].type = CDS_ENTRY_REVOKE;
 	memset(e[2].node, 0x30, 16);
 	memcpy(e[2].sign_pk, hpk, 32);
 	e[2].from_ms = 1780272000000ull;
-	strcpy(e[2].name, "mất máy");
+	snprintf(e[2].name, sizeof e[2].name, "%s", "mất máy");
 	memset(s, 0, sizeof *s);
 	memset(s->issuer, 0x10, 16);
 	memcpy(s->issuer_pk, rpk, 32);
@@ -365,11 +365,56 @@ test_the_chain_runs_from_the_root_key_down_the_subtrees(void **state)
 	cds_sheet_free(&s[0]);
 }
 
+
+static void
+test_a_handover_matches_its_vector_and_refuses_damage(void **state)
+{
+	uint8_t want[512], seed[32], sk[64], nsk[64], bsk[32];
+	struct cds_handover h, back;
+	char err[256];
+	size_t n, i;
+	cds_buf b;
+
+	(void)state;
+	memset(&h, 0, sizeof h);
+	memset(seed, 3, 32);
+	crypto_sign_seed_keypair(h.old_pk, sk, seed);
+	memset(seed, 5, 32);
+	crypto_sign_seed_keypair(h.new_pk, nsk, seed);
+	memset(bsk, 6, 32);
+	crypto_scalarmult_base(h.new_box, bsk);
+	memset(h.node, 0x30, 16);
+	h.from_seq = 7;
+	h.at_ms = 1780272000000ull;
+	cds_buf_init(&b, 4096);
+	cds_handover_write(&b, &h, sk);
+	n = vec_get("catalog.vec", "handover", want, sizeof want);
+	assert_int_equal(n, CDS_HANDOVER_BYTES);
+	assert_int_equal(b.n, n);
+	assert_memory_equal(b.p, want, n);
+	assert_int_equal(cds_handover_read(want, n, &back, err, sizeof err), 0);
+	assert_memory_equal(&back, &h, sizeof h);
+	/* a flipped bit anywhere, or a cut, is refused */
+	for (i = 0; i < n; i++) {
+		want[i] ^= 0x10;
+		assert_int_not_equal(cds_handover_read(want, n, &back, err,
+						       sizeof err),
+				     0);
+		want[i] ^= 0x10;
+	}
+	assert_int_equal(cds_handover_read(want, n - 1, &back, err,
+					   sizeof err),
+			 -1);
+	assert_string_equal(err, "hand-over offset 133: runs past the end");
+	cds_buf_free(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_documents_match_the_vectors),
+		cmocka_unit_test(test_a_handover_matches_its_vector_and_refuses_damage),
 		cmocka_unit_test(test_the_readers_give_back_what_was_written),
 		cmocka_unit_test(test_the_readers_refuse_damage_naming_the_offset),
 		cmocka_unit_test(test_the_chain_runs_from_the_root_key_down_the_subtrees),

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <sodium.h>
 
@@ -570,6 +571,138 @@ test_a_change_outside_the_signers_union_refuses_the_bundle(void **state)
 	cdsync_close(s3);
 }
 
+
+/* Copies a closed store file. */
+static void
+copy_file(const char *from, const char *to)
+{
+	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+	char buf[65536];
+	size_t n;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, b), n);
+	fclose(a);
+	assert_int_equal(fclose(b), 0);
+}
+
+static const char *
+sub(const char *name)
+{
+	static char p[4][700];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+	mkdir(p[k], 0700);
+	return p[k];
+}
+
+static void
+test_a_rotated_key_keeps_the_chain_and_old_bundles_count(void **state)
+{
+	char p4[600], bak[600], ho[800], bad[800], b1[1024], b2[1024];
+	char msg[1200], fpr0[20], fpr1[20], cat[800];
+	const char *d4 = sub("s4"), *d5 = sub("s4-old"), *d6 = sub("dis-up");
+	cdsync *s4 = NULL, *old = NULL;
+	cdsync_bundle_info bi;
+	size_t sealed, written, n = 0;
+	uint8_t *bytes;
+	long len;
+	FILE *f;
+
+	(void)state;
+	snprintf(p4, sizeof p4, "%s/s4.db", dir);
+	snprintf(bak, sizeof bak, "%s/s4-backup.db", dir);
+	assert_int_equal(cdsync_open(p4, CDSYNC_OPEN_CREATE, &s4), CDSYNC_OK);
+	assert_int_equal(cdsync_node_init(s4, CDSYNC_ROLE_SCHOOL,
+					  "HG-VX-TH-NAMHA",
+					  "Trường Tiểu học Nấm Hả", "HG-VX"),
+			 CDSYNC_OK);
+	enrol(s4, dis, "s4.req", "s4.cdsa");
+	activity(s4, "Trước khi đổi khoá");
+	assert_int_equal(cdsync_export(s4, d4, &sealed, &written), 0);
+	snprintf(b1, sizeof b1, "%s", newest(d4, "NAMHA"));
+	/* a backup with the old key in it */
+	cdsync_close(s4);
+	copy_file(p4, bak);
+	assert_int_equal(cdsync_open(p4, 0, &s4), CDSYNC_OK);
+	assert_int_equal(cdsync_fingerprint(s4, fpr0), CDSYNC_OK);
+	assert_int_equal(cdsync_keys_rotate(s4), CDSYNC_OK);
+	assert_int_equal(cdsync_fingerprint(s4, fpr1), CDSYNC_OK);
+	assert_string_not_equal(fpr0, fpr1);
+	/* a second rotation waits until the parent certified the first */
+	assert_int_equal(cdsync_keys_rotate(s4), CDSYNC_EREVOKED);
+	activity(s4, "Sau khi đổi khoá");
+	assert_int_equal(cdsync_export(s4, d4, &sealed, &written), 0);
+	assert_int_equal(sealed, 1);
+	snprintf(b2, sizeof b2, "%s", newest(d4, "NAMHA"));
+	assert_non_null(strstr(b2, "-000002.cdsb"));
+	snprintf(ho, sizeof ho, "%s/handover-HG-VX-TH-NAMHA-000002.cdsh", d4);
+	/* before the parent has the hand-over, the new key is unknown */
+	assert_int_equal(cdsync_import_file(dis, b1, &n), CDSYNC_OK);
+	assert_int_equal(cdsync_import_file(dis, b2, &n), CDSYNC_EUNKNOWNKEY);
+	assert_non_null(strstr(cdsync_errmsg(dis), "signed with a key that "
+				"is not the one known for node "
+				"HG-VX-TH-NAMHA"));
+	/* a hand-over with a bit flipped in the new key is refused */
+	f = fopen(ho, "rb");
+	assert_non_null(f);
+	bytes = malloc(4096);
+	len = (long)fread(bytes, 1, 4096, f);
+	fclose(f);
+	assert_int_equal(len, 197);
+	bytes[60] ^= 1;
+	snprintf(bad, sizeof bad, "%s/bad.cdsh", dir);
+	tu_write(bad, bytes, (size_t)len);
+	free(bytes);
+	assert_int_equal(cdsync_handover_import(dis, bad), CDSYNC_EBADSIG);
+	snprintf(msg, sizeof msg, "%s: hand-over offset 133: the signature "
+		 "does not verify", bad);
+	assert_string_equal(cdsync_errmsg(dis), msg);
+	/* only the parent takes it */
+	assert_int_equal(cdsync_handover_import(nat, ho), CDSYNC_ESCOPE);
+	assert_non_null(strstr(cdsync_errmsg(nat), "is not a child of this "
+				"node (VN) with that key; its parent takes "
+				"its hand-over"));
+	assert_int_equal(cdsync_handover_import(dis, ho), CDSYNC_OK);
+	assert_int_equal(cdsync_handover_import(dis, ho), CDSYNC_EREPLAY);
+	assert_int_equal(cdsync_import_file(dis, b2, &n), CDSYNC_OK);
+	assert_int_equal(n, 1);
+	/* the old key signs nothing from bundle 2 on: the backup tries */
+	assert_int_equal(cdsync_open(bak, 0, &old), CDSYNC_OK);
+	activity(old, "Từ bản sao lưu cũ");
+	assert_int_equal(cdsync_export(old, d5, &sealed, &written), 0);
+	assert_int_equal(cdsync_import_file(dis, newest(d5, "NAMHA"), &n),
+			 CDSYNC_EREVOKED);
+	assert_non_null(strstr(cdsync_errmsg(dis), "bundle 2 of node "
+				"HG-VX-TH-NAMHA"));
+	assert_non_null(strstr(cdsync_errmsg(dis), "is signed with a key it "
+				"handed over from bundle 2 on"));
+	cdsync_close(old);
+	/* the national hub learns the new key from the district's sheet;
+	 * the bundle signed with the old key still verifies */
+	assert_int_equal(cdsync_export(dis, d6, &sealed, &written), 0);
+	snprintf(cat, sizeof cat, "%s/catalog-HG-VX.cdsa", d6);
+	if (cdsync_catalog_import(nat, cat, NULL) != CDSYNC_OK)
+		fail_msg("%s", cdsync_errmsg(nat));
+	assert_int_equal(cdsync_import_file(nat, b1, &n), CDSYNC_OK);
+	assert_int_equal(cdsync_import_file(nat, b2, &n), CDSYNC_OK);
+	assert_int_equal(cdsync_bundle_read(nat, b1, &bi, NULL, NULL), 0);
+	assert_true(bi.signature_ok && bi.sender_known && bi.readable);
+	assert_int_equal(cdsync_bundle_read(nat, b2, &bi, NULL, NULL), 0);
+	assert_true(bi.signature_ok && bi.sender_known && bi.readable);
+	/* the school takes its parent's new sheet: rotating again works */
+	if (cdsync_catalog_import(s4, cat, NULL) != CDSYNC_OK)
+		fail_msg("%s", cdsync_errmsg(s4));
+	assert_int_equal(cdsync_keys_rotate(s4), CDSYNC_OK);
+	/* the national root does not rotate by hand-over */
+	assert_int_equal(cdsync_keys_rotate(nat), CDSYNC_EINVAL);
+	cdsync_close(s4);
+}
+
 int
 main(void)
 {
@@ -578,6 +711,7 @@ main(void)
 		cmocka_unit_test(test_forged_old_and_overreaching_catalogs_are_refused),
 		cmocka_unit_test(test_revoked_and_expired_keys_are_refused),
 		cmocka_unit_test(test_a_change_outside_the_signers_union_refuses_the_bundle),
+		cmocka_unit_test(test_a_rotated_key_keeps_the_chain_and_old_bundles_count),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

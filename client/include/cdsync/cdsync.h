@@ -66,6 +66,8 @@ enum cdsync_code {
 	CDSYNC_EREVOKED = 25,	/* key revoked or no longer valid */
 	CDSYNC_EROLLBACK = 26,	/* older than what this node has */
 	CDSYNC_ESCOPE = 27,	/* outside what the signer may speak for */
+	CDSYNC_ELOCKED = 28,	/* secret keys locked: a passphrase is needed */
+	CDSYNC_EPASSWORD = 29,	/* the passphrase is wrong */
 	CDSYNC_DONE = 100	/* a cursor has no more rows (not an error) */
 };
 
@@ -450,6 +452,70 @@ CDSYNC_API int cdsync_peer_unfreeze(cdsync *db, const char *ref) CDSYNC_CHECK;
 /* The i-th known node (by org code); CDSYNC_ENOTFOUND past the last. */
 CDSYNC_API int cdsync_peer_at(cdsync *db, size_t i,
 			      cdsync_peer_info *out) CDSYNC_CHECK;
+
+/* ==== Keys: at rest under a passphrase, rotation ===================== */
+
+/*
+ * A node's secret keys (Ed25519 to sign, X25519 to receive) are kept in
+ * its store encrypted under a passphrase (Argon2id, XChaCha20-Poly1305:
+ * SPEC.md "Secret keys at rest").  Public work -- recording, lists, KPIs,
+ * the fingerprint -- never needs them; sealing, opening and signing do.
+ * When one of those finds the keys locked it asks the passphrase
+ * callback, if one is set, and otherwise fails with CDSYNC_ELOCKED.  A
+ * wrong passphrase gives CDSYNC_EPASSWORD and changes nothing.  Secret
+ * keys and the passphrase are wiped from memory by cdsync_lock() and
+ * cdsync_close().
+ */
+
+/* Writes the passphrase (NUL-terminated) into buf[size]; returns 0, or
+ * non-zero when the person gave none (the call then fails with
+ * CDSYNC_ELOCKED).  The library wipes buf after use. */
+typedef int (*cdsync_passphrase_fn)(void *ctx, char *buf, size_t size);
+CDSYNC_API void cdsync_passphrase_cb(cdsync *db, cdsync_passphrase_fn fn,
+				     void *ctx);
+
+/*
+ * Sets the passphrase the keys are sealed under (at least 8 bytes).
+ * Before cdsync_node_init(): the one the new keys will have.  After it:
+ * seals the keys again under the new passphrase (they must be unlocked,
+ * or their current passphrase come from the callback); a store whose
+ * keys were kept in the clear (made by the library without a passphrase,
+ * or by an older program) gets them sealed.  CDSYNC_EINVAL if too short.
+ */
+CDSYNC_API int cdsync_passphrase_set(cdsync *db,
+				     const char *passphrase) CDSYNC_CHECK;
+/* Opens the secret keys with the passphrase (NULL: ask the callback):
+ * CDSYNC_OK (also when they are not sealed), CDSYNC_EPASSWORD,
+ * CDSYNC_ELOCKED, CDSYNC_ENOTINIT. */
+CDSYNC_API int cdsync_unlock(cdsync *db, const char *passphrase) CDSYNC_CHECK;
+/* Wipes the secret keys and the passphrase from memory (if they are
+ * sealed; keys kept in the clear stay usable). */
+CDSYNC_API void cdsync_lock(cdsync *db);
+/* 1 when the keys are sealed under a passphrase, 0 when they are kept
+ * in the clear, -1 when the store has no node. */
+CDSYNC_API int cdsync_keys_sealed(cdsync *db);
+
+/*
+ * Replaces this node's two key pairs with new ones.  The old signing key
+ * signs a hand-over (SPEC.md "Hand-over") naming the new keys and the
+ * first bundle they sign; this node's parent takes it in (cdsync_import
+ * of a handover-*.cdsh file, which cdsync_export writes) and certifies
+ * the new keys in its sheet of the catalog.  Bundles keep one chain
+ * across keys; those signed before stay valid with the old key.  The old
+ * signing key is destroyed; the old X25519 key is kept (sealed) so that
+ * bundles already sealed to it still open.  Needs an enrolled node.
+ */
+CDSYNC_API int cdsync_keys_rotate(cdsync *db) CDSYNC_CHECK;
+/*
+ * At a parent: takes in a child's hand-over file, checked against the
+ * catalog (signed by the child's certified, unrevoked key), and certifies
+ * the new keys in this node's sheet (a new edition, which travels with
+ * the next export).  CDSYNC_EREPLAY if it was taken before (nothing to
+ * do), CDSYNC_ESCOPE if the node is not a child of this one,
+ * CDSYNC_EBADSIG or CDSYNC_EBADINPUT for a damaged file.
+ */
+CDSYNC_API int cdsync_handover_import(cdsync *db,
+				      const char *path) CDSYNC_CHECK;
 
 /* ==== Trust: enrolment and the signed catalog ======================== */
 
