@@ -18,15 +18,19 @@ init_help(FILE *f)
 {
 	fprintf(f, "%s cdsync init --role %s --org %s --name %s "
 		   "[--parent %s]\n\n",
-		_("Usage:"), "school|hub|national", _("CODE"), _("NAME"),
+		_("Usage:"), "school|hub|national|client", _("CODE"), _("NAME"),
 		_("CODE"));
 	help_para(f, _("Sets this computer up as the node of one union: "
-		       "once, before anything else."));
+		       "once, before anything else.  It asks for a passphrase "
+		       "(at least 8 characters) that guards the node's secret "
+		       "keys; scripts give it in CDSYNC_PASSPHRASE."));
 	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--role ROLE"),
 		 _("school: a grassroots union (a school); hub: an "
 		   "upper-level union (district, province); national: the "
-		   "national union"));
+		   "national union; client: another PC or a phone of a school, "
+		   "which records for the school's union and pairs with its "
+		   "node ('cdsync pair')"));
 	help_opt(f, _("--org CODE"),
 		 _("the union's code, given by the upper level (letters, "
 		   "digits, '.', '_', '-')"));
@@ -51,6 +55,8 @@ cmd_init(int argc, char **argv)
 		{ "school", CDSYNC_ROLE_SCHOOL, N_("school node") },
 		{ "hub", CDSYNC_ROLE_HUB, N_("hub of an upper-level union") },
 		{ "national", CDSYNC_ROLE_NATIONAL, N_("national hub") },
+		{ "client", CDSYNC_ROLE_CLIENT,
+		  N_("client device (pair it with the school node)") },
 	};
 	const char *verb = "init";
 	struct optset os = { 0 };
@@ -94,8 +100,8 @@ cmd_init(int argc, char **argv)
 			break;
 	if (i == sizeof roles / sizeof roles[0]) {
 		ex = usage_err(verb,
-			       _("--role '%s': write school, hub or "
-				 "national"),
+			       _("--role '%s': write school, hub, national "
+				 "or client"),
 			       role);
 		goto out;
 	}

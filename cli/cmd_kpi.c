@@ -29,13 +29,22 @@ kpi_help(FILE *f)
 	help_para(f, _("Shows the figures of the programmes for this union: "
 		       "each KPI with its value, its target and whether it "
 		       "is met."));
+	fputc('\n', f);
+	help_para(f, _("The figures roll up the tree of unions of the as-of "
+		       "day, or of today without --as-of, with the renames, "
+		       "moves and mergers recorded up to that day ('cdsync "
+		       "org'): the records of a union merged into another "
+		       "count as that union's, and each union is counted "
+		       "once."));
 	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--period PERIOD"),
 		 _("a school year (2025-2026), a year (2025), a quarter "
 		   "(2025-Q3) or the term (2023-2028)"));
 	help_opt(f, _("--as-of DATE"),
 		 _("count only what was recorded up to this day (default: "
-		   "the end of the period)"));
+		   "the end of the period), under the tree of unions as it "
+		   "was on this day (default: as it is today; see 'cdsync "
+		   "org')"));
 	help_opt(f, _("--org CODE"),
 		 _("another union known to this computer (a hub: a school "
 		   "under it)"));

@@ -33,6 +33,9 @@ int cmd_enrol(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 void enrol_help(FILE *f);
 void catalog_help(FILE *f);
+/* cmd_pair.c: pairing client devices. */
+int cmd_pair(int argc, char **argv);
+void pair_help(FILE *f);
 /* `keys passphrase` and `keys rotate` (argv[0] is the verb). */
 int cmd_keys_secret(int argc, char **argv);
 void keys_secret_help(FILE *f);

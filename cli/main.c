@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_org.h"
 #include "cmds.h"
 #include "home.h"
 #include "lang.h"
@@ -41,6 +42,8 @@ static const struct {
 			  "businesses") },
 	{ "kpi", N_("The figures of the programmes: value, target, met or "
 		    "not") },
+	{ "org", N_("Changes to the tree of unions: rename, move, merge; "
+		    "the tree of any date") },
 	{ "export", N_("Write this node's bundles to a folder (USB stick, "
 		       "chat)") },
 	{ "import", N_("Take in bundle files from other nodes") },
@@ -50,6 +53,8 @@ static const struct {
 			"revocations") },
 	{ "keys", N_("This computer's public keys, for other nodes") },
 	{ "peer", N_("Register another node's public keys") },
+	{ "pair", N_("Pair a phone or another PC of the school with this "
+		     "node") },
 	{ "bundle", N_("Show what a bundle file holds") },
 	{ "status", N_("Where this node stands: bundles sealed, waiting, "
 		       "missing") },
@@ -128,6 +133,8 @@ dispatch(int argc, char **argv)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(cmd, "kpi") == 0)
 		return cmd_kpi(argc - 1, argv + 1);
+	if (strcmp(cmd, "org") == 0)
+		return cmd_org(argc - 1, argv + 1);
 	if (strcmp(cmd, "changes") == 0)
 		return cmd_changes(argc - 1, argv + 1);
 	if (strcmp(cmd, "enrol") == 0)
@@ -138,6 +145,8 @@ dispatch(int argc, char **argv)
 		return cmd_keys(argc - 1, argv + 1);
 	if (strcmp(cmd, "peer") == 0)
 		return cmd_peer(argc - 1, argv + 1);
+	if (strcmp(cmd, "pair") == 0)
+		return cmd_pair(argc - 1, argv + 1);
 	if (strcmp(cmd, "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
 	if (strcmp(cmd, "import") == 0)

@@ -44,6 +44,7 @@ static const char *const councils[] = { "salary", "emulation",
 static const char *const outcomes[] = { "pending", "awarded", "not_awarded",
 					NULL };
 static const char *const recipients[] = { "collective", "individual", NULL };
+static const char *const treechanges[] = { "rename", "move", "merge", NULL };
 
 static const struct cds_field org_f[] = {
 	ID,
@@ -146,6 +147,19 @@ static const struct cds_field agree_f[] = {
 	REQ("signed_on", N_("Signed"), CDSYNC_FT_DATE),
 	F("ends_on", N_("Ends"), CDSYNC_FT_DATE),
 };
+/* org_id: the union that decided and recorded the change (client/tree.c
+ * judges whether it may). */
+static const struct cds_field orgchg_f[] = {
+	ID,
+	REF("org_id", N_("Decided by"), CDSYNC_KIND_ORG, 1),
+	REF("subject_id", N_("Union changed"), CDSYNC_KIND_ORG, 1),
+	REQ("effective_on", N_("Takes effect"), CDSYNC_FT_DATE),
+	CHO("change", N_("Change"), 1, treechanges, NULL),
+	TXT("name", N_("New name"), 0, 300),
+	REF("parent_id", N_("New parent union"), CDSYNC_KIND_ORG, 0),
+	REF("into_id", N_("Merged into"), CDSYNC_KIND_ORG, 0),
+	TXT("note", N_("Note"), 0, 4000),
+};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -174,6 +188,8 @@ static const struct cds_kind kinds[CDSYNC_KIND_MAX] = {
 	  "awarded_on, id", -1 },
 	{ CDSYNC_KIND_AGREEMENT, "agreement", N_("cooperation agreement"),
 	  agree_f, N(agree_f), 1, -1, "signed_on, id", -1 },
+	{ CDSYNC_KIND_ORG_CHANGE, "org_change", N_("change to the tree"),
+	  orgchg_f, N(orgchg_f), 1, -1, "effective_on, id", -1 },
 };
 
 const cdsync_kind cds_kind_order[CDSYNC_KIND_MAX] = {
@@ -181,7 +197,7 @@ const cdsync_kind cds_kind_order[CDSYNC_KIND_MAX] = {
 	CDSYNC_KIND_KEY_TASK, CDSYNC_KIND_ACTIVITY, CDSYNC_KIND_BENEFIT,
 	CDSYNC_KIND_LEGAL_CASE, CDSYNC_KIND_LEGAL_EVENT,
 	CDSYNC_KIND_COUNCIL_SEAT, CDSYNC_KIND_INITIATIVE, CDSYNC_KIND_AWARD,
-	CDSYNC_KIND_AGREEMENT
+	CDSYNC_KIND_AGREEMENT, CDSYNC_KIND_ORG_CHANGE
 };
 
 const struct cds_kind *
@@ -303,6 +319,9 @@ static const char *const choice_labels[][2] = {
 	{ "not_awarded", N_("not awarded") },
 	{ "collective", N_("collective") },
 	{ "individual", N_("individual") },
+	{ "rename", N_("rename") },
+	{ "move", N_("move under another union") },
+	{ "merge", N_("merger into another union") },
 };
 
 /* Where a field gives a word a meaning of its own. */

@@ -5,9 +5,24 @@
  * Window: [W0, W1] = [first day of the period, min(last day, as-of)].
  * No as-of date means the last day; one before the first day is refused.
  *
- * Unions: the grassroots org units (level 'grassroots') at or below O,
- * following org_unit.parent_id down from O; when O is grassroots, O
- * alone.  N = their number.
+ * Tree: the tree of unions on the as-of date when one is given, else on
+ * today (client/tree.h): the org units under their parents at creation,
+ * with the renames, moves and mergers that count up to that day.  So
+ * --as-of both cuts the window and chooses the tree; without it the
+ * figures of any period roll up under the tree as it is now.  A unit
+ * merged into another (directly, or through a unit merged later) counts
+ * as that unit: every row whose org_id is the merged unit (members,
+ * plans, key tasks, activities, council seats, initiatives, legal cases,
+ * agreements) is a row of the unit it was merged into, and the merged
+ * unit is no longer a unit of its own.  A unit merged away by then has
+ * no figures: asking for it is refused (CDSYNC_ENOTFOUND, naming the
+ * unit it is part of).
+ *
+ * Unions: the grassroots org units (level 'grassroots') at or below O in
+ * that tree, not merged away; when O is grassroots, O alone.  N = their
+ * number: a union merged into another counts once, as part of it.
+ * "The rows of a union" below are the rows of the union and of the units
+ * merged into it; "O's own rows" likewise.
  *
  * Members of a union in the window: its member rows with (joined_on NULL
  * or <= W1) and (left_on NULL or >= W0).
@@ -66,7 +81,9 @@
  * activities of the unions in the window, per activity kind.
  *
  * Every figure is read inside one savepoint, so all of them come from the
- * same state of the store.  Values are bound, never formatted into SQL.
+ * same state of the store; the tree is computed once per call, into
+ * temp.cds_tree, which every statement joins.  Values are bound, never
+ * formatted into SQL.
  */
 #include "kpi.h"
 
@@ -79,6 +96,7 @@
 #include "period.h"
 #include "store.h"
 #include "text.h"
+#include "tree.h"
 
 #define NKPI 14
 #define NKIND 10
@@ -109,54 +127,65 @@ struct win {
 	int y1, y2;
 };
 
-/* sub: ?1 and every unit below it, except that a grassroots ?1 stands
- * alone; UNION (not UNION ALL) ends the walk even if the tree has a
- * cycle.  u: the unions; scope: the unions and O itself. */
+/* sub: ?1 and every unit below it in the tree of the date (temp.cds_tree,
+ * units merged away left out), except that a grassroots ?1 stands alone;
+ * UNION (not UNION ALL) ends the walk even if the tree has a cycle.
+ * u: the unions; scope: the unions and O itself. */
 #define WITH_UNIONS                                                       \
 	"WITH RECURSIVE sub(id, level) AS ("                              \
-	"SELECT id, level FROM org_unit WHERE id = ?1 "                   \
-	"UNION SELECT o.id, o.level FROM org_unit o JOIN sub s "           \
-	"ON o.parent_id = s.id "                                          \
-	"WHERE NOT (s.id = ?1 AND s.level = 'grassroots')), "             \
+	"SELECT id, level FROM temp.cds_tree WHERE id = ?1 "              \
+	"UNION SELECT t.id, t.level FROM temp.cds_tree t JOIN sub s "      \
+	"ON t.parent_id = s.id WHERE t.rep = t.id "                       \
+	"AND NOT (s.id = ?1 AND s.level = 'grassroots')), "               \
 	"u(id) AS (SELECT id FROM sub WHERE level = 'grassroots'), "       \
 	"scope(id) AS (SELECT id FROM u UNION SELECT ?1) "
+
+/* `col` (an org_id) is a unit that counts as `who`: who itself or a unit
+ * merged into it; or as one of the units of the set `set`. */
+#define OWNED(col, who)                                                   \
+	col " IN (SELECT r.id FROM temp.cds_tree r WHERE r.rep = " who ")"
+#define OWNED_IN(col, set)                                                \
+	col " IN (SELECT r.id FROM temp.cds_tree r WHERE r.rep IN "       \
+	"(SELECT id FROM " set "))"
 
 /* Number of unions u for which `cond` holds. */
 #define UCOUNT(cond) "coalesce(sum(" cond "), 0)"
 /* An activity of union u in the window for which `cond` holds. */
 #define UACT(cond)                                                        \
-	"EXISTS (SELECT 1 FROM activity a WHERE a.org_id = u.id "         \
-	"AND a.held_on BETWEEN ?2 AND ?3 AND " cond ")"
+	"EXISTS (SELECT 1 FROM activity a WHERE " OWNED("a.org_id", "u.id") \
+	" AND a.held_on BETWEEN ?2 AND ?3 AND " cond ")"
 #define UTASK(kind)                                                       \
-	"EXISTS (SELECT 1 FROM key_task k WHERE k.org_id = u.id "         \
-	"AND k.term_start = 2023 AND k.kind = '" kind "')"
+	"EXISTS (SELECT 1 FROM key_task k WHERE " OWNED("k.org_id", "u.id") \
+	" AND k.term_start = 2023 AND k.kind = '" kind "')"
 
 /* N, then the unions meeting KPIs 1-8 and 10. */
 static const char UNIONS_SQL[] =
 	WITH_UNIONS
 	"SELECT count(*), "
 	UCOUNT("(SELECT count(DISTINCT p.school_year) FROM plan p "
-	       "WHERE p.org_id = u.id AND p.tied_to_tasks = 1 "
+	       "WHERE " OWNED("p.org_id", "u.id") " AND p.tied_to_tasks = 1 "
 	       "AND p.school_year BETWEEN ?4 AND ?5) = ?5 - ?4 + 1") ", "
 	UCOUNT(UTASK("strategy") " AND " UTASK("task")) ", "
 	UCOUNT(UACT("a.key_task_id IS NOT NULL")) ", "
 	UCOUNT(UACT("a.kind = 'propaganda'")) ", "
-	UCOUNT("EXISTS (SELECT 1 FROM council_seat c WHERE c.org_id = u.id "
-	       "AND c.from_on <= ?3 AND (c.to_on IS NULL OR c.to_on >= ?2))")
+	UCOUNT("EXISTS (SELECT 1 FROM council_seat c WHERE "
+	       OWNED("c.org_id", "u.id") " AND c.from_on <= ?3 "
+	       "AND (c.to_on IS NULL OR c.to_on >= ?2))")
 	", "
 	UCOUNT(UACT("a.innovative = 1")) ", "
 	UCOUNT(UACT("a.kind = 'culture'") " AND "
 	       UACT("a.kind = 'health'")) ", "
 	UCOUNT(UACT("a.kind = 'care'")) ", "
-	UCOUNT("EXISTS (SELECT 1 FROM initiative i WHERE i.org_id = u.id "
-	       "AND i.clc_proposed = 1 AND i.year BETWEEN ?6 AND ?7)")
+	UCOUNT("EXISTS (SELECT 1 FROM initiative i WHERE "
+	       OWNED("i.org_id", "u.id") " AND i.clc_proposed = 1 "
+	       "AND i.year BETWEEN ?6 AND ?7)")
 	" FROM u";
 
 /* Members in the window, and those of them who benefited from care. */
 static const char COVERAGE_SQL[] =
 	WITH_UNIONS
 	", m(id) AS (SELECT b.id FROM member b "
-	"WHERE b.org_id IN (SELECT id FROM u) "
+	"WHERE " OWNED_IN("b.org_id", "u") " "
 	"AND (b.joined_on IS NULL OR b.joined_on <= ?3) "
 	"AND (b.left_on IS NULL OR b.left_on >= ?2)) "
 	"SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM benefit f "
@@ -169,20 +198,21 @@ static const char LEGAL_SQL[] =
 	"SELECT count(*), coalesce(sum(EXISTS (SELECT 1 FROM legal_event e "
 	"WHERE e.case_id = c.id AND e.status IN ('advised', 'resolved') "
 	"AND e.at <= ?3)), 0) FROM legal_case c "
-	"WHERE c.org_id IN (SELECT id FROM scope) "
+	"WHERE " OWNED_IN("c.org_id", "scope") " "
 	"AND c.opened_on BETWEEN ?2 AND ?3";
 
 /* O's own trainings, care activities and agreements; the cost of care. */
 static const char OWN_SQL[] =
 	WITH_UNIONS
-	"SELECT (SELECT count(*) FROM activity a WHERE a.org_id = ?1 "
+	"SELECT (SELECT count(*) FROM activity a WHERE "
+	OWNED("a.org_id", "?1") " "
 	"AND a.kind = 'training' AND a.held_on BETWEEN ?2 AND ?3), "
-	"(SELECT count(*) FROM activity a WHERE a.org_id = ?1 "
+	"(SELECT count(*) FROM activity a WHERE " OWNED("a.org_id", "?1") " "
 	"AND a.kind = 'care' AND a.held_on BETWEEN ?2 AND ?3), "
-	"(SELECT count(*) FROM agreement g WHERE g.org_id = ?1 "
+	"(SELECT count(*) FROM agreement g WHERE " OWNED("g.org_id", "?1") " "
 	"AND g.signed_on BETWEEN ?2 AND ?3), "
 	"(SELECT coalesce(sum(a.cost), 0) FROM activity a "
-	"WHERE a.org_id IN (SELECT id FROM scope) AND a.kind = 'care' "
+	"WHERE " OWNED_IN("a.org_id", "scope") " AND a.kind = 'care' "
 	"AND a.held_on BETWEEN ?2 AND ?3)";
 
 /* Activities of the unions in the window per kind, as kinds[]. */
@@ -194,7 +224,7 @@ static const char KINDS_SQL[] =
 	KCOUNT("emulation") ", " KCOUNT("dialogue") ", "
 	KCOUNT("inspection") ", " KCOUNT("remote_support") ", "
 	KCOUNT("welfare") " FROM activity a "
-	"WHERE a.org_id IN (SELECT id FROM u) "
+	"WHERE " OWNED_IN("a.org_id", "u") " "
 	"AND a.held_on BETWEEN ?2 AND ?3";
 
 /* ==== Helpers ========================================================= */
@@ -388,6 +418,41 @@ level(sqlite3 *db, struct win *w, char *err, size_t errlen)
 	return CDSYNC_OK;
 }
 
+/* Refuses an O that the tree of the date has merged into another unit:
+ * its rows are that unit's now. */
+static int
+merged_away(sqlite3 *db, const struct win *w, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	char day[11];
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT o.code, r.code, t.merged_on FROM "
+			       "temp.cds_tree t JOIN org_unit o ON o.id = t.id "
+			       "JOIN org_unit r ON r.id = t.rep WHERE t.id = ?1 "
+			       "AND t.rep IS NOT t.id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return sqlfail(db, st, err, errlen);
+	sqlite3_bind_blob(st, 1, w->org, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return CDSYNC_OK;
+	}
+	if (rc != SQLITE_ROW)
+		return sqlfail(db, st, err, errlen);
+	cds_date_vn((const char *)sqlite3_column_text(st, 2), day);
+	cds_say(err, errlen,
+	    _("%s was merged into %s on %s: its records count as those of "
+	      "%s (ask for %s, or for a day before the merger)"),
+	    (const char *)sqlite3_column_text(st, 0),
+	    (const char *)sqlite3_column_text(st, 1), day,
+	    (const char *)sqlite3_column_text(st, 1),
+	    (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	return CDSYNC_ENOTFOUND;
+}
+
 /* Reads every figure of window w into k (inside one savepoint). */
 static int
 figures(sqlite3 *db, const struct win *w, cdsync_kpis *k, char *err,
@@ -512,6 +577,11 @@ cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 		return sqlfail(db, NULL, err, errlen);
 	}
 	rc = find_org(db, self_org, org_code, w.org, err, errlen);
+	if (rc == CDSYNC_OK)
+		rc = cds_tree_build(db, as_of != NULL ? iso : NULL, NULL, NULL,
+				    err, errlen);
+	if (rc == CDSYNC_OK)
+		rc = merged_away(db, &w, err, errlen);
 	if (rc == CDSYNC_OK)
 		rc = level(db, &w, err, errlen);
 	if (rc == CDSYNC_OK)

@@ -17,11 +17,14 @@
 /*
  * Computes the KPIs of the org unit `org_code` (NULL: the org unit whose
  * id is self_org) over `period` (period.h), counting what happened up to
- * `as_of` (what cds_date_parse accepts; NULL: the end of the period).
- * Only reads db.  Returns a cdsync_code:
+ * `as_of` (what cds_date_parse accepts; NULL: the end of the period),
+ * under the tree of unions of `as_of` (NULL: of today; tree.h).  Reads
+ * db; writes only its temp tables (temp.cds_tree, which read-only
+ * connections allow).  Returns a cdsync_code:
  *   CDSYNC_OK        *out holds the figures (free with cdsync_kpi_free)
  *   CDSYNC_EINVAL    bad period or as-of date, or as_of before the period
- *   CDSYNC_ENOTFOUND no org unit has that code (or id)
+ *   CDSYNC_ENOTFOUND no org unit has that code (or id), or the tree of
+ *                    the date has merged it into another unit
  *   CDSYNC_ENOMEM    out of memory
  *   CDSYNC_ERROR     SQLite failed (EBUSY/ECORRUPT where SQLite says so)
  * On failure *out is NULL and err[errlen] holds a translated message.

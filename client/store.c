@@ -336,8 +336,9 @@ CDSYNC_API int
 cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 		 const char *org_name, const char *parent_code)
 {
+	/* a client device records for its school's union */
 	static const char *const lv[] = { "", "grassroots", "upper",
-					  "national" };
+					  "national", "grassroots" };
 	cdsync_rec *org = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -346,9 +347,10 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 	if (db->has_node)
 		return cds_err(db, CDSYNC_EEXIST, "%s",
 			       _("this store already belongs to a node"));
-	if (role < CDSYNC_ROLE_SCHOOL || role > CDSYNC_ROLE_NATIONAL)
+	if (role < CDSYNC_ROLE_SCHOOL || role > CDSYNC_ROLE_CLIENT)
 		return cds_err(db, CDSYNC_EINVAL, "%s",
-			       _("role must be school, hub or national"));
+			       _("role must be school, hub, national or "
+				 "client"));
 	if (org_code == NULL || org_name == NULL)
 		return cds_err(db, CDSYNC_EINVAL, "%s",
 			       _("a node needs an org code and an org name"));

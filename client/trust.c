@@ -714,6 +714,7 @@ own_catalog(cdsync *db, struct cat *c)
 	size_t k, j;
 	int rc, have;
 
+	memset(c, 0, sizeof *c);	/* freeable on every path */
 	if ((rc = root_key(db, root, &have)) != CDSYNC_OK)
 		return rc;
 	if (!have)
@@ -1305,7 +1306,7 @@ cdsync_handover_import(cdsync *db, const char *path)
 	if ((rc = own_org(db, code, name)) != CDSYNC_OK ||
 	    (rc = own_catalog(db, &c)) != CDSYNC_OK)
 		return rc;
-	if (find_node(&c, h.node, h.old_pk, &k, &j) != 0 ||
+	if (c.s == NULL || find_node(&c, h.node, h.old_pk, &k, &j) != 0 ||
 	    memcmp(c.s[k].issuer, db->node_id, 16) != 0) {
 		cat_free(&c);
 		return cds_err(db, CDSYNC_ESCOPE,
@@ -1315,11 +1316,12 @@ cdsync_handover_import(cdsync *db, const char *path)
 			       path, hex + 24, code);
 	}
 	if (revoked(&c, h.node, h.old_pk, NULL)) {
+		rc = cds_err(db, CDSYNC_EREVOKED,
+			     _("%s: the key of %s that signed this hand-over "
+			       "is revoked"),
+			     path, c.s[k].e[j].org_code);
 		cat_free(&c);
-		return cds_err(db, CDSYNC_EREVOKED,
-			       _("%s: the key of %s that signed this "
-				 "hand-over is revoked"),
-			       path, c.s[k].e[j].org_code);
+		return rc;
 	}
 	if (find_node(&c, h.node, h.new_pk, &k, &j) == 0) {
 		cat_free(&c);

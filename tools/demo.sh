@@ -201,10 +201,31 @@ f=$("$bin" --home "$district" enrol request --out "$work/huyen.cdsq" | fpr)
 at "$national" enrol approve "$work/huyen.cdsq" --fingerprint "$f" --out "$work/danh-ba-huyen.cdsa"
 at "$district" catalog import "$work/danh-ba-huyen.cdsa" --root-fingerprint "$root"
 f=$("$bin" enrol request --out "$work/truong.cdsq" | fpr)
+school_fpr="$f"
 [ $quiet -eq 1 ] || printf '\033[2m$ cdsync enrol request --out files/truong.cdsq\033[0m   (%s)\n' "$f"
 at "$district" enrol approve "$work/truong.cdsq" --fingerprint "$f" --out "$work/danh-ba-truong.cdsa"
 run catalog import "$work/danh-ba-truong.cdsa" --root-fingerprint "$root"
 run catalog show
+# The union chair's phone pairs with the school node: the node shows a
+# code, she types it on the phone; each side then knows the other.
+say "   ... điện thoại của chủ tịch công đoàn ghép đôi với máy của trường" \
+    "   ... the union chair's phone pairs with the school node"
+phone="$home/phone"
+at "$phone" init --role client --org HG-VX-TH-LUNGCU --name "Trường PTDTBT Tiểu học Lũng Cú"
+shown=$("$bin" pair code)
+[ $quiet -eq 1 ] || { printf '\033[2m$ cdsync pair code\033[0m\n'; echo "$shown"; }
+code=$(grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' <<<"$shown" | head -1)
+at "$phone" pair request --code "$code" --device "Điện thoại cô Mỷ" --out "$work/dien-thoai.cdsp"
+run pair approve "$work/dien-thoai.cdsp" --out "$work/dien-thoai.cdsc"
+at "$phone" pair finish "$work/dien-thoai.cdsc"
+run pair list
+if ! "$bin" pair list | grep -q "Điện thoại cô Mỷ" ||
+   ! "$bin" --home "$phone" pair list | grep -q "$school_fpr"; then
+	echo "demo: the phone and the school node do not know each other" >&2
+	exit 1
+fi
+if [ $en -eq 1 ]; then echo "✓ the phone and the school node are paired"
+else echo "✓ điện thoại và máy của trường đã ghép đôi"; fi
 
 # ---- 9. Up the tree on a USB stick ------------------------------------------
 say "9. Lên cấp trên bằng USB: trường → huyện → trung ương" \
@@ -278,6 +299,53 @@ if [ "$n" != 1 ]; then
 fi
 if [ $en -eq 1 ]; then echo "✓ the earlier activity still counts; the later one was refused"
 else echo "✓ hoạt động ghi trước vẫn được tính; hoạt động ghi sau bị từ chối"; fi
+
+# ---- 11. A province merger ----------------------------------------------------
+# In 2025 Hà Giang went into Tuyên Quang and the district level went away:
+# at the end of the school year the district union of the demo is merged
+# into the province union of Tuyên Quang.  The province union joins the
+# tree by enrolment, like the district did; the national hub records the
+# merger.  Nothing is rewritten: the school's records stay its own and
+# the district's stay the district's; they count under the province from
+# 01/07/2026, and every report of an earlier day shows the tree as it was.
+say "11. Sáp nhập tỉnh: công đoàn huyện nhập vào công đoàn tỉnh, mọi số liệu được giữ" \
+    "11. A province merger: the district union goes into the province union, every figure kept"
+province="$home/province" usb4="$home/usb4"
+at "$province" init --role hub --org TQ --name "Công đoàn Giáo dục tỉnh Tuyên Quang" --parent VN
+f=$("$bin" --home "$province" enrol request --out "$work/tinh.cdsq" | fpr)
+[ $quiet -eq 1 ] || printf '\033[2m$ cdsync --home province enrol request --out files/tinh.cdsq\033[0m   (%s)\n' "$f"
+at "$national" enrol approve "$work/tinh.cdsq" --fingerprint "$f" --out "$work/danh-ba-tinh.cdsa"
+at "$province" catalog import "$work/danh-ba-tinh.cdsa" --root-fingerprint "$root"
+at "$province" export --out "$usb4"
+at "$national" import "$usb4"
+figs() {		# figs HOME ARGS...: a KPI table as JSON, without unit and window
+	"$bin" --home "$1" kpi "${@:2}" --json | grep -vE '"(org|to|as_of)"'
+}
+at "$national" kpi --period 2025-2026 --as-of 30/06/2026
+vn0=$(figs "$national" --period 2025-2026 --as-of 30/06/2026)
+vx0=$(figs "$national" --org HG-VX --period 2025-2026 --as-of 30/06/2026)
+tq0=$(figs "$national" --org TQ --period 2025-2026 --as-of 30/06/2026)
+at "$national" org merge HG-VX --into TQ --on 01/07/2026 \
+	--note "Sáp nhập theo Nghị quyết 202/2025/QH15"
+at "$national" org list --as-of 01/07/2026
+say "   ... chỉ tiêu của tỉnh trước ngày sáp nhập, rồi sau ngày sáp nhập" \
+    "   ... the province's KPIs before the merger, then after it"
+[ $quiet -eq 1 ] || { "$bin" --home "$national" kpi --org TQ --period 2025-2026 --as-of 30/06/2026 | sed -n "1,6p" || true; }
+at "$national" kpi --org TQ --period 2025-2026 --as-of 31/08/2026
+vn1=$(figs "$national" --period 2025-2026 --as-of 31/08/2026)
+tq1=$(figs "$national" --org TQ --period 2025-2026 --as-of 31/08/2026)
+if [ "$vn0" = "$vn1" ] && [ "$vx0" = "$tq1" ] && [ "$tq0" != "$tq1" ]; then
+	if [ $en -eq 1 ]; then
+		echo "✓ national union: the same KPI figures before and after the merger"
+		echo "✓ province TQ after the merger: the same KPI figures as district HG-VX before it"
+	else
+		echo "✓ trung ương: cùng một số liệu chỉ tiêu trước và sau sáp nhập"
+		echo "✓ tỉnh TQ sau sáp nhập: cùng một số liệu chỉ tiêu như huyện HG-VX trước đó"
+	fi
+else
+	echo "demo: the merger changed the KPI figures" >&2
+	exit 1
+fi
 
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo

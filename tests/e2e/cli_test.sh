@@ -95,7 +95,7 @@ same "init twice: message prefix" "cdsync: " "$(head -c 8 "$T/err")"
 
 run init --role district --org X --name Y
 expect "init: bad role" 2 "" \
-"cdsync: --role 'district': write school, hub or national
+"cdsync: --role 'district': write school, hub, national or client
 Try 'cdsync init --help'."
 
 # ==== Members ==========================================================
@@ -565,6 +565,35 @@ expect "the parent takes the hand-over, then the bundle the new key signed" 0 "$
 $T/rot/TQ-YS-<id>-000001.cdsb: merged 1 change(s)." ""
 run --home "$N" import "$T/rot/handover-TQ-YS-000001.cdsh"
 expect "a hand-over twice" 0 "$T/rot/handover-TQ-YS-000001.cdsh: the new key of node …<id> is in the catalog already; nothing to do" ""
+
+# ==== Pairing a phone ===================================================
+P="$T/phone"
+run --home "$P" init --role client --org TQ-YS --name "Công đoàn Giáo dục huyện Yên Sơn"
+same "init --role client" 0 "$rc"
+run --home "$P" pair code
+expect "pair code at a client" 1 "" "cdsync: a client device does not pair others: its school node does"
+CDSYNC_PASSPHRASE="mật khẩu mới của huyện" run --home "$D3" pair code --minutes 5
+same "pair code" 0 "$rc"
+code=$(grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' "$T/out")
+same "pair code: read out for 5 minutes" 1 "$(grep -c 'it works once, for 5 minutes' "$T/out")"
+run --home "$P" pair request --code "${code:0:9}" --device "Điện thoại" --out "$T/p.cdsp"
+expect "pair request: a code too short" 1 "" "cdsync: '${code:0:9}' is not a pairing code: it has 12 letters and digits, like K7QM-3XRT-9PWA"
+run --home "$P" pair request --code "$(tr 'A-Z' 'a-z' <<<"$code")" --device "Điện thoại cô Mỷ" --out "$T/p.cdsp"
+expect "pair request (the code typed in lower case)" 0 "Pairing request written to $T/p.cdsp; give it to the school node." ""
+CDSYNC_PASSPHRASE="mật khẩu mới của huyện" run --home "$D3" pair approve "$T/p.cdsp" --out "$T/p.cdsc"
+same "pair approve" 0 "$rc"
+CDSYNC_PASSPHRASE="mật khẩu mới của huyện" run --home "$D3" pair approve "$T/p.cdsp" --out "$T/p2.cdsc"
+expect "pair approve: a code works once" 1 "" "cdsync: $T/p.cdsp: no live pairing code of this node matches it: the code was mistyped, used already or has expired; show a new one with 'cdsync pair code'"
+run --home "$P" pair finish "$T/p.cdsc"
+same "pair finish" 0 "$rc"
+run --home "$P" pair list
+same "the phone knows its node" 1 "$(grep -c 'This device is paired with node' "$T/out")"
+run --home "$D3" pair list --json
+same "the node lists the phone" 1 "$(grep -c '"device": "Điện thoại cô Mỷ"' "$T/out")"
+run --home "$D3" pair revoke "Điện thoại cô Mỷ"
+expect "pair revoke" 0 "The device Điện thoại cô Mỷ is unpaired: this node no longer syncs with it." ""
+run --home "$D3" pair revoke "Điện thoại cô Mỷ"
+expect "pair revoke twice" 1 "" "cdsync: no paired device is called or numbered Điện thoại cô Mỷ"
 
 run --version
 same "--version" 0 "$rc"

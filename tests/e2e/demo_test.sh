@@ -20,7 +20,10 @@ check "national"  '^P2\.N\.agreements .*not for this level'
 check "money"     '^Care money per member: 471\.052 đ'
 check "window"    'The figures cover 01/09/2025 – 31/08/2026\.'
 check "up the tree" '^✓ school, district and national: the same KPI figures'
+check "pairing"   '^✓ the phone and the school node are paired'
 check "rotation"  '^✓ bundle 2, signed with the new key, continues the chain'
+check "merger: national" '^✓ national union: the same KPI figures before and after the merger'
+check "merger: province" '^✓ province TQ after the merger: the same KPI figures as district HG-VX before it'
 [ $fail -eq 0 ] || echo "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

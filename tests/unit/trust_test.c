@@ -703,6 +703,37 @@ test_a_rotated_key_keeps_the_chain_and_old_bundles_count(void **state)
 	cdsync_close(s4);
 }
 
+static void
+test_a_handover_signed_by_a_revoked_key_is_refused(void **state)
+{
+	cdsync *s6 = node(CDSYNC_ROLE_SCHOOL, "HG-VX-TH-PHINGLUONG",
+			  "Trường Tiểu học Phìn Lường", "HG-VX");
+	const char *d7 = sub("s6");
+	char ho[800], msg[1200];
+	size_t sealed, written;
+	long editions;
+
+	(void)state;
+	enrol(s6, dis, "s6.req", "s6.cdsa");
+	/* the laptop is lost; whoever has it rotates the key before the
+	 * school hears of the revocation */
+	assert_int_equal(cdsync_enrol_revoke(dis, "HG-VX-TH-PHINGLUONG",
+					     "mất máy"),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_keys_rotate(s6), CDSYNC_OK);
+	assert_int_equal(cdsync_export(s6, d7, &sealed, &written), 0);
+	snprintf(ho, sizeof ho, "%s/handover-HG-VX-TH-PHINGLUONG-000001.cdsh",
+		 d7);
+	editions = tu_count(dis, "SELECT sum(serial) FROM trust_sheet");
+	assert_int_equal(cdsync_handover_import(dis, ho), CDSYNC_EREVOKED);
+	snprintf(msg, sizeof msg, "%s: the key of HG-VX-TH-PHINGLUONG that "
+		 "signed this hand-over is revoked", ho);
+	assert_string_equal(cdsync_errmsg(dis), msg);
+	assert_int_equal(tu_count(dis, "SELECT sum(serial) FROM trust_sheet"),
+			 editions);
+	cdsync_close(s6);
+}
+
 int
 main(void)
 {
@@ -712,6 +743,7 @@ main(void)
 		cmocka_unit_test(test_revoked_and_expired_keys_are_refused),
 		cmocka_unit_test(test_a_change_outside_the_signers_union_refuses_the_bundle),
 		cmocka_unit_test(test_a_rotated_key_keeps_the_chain_and_old_bundles_count),
+		cmocka_unit_test(test_a_handover_signed_by_a_revoked_key_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -95,9 +95,10 @@ typedef enum cdsync_kind {
 	CDSYNC_KIND_COUNCIL_SEAT = 9,
 	CDSYNC_KIND_INITIATIVE = 10,
 	CDSYNC_KIND_AWARD = 11,
-	CDSYNC_KIND_AGREEMENT = 12
+	CDSYNC_KIND_AGREEMENT = 12,
+	CDSYNC_KIND_ORG_CHANGE = 13	/* a rename, move or merge of a unit */
 } cdsync_kind;
-#define CDSYNC_KIND_MAX 12
+#define CDSYNC_KIND_MAX 13
 
 /* The name of a kind ("member", "activity", ...; also its table name), or
  * NULL for an unknown number. */
@@ -168,7 +169,8 @@ CDSYNC_API int cdsync_schema_latest(void);
 typedef enum cdsync_role {
 	CDSYNC_ROLE_SCHOOL = 1,	  /* grassroots union node */
 	CDSYNC_ROLE_HUB = 2,	  /* upper-level (district, province) hub */
-	CDSYNC_ROLE_NATIONAL = 3  /* national hub */
+	CDSYNC_ROLE_NATIONAL = 3, /* national hub */
+	CDSYNC_ROLE_CLIENT = 4	  /* a phone or PC paired with a school node */
 } cdsync_role;
 
 /*
@@ -517,6 +519,72 @@ CDSYNC_API int cdsync_keys_rotate(cdsync *db) CDSYNC_CHECK;
 CDSYNC_API int cdsync_handover_import(cdsync *db,
 				      const char *path) CDSYNC_CHECK;
 
+/* ==== Pairing client devices ========================================== */
+
+/*
+ * A client device (a phone app or another PC at the school: a store made
+ * with CDSYNC_ROLE_CLIENT and the school's org code) pairs with its school
+ * node once (SPEC.md "Pairing"):
+ *   1. the node shows a code (cdsync_pair_code), which its operator reads
+ *      to the person holding the device;
+ *   2. the device writes a request with its keys, authenticated with the
+ *      code (cdsync_pair_request);
+ *   3. the node checks the request against its live codes and certifies
+ *      the device (cdsync_pair_approve; the code is used up);
+ *   4. the device takes the certificate in (cdsync_pair_finish), checked
+ *      with the same code and the node's signature.
+ * The node's LAN sync takes only certified, unrevoked devices
+ * (cdsync_client_check).
+ */
+
+/* One device this node certified. */
+typedef struct cdsync_client_info {
+	uint8_t client[16];	/* its node id */
+	char device[256];	/* the name it gave ("Điện thoại cô Mỷ") */
+	char fingerprint[20];	/* of its keys */
+	uint64_t paired_ms;
+	uint64_t revoked_ms;	/* 0: not revoked */
+} cdsync_client_info;
+
+#define CDSYNC_PAIR_CODEBYTES 15	/* "XXXX-XXXX-XXXX" and a NUL */
+
+/* At the node: a new pairing code, valid for `minutes` (0: 10, at most
+ * 1440) and for one device. */
+CDSYNC_API int cdsync_pair_code(cdsync *db, unsigned minutes,
+				char code_out[CDSYNC_PAIR_CODEBYTES]) CDSYNC_CHECK;
+/* At the device: writes its pairing request for `code` to path
+ * (atomically).  `device` names it for the node's list. */
+CDSYNC_API int cdsync_pair_request(cdsync *db, const char *code,
+				   const char *device,
+				   const char *path) CDSYNC_CHECK;
+/* At the node: checks a request (CDSYNC_EBADSIG: no live code of this
+ * node matches it -- a wrong, used or expired code; or a bad signature),
+ * certifies the device and writes the certificate to cert_path.  *out
+ * (may be NULL) describes the device. */
+CDSYNC_API int cdsync_pair_approve(cdsync *db, const char *request_path,
+				   const char *cert_path,
+				   cdsync_client_info *out) CDSYNC_CHECK;
+/* At the device: takes the certificate in.  CDSYNC_EBADSIG if it does not
+ * carry the code this device asked with, or its signature fails;
+ * CDSYNC_EINVAL if it certifies another device. */
+CDSYNC_API int cdsync_pair_finish(cdsync *db, const char *cert_path) CDSYNC_CHECK;
+/* At the node: CDSYNC_OK when `client` is a device it certified with
+ * `sign_pk` and has not revoked; CDSYNC_EUNKNOWNKEY (never paired, or
+ * another key) or CDSYNC_EREVOKED, with a message. */
+CDSYNC_API int cdsync_client_check(cdsync *db, const uint8_t client[16],
+				   const uint8_t sign_pk[32]) CDSYNC_CHECK;
+/* The i-th certified device, by pairing time; CDSYNC_ENOTFOUND past the
+ * last. */
+CDSYNC_API int cdsync_client_at(cdsync *db, size_t i,
+				cdsync_client_info *out) CDSYNC_CHECK;
+/* Revokes a device (its id in hex, 8 or more digits at the end, or its
+ * name) from now on. */
+CDSYNC_API int cdsync_client_revoke(cdsync *db, const char *ref) CDSYNC_CHECK;
+/* At the device: the school node it is paired with (CDSYNC_ENOTFOUND
+ * before pairing). */
+CDSYNC_API int cdsync_paired_node(cdsync *db, uint8_t node_out[16],
+				  char fingerprint_out[20]) CDSYNC_CHECK;
+
 /* ==== Trust: enrolment and the signed catalog ======================== */
 
 /* This node's key fingerprint ("XXXX-XXXX-XXXX-XXXX"), to read out over the
@@ -680,6 +748,12 @@ typedef struct cdsync_kpi {
  * node's) over `period`, counting what is recorded up to `as_of`
  * ("YYYY-MM-DD" or dd/mm/yyyy; NULL: the end of the period).  Shares of
  * unions count each grassroots union under the org unit once.
+ * The figures follow the tree of `as_of` (NULL: of today), with the tree
+ * changes up to that day (cdsync_tree_open): a merged unit's records
+ * count as those of the unit it was merged into, and a grassroots union
+ * merged into another is not a union of its own any more.  An org unit
+ * merged away by then has no figures of its own: CDSYNC_ENOTFOUND, with
+ * a message naming the unit it is part of.
  */
 CDSYNC_API int cdsync_kpi_compute(cdsync *db, const char *org_code,
 				  const char *period, const char *as_of,
@@ -694,6 +768,110 @@ CDSYNC_API int64_t cdsync_kpi_care_per_member(const cdsync_kpis *k);
 CDSYNC_API int64_t cdsync_kpi_kind_count(const cdsync_kpis *k,
 					 const char *activity_kind);
 CDSYNC_API void cdsync_kpi_free(cdsync_kpis *k);
+
+/* ==== Tree changes: rename, move, merge ============================== */
+
+/*
+ * Org units are never rewritten: a unit keeps its id and its records.
+ * Changes to the tree are records of their own (kind org_change), each
+ * decided by one union and taking effect on a day, and the tree of any
+ * date is computed from them: start from the org units under the parent
+ * each was set up with (or enrolled under, as the catalog says), then
+ * apply the changes up to that date in date order (one day's in the
+ * order they were recorded).  A change counts only if the union that
+ * recorded it is the national union or above the unit in the tree just
+ * before it (for a rename, also the unit itself), and it keeps the tree
+ * a tree; others are ignored and listed with the reason
+ * (cdsync_tree_changes_open).  A merged unit's records count as those of
+ * the unit it was merged into, and its children move under that unit.
+ */
+
+/*
+ * Record a change decided by this node's union, effective on `date`
+ * ("YYYY-MM-DD" or dd/mm/yyyy): the unit with code `code` takes the name
+ * `name`; moves under the unit `parent_code`; merges into the unit
+ * `into_code` (of the same level).  `note` may be NULL.  The change is
+ * judged against the tree of its date with every change recorded so far
+ * and must count, and must leave every change that counted counting.
+ * Returns CDSYNC_OK, or, with nothing recorded:
+ *   CDSYNC_ENOTFOUND   a code names no org unit of this store
+ *   CDSYNC_EINVAL      a bad date or name
+ *   CDSYNC_ESCOPE      this union is neither the national union nor above
+ *                      the unit on that date (nor, for a rename, the unit)
+ *   CDSYNC_ECONSTRAINT the unit is the national union (never moved or
+ *                      merged) or was merged already; a move under
+ *                      itself, under a unit below it (a cycle) or under a
+ *                      grassroots union; a merge into itself, into a unit
+ *                      below it or part of it, or into a unit of another
+ *                      level; or a later change would no longer count
+ *   CDSYNC_ENOTINIT, CDSYNC_EREADONLY, CDSYNC_EBUSY, CDSYNC_ENOMEM
+ * cdsync_errmsg() names the units and the rule.
+ */
+CDSYNC_API int cdsync_org_rename(cdsync *db, const char *code,
+				 const char *name, const char *date,
+				 const char *note) CDSYNC_CHECK;
+CDSYNC_API int cdsync_org_move(cdsync *db, const char *code,
+			       const char *parent_code, const char *date,
+			       const char *note) CDSYNC_CHECK;
+CDSYNC_API int cdsync_org_merge(cdsync *db, const char *code,
+				const char *into_code, const char *date,
+				const char *note) CDSYNC_CHECK;
+
+/* One unit of the tree of a date.  Read-only; valid until the next step
+ * of its iterator. */
+typedef struct cdsync_tree_unit {
+	uint8_t id[16];
+	const char *code;
+	const char *name;	/* its name on that date */
+	const char *level;	/* "national", "upper" or "grassroots" */
+	const char *parent;	/* code of its parent on that date; NULL for a
+				 * root, a parent this store does not know,
+				 * and a merged unit */
+	const char *merged_into; /* code of the unit it is part of since a
+				  * merger on or before that date, or NULL */
+	const char *merged_on;	/* "YYYY-MM-DD" of that merger, or NULL */
+	int depth;		/* 0 for a root; a merged unit is one below
+				 * the unit it is part of */
+} cdsync_tree_unit;
+
+typedef struct cdsync_tree cdsync_tree;
+/* The tree as it is on `as_of` ("YYYY-MM-DD" or dd/mm/yyyy; NULL: today),
+ * depth first from the roots: each unit, then the units merged into it,
+ * then its children, by code.  Works on read-only stores.  CDSYNC_EINVAL
+ * for a bad date. */
+CDSYNC_API int cdsync_tree_open(cdsync *db, const char *as_of,
+				cdsync_tree **it_out) CDSYNC_CHECK;
+/* CDSYNC_OK with *unit_out (owned by the iterator), or CDSYNC_DONE. */
+CDSYNC_API int cdsync_tree_next(cdsync_tree *it,
+				const cdsync_tree_unit **unit_out) CDSYNC_CHECK;
+CDSYNC_API void cdsync_tree_close(cdsync_tree *it);
+
+/* One recorded change with its verdict.  Read-only; valid until the
+ * iterator is closed.  A unit this store does not know is shown as "…"
+ * and the last 8 hex digits of its id. */
+typedef struct cdsync_tree_change {
+	uint8_t id[16];		/* the org_change record */
+	char effective_on[11];	/* "YYYY-MM-DD" */
+	const char *change;	/* "rename", "move" or "merge" */
+	const char *author;	/* code of the union that recorded it */
+	const char *subject;	/* code of the unit changed */
+	const char *name;	/* rename: the new name, else NULL */
+	const char *parent;	/* move: code of the new parent, else NULL */
+	const char *into;	/* merge: code of the unit, else NULL */
+	const char *note;	/* or NULL */
+	int applied;		/* 1: part of the tree; 0: ignored */
+	const char *reason;	/* ignored: why (translated), else NULL */
+} cdsync_tree_change;
+
+typedef struct cdsync_tree_changes cdsync_tree_changes;
+/* Every recorded change, in the order the tree applies them. */
+CDSYNC_API int cdsync_tree_changes_open(cdsync *db,
+					cdsync_tree_changes **it_out)
+	CDSYNC_CHECK;
+CDSYNC_API int cdsync_tree_changes_next(cdsync_tree_changes *it,
+					const cdsync_tree_change **change_out)
+	CDSYNC_CHECK;
+CDSYNC_API void cdsync_tree_changes_close(cdsync_tree_changes *it);
 
 #ifdef __cplusplus
 }
