@@ -4,9 +4,12 @@
  * Contract: each verb prints what it did in one line per file or item,
  * and exits 0 when everything it was given was taken in (a bundle merged
  * before, or held until an earlier one arrives, counts as taken in: it
- * is said so); 1 when any file was refused or the library failed; 2 on a
- * usage error.  Until the signed catalog (the trust issue), the keys of
- * other nodes come as public key files given to `peer add`.
+ * is said so; so does, in a folder, what travels to other nodes on the
+ * same stick: a bundle not addressed to this node, a receipt for the
+ * nodes below its signer); 1 when any file was refused or the library
+ * failed; 2 on a usage error.  Until the signed catalog (the trust
+ * issue), the keys of other nodes come as public key files given to
+ * `peer add`.
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -304,7 +307,10 @@ bundles_import_help(FILE *f)
 		       "once.  A bundle after a missing one is kept and "
 		       "merged when the gap fills.  Catalog files (*.cdsa) "
 		       "in a folder are taken in first, then the hand-overs "
-		       "of rotated keys (*.cdsh) of this node's children."));
+		       "of rotated keys (*.cdsh) of this node's children, "
+		       "then the receipts (*.cdsr) of the hubs above this "
+		       "node for the bundles it sent up.  In a folder, what "
+		       "is for other nodes is said and skipped."));
 	rec_commonhelp(f);
 	fprintf(f, "\n%s\n  cdsync import /media/usb/cdsync\n",
 		_("Example:"));
@@ -319,11 +325,14 @@ ends(const char *name, const char *ext)
 }
 
 /* Catalogs first (they may certify the senders of the bundles), then
- * hand-overs (new keys of the senders), then bundles. */
+ * hand-overs (new keys of the senders), then receipts (signed by hubs
+ * the catalog certifies, for bundles this node holds already), then
+ * bundles. */
 static int
 rank(const char *name)
 {
-	return ends(name, ".cdsa") ? 0 : ends(name, ".cdsh") ? 1 : 2;
+	return ends(name, ".cdsa") ? 0 : ends(name, ".cdsh") ? 1
+	       : ends(name, ".cdsr") ? 2 : 3;
 }
 
 static int
@@ -387,9 +396,64 @@ import_catalog(cdsync *db, const char *path)
 }
 
 
-/* Imports one file; 1 if it counts as a failure. */
+/* A moment (ms since the epoch) as local "dd/mm/yyyy HH:MM". */
+static void
+when(uint64_t ms, char *out, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	if (strftime(out, n, "%d/%m/%Y %H:%M", &tm) == 0)
+		snprintf(out, n, "?");
+}
+
+/* Takes in a receipt of a hub above this node; 1 if it counts as a
+ * failure.  One kept before is said.  In a folder, one that is not for
+ * this node -- its own, one a hub signed for the nodes below it, one for
+ * a bundle this node does not hold -- is said and skipped: a stick
+ * carries the receipts of many nodes. */
 static int
-import_one(cdsync *db, const char *path)
+import_receipt(cdsync *db, const char *path, int infolder)
+{
+	cdsync_receipt_info ri;
+	char seen[32];
+
+	switch (cdsync_receipt_import(db, path)) {
+	case CDSYNC_OK:
+		if (cdsync_receipt_read(db, path, &ri) != CDSYNC_OK) {
+			printf(_("%s: receipt kept.\n"), path);
+			return 0;
+		}
+		when(ri.seen_ms, seen, sizeof seen);
+		printf(ri.merged
+		       ? _("%s: receipt kept: %s merged bundle %" PRIu64
+			   " of %s (it first saw it on %s).\n")
+		       : _("%s: receipt kept: %s holds bundle %" PRIu64
+			   " of %s until the ones before it arrive (it first "
+			   "saw it on %s).\n"),
+		       path, ri.hub_org, ri.seq, ri.org, seen);
+		return 0;
+	case CDSYNC_EREPLAY:
+		printf("%s\n", cdsync_errmsg(db));
+		return 0;
+	case CDSYNC_ESCOPE:
+		if (infolder) {
+			printf("%s\n", cdsync_errmsg(db));
+			return 0;
+		}
+		msg_err("%s", cdsync_errmsg(db));
+		return 1;
+	default:
+		msg_err("%s", cdsync_errmsg(db));
+		return 1;
+	}
+}
+
+/* Imports one file (found in a folder, or named); 1 if it counts as a
+ * failure. */
+static int
+import_one(cdsync *db, const char *path, int infolder)
 {
 	size_t changes = 0;
 	int rc;
@@ -398,6 +462,8 @@ import_one(cdsync *db, const char *path)
 		return import_catalog(db, path);
 	if (rank(path) == 1)
 		return import_handover(db, path);
+	if (rank(path) == 2)
+		return import_receipt(db, path, infolder);
 	rc = cdsync_import_file(db, path, &changes);
 
 	switch (rc) {
@@ -408,6 +474,15 @@ import_one(cdsync *db, const char *path)
 	case CDSYNC_EGAP:
 		printf("%s\n", cdsync_errmsg(db));
 		return 0;
+	case CDSYNC_ENOTRECIPIENT:
+		/* a stick from a hub carries bundles for other nodes too */
+		if (infolder) {
+			printf(_("%s; skipped: it travels to other nodes\n"),
+			       cdsync_errmsg(db));
+			return 0;
+		}
+		msg_err("%s", cdsync_errmsg(db));
+		return 1;
 	default:
 		msg_err("%s", cdsync_errmsg(db));
 		return 1;
@@ -436,7 +511,7 @@ cmd_import(int argc, char **argv)
 		goto out;
 	for (i = 0; i < a.npos; i++) {
 		if (stat(a.pos[i], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-			bad += import_one(db, a.pos[i]);
+			bad += import_one(db, a.pos[i], 0);
 			continue;
 		}
 		if ((d = opendir(a.pos[i])) == NULL) {
@@ -450,7 +525,7 @@ cmd_import(int argc, char **argv)
 			size_t l = strlen(e->d_name);
 
 			if (e->d_name[0] == '.' || l < 6 ||
-			    (rank(e->d_name) == 2 &&
+			    (rank(e->d_name) == 3 &&
 			     !ends(e->d_name, ".cdsb")))
 				continue;
 			if (n == cap) {
@@ -472,7 +547,7 @@ cmd_import(int argc, char **argv)
 		for (j = 0; names != NULL && j < n; j++) {
 			snprintf(path, sizeof path, "%s/%s", a.pos[i],
 				 names[j]);
-			bad += import_one(db, path);
+			bad += import_one(db, path, 1);
 			free(names[j]);
 		}
 		free(names);
@@ -783,7 +858,10 @@ status_help(FILE *f)
 {
 	fprintf(f, "%s cdsync status [--json]\n\n", _("Usage:"));
 	help_para(f, _("Where this node stands: its last bundle, what was "
-		       "recorded since and is not yet in a bundle, the nodes "
+		       "recorded since and is not yet in a bundle, the bundles "
+		       "still waiting to go up (no hub above has sent a "
+		       "receipt saying it merged them) and the last receipt, "
+		       "the nodes "
 		       "it knows with the last bundle merged from each, "
 		       "bundles waiting for a missing one (a gap), nodes "
 		       "frozen after sending two bundles with one number, "
@@ -836,6 +914,14 @@ cmd_status(int argc, char **argv)
 		json_int(&j, (int64_t)s.frozen);
 		json_key(&j, "notices");
 		json_int(&j, (int64_t)s.notices);
+		json_key(&j, "outbox");
+		json_int(&j, (int64_t)s.outbox);
+		json_key(&j, "outbox_bytes");
+		json_int(&j, (int64_t)s.outbox_bytes);
+		json_key(&j, "last_receipt_ms");
+		json_int(&j, (int64_t)s.last_receipt_ms);
+		json_key(&j, "last_receipt_from");
+		json_str(&j, s.last_receipt_ms ? s.last_receipt_from : NULL);
 		json_key(&j, "peers");
 		json_arr(&j);
 	} else {
@@ -843,6 +929,15 @@ cmd_status(int argc, char **argv)
 			 "a bundle: %" PRIu64 "%s\n"),
 		       s.last_sealed, s.unsealed,
 		       s.unsealed ? _(" (run 'cdsync export')") : "");
+		printf(_("Waiting to go up: %zu bundle(s), %" PRIu64
+			 " bytes\n"), s.outbox, s.outbox_bytes);
+		if (s.last_receipt_ms) {
+			when(s.last_receipt_ms, last, sizeof last);
+			printf(_("Last receipt: %s from %s\n"), last,
+			       s.last_receipt_from);
+		} else {
+			printf("%s\n", _("Last receipt: none yet"));
+		}
 		head[0] = _("Union");
 		head[1] = _("Node");
 		head[2] = _("Sends to it");

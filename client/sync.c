@@ -451,6 +451,33 @@ out:
 	return rc;
 }
 
+/* The next bundle of this node, unless it is the national hub: nobody
+ * is above it, so what it records is not sealed to anyone. */
+static int
+seal_up(cdsync *db, size_t *sealed)
+{
+	*sealed = 0;
+	if (db->role == CDSYNC_ROLE_NATIONAL)
+		return CDSYNC_OK;
+	return seal(db, sealed);
+}
+
+CDSYNC_API int
+cdsync_seal(cdsync *db, size_t *sealed)
+{
+	int rc;
+
+	cds_ok(db);
+	*sealed = 0;
+	if ((rc = need_keys(db)) != CDSYNC_OK)
+		return rc;
+	if (db->txdepth)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("sealing cannot run inside an open "
+				 "transaction"));
+	return seal_up(db, sealed);
+}
+
 /* ==== Files =========================================================== */
 
 /* 1 if path holds exactly these bytes. */
@@ -539,6 +566,44 @@ recover_from(cdsync *db, const char *dir)
 	return CDSYNC_OK;
 }
 
+/* At a hub: receipt-CODE-SEQ.cdsr for every bundle it merged or holds
+ * (SPEC.md "Receipts"); the same store gives the same bytes, so writing
+ * them again leaves the files alone. */
+static int
+write_receipts(cdsync *db, const char *dir)
+{
+	sqlite3_stmt *st;
+	uint8_t *r = NULL, hash[32];
+	size_t n = 0;
+	char name[200];
+	int rc = CDSYNC_OK, step = SQLITE_DONE, wrote;
+
+	st = cds_prepare(db, "SELECT coalesce(p.org_code, 'node'), b.seq, "
+			     "b.hash FROM sync_bundle_in b LEFT JOIN sync_peer "
+			     "p ON p.node_id = b.node_id WHERE b.status IN "
+			     "('merged', 'held') ORDER BY 1, 2, b.node_id");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+
+		if (sqlite3_column_bytes(st, 2) != 32)
+			continue;
+		memcpy(hash, sqlite3_column_blob(st, 2), 32);
+		snprintf(name, sizeof name, "receipt-%s-%06lld.cdsr",
+			 c ? c : "node", (long long)sqlite3_column_int64(st, 1));
+		if ((rc = cdsync_receipt_make(db, hash, &r, &n)) != CDSYNC_OK)
+			break;
+		rc = cds_file_write(db, dir, name, r, n, &wrote);
+		cds_free(r);
+		r = NULL;
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(db, _("receipt"));
+	sqlite3_finalize(st);
+	return rc;
+}
+
 CDSYNC_API int
 cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 {
@@ -559,7 +624,7 @@ cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 		return cds_err(db, CDSYNC_ENOTFOUND,
 			       _("%s is not a folder"), dir);
 	if ((rc = recover_from(db, dir)) != CDSYNC_OK ||
-	    (rc = seal(db, sealed)) != CDSYNC_OK)
+	    (rc = seal_up(db, sealed)) != CDSYNC_OK)
 		return rc;
 	if ((rc = own_code(db, code, sizeof code)) != CDSYNC_OK)
 		return rc;
@@ -591,6 +656,9 @@ cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = cds_sqlerr(db, _("bundle"));
 	sqlite3_finalize(st);
+	/* a receipt for every bundle taken in from below, to go back down */
+	if (rc == CDSYNC_OK)
+		rc = write_receipts(db, dir);
 	/* the sheets this node signs, and those below it, travel up too */
 	if (rc == CDSYNC_OK)
 		rc = cds_trust_export(db, dir, &wrote);
@@ -671,14 +739,16 @@ load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
 	return CDSYNC_OK;
 }
 
-/* Records a received bundle; *id its row. */
+/* Records a received bundle; *id its row.  The time this node first
+ * takes it in is kept for its receipt (SPEC.md "Receipts"). */
 static int
 store_in(cdsync *db, const struct cds_bundle_head *h, const uint8_t *b,
 	 size_t n, const char *status, const char *note, int64_t *id)
 {
 	sqlite3_stmt *st = cds_prepare(db, "INSERT INTO sync_bundle_in (hash, "
-					   "node_id, seq, status, bytes, note) "
-					   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+					   "node_id, seq, status, bytes, note, "
+					   "seen_ms, status_ms) VALUES (?1, "
+					   "?2, ?3, ?4, ?5, ?6, ?7, ?7)");
 	int rc;
 
 	if (st == NULL)
@@ -690,6 +760,7 @@ store_in(cdsync *db, const struct cds_bundle_head *h, const uint8_t *b,
 	sqlite3_bind_blob(st, 5, b, (int)n, SQLITE_STATIC);
 	if (note)
 		sqlite3_bind_text(st, 6, note, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (int64_t)cds_wall_ms());
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
 					      : cds_sqlerr(db, _("bundle"));
 	sqlite3_finalize(st);
@@ -795,11 +866,12 @@ merge_next(cdsync *db, const char *path, const struct cds_bundle_head *h,
 		rc = store_in(db, h, b, n, "merged", NULL, &id);
 	} else if (rc == CDSYNC_OK) {
 		st = cds_prepare(db, "UPDATE sync_bundle_in SET status = "
-				     "'merged' WHERE id = ?1");
+				     "'merged', status_ms = ?2 WHERE id = ?1");
 		if (st == NULL) {
 			rc = CDSYNC_ERROR;
 		} else {
 			sqlite3_bind_int64(st, 1, held_id);
+			sqlite3_bind_int64(st, 2, (int64_t)cds_wall_ms());
 			rc = sqlite3_step(st) == SQLITE_DONE
 			     ? CDSYNC_OK : cds_sqlerr(db, _("bundle"));
 			sqlite3_finalize(st);
@@ -1373,6 +1445,7 @@ cdsync_sync_status_get(cdsync *db, cdsync_sync_status *s)
 {
 	cdsync_notices *it = NULL;
 	const cdsync_notice *no;
+	sqlite3_stmt *st;
 	int rc;
 
 	cds_ok(db);
@@ -1395,6 +1468,22 @@ cdsync_sync_status_get(cdsync *db, cdsync_sync_status *s)
 	while (cdsync_notices_next(it, &no) == CDSYNC_OK)
 		s->notices++;
 	cdsync_notices_close(it);
+	/* what is still to go up, and the newest word from above */
+	if ((rc = cdsync_outbox_size(db, &s->outbox, &s->outbox_bytes)) !=
+	    CDSYNC_OK)
+		return rc;
+	st = cds_prepare(db, "SELECT r.made_ms, coalesce(p.org_code, '') FROM "
+			     "sync_receipt r LEFT JOIN sync_peer p ON p.node_id "
+			     "= r.hub ORDER BY r.made_ms DESC, r.id DESC LIMIT "
+			     "1");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		s->last_receipt_ms = (uint64_t)sqlite3_column_int64(st, 0);
+		snprintf(s->last_receipt_from, sizeof s->last_receipt_from,
+			 "%s", (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
 	return CDSYNC_OK;
 }
 

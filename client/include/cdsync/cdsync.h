@@ -428,6 +428,11 @@ typedef struct cdsync_sync_status {
 	size_t held;		/* bundles waiting for an earlier one */
 	size_t frozen;		/* nodes frozen after a fork */
 	size_t notices;		/* what merging noticed (conflicts) */
+	size_t outbox;		/* bundles still to go up (cdsync_outbox_at) */
+	uint64_t outbox_bytes;	/* their bytes */
+	uint64_t last_receipt_ms; /* hub's clock in the newest receipt kept
+				   * here (its made_ms); 0: none */
+	char last_receipt_from[80]; /* org code of the hub that signed it */
 } cdsync_sync_status;
 
 /* One node this node knows, with its chain as seen here. */
@@ -693,6 +698,108 @@ typedef int (*cdsync_change_cb)(void *ctx, const cdsync_change *ch);
 CDSYNC_API int cdsync_bundle_read(cdsync *db, const char *path,
 				  cdsync_bundle_info *info, cdsync_change_cb cb,
 				  void *ctx) CDSYNC_CHECK;
+
+/* ==== Receipts and the outbox ===================================== */
+
+/*
+ * A hub that took a bundle in answers with a signed receipt (SPEC.md
+ * "Receipts"): it names the bundle (sender, number, hash), says whether
+ * the hub merged it or holds it until an earlier one arrives, and the
+ * time the hub first saw it, by the hub's clock.  The node that sent the
+ * bundle keeps the receipt; a bundle leaves its outbox once a node above
+ * it says "merged".  Receipts travel down as files (cdsync_export at a
+ * hub writes receipt-CODE-SEQ.cdsr for every bundle it took in) or in the
+ * answer to an upload (the daemon).
+ */
+
+/* One bundle this node must still get to its upper hub: its own, or one it
+ * forwards, not yet receipted by an upstream node. */
+typedef struct cdsync_outbox_item {
+	uint8_t node[16];	/* the bundle's sender */
+	uint64_t seq;		/* its number in the sender's chain */
+	uint8_t hash[32];	/* the bundle's hash (SPEC §7) */
+	uint64_t len;		/* bytes of the file */
+	char name[200];		/* the file name export would give it */
+} cdsync_outbox_item;
+/* Seals what was recorded since the last bundle into a new one (as
+ * cdsync_export does, without writing files); *sealed 0 or 1. */
+CDSYNC_API int cdsync_seal(cdsync *db, size_t *sealed) CDSYNC_CHECK;
+/* The i-th bundle of the outbox: this node's own first, then forwarded
+ * ones, each chain in order; CDSYNC_ENOTFOUND past the last. */
+CDSYNC_API int cdsync_outbox_at(cdsync *db, size_t i, cdsync_outbox_item *out) CDSYNC_CHECK;
+/* The bytes of a bundle this node holds (own or received), by hash;
+ * *bytes freed with cdsync_free. */
+CDSYNC_API int cdsync_bundle_bytes(cdsync *db, const uint8_t hash[32], uint8_t **bytes, size_t *len) CDSYNC_CHECK;
+/* At a hub: a signed receipt for a bundle it took in (merged, or held
+ * waiting for a gap), naming the time it first saw it; *out freed with
+ * cdsync_free.  CDSYNC_ENOTFOUND if it never took it in. */
+CDSYNC_API int cdsync_receipt_make(cdsync *db, const uint8_t hash[32], uint8_t **out, size_t *len) CDSYNC_CHECK;
+/* At the node that sent it: checks a receipt (signed by a node it knows
+ * as upstream, for a bundle it holds) and keeps it; the bundle leaves the
+ * outbox once merged upstream.  CDSYNC_EREPLAY when already kept. */
+CDSYNC_API int cdsync_receipt_take(cdsync *db, const uint8_t *bytes, size_t len) CDSYNC_CHECK;
+CDSYNC_API int cdsync_receipt_import(cdsync *db, const char *path) CDSYNC_CHECK;
+
+/*
+ * More on the calls above:
+ *  - cdsync_seal: the node's next bundle, in one transaction with the
+ *    changes it seals (the national hub, with nobody above it, seals
+ *    nothing: *sealed 0).  Needs the secret keys (CDSYNC_ELOCKED) and an
+ *    upstream node (CDSYNC_ENOTFOUND); not inside cdsync_begin.
+ *  - cdsync_outbox_at: a bundle leaves the outbox when this node keeps a
+ *    receipt of status "merged" for it from a node that is upstream of
+ *    it (a "held" receipt leaves it in).  The national hub's outbox is
+ *    empty.  `name` is "CODE-NODE-SEQ.cdsb" as cdsync_export writes it.
+ *  - cdsync_bundle_bytes: a bundle this node sealed, or one it received
+ *    (merged, held, or kept as evidence).  CDSYNC_ENOTFOUND otherwise.
+ *  - cdsync_receipt_make: needs the secret keys.  The receipt is made from
+ *    the store alone (the times are those the hub recorded when it took
+ *    the bundle in and when it reached its status), so asking again gives
+ *    the same bytes.  CDSYNC_ENOTFOUND also for a bundle kept only as
+ *    evidence of a fork.
+ *  - cdsync_receipt_take checks, in this order (nothing is kept on a
+ *    failure; the message names the receipt -- "receipt", or the file for
+ *    cdsync_receipt_import -- and why):
+ *      CDSYNC_EBADINPUT   not a receipt (its layout; the offset is named)
+ *      CDSYNC_ESCOPE      signed by this node itself: it goes down to the
+ *                         node that sent the bundle
+ *      CDSYNC_EUNKNOWNKEY signed by a node this node does not know, or
+ *                         with another key than the one known for it
+ *      CDSYNC_ESCOPE      signed by a node that is not upstream of this
+ *                         one (a node below it, a sibling): not for it
+ *      CDSYNC_EBADSIG     the signature does not verify
+ *      CDSYNC_ESCOPE      for a bundle this node does not hold (its own,
+ *                         or one it forwards): not for it
+ *      CDSYNC_EBADINPUT   the bundle with its hash has another sender or
+ *                         number than the receipt says
+ *      CDSYNC_EREPLAY     this hub's receipt with this status for that
+ *                         bundle is kept already (nothing to do)
+ *  - cdsync_receipt_import: cdsync_receipt_take of a file (at most 4 KiB);
+ *    CDSYNC_ENOTFOUND or CDSYNC_EIO if it cannot be read.
+ */
+
+/* What a receipt says, for people. */
+typedef struct cdsync_receipt_info {
+	uint8_t hub[16];	/* the node that signed it */
+	char hub_org[80];	/* its org code, if this node knows it */
+	uint8_t node[16];	/* the bundle's sender */
+	char org[80];		/* its org code, if this node knows it */
+	uint64_t seq;		/* the bundle's number */
+	uint8_t hash[32];	/* the bundle's hash */
+	int merged;		/* 1 merged at the hub; 0 held for a gap */
+	uint64_t seen_ms;	/* hub's clock: it first took the bundle in */
+	uint64_t made_ms;	/* hub's clock: the bundle reached that state */
+} cdsync_receipt_info;
+
+/* Reads a receipt file and checks its layout and its signature by the key
+ * it names (not whether this node believes that key: cdsync_receipt_take
+ * does); fills *out.  Nothing is kept.  CDSYNC_EBADINPUT, CDSYNC_EBADSIG,
+ * CDSYNC_ENOTFOUND, CDSYNC_EIO with a message. */
+CDSYNC_API int cdsync_receipt_read(cdsync *db, const char *path,
+				   cdsync_receipt_info *out) CDSYNC_CHECK;
+/* The number of bundles in the outbox and their bytes. */
+CDSYNC_API int cdsync_outbox_size(cdsync *db, size_t *count,
+				  uint64_t *bytes) CDSYNC_CHECK;
 
 /* ==== Member import =================================================== */
 
