@@ -344,7 +344,8 @@ changes(cdsync *db, const struct args *a)
 {
 	static const char *const headf[7] = { N_("Id"), N_("Date"),
 					      N_("Change"), N_("Union"),
-					      N_("To"), N_("Decided by"),
+					      N_("New name, parent or unit"),
+					      N_("Decided by"),
 					      N_("Status") };
 	const char *head[7], *cells[7];
 	const cdsync_tree_change *c;

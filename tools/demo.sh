@@ -22,9 +22,17 @@ done
 bin="${CDSYNC_BIN_DIR:+$CDSYNC_BIN_DIR/}cdsync"
 if [ -z "$home" ]; then
 	home="$(mktemp -d "${TMPDIR:-/tmp}/cdsync-demo-XXXXXX")"
-	[ $keep -eq 1 ] || trap 'rm -rf "$home"' EXIT
+	[ $keep -eq 1 ] || trap 'stop_daemons; rm -rf "$home"' EXIT
 fi
+[ $keep -eq 0 ] || trap 'stop_daemons' EXIT
 export CDSYNC_HOME="$home"
+daemons=()
+stop_daemons() {	# the cdsyncd and faultproxy of step 12, if running
+	local p
+	for p in "${daemons[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${daemons[@]}"; do wait "$p" 2>/dev/null || true; done
+	daemons=()
+}
 # Each node's secret keys are sealed under a passphrase (Argon2id).  A
 # person types it when a command needs the keys; the demo gives it here.
 export CDSYNC_PASSPHRASE="${CDSYNC_PASSPHRASE:-Lung-Cu-2026}"
@@ -346,6 +354,81 @@ else
 	echo "demo: the merger changed the KPI figures" >&2
 	exit 1
 fi
+
+# ---- 12. Over the network --------------------------------------------------
+# The hubs run cdsyncd on this machine (127.0.0.1, ports picked at run
+# time); the school's link to its district goes through faultproxy, which
+# cuts it every 2 KiB (a spring's records make a bundle of a few KiB), as
+# a hillside 3G signal would.  What the school
+# records goes up by itself, resuming after each cut, and the district's
+# signed receipts come back.
+say "12. Qua mạng: máy cấp trên chạy cdsyncd; gói của trường tự lên dù đường truyền liên tục bị cắt" \
+    "12. Over the network: the hubs run cdsyncd; the school's bundles go up by themselves over a link that keeps being cut"
+bindir="${CDSYNC_BIN_DIR:-$(dirname "$(command -v cdsync)")}"
+await_port() {		# await_port HOME: the port its cdsyncd listens on
+	local i
+	for i in $(seq 1 200); do
+		[ -s "$1/cdsyncd.port" ] && { cat "$1/cdsyncd.port"; return 0; }
+		sleep 0.05
+	done
+	echo "demo: cdsyncd did not start in $1" >&2
+	return 1
+}
+echo "listen = 127.0.0.1:0" >"$national/cdsyncd.conf"
+"$bindir/cdsyncd" --home "$national" 2>"$work/national.log" & daemons+=($!)
+nport=$(await_port "$national")
+printf 'listen = 127.0.0.1:0\nupstream = http://127.0.0.1:%s/\ninterval = 1\nbackoff_base = 1\nbackoff_cap = 2\n' \
+	"$nport" >"$district/cdsyncd.conf"
+"$bindir/cdsyncd" --home "$district" 2>"$work/district.log" & daemons+=($!)
+dport=$(await_port "$district")
+up=$dport
+if [ -x "$bindir/faultproxy" ]; then
+	"$bindir/faultproxy" --listen 127.0.0.1:0 --to "127.0.0.1:$dport" \
+		--cut-every 2048 --max-seconds 300 >"$work/proxy.out" 2>"$work/proxy.err" &
+	daemons+=($!)
+	for i in $(seq 1 100); do grep -q '^port ' "$work/proxy.out" && break; sleep 0.05; done
+	up=$(sed -n 's/^port //p' "$work/proxy.out")
+fi
+echo "upstream = http://127.0.0.1:$up/" >"$home/cdsyncd.conf"
+# what the school records over the spring: monthly union meetings and a
+# gift for every member on 8 March
+for m in 3 4 5 6 7; do
+	"$bin" activity add --held-on "2026-0$m-05" --kind propaganda \
+		--title "Sinh hoạt công đoàn tháng $m: phổ biến chế độ chính sách mới" >/dev/null
+done
+benefits=()
+for i in $(seq 1 38); do benefits+=(--benefit "$(printf 'M%03d' "$i")=150.000"); done
+"$bin" activity add --held-on 2026-03-08 --kind care --programme cam_on_nld \
+	--title "Quà 8/3 cho đoàn viên" --cost 5.700.000 --funding union \
+	"${benefits[@]}" >/dev/null
+rounds=0 rc=3
+while [ $rc -eq 3 ] && [ $rounds -lt 40 ]; do
+	set +e
+	"$bindir/cdsyncd" --once 2>>"$work/school.log"
+	rc=$?
+	set -e
+	rounds=$((rounds + 1))
+done
+[ $quiet -eq 1 ] || sed 's/^/  /' "$work/school.log" | cut -c1-150
+if [ $rc -ne 0 ]; then
+	echo "demo: the school's bundles did not all get up (exit $rc)" >&2
+	exit 1
+fi
+want=$("$bin" kpi --period 2025-2026 --json | grep -v '"org"')
+got=""
+for i in $(seq 1 150); do
+	got=$("$bin" --home "$national" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
+	[ "$got" = "$want" ] && break
+	sleep 0.2
+done
+stop_daemons
+if [ "$got" != "$want" ]; then
+	echo "demo: the national hub does not have the school's figures after the network sync" >&2
+	exit 1
+fi
+[ $quiet -eq 1 ] || run status
+if [ $en -eq 1 ]; then echo "✓ over the network, in $rounds rounds of a cut link: the national hub has the school's figures"
+else echo "✓ qua mạng, sau $rounds lượt trên đường truyền bị cắt: trung ương có số liệu của trường"; fi
 
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo

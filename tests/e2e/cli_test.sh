@@ -595,6 +595,72 @@ expect "pair revoke" 0 "The device Điện thoại cô Mỷ is unpaired: this no
 run --home "$D3" pair revoke "Điện thoại cô Mỷ"
 expect "pair revoke twice" 1 "" "cdsync: no paired device is called or numbered Điện thoại cô Mỷ"
 
+# ==== Receipts: back down on the stick =================================
+# A tree of its own: national hub, district hub, school, on enrolment.
+RN="$T/r-nat" RD="$T/r-dis" RS="$T/r-sch"
+run --home "$RN" init --role national --org VN --name "Công đoàn Giáo dục Việt Nam"
+run --home "$RN" catalog show
+rroot=$(fpr)
+run --home "$RD" init --role hub --org HG-VX --name "Công đoàn Giáo dục huyện Vị Xuyên" --parent VN
+run --home "$RD" enrol request --out "$T/rd.cdsq"
+fp=$(fpr)
+run --home "$RN" enrol approve "$T/rd.cdsq" --fingerprint "$fp" --out "$T/rd.cdsa"
+run --home "$RD" catalog import "$T/rd.cdsa" --root-fingerprint "$rroot"
+run --home "$RS" init --role school --org HG-VX-TH-LUNGCU --name "Trường Tiểu học Lũng Cú" --parent HG-VX
+run --home "$RS" enrol request --out "$T/rs.cdsq"
+fp=$(fpr)
+run --home "$RD" enrol approve "$T/rs.cdsq" --fingerprint "$fp" --out "$T/rs.cdsa"
+run --home "$RS" catalog import "$T/rs.cdsa" --root-fingerprint "$rroot"
+same "receipts: the school is enrolled" 0 "$rc"
+run --home "$RS" activity add --date 20/01/2026 --title "Tết Sum vầy" --kind care
+mkdir -p "$T/stick" "$T/stick-up"
+run --home "$RS" export --out "$T/stick"
+same "receipts: the school exports" 0 "$rc"
+sb=$(cd "$T/stick" && ls HG-VX-TH-LUNGCU-*-000001.cdsb)
+bytes=$(stat -c %s "$T/stick/$sb")
+run --home "$RS" status
+same "status: one bundle waiting to go up" 1 "$(grep -cx "Waiting to go up: 1 bundle(s), $bytes bytes" "$T/out")"
+same "status: no receipt yet" 1 "$(grep -cx 'Last receipt: none yet' "$T/out")"
+run --home "$RD" import "$T/stick"
+same "receipts: the district merges the school's bundle" 0 "$rc"
+run --home "$RD" export --out "$T/stick"
+same "receipts: the district's export writes the receipt" 1 "$(ls "$T/stick" | grep -cx 'receipt-HG-VX-TH-LUNGCU-000001.cdsr')"
+run --home "$RD" status
+same "status at the district: its bundle and the school's to go up" 1 "$(grep -c '^Waiting to go up: 2 bundle(s), ' "$T/out")"
+# the stick back at the school: the receipt is kept; the district's own
+# bundle on it is for others, the school's own is known
+run --home "$RS" import "$T/stick"
+same "receipts: import at the school: exit" 0 "$rc"
+same "receipts: import at the school: messages" "" "$(cat "$T/err")"
+same "receipts: the receipt is kept" 1 "$(grep -c "^$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr: receipt kept: HG-VX merged bundle 1 of HG-VX-TH-LUNGCU (it first saw it on [0-9/]* [0-9:]*)\.$" "$T/out")"
+same "receipts: the district's bundle is skipped" 1 "$(grep -c '^.*/HG-VX-[0-9a-f]*-000001.cdsb: not addressed to this node; skipped: it travels to other nodes$' "$T/out")"
+run --home "$RS" status
+same "status: nothing waits to go up" 1 "$(grep -cx 'Waiting to go up: 0 bundle(s), 0 bytes' "$T/out")"
+same "status: the last receipt" 1 "$(grep -cE '^Last receipt: [0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2} from HG-VX$' "$T/out")"
+run --home "$RS" status --json
+same "status --json: outbox" 1 "$(grep -c '"outbox": 0,' "$T/out")"
+same "status --json: from the district" 1 "$(grep -c '"last_receipt_from": "HG-VX"' "$T/out")"
+run --home "$RS" import "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr"
+expect "a receipt twice" 0 "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr: the receipt of HG-VX for bundle 1 of HG-VX-TH-LUNGCU was kept before; nothing to do" ""
+# a damaged receipt, named on the command line, is refused
+head -c 150 "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr" >"$T/cut.cdsr"
+run --home "$RS" import "$T/cut.cdsr"
+expect "a cut receipt" 1 "" "cdsync: $T/cut.cdsr: receipt offset 126: runs past the end"
+# up to the national hub: the district's receipt is for the school, not
+# for it; the national hub's receipts come back to the district
+run --home "$RD" export --out "$T/stick-up"
+run --home "$RN" import "$T/stick-up"
+same "receipts: import at the national hub: exit" 0 "$rc"
+same "receipts: the district's receipt is not for the national hub" 1 "$(grep -c "^$T/stick-up/receipt-HG-VX-TH-LUNGCU-000001.cdsr: signed by HG-VX, which is not above this node: its receipts are for the nodes below it; nothing kept$" "$T/out")"
+run --home "$RN" export --out "$T/stick-up"
+same "receipts: the national hub exports (nothing to seal)" 0 "$rc"
+run --home "$RD" import "$T/stick-up"
+same "receipts: import at the district: exit" 0 "$rc"
+same "receipts: the district keeps two receipts" 2 "$(grep -c ': receipt kept: VN merged bundle 1 of ' "$T/out")"
+run --home "$RD" status --json
+same "status --json at the district: outbox" 1 "$(grep -c '"outbox": 0,' "$T/out")"
+same "status --json at the district: from VN" 1 "$(grep -c '"last_receipt_from": "VN"' "$T/out")"
+
 run --version
 same "--version" 0 "$rc"
 

@@ -24,6 +24,7 @@ check "pairing"   '^✓ the phone and the school node are paired'
 check "rotation"  '^✓ bundle 2, signed with the new key, continues the chain'
 check "merger: national" '^✓ national union: the same KPI figures before and after the merger'
 check "merger: province" '^✓ province TQ after the merger: the same KPI figures as district HG-VX before it'
+check "network"   '^✓ over the network, in [0-9]+ rounds of a cut link: the national hub has the school.s figures'
 [ $fail -eq 0 ] || echo "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

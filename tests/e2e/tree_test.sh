@@ -276,10 +276,10 @@ must --home "$TQ" export --out "$T/usb-tq"
 must --home "$N" import "$T/usb-tq"
 run --home "$N" org changes
 expect "org changes" 0 \
-"Id        Date        Change  Union  To                       Decided by  Status
---------  ----------  ------  -----  -----------------------  ----------  $(printf '%0.s-' $(seq 1 129))
-<id>  01/07/2026  merger  TQ     HG                       VN          ✓ counts
-<id>  15/07/2026  rename  TQ-A   Trường THCS Na Hang mới  TQ          ✗ ignored: TQ may not rename TQ-A: it is neither the national union, nor above it in the tree on 15/07/2026, nor that unit itself
+"Id        Date        Change  Union  New name, parent or unit  Decided by  Status
+--------  ----------  ------  -----  ------------------------  ----------  $(printf '%0.s-' $(seq 1 129))
+<id>  01/07/2026  merger  TQ     HG                        VN          ✓ counts
+<id>  15/07/2026  rename  TQ-A   Trường THCS Na Hang mới   TQ          ✗ ignored: TQ may not rename TQ-A: it is neither the national union, nor above it in the tree on 15/07/2026, nor that unit itself
 Total: 2 (1 ignored)" ""
 run --home "$N" org changes --json
 same "org changes --json: the note" 1 \

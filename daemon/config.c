@@ -1,0 +1,200 @@
+/* config.c -- reading cdsyncd.conf; see config.h. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "i18n.h"
+
+void
+cdsd_config_defaults(struct cdsd_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->interval = 60;
+	c->backoff_base = 2;
+	c->backoff_cap = 600;
+	c->chunk = 65536;
+	c->timeout = 300;
+	c->max_upload = 64u << 20;
+	c->connection_limit = 64;
+	c->per_ip_limit = 8;
+	c->idle_timeout = 30;
+	c->request_timeout = 300;
+	c->level = CDSD_INFO;
+}
+
+/* A whole number in [lo, hi]; 0 or -1. */
+static int
+number(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < lo || n > hi)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* "127.0.0.1:8440" or "[::1]:8440" */
+static int
+hostport(const char *v, struct cdsd_config *c)
+{
+	const char *colon = strrchr(v, ':');
+	uint64_t port;
+	size_t n;
+
+	if (colon == NULL || number(colon + 1, 0, 65535, &port) != 0)
+		return -1;
+	n = (size_t)(colon - v);
+	if (n >= 2 && v[0] == '[' && v[n - 1] == ']') {
+		v++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof c->listen_addr)
+		return -1;
+	memcpy(c->listen_addr, v, n);
+	c->listen_addr[n] = '\0';
+	c->listen_port = (uint16_t)port;
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* One "key = value"; 0, or -1 with why. */
+static int
+setting(struct cdsd_config *c, const char *k, const char *v,
+	const char **why)
+{
+	static const struct {
+		const char *key;
+		uint64_t lo, hi;
+	} nums[] = {
+		{ "interval", 1, 86400 },    { "backoff_base", 1, 3600 },
+		{ "backoff_cap", 1, 86400 }, { "chunk", 1024, 16u << 20 },
+		{ "timeout", 5, 86400 },     { "max_upload", 1024, 1u << 30 },
+		{ "connection_limit", 1, 100000 },
+		{ "per_ip_limit", 1, 100000 },
+		{ "idle_timeout", 1, 3600 }, { "request_timeout", 1, 86400 },
+	};
+	uint64_t n;
+	size_t i;
+
+	if (strcmp(k, "listen") == 0) {
+		*why = N_("write an address and a port, like 127.0.0.1:8440");
+		return hostport(v, c);
+	}
+	if (strcmp(k, "upstream") == 0) {
+		*why = N_("write the upper hub's address, like "
+			  "http://10.0.0.2:8440/");
+		if ((strncmp(v, "http://", 7) != 0 &&
+		     strncmp(v, "https://", 8) != 0) ||
+		    strlen(v) >= sizeof c->upstream - 8 || strchr(v, ' '))
+			return -1;
+		snprintf(c->upstream, sizeof c->upstream, "%s", v);
+		return 0;
+	}
+	if (strcmp(k, "log") == 0) {
+		*why = N_("write debug, info, warn or error");
+		c->level = strcmp(v, "debug") == 0  ? CDSD_DEBUG
+			   : strcmp(v, "info") == 0 ? CDSD_INFO
+			   : strcmp(v, "warn") == 0 ? CDSD_WARN
+						    : CDSD_ERROR;
+		return strcmp(v, "error") == 0 || c->level != CDSD_ERROR ? 0
+									 : -1;
+	}
+	for (i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		if (strcmp(k, nums[i].key) != 0)
+			continue;
+		*why = N_("not a whole number in the allowed range");
+		if (number(v, nums[i].lo, nums[i].hi, &n) != 0)
+			return -1;
+		switch (i) {
+		case 0: c->interval = (unsigned)n; break;
+		case 1: c->backoff_base = (unsigned)n; break;
+		case 2: c->backoff_cap = (unsigned)n; break;
+		case 3: c->chunk = (size_t)n; break;
+		case 4: c->timeout = (unsigned)n; break;
+		case 5: c->max_upload = n; break;
+		case 6: c->connection_limit = (unsigned)n; break;
+		case 7: c->per_ip_limit = (unsigned)n; break;
+		case 8: c->idle_timeout = (unsigned)n; break;
+		default: c->request_timeout = (unsigned)n; break;
+		}
+		return 0;
+	}
+	*why = N_("unknown setting");
+	return -1;
+}
+
+int
+cdsd_config_read(const char *path, struct cdsd_config *c, int *found,
+		 char *err, size_t errlen)
+{
+	char line[1024], *k, *v, *eq, *hash;
+	const char *why = "";
+	unsigned no = 0;
+	FILE *f;
+
+	cdsd_config_defaults(c);
+	*found = 0;
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, _("%s: cannot be read: %s"), path,
+			 strerror(errno));
+		return -1;
+	}
+	*found = 1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		no++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, _("%s line %u: too long"), path,
+				 no);
+			goto bad;
+		}
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		k = trim(line);
+		if (*k == '\0')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			snprintf(err, errlen,
+				 _("%s line %u: write \"key = value\""), path,
+				 no);
+			goto bad;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		if (setting(c, k, v, &why) != 0) {
+			snprintf(err, errlen, _("%s line %u: %s = %s: %s"),
+				 path, no, k, v, _(why));
+			goto bad;
+		}
+	}
+	fclose(f);
+	return 0;
+bad:
+	fclose(f);
+	cdsd_config_defaults(c);
+	return -1;
+}

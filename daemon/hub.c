@@ -1,0 +1,276 @@
+/* hub.c -- the hub role of cdsyncd; see hub.h. */
+#include "hub.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "alloc.h"
+#include "hubhttp.h"
+#include "i18n.h"
+#include "log.h"
+
+struct cdsd_hub {
+	cdsync *db;			/* the HTTP thread's store handle */
+	struct cds_hubhttp *http;
+	char staging[4096];		/* <home>/staging */
+};
+
+const char *
+cdsd_code_word(int code)
+{
+	static const char *const words[] = {
+		"OK", "ERROR", "ENOMEM", "EINVAL", "ENOTFOUND", "EEXIST",
+		"ECONSTRAINT", "EIO", "ETOONEW", "ECORRUPT", "EBUSY",
+		"ENOTINIT", "EAMBIGUOUS", "EBADINPUT", "EREFERENCED",
+		"EREADONLY", "EBADBUNDLE", "EUNKNOWNKEY", "EBADSIG",
+		"ENOTRECIPIENT", "EDECRYPT", "EGAP", "EREPLAY", "EFORK",
+		"EFROZEN", "EREVOKED", "EROLLBACK", "ESCOPE", "ELOCKED",
+		"EPASSWORD"
+	};
+
+	if (code >= 0 && (size_t)code < sizeof words / sizeof words[0])
+		return words[code];
+	return "ERROR";
+}
+
+/* A reply body: "WORD message". */
+static void
+say(struct cds_hubhttp_reply *r, unsigned status, int code, const char *msg)
+{
+	size_t n = strlen(cdsd_code_word(code)) + 1 + strlen(msg) + 1;
+
+	r->status = status;
+	if ((r->body = cds_malloc(n)) == NULL)
+		return;
+	r->len = (size_t)snprintf((char *)r->body, n, "%s %s",
+				  cdsd_code_word(code), msg);
+	snprintf(r->type, sizeof r->type, "text/plain; charset=utf-8");
+}
+
+/* The last byte of an upload arrived: take the bundle in and answer with
+ * the receipt. */
+static int
+done(void *ctx, const char *id, const char *path, const char *meta,
+     struct cds_hubhttp_reply *reply)
+{
+	struct cdsd_hub *h = ctx;
+	cdsync_bundle_info info;
+	uint8_t *rcpt = NULL;
+	char said[1024];
+	size_t changes = 0, len = 0;
+	int rc;
+
+	(void)meta;
+	rc = cdsync_import_file(h->db, path, &changes);
+	snprintf(said, sizeof said, "%s", cdsync_errmsg(h->db));
+	switch (rc) {
+	case CDSYNC_OK:
+	case CDSYNC_EREPLAY:
+	case CDSYNC_EGAP:
+		break;
+	case CDSYNC_EBUSY:
+	case CDSYNC_EIO:
+	case CDSYNC_ENOMEM:
+	case CDSYNC_ERROR:
+	case CDSYNC_ELOCKED:
+		/* passing: the node tries again */
+		cdsd_log(CDSD_WARN, _("upload %s: not taken in now (%s); the "
+				      "node will send it again"),
+			 id, cdsync_errmsg(h->db));
+		return -1;
+	default:
+		cdsd_log(CDSD_WARN, _("upload %s: refused: %s"), id,
+			 cdsync_errmsg(h->db));
+		say(reply, 422, rc, cdsync_errmsg(h->db));
+		return 0;
+	}
+	/* the header only (no store: nothing decrypted twice) */
+	if (cdsync_bundle_read(NULL, path, &info, NULL, NULL) != CDSYNC_OK ||
+	    cdsync_receipt_make(h->db, info.hash, &rcpt, &len) != CDSYNC_OK) {
+		cdsd_log(CDSD_WARN, _("upload %s: no receipt now (%s); the "
+				      "node will ask again"),
+			 id, cdsync_errmsg(h->db));
+		return -1;
+	}
+	if (rc == CDSYNC_OK)
+		cdsd_log(CDSD_INFO, _("bundle %llu of node …%02x%02x%02x%02x "
+				      "taken in: %zu change(s)"),
+			 (unsigned long long)info.seq, info.node[12],
+			 info.node[13], info.node[14], info.node[15], changes);
+	else
+		cdsd_log(CDSD_INFO, "%s", said);
+	if ((reply->body = cds_malloc(len)) == NULL) {
+		cdsync_free(rcpt);
+		return -1;
+	}
+	memcpy(reply->body, rcpt, len);
+	reply->len = len;
+	reply->status = 200;
+	reply->receipt = 1;
+	cdsync_free(rcpt);
+	return 0;
+}
+
+/* GET /catalog: the catalog this hub has. */
+static int
+get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
+{
+	struct cdsd_hub *h = ctx;
+	char path[4200];
+	unsigned char hash[32];
+	struct stat sb;
+	FILE *f = NULL;
+	int rc;
+
+	if (strcmp(url, "/catalog") != 0) {
+		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
+		return 0;
+	}
+	snprintf(path, sizeof path, "%s/catalog.cdsa", h->staging);
+	if ((rc = cdsync_catalog_export(h->db, path)) != CDSYNC_OK) {
+		say(reply, 404, rc, cdsync_errmsg(h->db));
+		return 0;
+	}
+	if (stat(path, &sb) != 0 || sb.st_size <= 0 ||
+	    (size_t)sb.st_size > CDS_HUBHTTP_REPLYMAX ||
+	    (f = fopen(path, "rb")) == NULL ||
+	    (reply->body = cds_malloc((size_t)sb.st_size)) == NULL ||
+	    fread(reply->body, 1, (size_t)sb.st_size, f) !=
+		    (size_t)sb.st_size) {
+		if (f)
+			fclose(f);
+		cds_free(reply->body);
+		reply->body = NULL;
+		return -1;
+	}
+	fclose(f);
+	reply->len = (size_t)sb.st_size;
+	crypto_generichash(hash, sizeof hash, reply->body, reply->len, NULL,
+			   0);
+	sodium_bin2hex(reply->etag, sizeof reply->etag, hash, 16);
+	reply->status = 200;
+	return 0;
+}
+
+/* POST /catalog: sheets from below (the uploading node's, and those of
+ * the nodes below it), taken in as `cdsync import` takes catalog files:
+ * all checked against the chain from the root, older editions skipped. */
+static int
+post(void *ctx, const char *url, const uint8_t *body, size_t len,
+     struct cds_hubhttp_reply *reply)
+{
+	struct cdsd_hub *h = ctx;
+	char path[4200];
+	FILE *f;
+	int rc;
+
+	if (strcmp(url, "/catalog") != 0) {
+		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
+		return 0;
+	}
+	snprintf(path, sizeof path, "%s/catalog-in.cdsa", h->staging);
+	if ((f = fopen(path, "wb")) == NULL)
+		return -1;
+	rc = fwrite(body, 1, len, f) == len;
+	if (fclose(f) != 0 || !rc) {
+		unlink(path);
+		return -1;
+	}
+	rc = cdsync_catalog_import(h->db, path, NULL);
+	unlink(path);
+	if (rc == CDSYNC_OK || rc == CDSYNC_EROLLBACK) {
+		/* an older copy of a sheet beside newer ones is no fault */
+		say(reply, 200, CDSYNC_OK, rc == CDSYNC_OK
+					       ? _("catalog taken in")
+					       : cdsync_errmsg(h->db));
+		if (rc == CDSYNC_OK)
+			cdsd_log(CDSD_INFO, "%s", _("catalog sheets from below "
+						    "taken in"));
+		return 0;
+	}
+	if (rc == CDSYNC_EBUSY || rc == CDSYNC_EIO || rc == CDSYNC_ENOMEM)
+		return -1;
+	cdsd_log(CDSD_WARN, _("catalog from below refused: %s"),
+		 cdsync_errmsg(h->db));
+	say(reply, 422, rc, cdsync_errmsg(h->db));
+	return 0;
+}
+
+int
+cdsd_hub_start(const char *home, const char *store_path,
+	       const struct cdsd_config *c, cdsync_passphrase_fn pass,
+	       void *passctx, struct cdsd_hub **out, char *err,
+	       size_t errlen)
+{
+	struct cds_hubhttp_config hc;
+	struct cdsd_hub *h;
+	int rc;
+
+	*out = NULL;
+	if ((h = cds_calloc(1, sizeof *h)) == NULL) {
+		snprintf(err, errlen, "%s", _("out of memory"));
+		return -1;
+	}
+	snprintf(h->staging, sizeof h->staging, "%s/staging", home);
+	if (mkdir(h->staging, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, _("cannot make the folder %s: %s"),
+			 h->staging, strerror(errno));
+		goto fail;
+	}
+	if ((rc = cdsync_open(store_path, 0, &h->db)) != CDSYNC_OK) {
+		snprintf(err, errlen, "%s", h->db ? cdsync_errmsg(h->db)
+						  : cdsync_strerror(rc));
+		goto fail;
+	}
+	cdsync_passphrase_cb(h->db, pass, passctx);
+	if (cdsync_unlock(h->db, NULL) != CDSYNC_OK) {
+		snprintf(err, errlen, "%s", cdsync_errmsg(h->db));
+		goto fail;
+	}
+	memset(&hc, 0, sizeof hc);
+	hc.address = c->listen_addr;
+	hc.port = c->listen_port;
+	hc.staging_dir = h->staging;
+	hc.max_upload = c->max_upload;
+	hc.connection_limit = c->connection_limit;
+	hc.per_ip_limit = c->per_ip_limit;
+	hc.idle_timeout = c->idle_timeout;
+	hc.request_timeout = c->request_timeout;
+	hc.done = done;
+	hc.get = get;
+	hc.post = post;
+	hc.ctx = h;
+	if (cds_hubhttp_start(&hc, &h->http, err, errlen) != CDSYNC_OK)
+		goto fail;
+	*out = h;
+	return 0;
+fail:
+	cdsync_close(h->db);
+	cds_free(h);
+	return -1;
+}
+
+void
+cdsd_hub_stop(struct cdsd_hub **hp)
+{
+	struct cdsd_hub *h = hp ? *hp : NULL;
+
+	if (h == NULL)
+		return;
+	cds_hubhttp_stop(&h->http);
+	cdsync_close(h->db);
+	cds_free(h);
+	*hp = NULL;
+}
+
+uint16_t
+cdsd_hub_port(const struct cdsd_hub *h)
+{
+	return cds_hubhttp_port(h->http);
+}

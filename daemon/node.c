@@ -1,0 +1,472 @@
+/* node.c -- the uplink of cdsyncd; see node.h.
+ *
+ * uplink.db:
+ *   resume(hash PRIMARY KEY, url, offset, length, sha256)
+ *       the tus state of each bundle on its way (uplink.h)
+ *   state(key PRIMARY KEY, value)
+ *       attempts, last_contact_ms, last_ok_ms, last_error, catalog_sent
+ *       (the BLAKE2b of the catalog last taken by the hub)
+ */
+#include "node.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <curl/curl.h>
+#include <sqlite3.h>
+
+#include "alloc.h"
+#include "i18n.h"
+#include "log.h"
+#include "uplink.h"
+
+#define MAX_REFUSED 256
+
+struct cdsd_node {
+	sqlite3 *db;			/* uplink.db */
+	char home[4096];		/* the node's home */
+	unsigned attempts;		/* failures in a row */
+	size_t nrefused;		/* refused for good, this config */
+	uint8_t refused[MAX_REFUSED][32];
+};
+
+/* Runs SQL without results; 0, or -1 (logged). */
+static int
+run(struct cdsd_node *n, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(n->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		cdsd_log(CDSD_ERROR, "uplink.db: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void
+put_state(struct cdsd_node *n, const char *key, int64_t v, const char *text)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(n->db, "INSERT OR REPLACE INTO state (key, "
+				      "value) VALUES (?1, ?2)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (text != NULL)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(st, 2, v);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		cdsd_log(CDSD_WARN, "uplink.db: %s", sqlite3_errmsg(n->db));
+	sqlite3_finalize(st);
+}
+
+int
+cdsd_node_open(const char *home, struct cdsd_node **out, char *err,
+	       size_t errlen)
+{
+	struct cdsd_node *n;
+	char path[4200];
+
+	*out = NULL;
+	if ((n = cds_calloc(1, sizeof *n)) == NULL) {
+		snprintf(err, errlen, "%s", _("out of memory"));
+		return -1;
+	}
+	snprintf(n->home, sizeof n->home, "%s", home);
+	snprintf(path, sizeof path, "%s/uplink.db", home);
+	if (sqlite3_open(path, &n->db) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(n->db));
+		goto fail;
+	}
+	sqlite3_busy_timeout(n->db, 5000);
+	if (run(n, "PRAGMA journal_mode = WAL") != 0 ||
+	    run(n, "PRAGMA synchronous = FULL") != 0 ||
+	    run(n, "CREATE TABLE IF NOT EXISTS resume (hash BLOB PRIMARY KEY, "
+		   "url TEXT NOT NULL, offset INTEGER NOT NULL, length "
+		   "INTEGER NOT NULL, sha256 BLOB NOT NULL) STRICT") != 0 ||
+	    run(n, "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, "
+		   "value ANY) STRICT") != 0) {
+		snprintf(err, errlen, _("%s: cannot be set up: %s"), path,
+			 sqlite3_errmsg(n->db));
+		goto fail;
+	}
+	*out = n;
+	return 0;
+fail:
+	sqlite3_close(n->db);
+	cds_free(n);
+	return -1;
+}
+
+void
+cdsd_node_close(struct cdsd_node **np)
+{
+	struct cdsd_node *n = np ? *np : NULL;
+
+	if (n == NULL)
+		return;
+	sqlite3_close(n->db);
+	cds_free(n);
+	*np = NULL;
+}
+
+void
+cdsd_node_forgive(struct cdsd_node *n)
+{
+	n->nrefused = 0;
+}
+
+static int
+is_refused(const struct cdsd_node *n, const uint8_t hash[32])
+{
+	size_t i;
+
+	for (i = 0; i < n->nrefused; i++)
+		if (memcmp(n->refused[i], hash, 32) == 0)	/* not secret */
+			return 1;
+	return 0;
+}
+
+/* The resume state of a bundle, or all zero. */
+static void
+load_resume(struct cdsd_node *n, const uint8_t hash[32],
+	    struct cds_uplink_resume *st)
+{
+	sqlite3_stmt *q = NULL;
+
+	memset(st, 0, sizeof *st);
+	if (sqlite3_prepare_v2(n->db, "SELECT url, offset, length, sha256 "
+				      "FROM resume WHERE hash = ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 3) == 32) {
+		snprintf(st->url, sizeof st->url, "%s",
+			 (const char *)sqlite3_column_text(q, 0));
+		st->offset = (uint64_t)sqlite3_column_int64(q, 1);
+		st->length = (uint64_t)sqlite3_column_int64(q, 2);
+		memcpy(st->sha256, sqlite3_column_blob(q, 3), 32);
+	}
+	sqlite3_finalize(q);
+}
+
+struct progress {
+	struct cdsd_node *n;
+	const uint8_t *hash;
+};
+
+/* Saves the resume state each time the hub confirms bytes. */
+static void
+save_resume(void *ctx, uint64_t confirmed, uint64_t total,
+	    const struct cds_uplink_resume *st)
+{
+	struct progress *p = ctx;
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(p->n->db, "INSERT OR REPLACE INTO resume "
+					 "(hash, url, offset, length, sha256) "
+					 "VALUES (?1, ?2, ?3, ?4, ?5)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_blob(q, 1, p->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, st->url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (int64_t)st->offset);
+	sqlite3_bind_int64(q, 4, (int64_t)st->length);
+	sqlite3_bind_blob(q, 5, st->sha256, 32, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		cdsd_log(CDSD_WARN, "uplink.db: %s", sqlite3_errmsg(p->n->db));
+	sqlite3_finalize(q);
+	cdsd_log(CDSD_DEBUG, _("upload: %llu of %llu bytes at the hub"),
+		 (unsigned long long)confirmed, (unsigned long long)total);
+}
+
+static void
+drop_resume(struct cdsd_node *n, const uint8_t hash[32])
+{
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(n->db, "DELETE FROM resume WHERE hash = ?1", -1,
+			       &q, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+	(void)sqlite3_step(q);
+	sqlite3_finalize(q);
+}
+
+/* Sends one bundle.  0 receipted (or refused for good: skipped), 1 still
+ * in the outbox after a receipt (held at the hub), 2 a passing failure,
+ * -1 a local one. */
+static int
+send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+	 const cdsync_outbox_item *it, uint64_t *wire)
+{
+	struct cds_uplink_target t;
+	struct cds_uplink_resume st;
+	struct cds_uplink_result res;
+	struct progress p = { n, it->hash };
+	char url[600], err[1024], node[40], hdr[80];
+	const char *headers[2] = { hdr, NULL };
+	uint8_t *bytes = NULL, id[16];
+	size_t len = 0;
+	int rc, out = -1;
+
+	if (cdsync_bundle_bytes(db, it->hash, &bytes, &len) != CDSYNC_OK) {
+		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+		return -1;
+	}
+	snprintf(url, sizeof url, "%s%sfiles/", c->upstream,
+		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	if (cdsync_node_id(db, id) != CDSYNC_OK)
+		memset(id, 0, sizeof id);
+	sodium_bin2hex(node, sizeof node, id, 16);
+	snprintf(hdr, sizeof hdr, "Cdsync-Node: %s", node);
+	memset(&t, 0, sizeof t);
+	t.base_url = url;
+	t.headers = headers;
+	t.filename = it->name;
+	t.chunk = c->chunk;
+	t.max_time_ms = (long)c->timeout * 1000;
+	load_resume(n, it->hash, &st);
+	rc = cds_uplink_send(&t, NULL, bytes, len, &st, save_resume, &p, &res,
+			     err, sizeof err);
+	*wire += res.body_bytes + res.header_bytes;
+	if (res.status != 0)
+		put_state(n, "last_contact_ms", (int64_t)now_ms(), NULL);
+	switch (rc) {
+	case CDSYNC_OK:
+		drop_resume(n, it->hash);
+		if (!res.receipt || res.reply == NULL) {
+			cdsd_log(CDSD_WARN, _("%s: the hub answered without a "
+					      "receipt"),
+				 it->name);
+			out = 2;
+			break;
+		}
+		rc = cdsync_receipt_take(db, res.reply, res.reply_len);
+		if (rc != CDSYNC_OK && rc != CDSYNC_EREPLAY) {
+			cdsd_log(CDSD_ERROR, _("%s: the hub's receipt is not "
+					       "taken: %s"),
+				 it->name, cdsync_errmsg(db));
+			out = 2;
+			break;
+		}
+		put_state(n, "last_ok_ms", (int64_t)now_ms(), NULL);
+		cdsd_log(CDSD_INFO, _("%s sent: %zu bytes, receipt kept"),
+			 it->name, len);
+		out = 0;
+		break;
+	case CDS_UPLINK_RETRY:
+		put_state(n, "last_error", 0, err);
+		cdsd_log(CDSD_WARN, _("%s: %s; trying again later"), it->name,
+			 err);
+		out = 2;
+		break;
+	case CDS_UPLINK_REFUSED:
+		put_state(n, "last_error", 0, err);
+		cdsd_log(CDSD_ERROR, _("%s: the hub refused it: %s"), it->name,
+			 err);
+		if (n->nrefused < MAX_REFUSED)
+			memcpy(n->refused[n->nrefused++], it->hash, 32);
+		drop_resume(n, it->hash);
+		out = 0;
+		break;
+	default:
+		cdsd_log(CDSD_ERROR, "%s: %s", it->name, err);
+		out = -1;
+		break;
+	}
+	cds_uplink_result_free(&res);
+	cdsync_free(bytes);
+	return out;
+}
+
+static size_t
+sink(char *p, size_t size, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return size * n;
+}
+
+/* Sends the catalog this node has to the hub (POST upstream/catalog)
+ * when it changed since it was last sent: the sheets of this node and of
+ * the nodes below it travel up with the bundles they certify, as
+ * `cdsync export` writes them beside the bundles.  0 sent or nothing to
+ * send, 2 a passing failure. */
+static int
+send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+	     uint64_t *wire)
+{
+	char path[4200], url[600], hex[65], sent[65] = "";
+	uint8_t *bytes = NULL, hash[32];
+	sqlite3_stmt *q = NULL;
+	long status = 0;
+	curl_off_t up = 0;
+	struct curl_slist *hd = NULL;
+	CURL *e = NULL;
+	FILE *f = NULL;
+	long size;
+	int out = 2;
+
+	snprintf(path, sizeof path, "%s/catalog-up.cdsa", n->home);
+	if (cdsync_catalog_export(db, path) != CDSYNC_OK)
+		return 0;	/* not enrolled: nothing to vouch for */
+	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
+	    (size = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    (bytes = cds_malloc((size_t)size)) == NULL ||
+	    fread(bytes, 1, (size_t)size, f) != (size_t)size) {
+		cdsd_log(CDSD_ERROR, _("%s: cannot be read"), path);
+		out = -1;
+		goto done;
+	}
+	crypto_generichash(hash, sizeof hash, bytes, (size_t)size, NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, hash, 32);
+	if (sqlite3_prepare_v2(n->db, "SELECT value FROM state WHERE key = "
+				      "'catalog_sent'",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		snprintf(sent, sizeof sent, "%s",
+			 (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (strcmp(sent, hex) == 0) {
+		out = 0;
+		goto done;
+	}
+	snprintf(url, sizeof url, "%s%scatalog", c->upstream,
+		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	if ((e = curl_easy_init()) == NULL) {
+		out = -1;
+		goto done;
+	}
+	hd = curl_slist_append(hd, "Content-Type: application/octet-stream");
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)bytes);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout * 1000);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(e) == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
+	*wire += (uint64_t)up;
+	if (status != 0)
+		put_state(n, "last_contact_ms", (int64_t)now_ms(), NULL);
+	if (status == 200) {
+		put_state(n, "catalog_sent", 0, hex);
+		cdsd_log(CDSD_INFO, "%s", _("catalog sent up"));
+		out = 0;
+	} else if (status >= 400 && status < 500 && status != 408 &&
+		   status != 429) {
+		/* refused: the bundles go anyway, the hub says why */
+		cdsd_log(CDSD_ERROR, _("the hub refused this node's catalog "
+				       "(%ld)"),
+			 status);
+		out = 0;
+	} else {
+		cdsd_log(CDSD_WARN, _("catalog not sent now (HTTP %ld); trying "
+				      "again later"),
+			 status);
+	}
+done:
+	if (f)
+		fclose(f);
+	unlink(path);
+	curl_slist_free_all(hd);
+	if (e)
+		curl_easy_cleanup(e);
+	cds_free(bytes);
+	return out;
+}
+
+int
+cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+		uint64_t *retry_ms, size_t *sent, uint64_t *wire)
+{
+	cdsync_outbox_item it;
+	uint8_t hash[32];
+	size_t sealed = 0, i = 0, before;
+	int rc, r, left = 0;
+
+	*retry_ms = 0;
+	*sent = 0;
+	*wire = 0;
+	if (cdsync_seal(db, &sealed) != CDSYNC_OK) {
+		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+		return -1;
+	}
+	if (sealed)
+		cdsd_log(CDSD_INFO, "%s", _("sealed a new bundle of what was "
+					    "recorded"));
+	/* the catalog first: it may certify the keys of the bundles */
+	if ((r = send_catalog(n, db, c, wire)) < 0)
+		return -1;
+	if (r == 2) {
+		n->attempts++;
+		*retry_ms = cds_uplink_backoff_ms(
+			n->attempts - 1, (uint64_t)c->backoff_base * 1000,
+			(uint64_t)c->backoff_cap * 1000, randombytes_random());
+		if (*retry_ms < 200)
+			*retry_ms = 200;
+		return 1;
+	}
+	for (;;) {
+		rc = cdsync_outbox_at(db, i, &it);
+		if (rc == CDSYNC_ENOTFOUND)
+			break;
+		if (rc != CDSYNC_OK) {
+			cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+			return -1;
+		}
+		if (is_refused(n, it.hash)) {
+			i++;
+			continue;
+		}
+		before = i;
+		r = send_one(n, db, c, &it, wire);
+		if (r < 0)
+			return -1;
+		if (r == 2) {
+			n->attempts++;
+			put_state(n, "attempts", n->attempts, NULL);
+			*retry_ms = cds_uplink_backoff_ms(
+				n->attempts - 1, (uint64_t)c->backoff_base * 1000,
+				(uint64_t)c->backoff_cap * 1000,
+				randombytes_random());
+			if (*retry_ms < 200)
+				*retry_ms = 200;
+			return 1;
+		}
+		n->attempts = 0;
+		if (r == 0 && !is_refused(n, it.hash))
+			(*sent)++;
+		/* a bundle merged upstream leaves the outbox, and the same
+		 * index is the next one; one the hub holds for a gap stays:
+		 * go past it */
+		memcpy(hash, it.hash, 32);
+		if (cdsync_outbox_at(db, before, &it) == CDSYNC_OK &&
+		    memcmp(it.hash, hash, 32) == 0) {	/* not secret */
+			if (!is_refused(n, hash))
+				left = 1;
+			i++;
+		}
+	}
+	put_state(n, "attempts", 0, NULL);
+	return left;
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# daemon_test.sh -- cdsyncd end to end on 127.0.0.1: a national hub, a
+# district hub and a school node, built on enrolment alone; the school's
+# link to the district and the district's link to the national hub run
+# through faultproxy, cut every 64 KiB.  A school year with a large member
+# list goes up by itself; checked: every bundle receipted at the school,
+# the same KPI figures at school and national hub, uploads resumed (not
+# restarted) after the cuts, a district hub killed and started again loses
+# nothing, SIGHUP reloads, SIGTERM stops cleanly.  Everything listens on
+# 127.0.0.1 with ports picked at run time and stops by itself.
+set -euo pipefail
+B="$CDSYNC_BIN_DIR"
+T="$(mktemp -d "${TMPDIR:-/tmp}/cdsync-daemon-XXXXXX")"
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+export LANG=en LANGUAGE= LC_ALL=
+export CDSYNC_PASSPHRASE="mat-khau-cua-may"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $1" >&2; }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }	# check NAME COND
+cds() { "$B/cdsync" "$@"; }
+fpr() { grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' | tail -1; }
+# waits until FILE exists (at most 20 s)
+await_file() {
+	local i
+	for i in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.1; done
+	echo "no $1" >&2; return 1
+}
+# a faultproxy to 127.0.0.1:$1 with more options; $last is its port
+proxy() {
+	local to="$1" log="$T/proxy-$1" i
+	shift
+	"$B/faultproxy" --listen 127.0.0.1:0 --to "127.0.0.1:$to" \
+		--max-seconds 200 "$@" >"$log.out" 2>"$log.err" &
+	pids+=($!)
+	for i in $(seq 1 100); do
+		grep -q '^port ' "$log.out" 2>/dev/null && break
+		sleep 0.05
+	done
+	last=$(sed -n 's/^port //p' "$log.out")
+}
+daemon() {	# daemon HOME: starts cdsyncd in the background; $last its pid
+	"$B/cdsyncd" --home "$1" >>"$1/daemon.log" 2>&1 &
+	last=$!
+	pids+=("$last")
+}
+
+# ==== The tree, on enrolment alone ======================================
+N="$T/national" D="$T/district" S="$T/school"
+cds --home "$N" init --role national --org VN --name "Công đoàn Giáo dục Việt Nam" >/dev/null
+root=$(cds --home "$N" catalog show | fpr)
+cds --home "$D" init --role hub --org HG-VX --name "Công đoàn Giáo dục huyện Vị Xuyên" --parent VN >/dev/null
+f=$(cds --home "$D" enrol request --out "$T/d.cdsq" | fpr)
+cds --home "$N" enrol approve "$T/d.cdsq" --fingerprint "$f" --out "$T/d.cdsa" >/dev/null
+cds --home "$D" catalog import "$T/d.cdsa" --root-fingerprint "$root" >/dev/null
+cds --home "$S" init --role school --org HG-VX-TH-LUNGCU --name "Trường Tiểu học Lũng Cú" --parent HG-VX >/dev/null
+f=$(cds --home "$S" enrol request --out "$T/s.cdsq" | fpr)
+cds --home "$D" enrol approve "$T/s.cdsq" --fingerprint "$f" --out "$T/s.cdsa" >/dev/null
+cds --home "$S" catalog import "$T/s.cdsa" --root-fingerprint "$root" >/dev/null
+# (the national hub learns the school's key from the district's sheet,
+# which the district's daemon sends up before the bundles)
+
+# ==== A school year, with a large member list ===========================
+# 4,000 members make a bundle of well over 64 KiB, so the uploads are cut
+# several times on the way.
+awk 'BEGIN { srand(7); split("Nguyễn Trần Lê Phạm Hoàng Vàng Giàng Sùng Lò Hầu", h, " ");
+	split("Văn Thị Minh Thu Hải Mỷ Páo Chứ Sính Dế", m, " ");
+	split("An Bình Chi Dung Giang Hà Khánh Lan Mai Nam", g, " ");
+	print "Mã;Họ và tên;Năm sinh";
+	for (i = 1; i <= 4000; i++)
+		printf "M%05d;%s %s %s %d;%d\n", i, h[int(rand()*10)+1], m[int(rand()*10)+1], g[int(rand()*10)+1], i, 1960 + int(rand()*40) }' \
+	>"$T/members.csv"
+cds --home "$S" member import "$T/members.csv" >/dev/null
+cds --home "$S" activity add --held-on 20/01/2026 --title "Tết Sum vầy 2026" --kind care \
+	--benefit M00001=500000 --benefit M00002=500000 >/dev/null
+cds --home "$S" plan add --school-year 2025-2026 --title "Kế hoạch năm học" >/dev/null
+
+# ==== The daemons =======================================================
+echo "listen = 127.0.0.1:0" >"$N/cdsyncd.conf"
+daemon "$N"; npid=$last
+await_file "$N/cdsyncd.port"
+nport=$(cat "$N/cdsyncd.port")
+proxy "$nport" --cut-every 65536; p1=$last
+cat >"$D/cdsyncd.conf" <<EOF
+listen = 127.0.0.1:0
+upstream = http://127.0.0.1:$p1/
+interval = 1
+backoff_base = 1
+backoff_cap = 2
+EOF
+daemon "$D"; dpid=$last
+await_file "$D/cdsyncd.port"
+dport=$(cat "$D/cdsyncd.port")
+proxy "$dport" --cut-every 65536; p2=$last
+cat >"$S/cdsyncd.conf" <<EOF
+upstream = http://127.0.0.1:$p2/
+EOF
+
+# The school sends by rounds (as a daemon would after each backoff):
+# each cut ends a round, the next goes on from the hub's offset.
+rounds=0 rc=3
+while [ $rc -eq 3 ] && [ $rounds -lt 60 ]; do
+	set +e
+	"$B/cdsyncd" --home "$S" --once >>"$S/daemon.log" 2>&1
+	rc=$?
+	set -e
+	rounds=$((rounds + 1))
+done
+check "the school's outbox empties (exit $rc after $rounds rounds)" '[ $rc -eq 0 ]'
+check "the links were cut on the way" '[ $rounds -gt 1 ]'
+check "the school kept the district's receipts" \
+	'cds --home "$S" status --json | grep -q "\"outbox\": 0"'
+check "uploads resumed, not restarted" '! grep -q "starts over" "$S/daemon.log"'
+
+# ==== Up to the national hub, by itself ==================================
+want=$(cds --home "$S" kpi --period 2025-2026 --json | grep -v '"org"')
+got=""
+for i in $(seq 1 150); do
+	got=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
+	[ "$got" = "$want" ] && break
+	sleep 0.2
+done
+check "the national hub has the school's figures" '[ "$got" = "$want" ]'
+check "the district took the school's bundle in" 'grep -q "taken in" "$D/daemon.log"'
+check "the district's catalog went up before its bundles" \
+	'grep -q "catalog sheets from below taken in" "$N/daemon.log"'
+
+# ==== A district hub killed and started again ============================
+cds --home "$S" activity add --held-on 15/03/2026 --title "Hội thao" --kind culture >/dev/null
+kill -9 "$dpid"
+set +e
+"$B/cdsyncd" --home "$S" --once >>"$S/daemon.log" 2>&1
+rc=$?
+set -e
+check "with the district down, the school keeps its bundle (exit $rc)" '[ $rc -eq 3 ]'
+rm -f "$D/cdsyncd.port"
+sed -i "s/^listen = .*/listen = 127.0.0.1:$dport/" "$D/cdsyncd.conf"
+daemon "$D"; dpid=$last
+await_file "$D/cdsyncd.port"
+rounds=0 rc=3
+while [ $rc -eq 3 ] && [ $rounds -lt 60 ]; do
+	set +e
+	"$B/cdsyncd" --home "$S" --once >>"$S/daemon.log" 2>&1
+	rc=$?
+	set -e
+	rounds=$((rounds + 1))
+	[ $rc -eq 3 ] && sleep 0.3
+done
+check "after the restart the bundle goes up (exit $rc)" '[ $rc -eq 0 ]'
+want=$(cds --home "$S" kpi --period 2025-2026 --json | grep -v '"org"')
+for i in $(seq 1 150); do
+	got=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
+	[ "$got" = "$want" ] && break
+	sleep 0.2
+done
+check "and on to the national hub" '[ "$got" = "$want" ]'
+
+# ==== Reload and stop ===================================================
+kill -HUP "$dpid"
+for i in $(seq 1 50); do grep -q "reloading the settings" "$D/daemon.log" && break; sleep 0.1; done
+check "SIGHUP reloads" 'grep -q "reloading the settings" "$D/daemon.log"'
+kill -TERM "$dpid" "$npid"
+set +e
+wait "$dpid"; drc=$?
+wait "$npid"; nrc=$?
+set -e
+check "SIGTERM stops the district cleanly (exit $drc)" '[ $drc -eq 0 ]'
+check "SIGTERM stops the national hub cleanly (exit $nrc)" '[ $nrc -eq 0 ]'
+check "no daemon said error" '! grep -H "Z error " "$N/daemon.log" "$D/daemon.log" "$S/daemon.log" >&2'
+[ $fail -eq 0 ] || { echo "--- school"; tail -20 "$S/daemon.log"; echo "--- district"; tail -20 "$D/daemon.log"; echo "--- national"; tail -20 "$N/daemon.log"; } >&2
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
