@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "cmds.h"
 #include "home.h"
 #include "lang.h"
@@ -861,14 +863,73 @@ status_help(FILE *f)
 		       "recorded since and is not yet in a bundle, the bundles "
 		       "still waiting to go up (no hub above has sent a "
 		       "receipt saying it merged them) and the last receipt, "
-		       "the nodes "
-		       "it knows with the last bundle merged from each, "
+		       "when cdsyncd runs here the last contact with the "
+		       "upper hub and the failure it is retrying after, the "
+		       "nodes it knows with the last bundle merged from each, "
 		       "bundles waiting for a missing one (a gap), nodes "
 		       "frozen after sending two bundles with one number, "
 		       "and how many things merging noticed."));
 	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, "--json", _("print JSON"));
 	rec_commonhelp(f);
+}
+
+/* What cdsyncd last saw of the upper hub (its <home>/uplink.db, when
+ * it runs on this node): the last contact, and the error that ends its
+ * rounds while it retries.  As JSON keys when j is not NULL. */
+static void
+daemon_state(struct json *j)
+{
+	char path[4200], last[24];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *u = NULL;
+	int64_t contact = 0, attempts = 0;
+	char error[1024] = "";
+
+	if (home_store_path(path, sizeof path - 16) != 0)
+		return;
+	snprintf(strrchr(path, '/') + 1, 16, "uplink.db");
+	if (sqlite3_open_v2(path, &u, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(u, "SELECT key, value FROM state", -1, &st,
+			       NULL) != SQLITE_OK) {
+		sqlite3_close(u);	/* no daemon here: nothing to say */
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+
+		if (k == NULL)
+			continue;
+		if (strcmp(k, "last_contact_ms") == 0)
+			contact = sqlite3_column_int64(st, 1);
+		else if (strcmp(k, "attempts") == 0)
+			attempts = sqlite3_column_int64(st, 1);
+		else if (strcmp(k, "last_error") == 0 &&
+			 sqlite3_column_text(st, 1))
+			snprintf(error, sizeof error, "%s",
+				 (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(u);
+	if (j != NULL) {
+		json_key(j, "last_contact_ms");
+		json_int(j, contact);
+		json_key(j, "retrying");
+		json_bool(j, attempts > 0);
+		json_key(j, "last_error");
+		json_str(j, attempts > 0 ? error : NULL);
+		return;
+	}
+	if (contact) {
+		when((uint64_t)contact, last, sizeof last);
+		printf(_("Last contact with the upper hub: %s\n"), last);
+	} else {
+		printf("%s\n", _("Last contact with the upper hub: none yet"));
+	}
+	if (attempts > 0)
+		printf(_("The daemon is trying again after %lld failure(s); "
+			 "the last: %s\n"),
+		       (long long)attempts, error);
 }
 
 int
@@ -922,9 +983,11 @@ cmd_status(int argc, char **argv)
 		json_int(&j, (int64_t)s.last_receipt_ms);
 		json_key(&j, "last_receipt_from");
 		json_str(&j, s.last_receipt_ms ? s.last_receipt_from : NULL);
+		daemon_state(&j);
 		json_key(&j, "peers");
 		json_arr(&j);
 	} else {
+		daemon_state(NULL);
 		printf(_("Bundles sealed here: %" PRIu64 "; changes not yet in "
 			 "a bundle: %" PRIu64 "%s\n"),
 		       s.last_sealed, s.unsealed,

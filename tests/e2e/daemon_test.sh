@@ -140,6 +140,10 @@ set +e
 rc=$?
 set -e
 check "with the district down, the school keeps its bundle (exit $rc)" '[ $rc -eq 3 ]'
+check "status says the daemon is trying again" \
+	'cds --home "$S" status | grep -q "The daemon is trying again after 1 failure(s); the last: "'
+check "status --json says so too" \
+	'cds --home "$S" status --json | grep -q "\"retrying\": true"'
 rm -f "$D/cdsyncd.port"
 sed -i "s/^listen = .*/listen = 127.0.0.1:$dport/" "$D/cdsyncd.conf"
 daemon "$D"; dpid=$last
@@ -154,6 +158,9 @@ while [ $rc -eq 3 ] && [ $rounds -lt 60 ]; do
 	[ $rc -eq 3 ] && sleep 0.3
 done
 check "after the restart the bundle goes up (exit $rc)" '[ $rc -eq 0 ]'
+check "status shows the last contact" \
+	'cds --home "$S" status | grep -qE "Last contact with the upper hub: [0-9]{2}/[0-9]{2}/[0-9]{4}"'
+check "and no more retrying" '! cds --home "$S" status | grep -q "trying again"'
 want=$(cds --home "$S" kpi --period 2025-2026 --json | grep -v '"org"')
 for i in $(seq 1 150); do
 	got=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
