@@ -423,6 +423,10 @@ import_receipt(cdsync *db, const char *path, int infolder)
 
 	switch (cdsync_receipt_import(db, path)) {
 	case CDSYNC_OK:
+		if (cdsync_errmsg(db)[0] != '\0') {	/* a hub's voucher */
+			printf("%s\n", cdsync_errmsg(db));
+			return 0;
+		}
 		if (cdsync_receipt_read(db, path, &ri) != CDSYNC_OK) {
 			printf(_("%s: receipt kept.\n"), path);
 			return 0;

@@ -19,6 +19,7 @@
 #include "id.h"
 #include "kinds.h"
 #include "rec.h"
+#include "write.h"
 
 /* UPDATE statements by (kind, set of columns), reused round-robin. */
 #define NUPD 32
@@ -80,6 +81,35 @@ cds_merge_end(cdsync *db)
 	db->mst = NULL;
 }
 
+/* Resets every cached statement: none may hold a read transaction (an
+ * old snapshot) open after the merge, or another connection's commit
+ * makes this one's next write fail with SQLITE_BUSY_SNAPSHOT. */
+static void
+idle(cdsync *db)
+{
+	struct cds_mstmts *m = db->mst;
+	int i;
+
+	cds_write_idle(db);
+	if (m == NULL)
+		return;
+	sqlite3_reset(m->node);
+	sqlite3_reset(m->addnode);
+	sqlite3_reset(m->dup);
+	sqlite3_reset(m->log);
+	sqlite3_reset(m->rows);
+	sqlite3_reset(m->future);
+	sqlite3_reset(m->invalid);
+	sqlite3_reset(m->valid);
+	for (i = 0; i <= CDSYNC_KIND_MAX; i++) {
+		sqlite3_reset(m->ins[i]);
+		sqlite3_reset(m->get[i]);
+		sqlite3_reset(m->del[i]);
+	}
+	for (i = 0; i < NUPD; i++)
+		sqlite3_reset(m->upd[i].st);
+}
+
 /* Returns a cached statement, preparing it on first use. */
 static sqlite3_stmt *
 ms(cdsync *db, sqlite3_stmt **slot, const char *sql)
@@ -125,7 +155,10 @@ cds_merge_begin(cdsync *db)
 int
 cds_merge_commit(cdsync *db)
 {
-	int rc = cds_exec(db, "COMMIT");
+	int rc;
+
+	idle(db);
+	rc = cds_exec(db, "COMMIT");
 
 	if (rc != CDSYNC_OK)
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
@@ -136,6 +169,7 @@ cds_merge_commit(cdsync *db)
 void
 cds_merge_rollback(cdsync *db)
 {
+	idle(db);
 	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(db->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	/* sync_node may have lost rows: forget the cached lookup */

@@ -200,6 +200,49 @@ held_bundle(cdsync *db, const uint8_t hash[32], int *held, uint8_t node[16],
 	return CDSYNC_OK;
 }
 
+/* Keeps a hub's receipt as its voucher for the time it first saw a
+ * bundle (CDSYNC_EREPLAY when kept before). */
+static int
+vouch(cdsync *db, const char *what, const char *hub, const char *sender,
+      const struct cds_receipt *r, const uint8_t *p, size_t n)
+{
+	sqlite3_stmt *st;
+	char day[32];
+	int rc;
+
+	if (memcmp(r->node, r->hub, 16) == 0)	/* not secret */
+		return cds_err(db, CDSYNC_ESCOPE,
+			       _("%s: %s vouches for its own bundle; nothing "
+				 "kept"),
+			       what, hub);
+	st = cds_prepare(db, "INSERT INTO sync_voucher (hash, hub, node_id, "
+			     "seq, seen_ms, bytes) VALUES (?1, ?2, ?3, ?4, ?5, "
+			     "?6) ON CONFLICT (hash, hub) DO NOTHING");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, r->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, r->hub, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, r->node, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)r->seq);
+	sqlite3_bind_int64(st, 5, (int64_t)r->seen_ms);
+	sqlite3_bind_blob(st, 6, p, (int)n, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("receipt"));
+	sqlite3_finalize(st);
+	if (rc != CDSYNC_OK)
+		return rc;
+	if (sqlite3_changes(db->db) == 0)
+		return cds_err(db, CDSYNC_EREPLAY,
+			       _("%s: the voucher of %s for bundle %llu of %s "
+				 "was kept before; nothing to do"),
+			       what, hub, (unsigned long long)r->seq, sender);
+	cds_day_text(r->seen_ms, day, sizeof day);
+	return cds_err(db, CDSYNC_OK,
+		       _("%s: kept as the voucher of %s: it first saw bundle "
+			 "%llu of %s on %s"),
+		       what, hub, (unsigned long long)r->seq, sender, day);
+}
+
 /* Checks a receipt (`what` names it in messages) and keeps it. */
 static int
 take(cdsync *db, const char *what, const uint8_t *p, size_t n)
@@ -209,7 +252,7 @@ take(cdsync *db, const char *what, const uint8_t *p, size_t n)
 	uint8_t pk[32], node[16];
 	uint64_t seq = 0;
 	char err[256], hub[120], sender[120], t[9];
-	int rc, found = 0, upstream = 0, held;
+	int rc, found = 0, upstream = 0, role = 0, held;
 
 	if ((rc = need_node(db)) != CDSYNC_OK)
 		return rc;
@@ -228,8 +271,8 @@ take(cdsync *db, const char *what, const uint8_t *p, size_t n)
 				 "it"),
 			       what, (unsigned long long)r.seq, sender);
 	/* 2. a signer this node knows, with the key it knows, above it */
-	st = cds_prepare(db, "SELECT sign_pk, upstream FROM sync_peer WHERE "
-			     "node_id = ?1");
+	st = cds_prepare(db, "SELECT sign_pk, upstream, coalesce(role, 0) FROM "
+			     "sync_peer WHERE node_id = ?1");
 	if (st == NULL)
 		return CDSYNC_ERROR;
 	sqlite3_bind_blob(st, 1, r.hub, 16, SQLITE_STATIC);
@@ -238,6 +281,7 @@ take(cdsync *db, const char *what, const uint8_t *p, size_t n)
 		found = 1;
 		memcpy(pk, sqlite3_column_blob(st, 0), 32);
 		upstream = sqlite3_column_int(st, 1);
+		role = sqlite3_column_int(st, 2);
 	}
 	sqlite3_finalize(st);
 	who(db, r.hub, hub, sizeof hub);
@@ -253,7 +297,7 @@ take(cdsync *db, const char *what, const uint8_t *p, size_t n)
 			       _("%s: signed with a key that is not the one "
 				 "known for %s; nothing kept"),
 			       what, hub);
-	if (!upstream)
+	if (!upstream && role != CDSYNC_ROLE_HUB)
 		return cds_err(db, CDSYNC_ESCOPE,
 			       _("%s: signed by %s, which is not above this "
 				 "node: its receipts are for the nodes below "
@@ -266,6 +310,10 @@ take(cdsync *db, const char *what, const uint8_t *p, size_t n)
 	if (rc != 0)
 		return cds_err(db, CDSYNC_EBADSIG, _("%s: %s; nothing kept"),
 			       what, err);
+	/* 3b. a hub below vouches for when it first saw a bundle of a node
+	 * below it (SPEC §10.6): kept for the revocation check at import */
+	if (!upstream)
+		return vouch(db, what, hub, sender, &r, p, n);
 	/* 4. a bundle this node holds */
 	if ((rc = held_bundle(db, r.hash, &held, node, &seq)) != CDSYNC_OK)
 		return rc;

@@ -664,6 +664,7 @@ cdsync_commit(cdsync *db)
 	if (!db->txdepth)
 		return cds_err(db, CDSYNC_EINVAL, "%s",
 			       _("no transaction is open"));
+	cds_write_idle(db);
 	if ((rc = cds_exec(db, "COMMIT")) != CDSYNC_OK)
 		return rc;
 	db->txdepth = 0;
@@ -676,6 +677,7 @@ cdsync_rollback(cdsync *db)
 	if (!db->txdepth)
 		return CDSYNC_OK;
 	db->txdepth = 0;
+	cds_write_idle(db);
 	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	/* The clock may have moved past values now rolled back; that is
 	 * harmless (it only ever moves forward). */

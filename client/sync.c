@@ -739,6 +739,32 @@ load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
 	return CDSYNC_OK;
 }
 
+/* The earliest time the sender's parent hub vouches it first took the
+ * bundle in (a receipt kept in sync_voucher), if before `now`; else now. */
+static uint64_t
+first_logged(cdsync *db, const struct cds_bundle_head *h, uint64_t now)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT hub, seen_ms FROM "
+					   "sync_voucher WHERE hash = ?1 AND "
+					   "node_id = ?2 AND seq = ?3 ORDER BY "
+					   "seen_ms");
+	uint64_t when = now;
+
+	if (st == NULL)
+		return now;
+	sqlite3_bind_blob(st, 1, h->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, h->node, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)h->seq);
+	while (when == now && sqlite3_step(st) == SQLITE_ROW)
+		if (sqlite3_column_bytes(st, 0) == 16 &&
+		    (uint64_t)sqlite3_column_int64(st, 1) < now &&
+		    cds_trust_parent(db, sqlite3_column_blob(st, 0), h->node))
+			when = (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	cds_ok(db);
+	return when;
+}
+
 /* Records a received bundle; *id its row.  The time this node first
  * takes it in is kept for its receipt (SPEC.md "Receipts"). */
 static int
@@ -1228,11 +1254,18 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 			     path, (unsigned long long)h.seq, who);
 		goto out;
 	}
-	/* 4b. still valid (a bundle merged before stays merged): the time that counts is when this node first
-	 * sees the bundle (a school's clock is not trusted for it) */
+	/* 4b. still valid (a bundle merged before stays merged): the time
+	 * that counts is when a hub first logged the bundle -- this node, or
+	 * the sender's parent hub by its voucher -- never a school's clock */
 	if (p.revoked_from || p.valid_until) {
 		uint64_t now = cds_wall_ms();
 		char day[32];
+
+		/* a hub below may vouch that it logged the bundle earlier
+		 * (its receipt, §10.6): then that time counts */
+		if ((p.revoked_from && now >= (uint64_t)p.revoked_from) ||
+		    (p.valid_until && now > (uint64_t)p.valid_until))
+			now = first_logged(db, &h, now);
 
 		if (p.revoked_from && now >= (uint64_t)p.revoked_from) {
 			cds_day_text((uint64_t)p.revoked_from, day,

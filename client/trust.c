@@ -1371,3 +1371,27 @@ export_handovers(cdsync *db, const char *dir, const char *code)
 	sqlite3_finalize(st);
 	return rc;
 }
+
+/* ==== Vouchers ======================================================== */
+
+int
+cds_trust_parent(cdsync *db, const uint8_t hub[16], const uint8_t node[16])
+{
+	uint8_t root[32];
+	struct cat c;
+	size_t k, j, hk, hj;
+	int have, ok = 0;
+
+	memset(&c, 0, sizeof c);
+	if (root_key(db, root, &have) != CDSYNC_OK || !have ||
+	    load_stored(db, &c) != CDSYNC_OK)
+		return 0;
+	if (verify_chain(db, &c, root) == CDSYNC_OK &&
+	    find_node(&c, node, NULL, &k, &j) == 0 &&
+	    find_node(&c, hub, NULL, &hk, &hj) == 0 &&
+	    memcmp(c.s[k].issuer, hub, 16) == 0 &&
+	    !revoked(&c, hub, c.s[hk].e[hj].sign_pk, NULL))
+		ok = 1;
+	cat_free(&c);
+	return ok;
+}

@@ -17,5 +17,11 @@
 
 int cds_trust_root(cdsync *db);
 int cds_trust_export(cdsync *db, const char *dir, int *wrote);
+/* 1 when the catalog this node has certifies `hub` (with a key it has
+ * not revoked) as the parent of `node` -- the union whose sheet
+ * certifies it -- else 0.  Loads and checks the catalog: for rare
+ * paths. */
+int cds_trust_parent(cdsync *db, const uint8_t hub[16],
+		     const uint8_t node[16]);
 
 #endif

@@ -143,6 +143,24 @@ kstmt(cdsync *db, const struct cds_kind *k, char what)
 
 /* ==== Transactions around one write =================================== */
 
+void
+cds_write_idle(cdsync *db)
+{
+	struct cds_stmts *s = db->st;
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i <= CDSYNC_KIND_MAX; i++) {
+		sqlite3_reset(s->ins[i]);
+		sqlite3_reset(s->get[i]);
+		sqlite3_reset(s->exists[i]);
+		sqlite3_reset(s->del[i]);
+	}
+	sqlite3_reset(s->change);
+	sqlite3_reset(s->base);
+}
+
 int
 cds_save(cdsync *db)
 {
@@ -166,6 +184,7 @@ cds_release(cdsync *db)
 {
 	struct cds_stmts *s = db->st;
 
+	cds_write_idle(db);
 	if (!db->txdepth)
 		return cds_exec(db, "COMMIT");
 	if (s->release == NULL &&
@@ -180,6 +199,7 @@ cds_release(cdsync *db)
 void
 cds_undo(cdsync *db)
 {
+	cds_write_idle(db);
 	sqlite3_exec(db->db, db->txdepth ? "ROLLBACK TO w; RELEASE w"
 					 : "ROLLBACK", NULL, NULL, NULL);
 }

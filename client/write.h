@@ -21,4 +21,10 @@ int cds_write_base(cdsync *db, cdsync_kind kind, const uint8_t id[16],
 /* Frees the cached statements (cdsync_close). */
 void cds_write_end(cdsync *db);
 
+/* Resets the cached statements, so that none holds a read transaction
+ * (an old snapshot) open after the write: another connection's commit
+ * would then make this one's next write fail with SQLITE_BUSY_SNAPSHOT,
+ * whatever the busy timeout.  Called at the end of every write. */
+void cds_write_idle(cdsync *db);
+
 #endif

@@ -63,10 +63,19 @@ done(void *ctx, const char *id, const char *path, const char *meta,
 	cdsync_bundle_info info;
 	uint8_t *rcpt = NULL;
 	char said[1024];
-	size_t changes = 0, len = 0;
-	int rc;
+	uint8_t v[512];
+	size_t changes = 0, len = 0, vlen = 0;
+	int rc, vr;
 
-	(void)meta;
+	/* the hub below vouches for when it first took the bundle in */
+	if (cds_tus_meta_get(meta, "voucher", v, sizeof v, &vlen) ==
+	    CDSYNC_OK) {
+		vr = cdsync_receipt_take(h->db, v, vlen);
+		if (vr != CDSYNC_OK && vr != CDSYNC_EREPLAY)
+			cdsd_log(CDSD_WARN, _("upload %s: its voucher is not "
+					      "taken: %s"),
+				 id, cdsync_errmsg(h->db));
+	}
 	rc = cdsync_import_file(h->db, path, &changes);
 	snprintf(said, sizeof said, "%s", cdsync_errmsg(h->db));
 	switch (rc) {

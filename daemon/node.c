@@ -221,8 +221,8 @@ send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	struct progress p = { n, it->hash };
 	char url[600], err[1024], node[40], hdr[80];
 	const char *headers[2] = { hdr, NULL };
-	uint8_t *bytes = NULL, id[16];
-	size_t len = 0;
+	uint8_t *bytes = NULL, *voucher = NULL, id[16];
+	size_t len = 0, vlen = 0;
 	int rc, out = -1;
 
 	if (cdsync_bundle_bytes(db, it->hash, &bytes, &len) != CDSYNC_OK) {
@@ -241,6 +241,13 @@ send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	t.filename = it->name;
 	t.chunk = c->chunk;
 	t.max_time_ms = (long)c->timeout * 1000;
+	/* a bundle it forwards goes with its own receipt: the time it first
+	 * took it in vouches for it above (SPEC §10.6) */
+	if (memcmp(it->node, id, 16) != 0 &&	/* not secret */
+	    cdsync_receipt_make(db, it->hash, &voucher, &vlen) == CDSYNC_OK) {
+		t.voucher = voucher;
+		t.voucher_len = vlen;
+	}
 	load_resume(n, it->hash, &st);
 	rc = cds_uplink_send(&t, NULL, bytes, len, &st, save_resume, &p, &res,
 			     err, sizeof err);
@@ -291,6 +298,7 @@ send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		break;
 	}
 	cds_uplink_result_free(&res);
+	cdsync_free(voucher);
 	cdsync_free(bytes);
 	return out;
 }

@@ -604,6 +604,9 @@ make_meta(const struct cds_uplink_target *t, const char *path,
 				       (const uint8_t *)"bundle", 6);
 	sodium_bin2hex(hex, sizeof hex, sha, 32);
 	(void)cds_tus_meta_add(meta, cap, "sha256", (const uint8_t *)hex, 64);
+	if (t->voucher != NULL && t->voucher_len > 0)
+		(void)cds_tus_meta_add(meta, cap, "voucher", t->voucher,
+				       t->voucher_len);
 }
 
 static void

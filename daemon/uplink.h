@@ -4,7 +4,8 @@
  * One call of cds_uplink_send moves one upload as far as the link allows:
  *   - no upload URL in the resume state: POST creation (Upload-Length,
  *     Upload-Metadata "filename" and "sha256", the hex SHA-256 of the
- *     content) and the Location becomes the upload URL;
+ *     content, and "voucher" when the target gives one) and the Location
+ *     becomes the upload URL;
  *   - an upload URL: HEAD first, and go on from the hub's Upload-Offset
  *     (the node never trusts its own count); 404 or 410 (expired, gone)
  *     starts over with a new POST;
@@ -72,6 +73,10 @@ struct cds_uplink_target {
 	long low_speed_seconds;	    /* ... for this long is aborted [30] */
 	long max_time_ms;	    /* the whole call; 0: no limit */
 	size_t chunk;		    /* bytes per PATCH [64 KiB] */
+	const uint8_t *voucher;	    /* metadata "voucher": this node's
+				       receipt for a bundle it forwards
+				       (SPEC §10.6), or NULL */
+	size_t voucher_len;
 };
 
 #define CDS_UPLINK_URLMAX 512

@@ -16,7 +16,7 @@ cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	rm -rf "$T"
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
 export LANG=en LANGUAGE= LC_ALL=
@@ -168,6 +168,38 @@ for i in $(seq 1 150); do
 	sleep 0.2
 done
 check "and on to the national hub" '[ "$got" = "$want" ]'
+
+# ==== A revocation while a bundle is on its way ==========================
+# The national hub is down; the district takes the school's next bundle
+# in, then revokes the school's key (a lost laptop).  When the national
+# hub is back, the bundle arrives after the revocation, but the district
+# vouches (its receipt, in the upload) that it logged it before: it counts.
+kill -TERM "$npid"
+set +e; wait "$npid"; set -e
+cds --home "$S" activity add --held-on 20/04/2026 --title "Tập huấn chế độ chính sách" --kind training >/dev/null
+rounds=0 rc=3
+while [ $rc -eq 3 ] && [ $rounds -lt 60 ]; do
+	set +e
+	"$B/cdsyncd" --home "$S" --once >>"$S/daemon.log" 2>&1
+	rc=$?
+	set -e
+	rounds=$((rounds + 1))
+done
+check "the district takes the bundle while the national hub is down" '[ $rc -eq 0 ]'
+cds --home "$D" enrol revoke HG-VX-TH-LUNGCU --reason "mất máy" >/dev/null
+sleep 1
+rm -f "$N/cdsyncd.port"
+echo "listen = 127.0.0.1:$nport" >"$N/cdsyncd.conf"
+daemon "$N"; npid=$last
+await_file "$N/cdsyncd.port"
+want=$(cds --home "$S" kpi --period 2025-2026 --json | grep -v '"org"')
+for i in $(seq 1 150); do
+	got=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
+	[ "$got" = "$want" ] && break
+	sleep 0.2
+done
+check "logged before the revocation, it counts at the national hub" '[ "$got" = "$want" ]'
+check "the national hub refused nothing" '! grep -q "refused" "$N/daemon.log"'
 
 # ==== Reload and stop ===================================================
 kill -HUP "$dpid"

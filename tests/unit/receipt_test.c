@@ -412,16 +412,23 @@ test_receipts_come_back_down_the_tree_on_files(void **state)
 	assert_int_equal(cdsync_outbox_at(dis, 0, &it), 0);
 	fake_now = T0 + 60000;
 	assert_int_equal(cdsync_import_file(nat, in(up, it.name), &n), 0);
-	/* the district's receipt for the school is not for the national hub:
-	 * it signs for the node below it */
+	/* the district's receipt for the school is no receipt for the
+	 * national hub, but its voucher for when the district first saw the
+	 * bundle (SPEC §10.6): kept apart, once */
 	assert_int_equal(cdsync_receipt_import(nat, in(stick, "receipt-HG-VX-"
 							      "TH-LUNGCU-"
 							      "000001.cdsr")),
-			 CDSYNC_ESCOPE);
-	snprintf(msg, sizeof msg, "%s: signed by HG-VX, which is not above "
-		 "this node: its receipts are for the nodes below it; nothing "
-		 "kept", in(stick, "receipt-HG-VX-TH-LUNGCU-000001.cdsr"));
-	assert_string_equal(cdsync_errmsg(nat), msg);
+			 CDSYNC_OK);
+	snprintf(msg, sizeof msg, "%s: kept as the voucher of HG-VX: it first "
+		 "saw bundle 1 of HG-VX-TH-LUNGCU on ",
+		 in(stick, "receipt-HG-VX-TH-LUNGCU-000001.cdsr"));
+	assert_memory_equal(cdsync_errmsg(nat), msg, strlen(msg));
+	assert_int_equal(tu_count(nat, "SELECT count(*) FROM sync_voucher"), 1);
+	assert_int_equal(tu_count(nat, "SELECT count(*) FROM sync_receipt"), 0);
+	assert_int_equal(cdsync_receipt_import(nat, in(stick, "receipt-HG-VX-"
+							      "TH-LUNGCU-"
+							      "000001.cdsr")),
+			 CDSYNC_EREPLAY);
 	assert_int_equal(cdsync_import_file(nat, in(up, mine.name), &n), 0);
 	assert_int_equal(outbox_len(nat), 0);	/* nobody above it */
 	/* the national hub's export: nothing sealed, receipts written */

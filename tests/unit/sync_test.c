@@ -397,6 +397,38 @@ test_a_node_restored_from_a_backup_continues_its_chain(void **state)
 	cdsync_close(restored);
 }
 
+/* Two connections to one store take turns writing, as the daemon's HTTP
+ * thread and its loop do, or a clerk's CLI beside the daemon: a statement
+ * left stepped once kept an old snapshot open, and every later write of
+ * that connection failed with SQLITE_BUSY_SNAPSHOT, whatever the busy
+ * timeout. */
+static void
+test_two_connections_to_one_store_take_turns_writing(void **state)
+{
+	const char *path = sqlite3_db_filename(hub->db, "main");
+	cdsync *other = NULL;
+	size_t sealed, written, n = 0;
+
+	(void)state;
+	assert_int_equal(cdsync_open(path, 0, &other), CDSYNC_OK);
+	activity(school, "Một");
+	assert_int_equal(cdsync_export(school, out1, &sealed, &written), 0);
+	assert_int_equal(cdsync_import_file(hub, bundle(out1, tag(school), 0),
+					    &n),
+			 CDSYNC_OK);
+	activity(other, "Ghi ở máy huyện, chương trình khác");
+	activity(school, "Hai");
+	assert_int_equal(cdsync_export(school, out1, &sealed, &written), 0);
+	if (cdsync_import_file(hub, bundle(out1, tag(school), 1), &n) !=
+	    CDSYNC_OK)
+		fail_msg("%s", cdsync_errmsg(hub));
+	activity(hub, "Ghi ở máy huyện");
+	activity(other, "Ghi ở máy huyện, lần nữa");
+	activity(hub, "Ghi ở máy huyện, lần nữa");
+	assert_int_equal(count(hub, "SELECT count(*) FROM activity"), 6);
+	cdsync_close(other);
+}
+
 int
 main(void)
 {
@@ -414,6 +446,9 @@ main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_node_restored_from_a_backup_continues_its_chain,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_two_connections_to_one_store_take_turns_writing,
 			setup, teardown),
 	};
 

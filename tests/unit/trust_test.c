@@ -734,6 +734,84 @@ test_a_handover_signed_by_a_revoked_key_is_refused(void **state)
 	cdsync_close(s6);
 }
 
+/* The receipt files in d (SPEC §11: receipt-CODE-SEQ.cdsr). */
+static const char *
+receipt_in(const char *d, const char *part)
+{
+	static char path[1024];
+	struct dirent **list;
+	int n, i;
+
+	n = scandir(d, &list, NULL, alphasort);
+	assert_true(n >= 0);
+	path[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (strstr(list[i]->d_name, ".cdsr") &&
+		    strstr(list[i]->d_name, part))
+			snprintf(path, sizeof path, "%s/%s", d,
+				 list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+	assert_true(path[0] != '\0');
+	return path;
+}
+
+static void
+test_a_bundle_logged_before_a_revocation_counts_by_its_hubs_voucher(
+	void **state)
+{
+	cdsync *s7 = node(CDSYNC_ROLE_SCHOOL, "HG-VX-TH-THANGMO",
+			  "Trường Tiểu học Thàng Mò", "HG-VX");
+	const char *d8 = sub("s7"), *d9 = sub("dis-up-2");
+	char b[1024], cat[800], rcpt[1024];
+	size_t sealed, written, n = 0;
+	long before;
+
+	(void)state;
+	enrol(s7, dis, "s7.req", "s7.cdsa");
+	activity(s7, "Thăm hỏi đoàn viên ốm");
+	assert_int_equal(cdsync_export(s7, d8, &sealed, &written), 0);
+	snprintf(b, sizeof b, "%s", newest(d8, "THANGMO"));
+	/* the district logs it, then (a second later) revokes the school */
+	assert_int_equal(cdsync_import_file(dis, b, &n), CDSYNC_OK);
+	fake_now = cds_wall_ms() + 1000;
+	cds_wall_hook = fakeclock;
+	assert_int_equal(cdsync_enrol_revoke(dis, "HG-VX-TH-THANGMO",
+					     "mất máy"),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_export(dis, d9, &sealed, &written), 0);
+	/* the national hub hears of the revocation, and gets the bundle
+	 * after it */
+	fake_now += 1000;
+	snprintf(cat, sizeof cat, "%s/catalog-HG-VX.cdsa", d9);
+	if (cdsync_catalog_import(nat, cat, NULL) != CDSYNC_OK)
+		fail_msg("%s", cdsync_errmsg(nat));
+	before = tu_count(nat, "SELECT count(*) FROM activity");
+	assert_int_equal(cdsync_import_file(nat, b, &n), CDSYNC_EREVOKED);
+	assert_non_null(strstr(cdsync_errmsg(nat), "which was revoked on "));
+	assert_int_equal(tu_count(nat, "SELECT count(*) FROM activity"),
+			 before);
+	/* the district's receipt vouches that it logged it before */
+	snprintf(rcpt, sizeof rcpt, "%s", receipt_in(d9, "THANGMO"));
+	assert_int_equal(cdsync_receipt_import(nat, rcpt), CDSYNC_OK);
+	assert_non_null(strstr(cdsync_errmsg(nat), "kept as the voucher of "
+				"HG-VX: it first saw bundle 1 of "
+				"HG-VX-TH-THANGMO on "));
+	assert_int_equal(cdsync_receipt_import(nat, rcpt), CDSYNC_EREPLAY);
+	assert_int_equal(cdsync_import_file(nat, b, &n), CDSYNC_OK);
+	assert_int_equal(tu_count(nat, "SELECT count(*) FROM activity"),
+			 before + 1);
+	/* a voucher does not help a bundle the hub saw after it: the school
+	 * records again and its next bundle is refused at both */
+	activity(s7, "Ghi sau khi bị thu hồi");
+	assert_int_equal(cdsync_export(s7, d8, &sealed, &written), 0);
+	assert_int_equal(cdsync_import_file(dis, newest(d8, "THANGMO"), &n),
+			 CDSYNC_EREVOKED);
+	cds_wall_hook = NULL;
+	cdsync_close(s7);
+}
+
 int
 main(void)
 {
@@ -744,6 +822,7 @@ main(void)
 		cmocka_unit_test(test_a_change_outside_the_signers_union_refuses_the_bundle),
 		cmocka_unit_test(test_a_rotated_key_keeps_the_chain_and_old_bundles_count),
 		cmocka_unit_test(test_a_handover_signed_by_a_revoked_key_is_refused),
+		cmocka_unit_test(test_a_bundle_logged_before_a_revocation_counts_by_its_hubs_voucher),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
