@@ -366,7 +366,9 @@ struct cds_hubhttp {
 	int stopping;
 	struct conn *conns;	 /* open connections */
 	struct req *writers;	 /* PATCHes writing bytes */
-	unsigned nuploads;	 /* uploads in staging */
+	unsigned nuploads;	 /* uploads in progress in staging (a
+				    finished one, kept to answer again,
+				    does not count) */
 };
 
 static int64_t
@@ -805,10 +807,14 @@ supersede(struct cds_hubhttp *h, const char *id)
 	w->superseded = 1;
 }
 
+/* Removes an upload; one in progress no longer counts against
+ * max_uploads (a finished one never did). */
 static void
 remove_upload(struct cds_hubhttp *h, const char *id)
 {
-	if (unlink_upload(h, id) && h->nuploads > 0)
+	int finished = has_reply(h, id);
+
+	if (unlink_upload(h, id) && !finished && h->nuploads > 0)
 		h->nuploads--;
 }
 
@@ -850,8 +856,8 @@ sweep(struct cds_hubhttp *h, int at_start, char *err, size_t errlen)
 			    load_info(h, id, in) == CDSYNC_OK &&
 			    now >= in->expires) {
 				(void)unlink_upload(h, id);
-			} else {
-				n++;
+			} else if (!has_reply(h, id)) {
+				n++;	/* in progress: it counts */
 			}
 		} else if (at_start && strstr(dot, ".tmp") != NULL) {
 			unlinkat(h->dirfd, e->d_name, 0);
@@ -1638,6 +1644,9 @@ finish(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r)
 		ret = fail(c, r, 500, "EIO", "%s", why);
 		goto out;
 	}
+	/* finished: it no longer counts against max_uploads */
+	if (h->nuploads > 0)
+		h->nuploads--;
 	/* the receipt lives expiry_hours from now; failing to say so only
 	 * shortens its life */
 	in->expires = now_s(h) + 3600 * (int64_t)h->cfg.expiry_hours;

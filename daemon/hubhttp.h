@@ -55,7 +55,9 @@
  *   next final PATCH calls done() again.
  *
  * Limits: Upload-Length over max_upload is answered 413 from the headers,
- * before any body is read; at most max_uploads uploads live in staging;
+ * before any body is read; at most max_uploads uploads are in progress in
+ * staging at once (a finished one, kept with its reply until it expires,
+ * does not count);
  * request headers over max_header bytes are refused (431); POST documents
  * over max_post bytes are refused (413).  connection_limit and
  * per_ip_limit bound connections (the one over the limit is closed
@@ -132,7 +134,7 @@ struct cds_hubhttp_config {
 	uint16_t port;		 /* 0: a free port, see cds_hubhttp_port */
 	const char *staging_dir; /* existing directory, writable */
 	uint64_t max_upload;	 /* Tus-Max-Size, bytes [64 MiB] */
-	unsigned max_uploads;	 /* uploads in staging at once [1000] */
+	unsigned max_uploads;	 /* uploads in progress at once [1000] */
 	size_t max_post;	 /* bytes of one POST document [64 KiB] */
 	size_t max_header;	 /* bytes of a request's headers [8 KiB] */
 	unsigned connection_limit; /* connections at once [64] */

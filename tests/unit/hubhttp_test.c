@@ -802,6 +802,46 @@ test_a_restarted_server_continues_an_upload(void **state)
 	cds_hubhttp_stop(&h);
 }
 
+/* max_uploads bounds the uploads in progress: finished ones, kept with
+ * their reply until they expire, do not count (a district taking its
+ * schools' bundles all week would otherwise answer 503 within days). */
+static void
+test_finished_uploads_do_not_count_against_the_limit(void **state)
+{
+	const char *dir = tu_tmpdir();
+	struct cds_hubhttp_config c = config(dir);
+	struct cds_hubhttp *h;
+	uint16_t port;
+	uint8_t b[10];
+	char id[33], open1[33], open2[33];
+	int i;
+
+	(void)state;
+	c.max_uploads = 2;
+	h = start(&c);
+	port = cds_hubhttp_port(h);
+	fill(b, sizeof b, 9);
+	for (i = 0; i < 5; i++) {	/* five finished, one after another */
+		create(port, sizeof b, id);
+		assert_int_equal(tus_patch(port, id, 0, b, sizeof b, NULL),
+				 201);
+	}
+	/* two in progress reach the limit */
+	create(port, sizeof b, open1);
+	create(port, sizeof b, open2);
+	assert_int_equal(tus_post(port, sizeof b, NULL), 503);
+	assert_non_null(strstr(A.body, "EBUSY 2 uploads are in progress"));
+	/* one finishes: room again; and after a restart the count holds */
+	assert_int_equal(tus_patch(port, open1, 0, b, sizeof b, NULL), 201);
+	cds_hubhttp_stop(&h);
+	h = start(&c);
+	port = cds_hubhttp_port(h);
+	create(port, sizeof b, id);
+	assert_int_equal(tus_post(port, sizeof b, NULL), 503);
+	cds_hubhttp_stop(&h);
+	tu_cleanup();
+}
+
 static void
 test_done_is_called_once_across_retries_and_restarts(void **state)
 {
@@ -1267,6 +1307,7 @@ main(void)
 		cmocka_unit_test(test_bad_ids_are_404_before_the_file_system),
 		cmocka_unit_test(test_a_restarted_server_continues_an_upload),
 		cmocka_unit_test(test_done_is_called_once_across_retries_and_restarts),
+		cmocka_unit_test(test_finished_uploads_do_not_count_against_the_limit),
 		cmocka_unit_test(test_a_failing_done_is_called_again_by_the_next_final_patch),
 		cmocka_unit_test(test_a_reply_lost_before_it_was_stored_calls_done_again),
 		cmocka_unit_test(test_a_wrong_sha256_in_the_metadata_resets_the_upload),
