@@ -46,6 +46,34 @@ proxy() {
 	done
 	last=$(sed -n 's/^port //p' "$log.out")
 }
+# send_up: the school's rounds (as its daemon would run them after each
+# backoff) until its outbox is empty, at most 60; $rc the last exit code,
+# $rounds how many
+send_up() {
+	rounds=0 rc=3
+	while [ $rc -eq 3 ] && [ $rounds -lt 60 ]; do
+		set +e
+		"$B/cdsyncd" --home "$S" --once >>"$S/daemon.log" 2>&1
+		rc=$?
+		set -e
+		rounds=$((rounds + 1))
+		[ $rc -eq 3 ] && sleep "${1:-0}"
+	done
+	return 0
+}
+# await_figures: until the national hub has the school's KPI figures (at
+# most 30 s); $got and $want are left for the check
+await_figures() {
+	local i
+	want=$(cds --home "$S" kpi --period 2025-2026 --json | grep -v '"org"')
+	got=""
+	for i in $(seq 1 150); do
+		got=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.2
+	done
+	return 0
+}
 daemon() {	# daemon HOME: starts cdsyncd in the background; $last its pid
 	"$B/cdsyncd" --home "$1" >>"$1/daemon.log" 2>&1 &
 	last=$!
@@ -105,14 +133,7 @@ EOF
 
 # The school sends by rounds (as a daemon would after each backoff):
 # each cut ends a round, the next goes on from the hub's offset.
-rounds=0 rc=3
-while [ $rc -eq 3 ] && [ $rounds -lt 60 ]; do
-	set +e
-	"$B/cdsyncd" --home "$S" --once >>"$S/daemon.log" 2>&1
-	rc=$?
-	set -e
-	rounds=$((rounds + 1))
-done
+send_up
 check "the school's outbox empties (exit $rc after $rounds rounds)" '[ $rc -eq 0 ]'
 check "the links were cut on the way" '[ $rounds -gt 1 ]'
 check "the school kept the district's receipts" \
@@ -120,13 +141,7 @@ check "the school kept the district's receipts" \
 check "uploads resumed, not restarted" '! grep -q "starts over" "$S/daemon.log"'
 
 # ==== Up to the national hub, by itself ==================================
-want=$(cds --home "$S" kpi --period 2025-2026 --json | grep -v '"org"')
-got=""
-for i in $(seq 1 150); do
-	got=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
-	[ "$got" = "$want" ] && break
-	sleep 0.2
-done
+await_figures
 check "the national hub has the school's figures" '[ "$got" = "$want" ]'
 check "the district took the school's bundle in" 'grep -q "taken in" "$D/daemon.log"'
 check "the district's catalog went up before its bundles" \
@@ -148,25 +163,12 @@ rm -f "$D/cdsyncd.port"
 sed -i "s/^listen = .*/listen = 127.0.0.1:$dport/" "$D/cdsyncd.conf"
 daemon "$D"; dpid=$last
 await_file "$D/cdsyncd.port"
-rounds=0 rc=3
-while [ $rc -eq 3 ] && [ $rounds -lt 60 ]; do
-	set +e
-	"$B/cdsyncd" --home "$S" --once >>"$S/daemon.log" 2>&1
-	rc=$?
-	set -e
-	rounds=$((rounds + 1))
-	[ $rc -eq 3 ] && sleep 0.3
-done
+send_up 0.3
 check "after the restart the bundle goes up (exit $rc)" '[ $rc -eq 0 ]'
 check "status shows the last contact" \
 	'cds --home "$S" status | grep -qE "Last contact with the upper hub: [0-9]{2}/[0-9]{2}/[0-9]{4}"'
 check "and no more retrying" '! cds --home "$S" status | grep -q "trying again"'
-want=$(cds --home "$S" kpi --period 2025-2026 --json | grep -v '"org"')
-for i in $(seq 1 150); do
-	got=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
-	[ "$got" = "$want" ] && break
-	sleep 0.2
-done
+await_figures
 check "and on to the national hub" '[ "$got" = "$want" ]'
 
 # ==== A revocation while a bundle is on its way ==========================
@@ -177,14 +179,7 @@ check "and on to the national hub" '[ "$got" = "$want" ]'
 kill -TERM "$npid"
 set +e; wait "$npid"; set -e
 cds --home "$S" activity add --held-on 20/04/2026 --title "Tập huấn chế độ chính sách" --kind training >/dev/null
-rounds=0 rc=3
-while [ $rc -eq 3 ] && [ $rounds -lt 60 ]; do
-	set +e
-	"$B/cdsyncd" --home "$S" --once >>"$S/daemon.log" 2>&1
-	rc=$?
-	set -e
-	rounds=$((rounds + 1))
-done
+send_up
 check "the district takes the bundle while the national hub is down" '[ $rc -eq 0 ]'
 cds --home "$D" enrol revoke HG-VX-TH-LUNGCU --reason "mất máy" >/dev/null
 sleep 1
@@ -192,12 +187,7 @@ rm -f "$N/cdsyncd.port"
 echo "listen = 127.0.0.1:$nport" >"$N/cdsyncd.conf"
 daemon "$N"; npid=$last
 await_file "$N/cdsyncd.port"
-want=$(cds --home "$S" kpi --period 2025-2026 --json | grep -v '"org"')
-for i in $(seq 1 150); do
-	got=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
-	[ "$got" = "$want" ] && break
-	sleep 0.2
-done
+await_figures
 check "logged before the revocation, it counts at the national hub" '[ "$got" = "$want" ]'
 check "the national hub refused nothing" '! grep -q "refused" "$N/daemon.log"'
 

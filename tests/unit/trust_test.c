@@ -87,9 +87,9 @@ activity(cdsync *db, const char *title)
 	cdsync_rec_free(r);
 }
 
-/* The newest .cdsb file in d whose name has `part`. */
+/* The last file (by name) in d ending in ext whose name has `part`. */
 static const char *
-newest(const char *d, const char *part)
+last_file(const char *d, const char *ext, const char *part)
 {
 	static char path[1024];
 	struct dirent **list;
@@ -99,7 +99,7 @@ newest(const char *d, const char *part)
 	assert_true(n >= 0);
 	path[0] = '\0';
 	for (i = 0; i < n; i++) {
-		if (strstr(list[i]->d_name, ".cdsb") &&
+		if (strstr(list[i]->d_name, ext) &&
 		    strstr(list[i]->d_name, part))
 			snprintf(path, sizeof path, "%s/%s", d,
 				 list[i]->d_name);
@@ -108,6 +108,13 @@ newest(const char *d, const char *part)
 	free(list);
 	assert_true(path[0] != '\0');
 	return path;
+}
+
+/* The newest bundle file in d whose name has `part`. */
+static const char *
+newest(const char *d, const char *part)
+{
+	return last_file(d, ".cdsb", part);
 }
 
 static size_t
@@ -734,29 +741,6 @@ test_a_handover_signed_by_a_revoked_key_is_refused(void **state)
 	cdsync_close(s6);
 }
 
-/* The receipt files in d (SPEC §11: receipt-CODE-SEQ.cdsr). */
-static const char *
-receipt_in(const char *d, const char *part)
-{
-	static char path[1024];
-	struct dirent **list;
-	int n, i;
-
-	n = scandir(d, &list, NULL, alphasort);
-	assert_true(n >= 0);
-	path[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (strstr(list[i]->d_name, ".cdsr") &&
-		    strstr(list[i]->d_name, part))
-			snprintf(path, sizeof path, "%s/%s", d,
-				 list[i]->d_name);
-		free(list[i]);
-	}
-	free(list);
-	assert_true(path[0] != '\0');
-	return path;
-}
-
 static void
 test_a_bundle_logged_before_a_revocation_counts_by_its_hubs_voucher(
 	void **state)
@@ -793,7 +777,7 @@ test_a_bundle_logged_before_a_revocation_counts_by_its_hubs_voucher(
 	assert_int_equal(tu_count(nat, "SELECT count(*) FROM activity"),
 			 before);
 	/* the district's receipt vouches that it logged it before */
-	snprintf(rcpt, sizeof rcpt, "%s", receipt_in(d9, "THANGMO"));
+	snprintf(rcpt, sizeof rcpt, "%s", last_file(d9, ".cdsr", "THANGMO"));
 	assert_int_equal(cdsync_receipt_import(nat, rcpt), CDSYNC_OK);
 	assert_non_null(strstr(cdsync_errmsg(nat), "kept as the voucher of "
 				"HG-VX: it first saw bundle 1 of "
