@@ -991,7 +991,6 @@ cmd_status(int argc, char **argv)
 		json_key(&j, "peers");
 		json_arr(&j);
 	} else {
-		daemon_state(NULL);
 		printf(_("Bundles sealed here: %" PRIu64 "; changes not yet in "
 			 "a bundle: %" PRIu64 "%s\n"),
 		       s.last_sealed, s.unsealed,
@@ -1005,6 +1004,7 @@ cmd_status(int argc, char **argv)
 		} else {
 			printf("%s\n", _("Last receipt: none yet"));
 		}
+		daemon_state(NULL);
 		head[0] = _("Union");
 		head[1] = _("Node");
 		head[2] = _("Sends to it");
