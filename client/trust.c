@@ -420,6 +420,16 @@ need_node_keys(cdsync *db)
 	return CDSYNC_OK;
 }
 
+/* A buffer's sticky error as a code and message: out of memory, or the
+ * document does not fit (`toobig` says what, translated). */
+static int
+buf_err(cdsync *db, const cds_buf *b, const char *toobig)
+{
+	if (b->rc == CDSYNC_ENOMEM)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	return cds_err(db, CDSYNC_EINVAL, "%s", toobig);
+}
+
 /* Writes the catalog (the sheets of c in chain order; only those with
  * pick[k] set, if pick is not NULL) to path. */
 static int
@@ -448,9 +458,9 @@ write_sheets(cdsync *db, const struct cat *c, const int *pick,
 	cds_free((void *)p);
 	cds_free(len);
 	if (b.rc != 0) {
+		rc = buf_err(db, &b, _("the catalog is too large"));
 		cds_buf_free(&b);
-		return cds_err(db, CDSYNC_ENOMEM, "%s",
-			       _("the catalog is too large"));
+		return rc;
 	}
 	cds_file_split(path, dir, sizeof dir, name, sizeof name);
 	rc = cds_file_write(db, dir, name, b.p, b.n, &wrote);
@@ -534,9 +544,8 @@ cds_trust_root(cdsync *db)
 	cds_buf_init(&b, CDS_CATALOG_MAX_BYTES);
 	cds_sheet_write(&b, &s, db->sign_sk);
 	if (b.rc != 0)
-		rc = cds_err(db, CDSYNC_EINVAL, "%s",
-			     _("the union's code or name is too long for the "
-			       "catalog"));
+		rc = buf_err(db, &b, _("the union's code or name is too long "
+				       "for the catalog"));
 	else if ((rc = store_sheet(db, &s, b.p, b.n)) == CDSYNC_OK)
 		rc = set_root(db, s.issuer_pk);
 	cds_buf_free(&b);
@@ -585,10 +594,10 @@ cdsync_enrol_request(cdsync *db, const char *path)
 	cds_buf_init(&b, 4096);
 	cds_request_write(&b, &q, db->sign_sk);
 	if (b.rc != 0) {
+		rc = buf_err(db, &b, _("the union's code or name is too long "
+				       "for a request"));
 		cds_buf_free(&b);
-		return cds_err(db, CDSYNC_EINVAL, "%s",
-			       _("the union's code or name is too long for a "
-				 "request"));
+		return rc;
 	}
 	cds_file_split(path, dir, sizeof dir, name, sizeof name);
 	rc = cds_file_write(db, dir, name, b.p, b.n, &wrote);
@@ -673,9 +682,9 @@ extend_own(cdsync *db, struct cat *c, const struct cds_entry *add,
 	cds_sheet_write(&b, &s, db->sign_sk);
 	cds_free(s.e);
 	if (b.rc != 0) {
+		rc = buf_err(db, &b, _("the entry does not fit in the catalog"));
 		cds_buf_free(&b);
-		return cds_err(db, CDSYNC_EINVAL, "%s",
-			       _("the entry does not fit in the catalog"));
+		return rc;
 	}
 	/* replace the old edition in c by the new one, and check all */
 	if (old) {
