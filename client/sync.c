@@ -32,6 +32,7 @@
 #include "files.h"
 #include "keys.h"
 #include "text.h"
+#include "tlogstore.h"
 #include "trust.h"
 #include "write.h"
 
@@ -766,7 +767,9 @@ first_logged(cdsync *db, const struct cds_bundle_head *h, uint64_t now)
 }
 
 /* Records a received bundle; *id its row.  The time this node first
- * takes it in is kept for its receipt (SPEC.md "Receipts"). */
+ * takes it in is kept for its receipt (SPEC.md "Receipts"); a bundle
+ * taken in (merged or held, not evidence) becomes the next leaf of the
+ * transparency log with that time, in the caller's transaction. */
 static int
 store_in(cdsync *db, const struct cds_bundle_head *h, const uint8_t *b,
 	 size_t n, const char *status, const char *note, int64_t *id)
@@ -775,6 +778,7 @@ store_in(cdsync *db, const struct cds_bundle_head *h, const uint8_t *b,
 					   "node_id, seq, status, bytes, note, "
 					   "seen_ms, status_ms) VALUES (?1, "
 					   "?2, ?3, ?4, ?5, ?6, ?7, ?7)");
+	uint64_t now = cds_wall_ms();
 	int rc;
 
 	if (st == NULL)
@@ -786,12 +790,14 @@ store_in(cdsync *db, const struct cds_bundle_head *h, const uint8_t *b,
 	sqlite3_bind_blob(st, 5, b, (int)n, SQLITE_STATIC);
 	if (note)
 		sqlite3_bind_text(st, 6, note, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (int64_t)cds_wall_ms());
+	sqlite3_bind_int64(st, 7, (int64_t)now);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
 					      : cds_sqlerr(db, _("bundle"));
 	sqlite3_finalize(st);
 	if (id)
 		*id = sqlite3_last_insert_rowid(db->db);
+	if (rc == CDSYNC_OK && strcmp(status, "evidence") != 0)
+		rc = cds_tlog_store_append(db, h->hash, h->node, h->seq, now);
 	return rc;
 }
 
@@ -1318,8 +1324,15 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 			rc = fork_evidence(db, path, &h, b, n, &p);
 			goto out;
 		}
-		if ((rc = store_in(db, &h, b, n, "held", NULL, NULL)) != 0)
+		/* held: the row and its leaf in one transaction */
+		if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
 			goto out;
+		if ((rc = store_in(db, &h, b, n, "held", NULL, NULL)) == 0)
+			rc = cds_exec(db, "COMMIT");
+		if (rc != CDSYNC_OK) {
+			sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
 		if ((int64_t)h.seq == p.last_seq + 2)
 			rc = cds_err(db, CDSYNC_EGAP,
 				     _("%s: held: bundle %lld of node %s has "

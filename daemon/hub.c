@@ -1,4 +1,13 @@
-/* hub.c -- the hub role of cdsyncd; see hub.h. */
+/* hub.c -- the hub role of cdsyncd; see hub.h.  Besides what hub.h lists,
+ * it serves the hub's transparency log (SPEC.md 12), with ETags:
+ *   /checkpoint                GET: the signed checkpoint of the log now
+ *   /proof/inclusion/HASH      GET: the inclusion proof file of the bundle
+ *                              with that hash (64 hex digits); 404 if the
+ *                              log has it not
+ *   /proof/consistency/SIZE    GET: the consistency proof file from the
+ *                              tree of SIZE leaves to the log now; 400 if
+ *                              the log is smaller
+ */
 #include "hub.h"
 
 #include <errno.h>
@@ -126,7 +135,115 @@ done(void *ctx, const char *id, const char *path, const char *meta,
 	return 0;
 }
 
-/* GET /catalog: the catalog this hub has. */
+/* ==== The transparency log (SPEC.md 12.4, 12.5) ==================== */
+
+/* Answers with a file of the log made by the store (text, ETag the hash
+ * of its bytes, so If-None-Match gets 304 until the log grows), or with
+ * the refusal: 404 for what the log has not, 400 for a bad request, 503
+ * (return -1) for a passing failure. */
+static int
+log_reply(cdsync *db, int rc, uint8_t *p, size_t len,
+	  struct cds_hubhttp_reply *reply)
+{
+	unsigned char hash[32];
+
+	switch (rc) {
+	case CDSYNC_OK:
+		break;
+	case CDSYNC_ENOTFOUND:
+		say(reply, 404, rc, cdsync_errmsg(db));
+		return 0;
+	case CDSYNC_EINVAL:
+		say(reply, 400, rc, cdsync_errmsg(db));
+		return 0;
+	case CDSYNC_EBUSY:
+	case CDSYNC_EIO:
+	case CDSYNC_ENOMEM:
+	case CDSYNC_ELOCKED:
+		cdsd_log(CDSD_WARN, _("transparency log: not answered now: %s"),
+			 cdsync_errmsg(db));
+		return -1;
+	default:
+		cdsd_log(CDSD_ERROR, _("transparency log: %s"),
+			 cdsync_errmsg(db));
+		say(reply, 500, rc, cdsync_errmsg(db));
+		return 0;
+	}
+	if (len > CDS_HUBHTTP_REPLYMAX || (reply->body = cds_malloc(len)) ==
+					  NULL) {
+		cdsync_free(p);
+		return -1;
+	}
+	memcpy(reply->body, p, len);
+	reply->len = len;
+	cdsync_free(p);
+	crypto_generichash(hash, sizeof hash, reply->body, reply->len, NULL,
+			   0);
+	sodium_bin2hex(reply->etag, sizeof reply->etag, hash, 16);
+	snprintf(reply->type, sizeof reply->type, "text/plain; charset=utf-8");
+	reply->status = 200;
+	return 0;
+}
+
+/* A tree size in a URL: decimal, no sign, no leading zero, < 2^64. */
+static int
+url_size(const char *s, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 20 ||
+		    x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+/* GET /checkpoint, /proof/inclusion/HASH (64 hex digits) and
+ * /proof/consistency/SIZE.  1 when url is none of them. */
+static int
+get_log(struct cdsd_hub *h, const char *url, struct cds_hubhttp_reply *reply)
+{
+	static const char incl[] = "/proof/inclusion/";
+	static const char cons[] = "/proof/consistency/";
+	uint8_t *p = NULL, bundle[32];
+	const char *end = NULL;
+	uint64_t old = 0;
+	size_t len = 0, got = 0;
+	int rc;
+
+	if (strcmp(url, "/checkpoint") == 0) {
+		rc = cdsync_tlog_checkpoint(h->db, &p, &len);
+	} else if (strncmp(url, incl, sizeof incl - 1) == 0) {
+		url += sizeof incl - 1;
+		if (strlen(url) != 64 ||
+		    sodium_hex2bin(bundle, sizeof bundle, url, 64, NULL, &got,
+				   &end) != 0 || got != 32 || *end != '\0') {
+			say(reply, 400, CDSYNC_EINVAL,
+			    _("the bundle hash is not 64 hex digits"));
+			return 0;
+		}
+		rc = cdsync_tlog_inclusion(h->db, bundle, &p, &len);
+	} else if (strncmp(url, cons, sizeof cons - 1) == 0) {
+		if (url_size(url + sizeof cons - 1, &old) != 0) {
+			say(reply, 400, CDSYNC_EINVAL,
+			    _("the old tree size is not a decimal number "
+			      "without a leading zero"));
+			return 0;
+		}
+		rc = cdsync_tlog_consistency(h->db, old, &p, &len);
+	} else {
+		return 1;
+	}
+	return log_reply(h->db, rc, p, len, reply);
+}
+
+/* GET /catalog: the catalog this hub has; and the log's files above. */
 static int
 get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
 {
@@ -137,6 +254,8 @@ get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
 	FILE *f = NULL;
 	int rc;
 
+	if ((rc = get_log(h, url, reply)) != 1)
+		return rc;
 	if (strcmp(url, "/catalog") != 0) {
 		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
 		return 0;

@@ -801,6 +801,146 @@ CDSYNC_API int cdsync_receipt_read(cdsync *db, const char *path,
 CDSYNC_API int cdsync_outbox_size(cdsync *db, size_t *count,
 				  uint64_t *bytes) CDSYNC_CHECK;
 
+/* ==== The transparency log ========================================= */
+
+/*
+ * Every bundle a node first takes in -- merged, or held for a gap; never a
+ * replay, a refusal or one kept as evidence of a fork -- becomes the next
+ * leaf of its transparency log (SPEC.md "Transparency log"): a Merkle tree
+ * hashed as in RFC 9162, leaf 0 first.  The leaf is appended in the same
+ * transaction that first takes the bundle in, so a bundle with a receipt
+ * always has a leaf, and its leaf repeats what its receipt says (hash,
+ * sender, number, seen_ms).  The hub signs checkpoints of its tree (C2SP
+ * signed notes, with its catalog signing key, under its origin
+ * "cdsync.vn/hub/CODE/NODE") and gives proof files that an auditor checks
+ * offline, with the hub's key and origin from the catalog alone.
+ *
+ * Files come out as bytes (free them with cdsync_free), exactly as
+ * SPEC.md §12.4-12.5 writes them: a checkpoint, an inclusion proof
+ * (c2sp.org/tlog-proof@v1) and a consistency proof (the body of a
+ * c2sp.org/tlog-witness add-checkpoint request).  The daemon serves them
+ * as GET /checkpoint, /proof/inclusion/HASH and /proof/consistency/SIZE.
+ */
+
+#define CDSYNC_TLOG_ORIGINBYTES 1024	/* an origin and its NUL, at most */
+
+/* A checkpoint, as checked. */
+typedef struct cdsync_tlog_head {
+	char origin[CDSYNC_TLOG_ORIGINBYTES];	/* the log it is of */
+	uint64_t size;		/* leaves in the tree */
+	uint8_t root[32];	/* its RFC 9162 root (SHA-256) */
+} cdsync_tlog_head;
+
+/* A leaf, as proven: one bundle the hub took in. */
+typedef struct cdsync_tlog_entry {
+	uint64_t index;		/* its place in the log, from 0 */
+	uint8_t hash[32];	/* the bundle's hash */
+	uint8_t node[16];	/* its sender */
+	uint64_t seq;		/* its number in the sender's chain */
+	uint64_t seen_ms;	/* hub's clock: when it first took it in */
+} cdsync_tlog_entry;
+
+/* The number of leaves of this node's log into *size.  CDSYNC_OK, or an
+ * error with *size 0. */
+CDSYNC_API int cdsync_tlog_size(cdsync *db, uint64_t *size) CDSYNC_CHECK;
+/* The index of the leaf of the bundle with this hash into *index.
+ * CDSYNC_ENOTFOUND (*index 0) when this node never took it in (or keeps
+ * it only as evidence of a fork). */
+CDSYNC_API int cdsync_tlog_index(cdsync *db, const uint8_t bundle_hash[32],
+				 uint64_t *index) CDSYNC_CHECK;
+/* The signed checkpoint of the whole log as it is now, into *note (*len
+ * bytes, freed with cdsync_free). */
+CDSYNC_API int cdsync_tlog_checkpoint(cdsync *db, uint8_t **note,
+				      size_t *len) CDSYNC_CHECK;
+/* The inclusion proof file of the bundle with this hash against the
+ * checkpoint of the log as it is now (which the file carries), into
+ * *file (*len bytes, freed with cdsync_free). */
+CDSYNC_API int cdsync_tlog_inclusion(cdsync *db,
+				     const uint8_t bundle_hash[32],
+				     uint8_t **file, size_t *len) CDSYNC_CHECK;
+/* The consistency proof file from the tree of the first old_size leaves
+ * to the log as it is now (whose checkpoint the file carries), into *file
+ * (*len bytes, freed with cdsync_free). */
+CDSYNC_API int cdsync_tlog_consistency(cdsync *db, uint64_t old_size,
+				       uint8_t **file,
+				       size_t *len) CDSYNC_CHECK;
+
+/*
+ * More on the calls above:
+ *  - They need a node (CDSYNC_ENOTINIT).  The signing ones
+ *    (cdsync_tlog_checkpoint, _inclusion, _consistency) need the secret
+ *    keys (CDSYNC_ELOCKED, CDSYNC_EPASSWORD).  Each reads the log in one
+ *    transaction of its own (or a savepoint inside cdsync_begin), so a
+ *    proof and the checkpoint it carries are of one tree.
+ *  - Checkpoints: Ed25519 is deterministic, so the same log gives the
+ *    same bytes however often it is asked.  Every tree head signed is
+ *    kept in the store; should the store hold another root for a size it
+ *    signed before, nothing is signed (CDSYNC_ECORRUPT).
+ *  - cdsync_tlog_inclusion: CDSYNC_ENOTFOUND as cdsync_tlog_index.
+ *  - cdsync_tlog_consistency: old_size 0 gives a file with an empty proof
+ *    (what a witness is sent first; it proves nothing);
+ *    CDSYNC_EINVAL when old_size is larger than the log.
+ *  - A store upgraded from before the log gives the bundles it took in
+ *    before their leaves, in the order it took them in, at the first of
+ *    these calls or of a bundle taken in (one write; a store opened
+ *    read-only answers CDSYNC_EREADONLY until then).
+ *  - On failure *note / *file is NULL, *len 0, and cdsync_errmsg says
+ *    what and where.
+ */
+
+/* The origin of a hub's log, which is also the name of its key:
+ * "cdsync.vn/hub/" CODE "/" NODE (SPEC.md §12.4), CODE the hub's org
+ * code percent-encoded, NODE its node id in hex, into out[n] (n >=
+ * CDSYNC_TLOG_ORIGINBYTES is always enough).  CDSYNC_OK, or
+ * CDSYNC_EINVAL (out "") for an empty code or one over 255 bytes, or n
+ * too small. */
+CDSYNC_API int cdsync_tlog_origin(const char *org_code,
+				  const uint8_t node[16], char *out,
+				  size_t n) CDSYNC_CHECK;
+
+/*
+ * The offline checks of an auditor (SPEC.md §12.6), without a store:
+ * hub_sign_pk is the hub's signing key and origin the hub's origin
+ * (cdsync_tlog_origin of its org code and node id), both from the
+ * catalog.  Each returns CDSYNC_OK and fills its outputs (NULL: not
+ * wanted), or, with the outputs zeroed and err[errlen] (if not NULL)
+ * saying what and where ("inclusion proof line 4: not a base64 hash"):
+ *   CDSYNC_EINVAL     no key, or no origin
+ *   CDSYNC_EBADINPUT  the proof file does not read (its checkpoint aside)
+ *   CDSYNC_EBADSIG    the checkpoint is damaged, not signed by that key
+ *                     under that origin, or of another log; or the proof
+ *                     does not hold
+ * Thread-safe: they share nothing.
+ */
+
+/* Checks a checkpoint; *out its origin, size and root. */
+CDSYNC_API int cdsync_tlog_check_checkpoint(const uint8_t *note, size_t len,
+					    const uint8_t hub_sign_pk[32],
+					    const char *origin,
+					    cdsync_tlog_head *out, char *err,
+					    size_t errlen) CDSYNC_CHECK;
+/* Checks an inclusion proof file: its checkpoint (*head), and that its
+ * leaf (*entry) is leaf entry->index of that tree.  Compare the entry
+ * with the bundle's receipt: the same hash, sender, number and seen_ms. */
+CDSYNC_API int cdsync_tlog_check_inclusion(const uint8_t *file, size_t len,
+					   const uint8_t hub_sign_pk[32],
+					   const char *origin,
+					   cdsync_tlog_head *head,
+					   cdsync_tlog_entry *entry, char *err,
+					   size_t errlen) CDSYNC_CHECK;
+/* Checks a consistency proof file against trusted[0..trusted_len), the
+ * last checkpoint of that hub the caller trusts (itself checked here):
+ * the file must be from its size, and its checkpoint (*out: trust it
+ * from now on) of the same log, no smaller, and extend it.  A trusted
+ * tree of size 0 proves nothing: CDSYNC_EBADSIG. */
+CDSYNC_API int cdsync_tlog_check_consistency(const uint8_t *file, size_t len,
+					     const uint8_t hub_sign_pk[32],
+					     const char *origin,
+					     const uint8_t *trusted,
+					     size_t trusted_len,
+					     cdsync_tlog_head *out, char *err,
+					     size_t errlen) CDSYNC_CHECK;
+
 /* ==== Member import =================================================== */
 
 typedef struct cdsync_import cdsync_import;

@@ -1,0 +1,18 @@
+/* tlogstore.h -- the transparency log in the store, inside libcdsync
+ * (cdsync.h "The transparency log"; SPEC.md §12).  The public calls are in
+ * cdsync.h; this is what sync.c needs. */
+#ifndef CDS_TLOGSTORE_H
+#define CDS_TLOGSTORE_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* Appends the leaf of a bundle first taken in (merged or held) to the
+ * log, inside the caller's transaction, with the seen_ms it records: the
+ * bundle's leaf becomes the next of the log (SPEC.md §12.1). */
+int cds_tlog_store_append(cdsync *db, const uint8_t hash[32],
+			  const uint8_t node[16], uint64_t seq,
+			  uint64_t seen_ms);
+
+#endif
