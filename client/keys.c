@@ -40,6 +40,21 @@ meta_blob(cdsync *db, const char *key, uint8_t *out, size_t n, size_t cap,
 	return found;
 }
 
+/* 1 if meta has the key, 0 if not, -1 on error. */
+static int
+meta_has(cdsync *db, const char *key)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT 1 FROM meta WHERE key = ?1");
+	int found;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
 int
 cds_keys_load(cdsync *db)
 {
@@ -54,15 +69,8 @@ cds_keys_load(cdsync *db)
 	if (a < 0 || b < 0)
 		return CDSYNC_ERROR;
 	db->has_pub = a && b;
-	{
-		sqlite3_stmt *st = cds_prepare(db, "SELECT 1 FROM meta WHERE "
-						   "key = 'keys_sealed'");
-
-		if (st == NULL)
-			return CDSYNC_ERROR;
-		db->keys_sealed = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	}
+	if ((db->keys_sealed = meta_has(db, "keys_sealed")) < 0)
+		return CDSYNC_ERROR;
 	if (db->keys_sealed)
 		return db->has_pub ? CDSYNC_OK
 				   : cds_err(db, CDSYNC_ECORRUPT, "%s",

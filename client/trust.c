@@ -430,19 +430,16 @@ buf_err(cdsync *db, const cds_buf *b, const char *toobig)
 	return cds_err(db, CDSYNC_EINVAL, "%s", toobig);
 }
 
-/* Writes the catalog (the sheets of c in chain order; only those with
- * pick[k] set, if pick is not NULL) to path. */
+/* The catalog file of the sheets of c in chain order (only those with
+ * pick[k] set, if pick is not NULL) into b (cds_buf_init'd by this). */
 static int
-write_sheets(cdsync *db, const struct cat *c, const int *pick,
-	     const char *path)
+sheets_buf(cdsync *db, const struct cat *c, const int *pick, cds_buf *b)
 {
-	char dir[4096], name[1024];
 	const uint8_t **p = NULL;
 	size_t *len = NULL, k, m;
-	cds_buf b;
-	int rc, wrote;
+	int rc;
 
-	cds_buf_init(&b, CDS_CATALOG_MAX_BYTES);
+	cds_buf_init(b, CDS_CATALOG_MAX_BYTES);
 	if (c->n > 0 && ((p = cds_calloc(c->n, sizeof *p)) == NULL ||
 			 (len = cds_calloc(c->n, sizeof *len)) == NULL)) {
 		cds_free((void *)p);
@@ -454,14 +451,28 @@ write_sheets(cdsync *db, const struct cat *c, const int *pick,
 		p[m] = c->bytes[c->order[k]];
 		len[m++] = c->len[c->order[k]];
 	}
-	cds_catalog_write(&b, p, len, m);
+	cds_catalog_write(b, p, len, m);
 	cds_free((void *)p);
 	cds_free(len);
-	if (b.rc != 0) {
-		rc = buf_err(db, &b, _("the catalog is too large"));
-		cds_buf_free(&b);
+	if (b->rc != 0) {
+		rc = buf_err(db, b, _("the catalog is too large"));
+		cds_buf_free(b);
 		return rc;
 	}
+	return CDSYNC_OK;
+}
+
+/* Writes that catalog file to path (atomically). */
+static int
+write_sheets(cdsync *db, const struct cat *c, const int *pick,
+	     const char *path)
+{
+	char dir[4096], name[1024];
+	cds_buf b;
+	int rc, wrote;
+
+	if ((rc = sheets_buf(db, c, pick, &b)) != CDSYNC_OK)
+		return rc;
 	cds_file_split(path, dir, sizeof dir, name, sizeof name);
 	rc = cds_file_write(db, dir, name, b.p, b.n, &wrote);
 	cds_buf_free(&b);
@@ -909,29 +920,25 @@ against_stored(cdsync *db, const struct cat *have, const struct cat *in,
 	return CDSYNC_OK;
 }
 
-CDSYNC_API int
-cdsync_catalog_import(cdsync *db, const char *path,
-		      const char *root_fingerprint)
+/* Takes in the catalog file p[0..n); `path` names it in messages. */
+static int
+take_catalog(cdsync *db, const char *path, const uint8_t *p, size_t n,
+	     const char *root_fingerprint)
 {
 	struct cat in, all;
 	const uint8_t **sheet = NULL;
 	size_t *len = NULL, count = 0, i, k, j;
-	uint8_t *p = NULL, root[32];
+	uint8_t root[32];
 	char err[512], where[4200], fpr[CDS_FPR_CHARS + 1], older[CDS_MSGLEN];
 	size_t ntake = 0;
 	int rc, have, newer, *take = NULL;
 
-	cds_ok(db);
 	memset(&in, 0, sizeof in);
 	memset(&all, 0, sizeof all);
-	if ((rc = need_node_keys(db)) != CDSYNC_OK)
-		return rc;
-	if ((rc = cds_file_read(db, path, CDS_CATALOG_MAX_BYTES,
-				_("a catalog"), CDSYNC_EBADINPUT, &p, &count)) !=
-	    CDSYNC_OK)
-		return rc;
-	rc = cds_catalog_split(p, count, &sheet, &len, &count, err,
-			       sizeof err);
+	if (n > CDS_CATALOG_MAX_BYTES)
+		return cds_err(db, CDSYNC_EBADINPUT,
+			       _("%s: larger than a catalog may be"), path);
+	rc = cds_catalog_split(p, n, &sheet, &len, &count, err, sizeof err);
 	if (rc != 0) {
 		rc = rc == -2 ? cds_err(db, CDSYNC_ENOMEM, "%s",
 					_("out of memory"))
@@ -1046,31 +1053,104 @@ out:
 	cds_free(take);
 	cds_free((void *)sheet);
 	cds_free(len);
-	cds_free(p);
 	cat_free(&in);
 	cat_free(&all);
 	return rc;
 }
 
 CDSYNC_API int
-cdsync_catalog_export(cdsync *db, const char *path)
+cdsync_catalog_import(cdsync *db, const char *path,
+		      const char *root_fingerprint)
+{
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int rc;
+
+	cds_ok(db);
+	if ((rc = need_node_keys(db)) != CDSYNC_OK)
+		return rc;
+	if ((rc = cds_file_read(db, path, CDS_CATALOG_MAX_BYTES,
+				_("a catalog"), CDSYNC_EBADINPUT, &p, &n)) !=
+	    CDSYNC_OK)
+		return rc;
+	rc = take_catalog(db, path, p, n, root_fingerprint);
+	cds_free(p);
+	return rc;
+}
+
+CDSYNC_API int
+cdsync_catalog_take(cdsync *db, const uint8_t *bytes, size_t len)
 {
 	uint8_t root[32];
-	struct cat c;
 	int rc, have;
 
 	cds_ok(db);
+	if ((rc = need_node_keys(db)) != CDSYNC_OK ||
+	    (rc = root_key(db, root, &have)) != CDSYNC_OK)
+		return rc;
+	/* a first catalog names the root this node will trust: only with
+	 * the fingerprint its operator heard (cdsync_catalog_import) */
+	if (!have)
+		return cds_err(db, CDSYNC_ENOTFOUND, "%s",
+			       _("this node has no catalog yet; its first one "
+				 "comes with 'cdsync catalog import "
+				 "--root-fingerprint'"));
+	return take_catalog(db, _("catalog"), bytes, len, NULL);
+}
+
+/* The catalog this node has, loaded and checked from the root. */
+static int
+stored_catalog(cdsync *db, struct cat *c)
+{
+	uint8_t root[32];
+	int rc, have;
+
+	memset(c, 0, sizeof *c);
 	if ((rc = root_key(db, root, &have)) != CDSYNC_OK)
 		return rc;
 	if (!have)
 		return cds_err(db, CDSYNC_ENOTFOUND, "%s",
 			       _("this node has no catalog yet"));
-	if ((rc = load_stored(db, &c)) != CDSYNC_OK)
+	if ((rc = load_stored(db, c)) != CDSYNC_OK)
 		return rc;
-	if ((rc = verify_chain(db, &c, root)) == CDSYNC_OK)
-		rc = write_catalog(db, &c, path);
+	if ((rc = verify_chain(db, c, root)) != CDSYNC_OK)
+		cat_free(c);
+	return rc;
+}
+
+CDSYNC_API int
+cdsync_catalog_export(cdsync *db, const char *path)
+{
+	struct cat c;
+	int rc;
+
+	cds_ok(db);
+	if ((rc = stored_catalog(db, &c)) != CDSYNC_OK)
+		return rc;
+	rc = write_catalog(db, &c, path);
 	cat_free(&c);
 	return rc;
+}
+
+CDSYNC_API int
+cdsync_catalog_bytes(cdsync *db, uint8_t **out, size_t *len)
+{
+	struct cat c;
+	cds_buf b;
+	int rc;
+
+	cds_ok(db);
+	*out = NULL;
+	*len = 0;
+	if ((rc = stored_catalog(db, &c)) != CDSYNC_OK)
+		return rc;
+	rc = sheets_buf(db, &c, NULL, &b);
+	cat_free(&c);
+	if (rc != CDSYNC_OK)
+		return rc;
+	*out = b.p;		/* cds_malloc'd: freed with cdsync_free */
+	*len = b.n;
+	return CDSYNC_OK;
 }
 
 int

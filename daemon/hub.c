@@ -248,10 +248,9 @@ static int
 get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
 {
 	struct cdsd_hub *h = ctx;
-	char path[4200];
 	unsigned char hash[32];
-	struct stat sb;
-	FILE *f = NULL;
+	uint8_t *bytes = NULL;
+	size_t len = 0;
 	int rc;
 
 	if ((rc = get_log(h, url, reply)) != 1)
@@ -260,25 +259,20 @@ get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
 		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
 		return 0;
 	}
-	snprintf(path, sizeof path, "%s/catalog.cdsa", h->staging);
-	if ((rc = cdsync_catalog_export(h->db, path)) != CDSYNC_OK) {
+	if ((rc = cdsync_catalog_bytes(h->db, &bytes, &len)) != CDSYNC_OK) {
+		if (rc == CDSYNC_ENOMEM)
+			return -1;
 		say(reply, 404, rc, cdsync_errmsg(h->db));
 		return 0;
 	}
-	if (stat(path, &sb) != 0 || sb.st_size <= 0 ||
-	    (size_t)sb.st_size > CDS_HUBHTTP_REPLYMAX ||
-	    (f = fopen(path, "rb")) == NULL ||
-	    (reply->body = cds_malloc((size_t)sb.st_size)) == NULL ||
-	    fread(reply->body, 1, (size_t)sb.st_size, f) !=
-		    (size_t)sb.st_size) {
-		if (f)
-			fclose(f);
-		cds_free(reply->body);
-		reply->body = NULL;
+	if (len > CDS_HUBHTTP_REPLYMAX ||
+	    (reply->body = cds_malloc(len)) == NULL) {
+		cdsync_free(bytes);
 		return -1;
 	}
-	fclose(f);
-	reply->len = (size_t)sb.st_size;
+	memcpy(reply->body, bytes, len);
+	cdsync_free(bytes);
+	reply->len = len;
 	crypto_generichash(hash, sizeof hash, reply->body, reply->len, NULL,
 			   0);
 	sodium_bin2hex(reply->etag, sizeof reply->etag, hash, 16);
@@ -294,24 +288,13 @@ post(void *ctx, const char *url, const uint8_t *body, size_t len,
      struct cds_hubhttp_reply *reply)
 {
 	struct cdsd_hub *h = ctx;
-	char path[4200];
-	FILE *f;
 	int rc;
 
 	if (strcmp(url, "/catalog") != 0) {
 		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
 		return 0;
 	}
-	snprintf(path, sizeof path, "%s/catalog-in.cdsa", h->staging);
-	if ((f = fopen(path, "wb")) == NULL)
-		return -1;
-	rc = fwrite(body, 1, len, f) == len;
-	if (fclose(f) != 0 || !rc) {
-		unlink(path);
-		return -1;
-	}
-	rc = cdsync_catalog_import(h->db, path, NULL);
-	unlink(path);
+	rc = cdsync_catalog_take(h->db, body, len);
 	if (rc == CDSYNC_OK || rc == CDSYNC_EROLLBACK) {
 		/* an older copy of a sheet beside newer ones is no fault */
 		say(reply, 200, CDSYNC_OK, rc == CDSYNC_OK

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <curl/curl.h>
@@ -27,7 +26,6 @@
 
 struct cdsd_node {
 	sqlite3 *db;			/* uplink.db */
-	char home[4096];		/* the node's home */
 	unsigned attempts;		/* failures in a row */
 	size_t nrefused;		/* refused for good, this config */
 	uint8_t refused[MAX_REFUSED][32];
@@ -87,7 +85,6 @@ cdsd_node_open(const char *home, struct cdsd_node **out, char *err,
 		snprintf(err, errlen, "%s", _("out of memory"));
 		return -1;
 	}
-	snprintf(n->home, sizeof n->home, "%s", home);
 	snprintf(path, sizeof path, "%s/uplink.db", home);
 	if (sqlite3_open(path, &n->db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(n->db));
@@ -320,29 +317,26 @@ static int
 send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	     uint64_t *wire)
 {
-	char path[4200], url[600], hex[65], sent[65] = "";
+	char url[600], hex[65], sent[65] = "";
 	uint8_t *bytes = NULL, hash[32];
 	sqlite3_stmt *q = NULL;
 	long status = 0;
 	curl_off_t up = 0;
 	struct curl_slist *hd = NULL;
 	CURL *e = NULL;
-	FILE *f = NULL;
-	long size;
+	size_t size = 0;
 	int out = 2;
 
-	snprintf(path, sizeof path, "%s/catalog-up.cdsa", n->home);
-	if (cdsync_catalog_export(db, path) != CDSYNC_OK)
+	switch (cdsync_catalog_bytes(db, &bytes, &size)) {
+	case CDSYNC_OK:
+		break;
+	case CDSYNC_ENOTFOUND:
 		return 0;	/* not enrolled: nothing to vouch for */
-	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
-	    (size = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) != 0 ||
-	    (bytes = cds_malloc((size_t)size)) == NULL ||
-	    fread(bytes, 1, (size_t)size, f) != (size_t)size) {
-		cdsd_log(CDSD_ERROR, _("%s: cannot be read"), path);
-		out = -1;
-		goto done;
+	default:
+		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+		return -1;
 	}
-	crypto_generichash(hash, sizeof hash, bytes, (size_t)size, NULL, 0);
+	crypto_generichash(hash, sizeof hash, bytes, size, NULL, 0);
 	sodium_bin2hex(hex, sizeof hex, hash, 32);
 	if (sqlite3_prepare_v2(n->db, "SELECT value FROM state WHERE key = "
 				      "'catalog_sent'",
@@ -393,13 +387,10 @@ send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 			 status);
 	}
 done:
-	if (f)
-		fclose(f);
-	unlink(path);
 	curl_slist_free_all(hd);
 	if (e)
 		curl_easy_cleanup(e);
-	cds_free(bytes);
+	cdsync_free(bytes);
 	return out;
 }
 

@@ -796,6 +796,47 @@ test_a_bundle_logged_before_a_revocation_counts_by_its_hubs_voucher(
 	cdsync_close(s7);
 }
 
+/* A catalog as bytes is the file cdsync_catalog_export writes, and taken
+ * in as bytes it is checked as a file is; a first catalog only comes with
+ * its root fingerprint. */
+static void
+test_a_catalog_travels_as_bytes_as_it_does_as_a_file(void **state)
+{
+	cdsync *fresh = node(CDSYNC_ROLE_SCHOOL, "HG-VX-TH-MOI",
+			     "Trường mới", "HG-VX");
+	static uint8_t buf[1 << 16];
+	cdsync_cat_entry e;
+	uint8_t *bytes = NULL;
+	size_t len = 0, n;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(cdsync_catalog_bytes(dis, &bytes, &len), CDSYNC_OK);
+	assert_int_equal(cdsync_catalog_export(dis, file("bytes.cdsa")),
+			 CDSYNC_OK);
+	f = fopen(file("bytes.cdsa"), "rb");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	assert_int_equal(n, len);
+	assert_memory_equal(buf, bytes, len);
+	/* the national hub has it all: nothing new, no fault */
+	assert_int_equal(cdsync_catalog_take(nat, bytes, len), CDSYNC_OK);
+	/* damaged bytes are refused as a damaged file is */
+	bytes[len / 2] ^= 1;
+	assert_int_not_equal(cdsync_catalog_take(nat, bytes, len), CDSYNC_OK);
+	bytes[len / 2] ^= 1;
+	/* a node's first catalog needs the root fingerprint */
+	assert_int_equal(cdsync_catalog_take(fresh, bytes, len),
+			 CDSYNC_ENOTFOUND);
+	assert_string_equal(cdsync_errmsg(fresh),
+			    "this node has no catalog yet; its first one comes "
+			    "with 'cdsync catalog import --root-fingerprint'");
+	assert_int_equal(cdsync_catalog_at(fresh, 0, &e), CDSYNC_ENOTFOUND);
+	cdsync_free(bytes);
+	cdsync_close(fresh);
+}
+
 int
 main(void)
 {
@@ -807,6 +848,7 @@ main(void)
 		cmocka_unit_test(test_a_rotated_key_keeps_the_chain_and_old_bundles_count),
 		cmocka_unit_test(test_a_handover_signed_by_a_revoked_key_is_refused),
 		cmocka_unit_test(test_a_bundle_logged_before_a_revocation_counts_by_its_hubs_voucher),
+		cmocka_unit_test(test_a_catalog_travels_as_bytes_as_it_does_as_a_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -642,6 +642,15 @@ CDSYNC_API int cdsync_catalog_import(cdsync *db, const char *path,
 				     const char *root_fingerprint) CDSYNC_CHECK;
 /* Writes the catalog this node has to `path` (atomically). */
 CDSYNC_API int cdsync_catalog_export(cdsync *db, const char *path) CDSYNC_CHECK;
+/* The same catalog file as bytes (*bytes freed with cdsync_free): what a
+ * daemon sends or serves, with no file in between. */
+CDSYNC_API int cdsync_catalog_bytes(cdsync *db, uint8_t **bytes,
+				    size_t *len) CDSYNC_CHECK;
+/* Takes in a catalog file given as bytes, exactly as
+ * cdsync_catalog_import takes a file (never a node's first catalog: that
+ * one needs its root fingerprint, from cdsync_catalog_import). */
+CDSYNC_API int cdsync_catalog_take(cdsync *db, const uint8_t *bytes,
+				   size_t len) CDSYNC_CHECK;
 
 /* One node the catalog certifies (or revokes). */
 typedef struct cdsync_cat_entry {
