@@ -936,6 +936,50 @@ daemon_state(struct json *j)
 		       (long long)attempts, error);
 }
 
+/* A paired device: its last sync with the school node, and what waits. */
+static int
+device_status(cdsync *db, int json)
+{
+	char ep[256], last[24];
+	cdsync_sync_status s;
+	struct json j;
+	uint64_t ms, pending;
+	int rc;
+
+	if ((rc = cdsync_lan_last(db, ep, &ms, &pending)) != CDSYNC_OK ||
+	    (rc = cdsync_sync_status_get(db, &s)) != CDSYNC_OK)
+		return lib_err(db, rc);
+	if (json) {
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_key(&j, "node");
+		json_str(&j, ep[0] ? ep : NULL);
+		json_key(&j, "last_sync_ms");
+		json_int(&j, (int64_t)ms);
+		json_key(&j, "pending");
+		json_int(&j, (int64_t)pending);
+		json_key(&j, "notices");
+		json_int(&j, (int64_t)s.notices);
+		json_obj_end(&j);
+		json_done(&j);
+		return EXIT_OK;
+	}
+	if (ms) {
+		when(ms, last, sizeof last);
+		printf(_("Last sync with the school node: %s, at %s\n"), last,
+		       ep);
+	} else {
+		printf("%s\n", _("Last sync with the school node: none yet "
+				 "(run 'cdsync sync --lan ADDRESS')"));
+	}
+	printf(_("Recorded here, not yet at the school node: %" PRIu64
+		 " change(s)\n"), pending);
+	if (s.notices)
+		printf(_("Merging noticed %zu thing(s): see 'cdsync "
+			 "conflicts'.\n"), s.notices);
+	return EXIT_OK;
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -948,6 +992,7 @@ cmd_status(int argc, char **argv)
 	cdsync *db = NULL;
 	const char *head[6], *cells[6];
 	char node[33], shortid[9], last[24], wait[64], state[128];
+	cdsync_role role;
 	size_t i;
 	int ex, rc, json;
 
@@ -966,6 +1011,14 @@ cmd_status(int argc, char **argv)
 		goto out;
 	}
 	json = args_get(&a, T_JSON) != NULL;
+	if ((rc = cdsync_node_role(db, &role)) != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	if (role == CDSYNC_ROLE_CLIENT) {
+		ex = device_status(db, json);
+		goto out;
+	}
 	if (json) {
 		json_init(&j, stdout);
 		json_obj(&j);

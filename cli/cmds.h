@@ -36,6 +36,9 @@ void catalog_help(FILE *f);
 /* cmd_pair.c: pairing client devices. */
 int cmd_pair(int argc, char **argv);
 void pair_help(FILE *f);
+/* cmd_lan.c: sync now (a device with its node, a node with its hub). */
+int cmd_sync(int argc, char **argv);
+void sync_help(FILE *f);
 /* `keys passphrase` and `keys rotate` (argv[0] is the verb). */
 int cmd_keys_secret(int argc, char **argv);
 void keys_secret_help(FILE *f);

@@ -55,6 +55,8 @@ static const struct {
 	{ "peer", N_("Register another node's public keys") },
 	{ "pair", N_("Pair a phone or another PC of the school with this "
 		     "node") },
+	{ "sync", N_("Sync now: a phone with its school node, a node with "
+		     "its upper hub") },
 	{ "bundle", N_("Show what a bundle file holds") },
 	{ "status", N_("Where this node stands: bundles sealed, waiting, "
 		       "missing") },
@@ -157,6 +159,8 @@ dispatch(int argc, char **argv)
 		return cmd_conflicts(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "sync") == 0)
+		return cmd_sync(argc - 1, argv + 1);
 	if ((ks = records_find(cmd)) != NULL)
 		return ks->run ? ks->run(ks, argc - 1, argv + 1)
 			       : records_verb(ks, argc - 1, argv + 1);

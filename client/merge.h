@@ -41,6 +41,10 @@ void cds_merge_rollback(cdsync *db);
  * is kept then -- roll back).  `via` is the sync_bundle_in.id they came
  * in, minus the number of this node's own bundle they are recovered
  * from (-seq), or 0.  Adds to *st. */
+/* `via` of the changes a device received from its school node over the
+ * LAN: not from a bundle, and not its own to send. */
+#define CDS_VIA_LAN ((int64_t)1 << 62)
+
 int cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 	      struct cds_merge_stats *st);
 

@@ -59,43 +59,6 @@ own_code(cdsync *db, char code[CDS_TRUST_STR_MAX + 1])
 }
 
 static int
-meta_put(cdsync *db, const char *key, const void *p, size_t n)
-{
-	sqlite3_stmt *st = cds_prepare(db, "INSERT OR REPLACE INTO meta (key, "
-					   "value) VALUES (?1, ?2)");
-	int rc;
-
-	if (st == NULL)
-		return CDSYNC_ERROR;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, p, (int)n, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
-					      : cds_sqlerr(db, _("pairing"));
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* A meta blob of exactly n bytes; 1 found, 0 not, -1 error. */
-static int
-meta_get(cdsync *db, const char *key, void *out, size_t n)
-{
-	sqlite3_stmt *st = cds_prepare(db, "SELECT value FROM meta WHERE "
-					   "key = ?1");
-	int found = 0;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_bytes(st, 0) == (int)n) {
-		memcpy(out, sqlite3_column_blob(st, 0), n);
-		found = 1;
-	}
-	sqlite3_finalize(st);
-	return found;
-}
-
-static int
 write_file(cdsync *db, const char *path, const cds_buf *b)
 {
 	char dir[4096], name[1024];
@@ -461,7 +424,7 @@ cdsync_pair_request(cdsync *db, const char *code, const char *device,
 	cds_pair_request_write(&b, &q, db->sign_sk, key);
 	if (b.rc != 0)
 		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
-	else if ((rc = meta_put(db, "pair_key", key, 32)) == CDSYNC_OK)
+	else if ((rc = cds_meta_put(db, "pair_key", key, 32)) == CDSYNC_OK)
 		rc = write_file(db, path, &b);
 	sodium_memzero(key, sizeof key);
 	cds_buf_free(&b);
@@ -480,7 +443,7 @@ cdsync_pair_finish(cdsync *db, const char *cert_path)
 	cds_ok(db);
 	if ((rc = need_node(db, 1)) != CDSYNC_OK)
 		return rc;
-	if ((r = meta_get(db, "pair_key", key, 32)) <= 0)
+	if ((r = cds_meta_get(db, "pair_key", key, 32)) <= 0)
 		return r < 0 ? CDSYNC_ERROR
 			     : cds_err(db, CDSYNC_EINVAL, "%s",
 				       _("this device has not asked to pair: "
@@ -519,10 +482,10 @@ cdsync_pair_finish(cdsync *db, const char *cert_path)
 	}
 	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
 		goto out;
-	if ((rc = meta_put(db, "paired_node", c.node, 16)) != CDSYNC_OK ||
-	    (rc = meta_put(db, "paired_pk", c.node_pk, 32)) != CDSYNC_OK ||
-	    (rc = meta_put(db, "paired_box", c.node_box, 32)) != CDSYNC_OK ||
-	    (rc = meta_put(db, "client_cert", p, n - CDS_PAIR_MAC)) !=
+	if ((rc = cds_meta_put(db, "paired_node", c.node, 16)) != CDSYNC_OK ||
+	    (rc = cds_meta_put(db, "paired_pk", c.node_pk, 32)) != CDSYNC_OK ||
+	    (rc = cds_meta_put(db, "paired_box", c.node_box, 32)) != CDSYNC_OK ||
+	    (rc = cds_meta_put(db, "client_cert", p, n - CDS_PAIR_MAC)) !=
 		    CDSYNC_OK ||
 	    (rc = cds_exec(db, "DELETE FROM meta WHERE key = 'pair_key'")) !=
 		    CDSYNC_OK ||
@@ -543,9 +506,9 @@ cdsync_paired_node(cdsync *db, uint8_t node[16], char fpr[20])
 	cds_ok(db);
 	memset(node, 0, 16);
 	fpr[0] = '\0';
-	a = meta_get(db, "paired_node", node, 16);
-	b = meta_get(db, "paired_pk", pk, 32);
-	c = meta_get(db, "paired_box", box, 32);
+	a = cds_meta_get(db, "paired_node", node, 16);
+	b = cds_meta_get(db, "paired_pk", pk, 32);
+	c = cds_meta_get(db, "paired_box", box, 32);
 	if (a < 0 || b < 0 || c < 0)
 		return CDSYNC_ERROR;
 	if (!a || !b || !c)

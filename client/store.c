@@ -166,6 +166,7 @@ cdsync_strerror(int code)
 	case CDSYNC_ESCOPE: return _("outside what the signer may speak for");
 	case CDSYNC_ELOCKED: return _("secret keys locked: a passphrase is needed");
 	case CDSYNC_EPASSWORD: return _("the passphrase is wrong");
+	case CDSYNC_EUNREACHABLE: return _("the other node does not answer");
 	case CDSYNC_DONE: return _("no more rows");
 	}
 	return _("unknown error");
@@ -405,6 +406,13 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 			goto fail;
 	}
 	if ((rc = cds_write_insert(db, org, 1)) != CDSYNC_OK)
+		goto fail;
+	/* A device does not speak for its union's own row: it shows this
+	 * one until the school node's row arrives with the first sync,
+	 * which replaces it; so it keeps no change of it to send. */
+	if (role == CDSYNC_ROLE_CLIENT &&
+	    (rc = cds_exec(db, "DELETE FROM sync_change WHERE node = 1")) !=
+		    CDSYNC_OK)
 		goto fail;
 	memcpy(db->org_id, cdsync_rec_id(org), 16);
 	sqlite3_finalize(st);
@@ -682,4 +690,40 @@ cdsync_rollback(cdsync *db)
 	/* The clock may have moved past values now rolled back; that is
 	 * harmless (it only ever moves forward). */
 	return CDSYNC_OK;
+}
+
+int
+cds_meta_put(cdsync *db, const char *key, const void *p, size_t n)
+{
+	sqlite3_stmt *st = cds_prepare(db, "INSERT OR REPLACE INTO meta (key, "
+					   "value) VALUES (?1, ?2)");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, p, (int)n, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("node"));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+cds_meta_get(cdsync *db, const char *key, void *out, size_t n)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT value FROM meta WHERE "
+					   "key = ?1");
+	int found = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == (int)n) {
+		memcpy(out, sqlite3_column_blob(st, 0), n);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
 }

@@ -63,6 +63,11 @@ int cds_exec(cdsync *db, const char *sql);
 /* Prepares a statement or sets the message; NULL on failure. */
 sqlite3_stmt *cds_prepare(cdsync *db, const char *sql);
 
+/* meta: sets key to the n bytes at p (a code); reads a value of exactly
+ * n bytes into out (1 found, 0 not, -1 error). */
+int cds_meta_put(cdsync *db, const char *key, const void *p, size_t n);
+int cds_meta_get(cdsync *db, const char *key, void *out, size_t n);
+
 /* Savepoints around one public write, so a failure undoes all of it
  * while an outer cdsync_begin() transaction stays open. */
 int cds_save(cdsync *db);

@@ -23,6 +23,7 @@
 #include "alloc.h"
 #include "bundle.h"
 #include "change.h"
+#include "changelog.h"
 #include "i18n.h"
 #include "id.h"
 #include "merge.h"
@@ -256,15 +257,12 @@ set_state_int(cdsync *db, const char *key, int64_t v)
 static int
 payload(cdsync *db, int64_t from, cds_buf *b, uint32_t *count, int64_t *upto)
 {
-	struct cds_change *ch = NULL, *grown;
-	size_t cap = 0, i, *at = NULL;
+	struct cds_log_at last;
 	sqlite3_stmt *st;
-	cds_buf cols;
-	int step, rc = CDSYNC_OK;
+	int more = 0, rc;
 
 	*count = 0;
 	*upto = from;
-	cds_buf_init(&cols, CDS_BUNDLE_MAX_PLAIN);
 	st = cds_prepare(db, "SELECT coalesce(max(seq), 0) FROM sync_change");
 	if (st == NULL)
 		return CDSYNC_ERROR;
@@ -279,60 +277,11 @@ payload(cdsync *db, int64_t from, cds_buf *b, uint32_t *count, int64_t *upto)
 	if (st == NULL)
 		return CDSYNC_ERROR;
 	sqlite3_bind_int64(st, 1, from);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cds_change *c;
-
-		if (*count == cap) {
-			size_t *gat;
-
-			cap = cap ? 2 * cap : 64;
-			if ((grown = cds_realloc(ch, cap * sizeof *ch)) != NULL)
-				ch = grown;
-			if ((gat = cds_realloc(at, cap * sizeof *at)) != NULL)
-				at = gat;
-			if (grown == NULL || gat == NULL) {
-				rc = cds_err(db, CDSYNC_ENOMEM, "%s",
-					     _("out of memory"));
-				break;
-			}
-		}
-		c = &ch[*count];
-		memset(c, 0, sizeof *c);
-		c->kind = (uint8_t)sqlite3_column_int(st, 1);
-		memcpy(c->row, sqlite3_column_blob(st, 2), 16);
-		c->op = (uint8_t)sqlite3_column_int(st, 3);
-		c->hlc = (uint64_t)sqlite3_column_int64(st, 4);
-		memcpy(c->origin, sqlite3_column_blob(st, 5), 16);
-		c->base = (uint64_t)sqlite3_column_int64(st, 6);
-		/* column sets are copied; pointers are set once all are in */
-		at[*count] = cols.n;
-		c->ncols = (size_t)sqlite3_column_bytes(st, 7);
-		cds_buf_bytes(&cols, sqlite3_column_blob(st, 7), c->ncols);
-		if (++*count == CDS_BUNDLE_MAX_CHANGES) {
-			*upto = sqlite3_column_int64(st, 0);
-			break;
-		}
-	}
-	if (rc == CDSYNC_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = cds_sqlerr(db, _("change log"));
+	rc = cds_log_payload(db, st, CDS_BUNDLE_MAX_CHANGES,
+			     CDS_BUNDLE_MAX_PLAIN, b, count, &last, &more);
 	sqlite3_finalize(st);
-	if (rc == CDSYNC_OK) {
-		for (i = 0; i < *count; i++)
-			ch[i].cols = ch[i].op == CDS_OP_SET ? cols.p + at[i]
-							    : NULL;
-		cds_payload_write(b, ch, *count);
-		if (cols.rc != 0 || b->rc == CDSYNC_ENOMEM)
-			rc = cds_err(db, CDSYNC_ENOMEM, "%s",
-				     _("the changes do not fit in one bundle"));
-		else if (b->rc != 0)
-			rc = cds_err(db, CDSYNC_ECORRUPT, "%s",
-				     _("change log: a change cannot be "
-				       "encoded (its column set is damaged or "
-				       "its base is not below its clock)"));
-	}
-	cds_free(at);
-	cds_free(ch);
-	cds_buf_free(&cols);
+	if (rc == CDSYNC_OK && more)
+		*upto = last.seq;
 	return rc;
 }
 

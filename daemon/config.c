@@ -79,6 +79,49 @@ trim(char *s)
 	return s;
 }
 
+/* "tcp://0.0.0.0:7420 ipc:///run/cdsync/lan": 1 to CDSD_LAN_MAX nanomsg
+ * endpoints, TCP with an address and a port, or IPC with a path. */
+static int
+endpoints(struct cdsd_config *c, const char *v, const char **why)
+{
+	const char *p = v, *e;
+	uint64_t port;
+	char one[256];
+	size_t n;
+
+	*why = N_("write up to 4 addresses, like tcp://0.0.0.0:7420 or "
+		  "ipc:///run/cdsync/lan");
+	c->nlan = 0;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ' ' && *e != '\t'; e++)
+			;
+		n = (size_t)(e - p);
+		if (n >= sizeof one || c->nlan == CDSD_LAN_MAX)
+			return -1;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (strncmp(one, "ipc://", 6) == 0) {
+			if (one[6] == '\0')
+				return -1;
+		} else if (strncmp(one, "tcp://", 6) == 0) {
+			const char *colon = strrchr(one + 6, ':');
+
+			if (colon == NULL || colon == one + 6 ||
+			    number(colon + 1, 1, 65535, &port) != 0)
+				return -1;
+		} else {
+			return -1;
+		}
+		memcpy(c->lan[c->nlan++], one, n + 1);
+		p = e;
+	}
+	return c->nlan > 0 ? 0 : -1;
+}
+
 /* One "key = value"; 0, or -1 with why. */
 static int
 setting(struct cdsd_config *c, const char *k, const char *v,
@@ -112,6 +155,8 @@ setting(struct cdsd_config *c, const char *k, const char *v,
 		snprintf(c->upstream, sizeof c->upstream, "%s", v);
 		return 0;
 	}
+	if (strcmp(k, "lan") == 0)
+		return endpoints(c, v, why);
 	if (strcmp(k, "log") == 0) {
 		*why = N_("write debug, info, warn or error");
 		c->level = strcmp(v, "debug") == 0  ? CDSD_DEBUG

@@ -18,15 +18,22 @@
  *   per_ip_limit = 8            hub: connections from one address
  *   idle_timeout = 30           hub: seconds without a byte
  *   request_timeout = 300       hub: seconds for one request
+ *   lan = tcp://0.0.0.0:7420 ipc:///run/cdsync/lan
+ *                               school node: where its paired devices
+ *                               sync (nanomsg endpoints, up to 4,
+ *                               separated by spaces; none: no LAN sync)
  *   log = info                  debug, info, warn or error
  *
- * Reloaded on SIGHUP: everything but `listen` takes effect at once.
+ * Reloaded on SIGHUP: everything but `listen` and `lan` takes effect at
+ * once.
  */
 #ifndef CDSD_CONFIG_H
 #define CDSD_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#define CDSD_LAN_MAX 4
 
 enum cdsd_level { CDSD_DEBUG = 0, CDSD_INFO, CDSD_WARN, CDSD_ERROR };
 
@@ -43,6 +50,8 @@ struct cdsd_config {
 	unsigned connection_limit, per_ip_limit;
 	unsigned idle_timeout, request_timeout;
 	enum cdsd_level level;
+	char lan[CDSD_LAN_MAX][256];	/* nanomsg endpoints */
+	unsigned nlan;
 };
 
 /* The defaults above (no listen, no upstream). */

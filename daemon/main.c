@@ -19,8 +19,9 @@
  * --once: one round of uploads and exit (0: the outbox is empty, 3:
  * something is left for later), for scripts and tests.
  * Exit: 0 stopped cleanly, 1 could not start, 2 bad command line.
- * Single-threaded loop; the HTTP server runs in its own thread with its
- * own store handle (hub.h).  Uploads block the loop, each bounded by
+ * With `lan`, paired devices sync with it over nanomsg (lan.h).
+ * Single-threaded loop; the HTTP server and the LAN server each run in a
+ * thread of their own with their own store handle (hub.h, lan.h).  Uploads block the loop, each bounded by
  * `timeout`.
  */
 #include <errno.h>
@@ -37,6 +38,7 @@
 #include "cdsync/cdsync.h"
 #include "config.h"
 #include "hub.h"
+#include "lan.h"
 #include "lang.h"
 #include "log.h"
 #include "node.h"
@@ -170,6 +172,7 @@ struct run {
 	struct cdsd_config cfg;
 	cdsync *db;
 	struct cdsd_hub *hub;
+	struct cdsd_lan *lan;
 	struct cdsd_node *node;
 	cdsync_role role;
 };
@@ -205,6 +208,13 @@ load_config(struct run *r, int first)
 		memcpy(c.listen_addr, r->cfg.listen_addr,
 		       sizeof c.listen_addr);
 		c.listen_port = r->cfg.listen_port;
+	}
+	if (!first && (c.nlan != r->cfg.nlan ||
+		       memcmp(c.lan, r->cfg.lan, sizeof c.lan) != 0)) {
+		cdsd_log(CDSD_WARN, "%s", _("'lan' changes at the next start, "
+					    "not on reload"));
+		memcpy(c.lan, r->cfg.lan, sizeof c.lan);
+		c.nlan = r->cfg.nlan;
 	}
 	r->cfg = c;
 	cdsd_log_level(c.level);
@@ -267,6 +277,18 @@ start(struct run *r, const char *home_opt, const char *pass_file)
 		cdsd_log(CDSD_INFO, _("listening on %s port %u"),
 			 r->cfg.listen_addr, (unsigned)cdsd_hub_port(r->hub));
 	}
+	if (r->cfg.nlan > 0) {
+		unsigned i;
+
+		if (cdsd_lan_start(r->store, &r->cfg, give_pass, NULL, &r->lan,
+				   err, sizeof err) != 0) {
+			cdsd_log(CDSD_ERROR, "%s", err);
+			return -1;
+		}
+		for (i = 0; i < r->cfg.nlan; i++)
+			cdsd_log(CDSD_INFO, _("devices sync at %s"),
+				 r->cfg.lan[i]);
+	}
 	if (cdsd_node_open(r->home, &r->node, err, sizeof err) != 0) {
 		cdsd_log(CDSD_ERROR, "%s", err);
 		return -1;
@@ -278,6 +300,7 @@ static void
 finish(struct run *r)
 {
 	cdsd_hub_stop(&r->hub);
+	cdsd_lan_stop(&r->lan);
 	cdsd_node_close(&r->node);
 	cdsync_close(r->db);
 	r->db = NULL;

@@ -39,7 +39,9 @@ test_every_setting_is_read(void **st)
 					       "max_upload = 1048576\n"
 					       "connection_limit = 10\n"
 					       "per_ip_limit = 2\nidle_timeout = 7\n"
-					       "request_timeout = 70\n\nlog = debug\n"),
+					       "request_timeout = 70\n\nlog = debug\n"
+					       "lan = tcp://0.0.0.0:7420 \t "
+					       "ipc:///run/cdsync/lan\n"),
 					  &c, &found, err, sizeof err),
 			 0);
 	assert_int_equal(found, 1);
@@ -57,6 +59,9 @@ test_every_setting_is_read(void **st)
 	assert_int_equal(c.idle_timeout, 7);
 	assert_int_equal(c.request_timeout, 70);
 	assert_int_equal(c.level, CDSD_DEBUG);
+	assert_int_equal(c.nlan, 2);
+	assert_string_equal(c.lan[0], "tcp://0.0.0.0:7420");
+	assert_string_equal(c.lan[1], "ipc:///run/cdsync/lan");
 	assert_int_equal(cdsd_config_read(conf("listen = [::1]:0\n"), &c,
 					  &found, err, sizeof err),
 			 0);
@@ -94,6 +99,17 @@ test_a_bad_line_is_refused_with_its_place(void **st)
 					   "http://10.0.0.2:8440/" },
 		{ "log = loud\n", "line 1: log = loud: write debug, info, warn "
 				  "or error" },
+		{ "lan = tcp://0.0.0.0\n", "line 1: lan = tcp://0.0.0.0: write "
+					    "up to 4 addresses, like "
+					    "tcp://0.0.0.0:7420 or "
+					    "ipc:///run/cdsync/lan" },
+		{ "lan = http://x:1\n", "line 1: lan = http://x:1: write up to "
+					 "4 addresses, like tcp://0.0.0.0:7420 "
+					 "or ipc:///run/cdsync/lan" },
+		{ "lan = ipc://a ipc://b ipc://c ipc://d ipc://e\n",
+		  "line 1: lan = ipc://a ipc://b ipc://c ipc://d ipc://e: "
+		  "write up to 4 addresses, like tcp://0.0.0.0:7420 or "
+		  "ipc:///run/cdsync/lan" },
 		{ "intervall = 5\n", "line 1: intervall = 5: unknown setting" },
 		{ "interval 5\n", "line 1: write \"key = value\"" },
 	};

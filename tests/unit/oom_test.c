@@ -26,6 +26,8 @@
 #include <sqlite3.h>
 
 #include "alloc.h"
+#include "changelog.h"
+#include "lan.h"
 #include "id.h"
 #include "store.h"
 #include "testutil.h"
@@ -667,6 +669,69 @@ call_client_check(void *ctx, char *bad, size_t badlen)
 	return cdsync_client_check(c->db, c->client, c->pk);
 }
 
+struct lan_ctx {
+	cdsync *db;
+	const uint8_t *req;
+	size_t n;
+	uint8_t *reply;
+	size_t len;
+};
+
+static int
+call_lan_answer(void *ctx, char *bad, size_t badlen)
+{
+	struct lan_ctx *c = ctx;
+	int rc;
+
+	c->reply = (uint8_t *)&c->len;	/* must be set to NULL */
+	rc = cdsync_lan_answer(c->db, c->req, c->n, &c->reply, &c->len);
+	if (rc != CDSYNC_OK && c->reply != NULL)
+		snprintf(bad, badlen, "a reply is handed out");
+	if (rc != CDSYNC_OK)
+		c->reply = NULL;
+	return rc;
+}
+
+/* The request of a paired device pushing its one activity. */
+static void
+lan_request(cdsync *sch, cdsync *dev, cds_buf *out)
+{
+	struct cds_lan_req q;
+	struct cds_log_at last;
+	sqlite3_stmt *st = NULL;
+	uint8_t k[32];
+	uint32_t count = 0;
+	int more = 0;
+	cds_buf plain, pay;
+
+	assert_int_equal(sqlite3_prepare_v2(dev->db, "SELECT c.seq, c.tbl, "
+					    "c.rid, c.op, c.hlc, n.node_id, "
+					    "c.base, c.vals FROM sync_change c "
+					    "JOIN sync_node n ON n.idx = c.node",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	cds_buf_init(&pay, 1 << 20);
+	cds_buf_init(&plain, 1 << 20);
+	assert_int_equal(cds_log_payload(dev, st, 100, 1 << 20, &pay, &count,
+					 &last, &more),
+			 CDSYNC_OK);
+	sqlite3_finalize(st);
+	assert_int_equal(count, 1);
+	memset(&q, 0, sizeof q);
+	q.own_hlc = last.hlc;
+	q.want = 1000;
+	q.payload = pay.p;
+	q.plen = pay.n;
+	cds_lan_req_write(&plain, &q);
+	assert_int_equal(cds_lan_key(k, sch->box_pk, dev->box_sk), 0);
+	cds_buf_init(out, 1 << 20);
+	cds_lan_seal(out, CDS_LAN_REQUEST, dev->node_id, sch->box_pk, NULL, k,
+		     plain.p, plain.n, NULL);
+	assert_int_equal(out->rc, 0);
+	cds_buf_free(&pay);
+	cds_buf_free(&plain);
+}
+
 static void
 pairing_a_device(void **state)
 {
@@ -702,6 +767,30 @@ pairing_a_device(void **state)
 	assert_int_equal(cdsync_node_id(dev, c.client), CDSYNC_OK);
 	memcpy(c.pk, dev->sign_pk, 32);
 	oom_loop("cdsync_client_check", sch, NULL, call_client_check, &c);
+	/* the LAN sync at the node: one activity pushed, the batch back */
+	{
+		struct lan_ctx l;
+		cdsync_rec *r = NULL;
+		cds_buf lreq;
+
+		assert_int_equal(cdsync_rec_new(CDSYNC_KIND_ACTIVITY, &r), 0);
+		assert_int_equal(cdsync_rec_set(r, "held_on", "2026-01-20"), 0);
+		assert_int_equal(cdsync_rec_set(r, "title", "Thăm hỏi"), 0);
+		assert_int_equal(cdsync_rec_set(r, "kind", "care"), 0);
+		assert_int_equal(cdsync_insert(dev, r), CDSYNC_OK);
+		cdsync_rec_free(r);
+		lan_request(sch, dev, &lreq);
+		memset(&l, 0, sizeof l);
+		l.db = sch;
+		l.req = lreq.p;
+		l.n = lreq.n;
+		oom_loop("cdsync_lan_answer", sch, NULL, call_lan_answer, &l);
+		assert_non_null(l.reply);
+		cdsync_free(l.reply);
+		assert_int_equal(tu_count(sch, "SELECT count(*) FROM activity "
+					       "WHERE title = 'Thăm hỏi'"), 1);
+		cds_buf_free(&lreq);
+	}
 	cdsync_close(sch);
 	cdsync_close(dev);
 	no_violations();

@@ -68,6 +68,7 @@ enum cdsync_code {
 	CDSYNC_ESCOPE = 27,	/* outside what the signer may speak for */
 	CDSYNC_ELOCKED = 28,	/* secret keys locked: a passphrase is needed */
 	CDSYNC_EPASSWORD = 29,	/* the passphrase is wrong */
+	CDSYNC_EUNREACHABLE = 30, /* the other node does not answer */
 	CDSYNC_DONE = 100	/* a cursor has no more rows (not an error) */
 };
 
@@ -589,6 +590,52 @@ CDSYNC_API int cdsync_client_revoke(cdsync *db, const char *ref) CDSYNC_CHECK;
  * before pairing). */
 CDSYNC_API int cdsync_paired_node(cdsync *db, uint8_t node_out[16],
 				  char fingerprint_out[20]) CDSYNC_CHECK;
+
+/* ==== LAN sync: a device and its school node ========================= */
+
+/*
+ * A paired device syncs with its school node over nanomsg (SPEC.md "LAN
+ * sync"): "tcp://192.168.1.10:7420" on the school's network,
+ * "ipc:///run/cdsync/lan" on the same machine.  One call pushes what the
+ * device recorded and the node does not hold yet, and pulls what the
+ * node holds and the device does not (what the school and its other
+ * devices recorded), in batches until both sides are level.  Each batch
+ * commits together with the position it reached, so a cut link or a
+ * crash loses nothing, repeats nothing, and the next call goes on from
+ * there.  When the node does not answer within timeout_ms (0: 10 s) the
+ * call returns CDSYNC_EUNREACHABLE and the device goes on working on its
+ * own store: what it records waits for the next sync.
+ */
+typedef struct cdsync_lan_progress {
+	uint64_t sent;		/* changes of this device the node took */
+	uint64_t to_send;	/* changes it had to send at the start */
+	uint64_t received;	/* changes received */
+	uint64_t to_receive;	/* received, plus what the node has left */
+	uint64_t applied;	/* received ones that were new here */
+} cdsync_lan_progress;
+
+/* Called after every batch (and once at the start). */
+typedef void (*cdsync_lan_progress_fn)(void *arg,
+				       const cdsync_lan_progress *p);
+
+/* At a paired device: syncs with the node at `endpoint` (NULL: the one of
+ * the last sync that reached it).  fn may be NULL; *out (may be NULL)
+ * says what this call moved, also on failure. */
+CDSYNC_API int cdsync_lan_sync(cdsync *db, const char *endpoint,
+			       unsigned timeout_ms, cdsync_lan_progress_fn fn,
+			       void *arg, cdsync_lan_progress *out) CDSYNC_CHECK;
+/* At the school node: answers one request of a device (the bytes read
+ * from the socket).  *reply (free with cdsync_free) is what goes back,
+ * also when the request is refused: CDSYNC_OK when the device was
+ * served, else the code of the refusal (the message says why, for the
+ * log); no reply (NULL) only for CDSYNC_ENOMEM and store failures. */
+CDSYNC_API int cdsync_lan_answer(cdsync *db, const uint8_t *req, size_t n,
+				 uint8_t **reply, size_t *reply_len) CDSYNC_CHECK;
+/* At a device: the endpoint of its last sync that reached the node, when
+ * it ended (ms; 0 and "" before the first), and how many changes of this
+ * device the node does not hold yet (as far as the device knows). */
+CDSYNC_API int cdsync_lan_last(cdsync *db, char endpoint[256], uint64_t *ms,
+			       uint64_t *pending) CDSYNC_CHECK;
 
 /* ==== Trust: enrolment and the signed catalog ======================== */
 
