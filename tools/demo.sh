@@ -430,6 +430,173 @@ fi
 if [ $en -eq 1 ]; then echo "✓ over the network, in $rounds rounds of a cut link: the national hub has the school's figures"
 else echo "✓ qua mạng, sau $rounds lượt trên đường truyền bị cắt: trung ương có số liệu của trường"; fi
 
+# ---- 13. A network of schools, with their phones ----------------------------
+# A tree of its own on this machine: a national hub, two district hubs and
+# six schools, each school with two phones paired with it.  The phones
+# record and sync with their school over the LAN (IPC here: they are on
+# the same machine); the schools' daemons send up to their district and
+# the districts' to the national hub, every link through faultproxy
+# cutting it every 4 KiB.  One school has no internet at all: its
+# bundles go to the district on a USB stick, and the receipts come back
+# on it.  At the end the national hub's KPI table must equal the sum of
+# the six schools' own tables.
+say "13. Cả một mạng lưới: trung ương, 2 huyện, 6 trường, mỗi trường 2 điện thoại; mọi đường truyền bị cắt liên tục, một trường chỉ có USB" \
+    "13. A whole network: a national hub, 2 districts, 6 schools with 2 phones each; every link keeps being cut, one school has only a USB stick"
+net="$home/net"
+NN="$net/VN"
+q() { "$bin" --home "$@" >/dev/null; }	# quiet: the demo says what matters
+q "$NN" init --role national --org VN --name "Công đoàn Giáo dục Việt Nam"
+nroot=$("$bin" --home "$NN" catalog show | fpr)
+enrol() {		# enrol HOME PARENT_HOME: the whole enrolment, quietly
+	local f
+	f=$("$bin" --home "$1" enrol request --out "$net/req.cdsq" | fpr)
+	q "$2" enrol approve "$net/req.cdsq" --fingerprint "$f" --out "$net/ans.cdsa"
+	q "$1" catalog import "$net/ans.cdsa" --root-fingerprint "$nroot"
+}
+dists=(HG-QB HG-YM)
+dname=("Công đoàn Giáo dục huyện Quản Bạ" "Công đoàn Giáo dục huyện Yên Minh")
+schools=(HG-QB-TH-CANTY HG-QB-TH-LUNGTAM HG-QB-THCS-TUNGVAI HG-YM-TH-DUGIA HG-YM-TH-NAKHE HG-YM-THCS-BACHDICH)
+sname=("Trường Tiểu học Cán Tỷ" "Trường Tiểu học Lùng Tám" "Trường THCS Tùng Vài" \
+       "Trường Tiểu học Du Già" "Trường Tiểu học Na Khê" "Trường THCS Bạch Đích")
+usb_only=HG-YM-THCS-BACHDICH
+for i in 0 1; do
+	q "$net/${dists[$i]}" init --role hub --org "${dists[$i]}" --name "${dname[$i]}" --parent VN
+	enrol "$net/${dists[$i]}" "$NN"
+done
+RANDOM=2026
+for i in $(seq 0 5); do
+	c=${schools[$i]} h="$net/${schools[$i]}"
+	q "$h" init --role school --org "$c" --name "${sname[$i]}" --parent "${dists[$((i / 3))]}"
+	enrol "$h" "$net/${dists[$((i / 3))]}"
+	n=$((8 + RANDOM % 10))
+	{
+		echo "Mã;Họ và tên;Giới tính;Năm sinh"
+		for k in $(seq 1 "$n"); do
+			printf 'M%03d;%s Thị %s %d;Nữ;%d\n' "$k" "${fam[RANDOM % ${#fam[@]}]}" \
+				"${fem[RANDOM % ${#fem[@]}]}" "$k" $((1970 + RANDOM % 30))
+		done
+	} >"$net/$c.csv"
+	q "$h" member import "$net/$c.csv"
+	q "$h" plan add --year 2025-2026 --title "Kế hoạch hoạt động công đoàn năm học 2025-2026"
+	q "$h" activity add --held-on 2025-11-20 --kind culture --participants "$n" \
+		--title "Mít tinh kỷ niệm Ngày Nhà giáo Việt Nam 20/11"
+	# two phones, paired once with a code the school node shows
+	for p in 1 2; do
+		ph="$net/$c-phone$p"
+		q "$ph" init --role client --org "$c" --name "${sname[$i]}"
+		code=$("$bin" --home "$h" pair code | grep -oE '[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}' | head -1)
+		q "$ph" pair request --code "$code" --device "Điện thoại $p" --out "$net/p.cdsp"
+		q "$h" pair approve "$net/p.cdsp" --out "$net/p.cdsc"
+		q "$ph" pair finish "$net/p.cdsc"
+	done
+done
+proxy_to() {		# proxy_to PORT: a faultproxy cutting every 4 KiB; its port
+	local out="$net/proxy-$1.out" i
+	"$bindir/faultproxy" --listen 127.0.0.1:0 --to "127.0.0.1:$1" \
+		--cut-every 4096 --max-seconds 300 >"$out" 2>/dev/null &
+	daemons+=($!)
+	for i in $(seq 1 100); do grep -q '^port ' "$out" && break; sleep 0.05; done
+	sed -n 's/^port //p' "$out"
+}
+echo "listen = 127.0.0.1:0" >"$NN/cdsyncd.conf"
+"$bindir/cdsyncd" --home "$NN" 2>"$net/VN.log" & daemons+=($!)
+nup=$(proxy_to "$(await_port "$NN")")
+for d in "${dists[@]}"; do
+	printf 'listen = 127.0.0.1:0\nupstream = http://127.0.0.1:%s/\ninterval = 1\nbackoff_base = 1\nbackoff_cap = 2\n' \
+		"$nup" >"$net/$d/cdsyncd.conf"
+	"$bindir/cdsyncd" --home "$net/$d" 2>"$net/$d.log" & daemons+=($!)
+done
+for i in 0 1; do dup[$i]=$(proxy_to "$(await_port "$net/${dists[$i]}")"); done
+for i in $(seq 0 5); do
+	c=${schools[$i]}
+	echo "lan = ipc://$net/$c.lan" >"$net/$c/cdsyncd.conf"
+	[ "$c" = $usb_only ] ||
+		printf 'upstream = http://127.0.0.1:%s/\ninterval = 1\nbackoff_base = 1\nbackoff_cap = 2\n' \
+			"${dup[$((i / 3))]}" >>"$net/$c/cdsyncd.conf"
+	"$bindir/cdsyncd" --home "$net/$c" 2>"$net/$c.log" & daemons+=($!)
+done
+for c in "${schools[@]}"; do
+	for i in $(seq 1 100); do grep -q "devices sync at" "$net/$c.log" && break; sleep 0.05; done
+done
+# The phones take the school's records, record their own (the chair's
+# phone a visit to a sick member, the other a gift to two members), both
+# fix the same activity offline, and sync again until all agree.
+for c in "${schools[@]}"; do
+	for p in 1 2; do q "$net/$c-phone$p" sync --lan "ipc://$net/$c.lan"; done
+	q "$net/$c-phone1" activity add --held-on 2026-01-12 --kind care --cost 300.000 \
+		--funding union --title "Thăm đoàn viên ốm" --benefit M001=300.000
+	q "$net/$c-phone2" activity add --held-on 2026-02-02 --kind care --programme tet_sum_vay \
+		--funding mixed --title "Quà Tết Sum vầy" --benefit M002=500.000 --benefit M003=500.000
+	act=$("$bin" --home "$net/$c-phone1" activity list --period 2025-2026 --json |
+		grep -B3 '"title": "Mít tinh' | grep -oE '[0-9a-f]{32}' | head -1)
+	q "$net/$c-phone1" activity edit "$act" --note "Có mời hưu trí"
+	q "$net/$c-phone2" activity edit "$act" --participants 40
+	for p in 1 2 1; do q "$net/$c-phone$p" sync; done
+done
+c=${schools[0]}
+[ $quiet -eq 1 ] || {
+	printf '\033[2m$ cdsync --home net/%s-phone2 sync\033[0m\n' "$c"
+	"$bin" --home "$net/$c-phone2" sync
+	printf '\033[2m$ cdsync --home net/%s-phone2 status\033[0m\n' "$c"
+	"$bin" --home "$net/$c-phone2" status
+}
+for c in "${schools[@]}"; do
+	act=$("$bin" --home "$net/$c" activity list --period 2025-2026 --json |
+		grep -B3 '"title": "Mít tinh' | grep -oE '[0-9a-f]{32}' | head -1)
+	x=$("$bin" --home "$net/$c-phone1" activity show "$act" --json | grep -E '"(note|participants)"')
+	y=$("$bin" --home "$net/$c-phone2" activity show "$act" --json | grep -E '"(note|participants)"')
+	z=$("$bin" --home "$net/$c" activity show "$act" --json | grep -E '"(note|participants)"')
+	if [ "$x" != "$y" ] || [ "$x" != "$z" ] || ! grep -q '"participants": 40' <<<"$x" ||
+	   ! grep -q 'Có mời hưu trí' <<<"$x"; then
+		echo "demo: the phones of $c did not converge on the activity both edited" >&2
+		exit 1
+	fi
+done
+if [ $en -eq 1 ]; then echo "✓ 12 phones synced with their schools; two edits of the same activity converged everywhere"
+else echo "✓ 12 điện thoại đã đồng bộ với trường; hai lần sửa cùng một hoạt động đã thống nhất ở mọi nơi"; fi
+# The school without internet: its bundles go on the stick, and the
+# district's receipts come back on it.
+stick="$net/usb-$usb_only"
+q "$net/$usb_only" export --out "$stick"
+q "$net/HG-YM" import "$stick"
+q "$net/HG-YM" export --out "$stick"
+"$bin" --home "$net/$usb_only" import "$stick" >"$net/usb-back.txt"
+[ $quiet -eq 1 ] || grep "receipt-$usb_only-" "$net/usb-back.txt" || true
+if [ "$("$bin" --home "$net/$usb_only" status --json | grep -c '"outbox": 0')" -ne 1 ]; then
+	echo "demo: the school on USB did not get its receipts back on the stick" >&2
+	exit 1
+fi
+# the national KPI table, once every school's figures are there
+kpinums() {		# kpinums HOME [--org CODE]: "id num den" lines
+	"$bin" --home "$@" kpi --period 2025-2026 --json |
+		awk '/"id":/ { gsub(/[",]/, "", $2); id = $2 }
+		     /"num":/ { gsub(/,/, "", $2); n = $2 }
+		     /"den":/ { gsub(/,/, "", $2); if (id ~ /^P(3|2\.U)\./) print id, n, $2 }'
+}
+for c in "${schools[@]}"; do kpinums "$net/$c"; done |
+	awk '{ n[$1] += $2; d[$1] += $3; if (!($1 in o)) { o[$1] = ++k; ids[k] = $1 } }
+	     END { for (i = 1; i <= k; i++) print ids[i], n[ids[i]], d[ids[i]] }' >"$net/sum.txt"
+for i in $(seq 1 300); do
+	kpinums "$NN" >"$net/national.txt" 2>/dev/null || true
+	cmp -s "$net/sum.txt" "$net/national.txt" && break
+	sleep 0.2
+done
+stop_daemons
+if ! cmp -s "$net/sum.txt" "$net/national.txt"; then
+	echo "demo: the national KPI table is not the sum of the schools' (diff below)" >&2
+	diff "$net/sum.txt" "$net/national.txt" >&2 || true
+	exit 1
+fi
+[ $quiet -eq 1 ] || {
+	at "$NN" kpi --period 2025-2026 | sed -n '1,20p'
+	if [ $en -eq 1 ]; then printf '%-20s %15s %15s\n' KPI "national hub" "sum of schools"
+	else printf '%-20s %15s %15s\n' "Chỉ tiêu" "trung ương" "tổng các trường"; fi
+	paste -d' ' "$net/national.txt" "$net/sum.txt" |
+		awk '{ printf "%-20s %15s %15s\n", $1, $2 "/" $3, $5 "/" $6 }'
+}
+if [ $en -eq 1 ]; then echo "✓ the national KPI table is the sum of the 6 schools' own tables (5 over cut links, 1 by USB stick)"
+else echo "✓ bảng chỉ tiêu của trung ương bằng tổng bảng của 6 trường (5 trường qua đường truyền bị cắt, 1 trường bằng USB)"; fi
+
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo
 	if [ $en -eq 1 ]; then

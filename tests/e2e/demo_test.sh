@@ -25,6 +25,8 @@ check "rotation"  '^✓ bundle 2, signed with the new key, continues the chain'
 check "merger: national" '^✓ national union: the same KPI figures before and after the merger'
 check "merger: province" '^✓ province TQ after the merger: the same KPI figures as district HG-VX before it'
 check "network"   '^✓ over the network, in [0-9]+ rounds of a cut link: the national hub has the school.s figures'
+check "phones"    '^✓ 12 phones synced with their schools; two edits of the same activity converged everywhere'
+check "sum"       "^✓ the national KPI table is the sum of the 6 schools' own tables"
 [ $fail -eq 0 ] || echo "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
