@@ -3,20 +3,26 @@
  * with faultproxy between them, all on 127.0.0.1).
  *
  * 1. Cuts: a backlog of B MB (default 10) of bundles of 256 KiB goes up
- *    through a link cut every 64 KiB; each upload is called again after a
- *    cut until the hub answers with its receipt, as the daemon's rounds
- *    do.  Prints the request bytes on the wire (bodies and headers) per
- *    byte of bundles (goal <= 1.05), against the same backlog over an
- *    uncut link in the same run (the protocol's own overhead).  The
- *    proxy drops what it holds when it cuts, as a dying link drops what
- *    is in flight: $CHUNK (bytes per PATCH, default 65536) and $LINKBUF
- *    (the proxy's buffer, default 65536) say how much that is.
+ *    through a link cut every 64 KiB ($CUT_EVERY bytes from the node);
+ *    each upload is called again after a cut until the hub answers with
+ *    its receipt, as the daemon's rounds do.  Prints the request bytes on
+ *    the wire (bodies and headers) per byte of bundles (goal <= 1.05),
+ *    with PATCHes sized by what the link carried between its cuts (a
+ *    link state kept over the calls, as the daemon keeps one: uplink.h),
+ *    against the same backlog with PATCHes of one size (no link state:
+ *    the client before it) and over an uncut link (the protocol's own
+ *    overhead), all in the same run; and where the bytes went: bodies
+ *    sent again (what was in flight at the cuts), headers, requests.
+ *    The proxy drops what it holds when it cuts, as a dying link drops
+ *    what is in flight: $CHUNK (bytes per PATCH at most, default 65536)
+ *    and $LINKBUF (the proxy's buffer, default 65536) say how much that
+ *    is.
  * 2. A slow link: one school year of one school (a bundle of S KiB,
  *    default 24: about 1,400 changes at the 17 bytes a change that
  *    bundle_bench measures) over 50 kbit/s with a 1 s round trip
- *    (faultproxy --rate 6250 --latency 500), timed; against the time the
- *    bytes alone need at that rate, in the same run.  Goal: well inside a
- *    5-minute window of signal.
+ *    (faultproxy --rate 6250 --latency 500), timed, with a link state and
+ *    without; against the time the bytes alone need at that rate, in the
+ *    same run.  Goal: well inside a 5-minute window of signal.
  * The hub's done() answers at once (the transport is measured, not the
  * merge: bundle_bench measures that).  Needs faultproxy beside this
  * program or in $CDSYNC_BIN_DIR.
@@ -114,50 +120,79 @@ stop(pid_t pid)
 	waitpid(pid, &st, 0);
 }
 
-/* Sends `n` bundles of `size` bytes to port; returns the wire bytes and
- * the calls made in *calls.  Exits on a refusal. */
-static size_t chunk = 65536;	/* bytes per PATCH: $CHUNK */
+static size_t chunk = 65536;	/* bytes per PATCH at most: $CHUNK */
 
-static uint64_t
-send_all(unsigned port, size_t n, size_t size, unsigned *calls,
-	 double *secs)
+/* What sending a backlog took. */
+struct run {
+	uint64_t wire;		/* request bytes: bodies and headers */
+	uint64_t body, header;	/* of which */
+	unsigned calls, cuts;	/* cuts: calls that ended in a retry */
+	unsigned requests;
+	double secs;
+};
+
+/* Sends `n` bundles of `size` bytes to port, with a link state or none
+ * (link NULL).  Exits on a refusal. */
+static void
+send_all(unsigned port, size_t n, size_t size, struct cds_uplink_link *link,
+	 struct run *r)
 {
 	struct cds_uplink_target t;
 	struct cds_uplink_resume st;
 	struct cds_uplink_result res;
 	char url[64], err[1024];
 	uint8_t *data = malloc(size);
-	uint64_t wire = 0;
 	double t0 = now_s();
 	size_t i;
 	int rc;
 
 	if (data == NULL)
 		exit(1);
+	memset(r, 0, sizeof *r);
 	snprintf(url, sizeof url, "http://127.0.0.1:%u/files/", port);
 	memset(&t, 0, sizeof t);
 	t.base_url = url;
 	t.chunk = chunk;
 	t.max_time_ms = 600000;
-	*calls = 0;
+	t.link = link;
 	for (i = 0; i < n; i++) {
 		randombytes_buf(data, size);	/* bundles do not compress */
 		memset(&st, 0, sizeof st);
 		do {
 			rc = cds_uplink_send(&t, NULL, data, size, &st, NULL,
 					     NULL, &res, err, sizeof err);
-			wire += res.body_bytes + res.header_bytes;
+			r->body += res.body_bytes;
+			r->header += res.header_bytes;
+			r->requests += res.requests;
 			cds_uplink_result_free(&res);
-			(*calls)++;
-		} while (rc == CDS_UPLINK_RETRY && *calls < 100000);
+			r->calls++;
+			r->cuts += rc == CDS_UPLINK_RETRY;
+		} while (rc == CDS_UPLINK_RETRY && r->calls < 100000);
 		if (rc != CDSYNC_OK) {
 			fprintf(stderr, "uplink_bench: %s\n", err);
 			exit(1);
 		}
 	}
-	*secs = now_s() - t0;
+	r->wire = r->body + r->header;
+	r->secs = now_s() - t0;
 	free(data);
-	return wire;
+}
+
+static void
+print_run(const char *what, const struct run *r, uint64_t bundles)
+{
+	uint64_t again = r->body > bundles ? r->body - bundles : 0;
+
+	printf("  %-26s %10llu bytes on the wire, %.4fx the bundles, %u "
+	       "calls, %.2f s\n"
+	       "  %-26s   bodies sent again %llu (%llu a cut), headers "
+	       "%llu in %u requests (%.0f each)\n",
+	       what, (unsigned long long)r->wire,
+	       (double)r->wire / (double)bundles, r->calls, r->secs, "",
+	       (unsigned long long)again,
+	       (unsigned long long)(r->cuts ? again / r->cuts : 0),
+	       (unsigned long long)r->header, r->requests,
+	       r->requests ? (double)r->header / r->requests : 0.0);
 }
 
 int
@@ -169,10 +204,14 @@ main(int argc, char **argv)
 	const char *bd = getenv("CDSYNC_BIN_DIR");
 	double mb = argc > 1 ? atof(argv[1]) : 10.0;
 	double kib = argc > 2 ? atof(argv[2]) : 24.0;
+	const char *every = getenv("CUT_EVERY") ? getenv("CUT_EVERY")
+						: "65536";
+	struct cds_uplink_link link;
+	struct run clean, fixed, fitted, slow_fixed, slow;
 	size_t bsize = (size_t)256 * 1024, n, year;
-	uint64_t clean, cut;
-	unsigned port, pport, calls_clean, calls_cut, calls_slow;
-	double secs, raw;
+	uint64_t bundles;
+	unsigned port, pport;
+	double raw;
 	pid_t pid;
 	char *slash;
 
@@ -203,33 +242,48 @@ main(int argc, char **argv)
 	n = (size_t)(mb * 1024 * 1024 / (double)bsize);
 	if (n == 0)
 		n = 1;
-	printf("backlog: %zu bundles of %zu KiB (%.1f MB)\n", n, bsize / 1024,
-	       (double)(n * bsize) / 1048576.0);
-	clean = send_all(port, n, bsize, &calls_clean, &secs);
-	printf("  uncut link:            %12llu bytes on the wire, %.4fx the "
-	       "bundles, %u calls, %.2f s\n",
-	       (unsigned long long)clean, (double)clean / (double)(n * bsize),
-	       calls_clean, secs);
+	bundles = (uint64_t)n * bsize;
 	if (getenv("CHUNK") != NULL)
 		chunk = (size_t)strtoul(getenv("CHUNK"), NULL, 10);
-	pid = proxy(bin, port, "--cut-every", "65536", "--buffer",
+	printf("backlog: %zu bundles of %zu KiB (%.1f MB), PATCHes of at most "
+	       "%zu bytes\n",
+	       n, bsize / 1024, (double)bundles / 1048576.0, chunk);
+	memset(&link, 0, sizeof link);
+	send_all(port, n, bsize, &link, &clean);
+	print_run("uncut link:", &clean, bundles);
+	pid = proxy(bin, port, "--cut-every", every, "--buffer",
 		    getenv("LINKBUF") ? getenv("LINKBUF") : "65536", &pport);
-	cut = send_all(pport, n, bsize, &calls_cut, &secs);
+	send_all(pport, n, bsize, NULL, &fixed);
 	stop(pid);
-	printf("  cut every 64 KiB:      %12llu bytes on the wire, %.4fx the "
-	       "bundles (goal <= 1.05), %u calls, %.2f s\n",
-	       (unsigned long long)cut, (double)cut / (double)(n * bsize),
-	       calls_cut, secs);
-	printf("  ratio cut / uncut:     %.4f\n", (double)cut / (double)clean);
+	printf("cut every %s bytes (goal <= 1.05):\n", every);
+	print_run("PATCHes of one size:", &fixed, bundles);
+	memset(&link, 0, sizeof link);
+	pid = proxy(bin, port, "--cut-every", every, "--buffer",
+		    getenv("LINKBUF") ? getenv("LINKBUF") : "65536", &pport);
+	send_all(pport, n, bsize, &link, &fitted);
+	stop(pid);
+	print_run("PATCHes fit to the link:", &fitted, bundles);
+	printf("  ratio fitted / one size: %.4f; fitted / uncut: %.4f; one "
+	       "size / uncut: %.4f\n",
+	       (double)fitted.wire / (double)fixed.wire,
+	       (double)fitted.wire / (double)clean.wire,
+	       (double)fixed.wire / (double)clean.wire);
 	year = (size_t)(kib * 1024);
-	pid = proxy(bin, port, "--rate", "6250", "--latency", "500", &pport);
-	(void)send_all(pport, 1, year, &calls_slow, &secs);
-	stop(pid);
 	raw = (double)year / 6250.0;
+	pid = proxy(bin, port, "--rate", "6250", "--latency", "500", &pport);
+	send_all(pport, 1, year, NULL, &slow_fixed);
+	stop(pid);
+	memset(&link, 0, sizeof link);
+	pid = proxy(bin, port, "--rate", "6250", "--latency", "500", &pport);
+	send_all(pport, 1, year, &link, &slow);
+	stop(pid);
 	printf("school year: %zu KiB over 50 kbit/s, 1 s round trip: %.1f s "
-	       "(%u call), the bytes alone %.1f s: %.2fx; a 5-minute window "
-	       "holds %.0f such years\n",
-	       year / 1024, secs, calls_slow, raw, secs / raw, 300.0 / secs);
+	       "(%u call; %.1f s without a link state: %.2fx), the bytes "
+	       "alone %.1f s: %.2fx; a 5-minute window holds %.0f such "
+	       "years\n",
+	       year / 1024, slow.secs, slow.calls, slow_fixed.secs,
+	       slow.secs / slow_fixed.secs, raw, slow.secs / raw,
+	       300.0 / slow.secs);
 	cds_hubhttp_stop(&hub);
 	curl_global_cleanup();
 	{

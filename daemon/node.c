@@ -5,7 +5,13 @@
  *       the tus state of each bundle on its way (uplink.h)
  *   state(key PRIMARY KEY, value)
  *       attempts, last_contact_ms, last_ok_ms, last_error, catalog_sent
- *       (the BLAKE2b of the catalog last taken by the hub)
+ *       (the BLAKE2b of the catalog last taken by the hub), catalog_etag
+ *       (the ETag of the hub's catalog this node last took in, as the hub
+ *       sent it) and catalog_refused (the ETag of one it refused for
+ *       good; forgotten on a reload)
+ *
+ * The link to the hub (what it carries between cuts, uplink.h) is kept in
+ * memory only: a restart learns it again at the first cuts.
  */
 #include "node.h"
 
@@ -26,6 +32,7 @@
 
 struct cdsd_node {
 	sqlite3 *db;			/* uplink.db */
+	struct cds_uplink_link link;	/* to the upper hub */
 	unsigned attempts;		/* failures in a row */
 	size_t nrefused;		/* refused for good, this config */
 	uint8_t refused[MAX_REFUSED][32];
@@ -70,6 +77,23 @@ put_state(struct cdsd_node *n, const char *key, int64_t v, const char *text)
 		sqlite3_bind_int64(st, 2, v);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		cdsd_log(CDSD_WARN, "uplink.db: %s", sqlite3_errmsg(n->db));
+	sqlite3_finalize(st);
+}
+
+/* The text value of key into v[cap]; "" when there is none. */
+static void
+get_state(struct cdsd_node *n, const char *key, char *v, size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+
+	v[0] = '\0';
+	if (sqlite3_prepare_v2(n->db, "SELECT value FROM state WHERE key = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) == SQLITE_TEXT)
+		snprintf(v, cap, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 }
 
@@ -126,6 +150,7 @@ void
 cdsd_node_forgive(struct cdsd_node *n)
 {
 	n->nrefused = 0;
+	(void)run(n, "DELETE FROM state WHERE key = 'catalog_refused'");
 }
 
 static int
@@ -237,6 +262,7 @@ send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	t.headers = headers;
 	t.filename = it->name;
 	t.chunk = c->chunk;
+	t.link = &n->link;
 	t.max_time_ms = (long)c->timeout * 1000;
 	/* a bundle it forwards goes with its own receipt: the time it first
 	 * took it in vouches for it above (SPEC §10.6) */
@@ -317,7 +343,7 @@ static int
 send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	     uint64_t *wire)
 {
-	char url[600], hex[65], sent[65] = "";
+	char url[600], hex[65], sent[65] = "", why[160];
 	uint8_t *bytes = NULL, hash[32];
 	sqlite3_stmt *q = NULL;
 	long status = 0;
@@ -382,15 +408,158 @@ send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 			 status);
 		out = 0;
 	} else {
-		cdsd_log(CDSD_WARN, _("catalog not sent now (HTTP %ld); trying "
-				      "again later"),
+		snprintf(why, sizeof why, _("catalog not sent now (HTTP %ld); "
+					    "trying again later"),
 			 status);
+		put_state(n, "last_error", 0, why);
+		cdsd_log(CDSD_WARN, "%s", why);
 	}
 done:
 	curl_slist_free_all(hd);
 	if (e)
 		curl_easy_cleanup(e);
 	cdsync_free(bytes);
+	return out;
+}
+
+/* The BLAKE2b of the catalog this node has: 0, or -1 if it has none. */
+static int
+catalog_hash(cdsync *db, uint8_t hash[32])
+{
+	uint8_t *bytes = NULL;
+	size_t size = 0;
+
+	if (cdsync_catalog_bytes(db, &bytes, &size) != CDSYNC_OK)
+		return -1;
+	crypto_generichash(hash, 32, bytes, size, NULL, 0);
+	cdsync_free(bytes);
+	return 0;
+}
+
+/* The first line of the hub's text answer, printable, for the log. */
+static const char *
+hub_said(const struct cds_uplink_doc *d, char out[256])
+{
+	size_t i;
+
+	for (i = 0; i < d->len && i < 255 && d->body[i] != '\n'; i++)
+		out[i] = d->body[i] >= ' ' && d->body[i] <= '~'
+				 ? (char)d->body[i]
+				 : '?';
+	out[i] = '\0';
+	return i ? out : _("(no message)");
+}
+
+/* Takes the hub's catalog down (GET upstream/catalog), so that what is
+ * certified or revoked above reaches this node.  If-None-Match carries
+ * the ETags of the catalog last taken in and of one refused for good, so
+ * that neither comes down again (304) until the hub's catalog changes;
+ * an ETag is kept only once its catalog was taken in (or refused for
+ * good).  A catalog that cannot be taken in now (the store busy) is
+ * fetched again at the next round.  0 done, nothing new, or an answer
+ * other than the catalog (logged); 2 no answer (a passing failure); -1 a
+ * local one. */
+static int
+fetch_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+	      uint64_t *wire)
+{
+	struct cds_uplink_target t;
+	struct cds_uplink_doc doc;
+	cdsync_cat_entry e;
+	char url[600], err[1024], said[256], taken[CDS_UPLINK_ETAGMAX],
+		refused[CDS_UPLINK_ETAGMAX], inm[2 * CDS_UPLINK_ETAGMAX + 2];
+	uint8_t before[32], after[32];
+	int rc, had, out = 0;
+
+	switch (cdsync_catalog_at(db, 0, &e)) {
+	case CDSYNC_OK:
+		break;
+	case CDSYNC_ENOTFOUND:
+		return 0; /* not enrolled: its first catalog comes by hand,
+			     with the root's fingerprint */
+	default:
+		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+		return -1;
+	}
+	get_state(n, "catalog_etag", taken, sizeof taken);
+	get_state(n, "catalog_refused", refused, sizeof refused);
+	snprintf(inm, sizeof inm, "%s%s%s", taken,
+		 taken[0] && refused[0] ? ", " : "", refused);
+	snprintf(url, sizeof url, "%s%scatalog", c->upstream,
+		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	memset(&t, 0, sizeof t);
+	t.base_url = url;
+	t.link = &n->link;
+	t.max_time_ms = (long)c->timeout * 1000;
+	rc = cds_uplink_get(&t, url, inm, &doc, err, sizeof err);
+	*wire += doc.wire;
+	if (rc == CDS_UPLINK_RETRY) {
+		put_state(n, "last_error", 0, err);
+		cdsd_log(CDSD_WARN, _("catalog not fetched now: %s; trying "
+				      "again later"),
+			 err);
+		out = 2;
+		goto done;
+	}
+	if (rc != CDSYNC_OK) {
+		cdsd_log(CDSD_ERROR, _("the hub's catalog: %s"), err);
+		out = rc == CDSYNC_ENOMEM ? -1 : 0;
+		goto done;
+	}
+	put_state(n, "last_contact_ms", (int64_t)now_ms(), NULL);
+	if (doc.status == 304) {
+		cdsd_log(CDSD_DEBUG, "%s", _("the hub's catalog has not "
+					     "changed"));
+		goto done;
+	}
+	if (doc.status != 200) {
+		cdsd_log(doc.status >= 500 || doc.status == 408 ||
+				 doc.status == 429
+			 ? CDSD_WARN
+			 : CDSD_ERROR,
+			 _("the hub at %s gave no catalog: %ld %s"), url,
+			 doc.status, hub_said(&doc, said));
+		goto done;
+	}
+	had = catalog_hash(db, before) == 0;
+	switch ((rc = cdsync_catalog_take(db, doc.body, doc.len))) {
+	case CDSYNC_OK:
+		if (doc.etag[0] != '\0')
+			put_state(n, "catalog_etag", 0, doc.etag);
+		(void)run(n, "DELETE FROM state WHERE key = "
+			     "'catalog_refused'");
+		if (!had || catalog_hash(db, after) != 0 ||
+		    memcmp(before, after, 32) != 0) /* not secret */
+			cdsd_log(CDSD_INFO, _("a new catalog came down from the "
+					      "hub and was taken in (%zu "
+					      "bytes)"),
+				 doc.len);
+		else
+			cdsd_log(CDSD_DEBUG, "%s", _("the hub's catalog has "
+						     "nothing new for this "
+						     "node"));
+		break;
+	case CDSYNC_EBUSY:
+	case CDSYNC_EIO:
+	case CDSYNC_ENOMEM:
+	case CDSYNC_ELOCKED:
+	case CDSYNC_ERROR:
+		cdsd_log(CDSD_WARN, _("the hub's catalog is not taken in now: "
+				      "%s; trying again at the next round"),
+			 cdsync_errmsg(db));
+		break;
+	default:
+		/* for good: not fetched again until the hub's changes */
+		cdsd_log(CDSD_ERROR, _("the catalog of the hub at %s (ETag "
+				       "%s) is refused: %s"),
+			 url, doc.etag[0] ? doc.etag : _("none"),
+			 cdsync_errmsg(db));
+		if (doc.etag[0] != '\0')
+			put_state(n, "catalog_refused", 0, doc.etag);
+		break;
+	}
+done:
+	cds_uplink_doc_free(&doc);
 	return out;
 }
 
@@ -413,11 +582,15 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	if (sealed)
 		cdsd_log(CDSD_INFO, "%s", _("sealed a new bundle of what was "
 					    "recorded"));
-	/* the catalog first: it may certify the keys of the bundles */
-	if ((r = send_catalog(n, db, c, wire)) < 0)
+	/* the catalog first: it may certify the keys of the bundles; then
+	 * the hub's down: what was certified or revoked above */
+	if ((r = send_catalog(n, db, c, wire)) == 0)
+		r = fetch_catalog(n, db, c, wire);
+	if (r < 0)
 		return -1;
 	if (r == 2) {
 		n->attempts++;
+		put_state(n, "attempts", n->attempts, NULL);
 		*retry_ms = cds_uplink_backoff_ms(
 			n->attempts - 1, (uint64_t)c->backoff_base * 1000,
 			(uint64_t)c->backoff_cap * 1000, randombytes_random());

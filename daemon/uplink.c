@@ -1,7 +1,8 @@
 /* uplink.c -- see uplink.h.
  *
- * Sections: the content (a file or memory); one HTTP request; the tus
- * steps (creation, HEAD, PATCH, receipt); the call; backoff.
+ * Sections: the content (a file or memory); the link (the PATCH size);
+ * one HTTP request; the tus steps (creation, HEAD, PATCH, receipt); the
+ * call; a document by conditional GET; backoff.
  */
 #include "uplink.h"
 
@@ -30,6 +31,11 @@
 #define MAX_CONFLICTS 3 /* 409 or 460 answers in one call */
 #define MAX_RESTARTS 2	/* new POSTs in one call */
 #define MAX_HEADERS 16	/* extra headers of a target */
+#define MIN_PATCH (4u << 10) /* first PATCH past the last cut's point */
+#define OVERSHOOT 64	/* bytes a PATCH may run past that point */
+#define GUESS_HEADER 256 /* bytes of a PATCH's headers, before measured */
+#define HEAL 8		/* mean spans without a cut: the cuts forgotten */
+#define SPAN_MAX ((uint64_t)1 << 40)
 
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -117,6 +123,150 @@ src_sha256(struct src *s, size_t chunk, uint8_t out[32], char *err,
 	return CDSYNC_OK;
 }
 
+/* ==== The link ===================================================== */
+
+static uint64_t
+isqrt(uint64_t v)
+{
+	uint64_t x = v, y;
+
+	if (v < 2)
+		return v;
+	for (y = x / 2 + 1; y < x; y = (x + v / x) / 2)
+		x = y;
+	return x;
+}
+
+static uint64_t
+span_mean(const struct cds_uplink_link *l)
+{
+	return l->avg ? l->avg / 2 + l->span / 2 : l->span;
+}
+
+/* Where a kind of span (the last two, the bytes since) places the next
+ * cut: 1 and *left, the bytes that fit before it once hdr more went (<=
+ * 0: past it), if it is regular; else 0. */
+static int
+expect(uint64_t span, uint64_t prev, uint64_t since, uint64_t hdr,
+       int64_t *left)
+{
+	uint64_t d = span > prev ? span - prev : prev - span;
+
+	if (span == 0 || prev == 0 || d > span / 8)
+		return 0;
+	*left = (int64_t)span - (int64_t)(since + hdr); /* all < 2^41 */
+	return 1;
+}
+
+size_t
+cds_uplink_next_chunk(const struct cds_uplink_link *l, size_t chunk)
+{
+	uint64_t lo, hdr, cap, mean, run, conn, n;
+	int64_t left[2], ahead = INT64_MAX, past = INT64_MAX;
+	int k[2], i;
+
+	if (chunk == 0)
+		return 1;
+	if (l == NULL || l->span == 0)
+		return chunk;
+	lo = MIN_PATCH < chunk ? MIN_PATCH : chunk;
+	hdr = l->header ? l->header : GUESS_HEADER;
+	if (hdr > CDS_HUBHTTP_REPLYMAX)
+		hdr = CDS_HUBHTTP_REPLYMAX; /* keeps 2 * hdr * mean < 2^64 */
+	run = l->run < SPAN_MAX ? l->run : SPAN_MAX;
+	conn = l->conn < SPAN_MAX ? l->conn : SPAN_MAX;
+	cap = chunk;
+	k[0] = expect(l->span, l->prev, run, hdr, &left[0]);
+	k[1] = expect(l->cspan, l->cprev, conn, hdr, &left[1]);
+	if (!k[0] && !k[1]) {
+		/* cuts at random: a PATCH of P loses P/2 at a cut on average
+		 * and costs hdr/P in headers; least for P = sqrt(2 hdr mean) */
+		mean = span_mean(l);
+		cap = isqrt(2 * hdr * mean);
+		cap = cap < lo ? lo : cap > chunk ? chunk : cap;
+		k[0] = 1;
+		left[0] = (int64_t)l->span - (int64_t)(run + hdr);
+	}
+	for (i = 0; i < 2; i++) {
+		if (!k[i])
+			continue;
+		if (left[i] > 0 && left[i] < ahead)
+			ahead = left[i];
+		if (left[i] <= 0 && -left[i] < past)
+			past = -left[i];
+	}
+	/* past a cut expected: from lo, doubling; and never more than
+	 * OVERSHOOT past the nearest one ahead */
+	n = past == INT64_MAX ? UINT64_MAX
+	    : (uint64_t)past > lo ? (uint64_t)past : lo;
+	if (ahead != INT64_MAX && (uint64_t)ahead + OVERSHOOT < n)
+		n = (uint64_t)ahead + OVERSHOOT;
+	return (size_t)(n < cap ? n : cap);
+}
+
+void
+cds_uplink_link_opened(struct cds_uplink_link *l)
+{
+	if (l != NULL)
+		l->conn = 0;
+}
+
+static uint64_t
+add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+void
+cds_uplink_link_carried(struct cds_uplink_link *l, uint64_t bytes)
+{
+	uint64_t m;
+
+	if (l == NULL)
+		return;
+	l->run = add_sat(l->run, bytes);
+	l->conn = add_sat(l->conn, bytes);
+	if (l->span == 0)
+		return;
+	m = span_mean(l);
+	if (m < l->span)
+		m = l->span;
+	if (l->run / HEAL >= m) /* the link holds now */
+		l->span = l->prev = l->avg = l->cspan = l->cprev = 0;
+}
+
+void
+cds_uplink_link_cut(struct cds_uplink_link *l, uint64_t bytes)
+{
+	uint64_t run, conn;
+
+	if (l == NULL)
+		return;
+	l->open = 0;
+	run = add_sat(l->run, bytes);
+	conn = add_sat(l->conn, bytes);
+	if (run == 0)
+		return;		/* nothing went through: nothing learned */
+	if (l->span != 0)
+		l->avg = l->avg ? l->avg / 2 + l->span / 2 : l->span;
+	l->prev = l->span;
+	l->span = run < SPAN_MAX ? run : SPAN_MAX;
+	l->cprev = l->cspan;
+	l->cspan = conn < SPAN_MAX ? conn : SPAN_MAX;
+	l->run = l->conn = 0;
+}
+
+void
+cds_uplink_link_kept(struct cds_uplink_link *l, uint64_t bytes)
+{
+	if (l == NULL || l->span == 0)
+		return;
+	l->span = bytes < SPAN_MAX - l->span ? l->span + bytes : SPAN_MAX;
+	if (l->cspan != 0)
+		l->cspan = bytes < SPAN_MAX - l->cspan ? l->cspan + bytes
+						       : SPAN_MAX;
+}
+
 /* ==== One HTTP request ============================================== */
 
 struct resp {		 /* what the hub answered */
@@ -128,6 +278,7 @@ struct resp {		 /* what the hub answered */
 	int receipt;	 /* Cdsync-Receipt: 1 */
 	char location[CDS_UPLINK_URLMAX];
 	int location_long;
+	char etag[CDS_UPLINK_ETAGMAX]; /* "" none, or too long */
 	uint8_t *body;	 /* cds_malloc'd */
 	size_t n;
 	int toobig;	 /* body over CDS_HUBHTTP_REPLYMAX */
@@ -135,6 +286,8 @@ struct resp {		 /* what the hub answered */
 
 struct call {
 	const struct cds_uplink_target *t;
+	struct cds_uplink_link *link;	/* t->link */
+	const struct cds_uplink_resume *st;
 	CURL *curl;
 	struct cds_uplink_result *res;
 	int64_t deadline; /* monotonic ms; 0: none */
@@ -185,6 +338,7 @@ on_header(char *b, size_t size, size_t nitems, void *ud)
 		r->has_offset = r->has_length = r->receipt = 0;
 		r->location[0] = '\0';
 		r->location_long = 0;
+		r->etag[0] = '\0';
 		return n;
 	}
 	if (header_is(b, n, "Upload-Offset", v, sizeof v) == 1)
@@ -196,6 +350,8 @@ on_header(char *b, size_t size, size_t nitems, void *ud)
 	else if ((k = header_is(b, n, "Location", r->location,
 				sizeof r->location)) != 0)
 		r->location_long = k < 0;
+	else if (header_is(b, n, "ETag", r->etag, sizeof r->etag) < 0)
+		r->etag[0] = '\0';
 	return n;
 }
 
@@ -287,6 +443,29 @@ enum method { M_HEAD, M_GET, M_POST, M_PATCH };
 
 static const char *const method_names[] = { "HEAD", "GET", "POST",
 					    "PATCH" };
+
+/* What one request tells about the link: it carried the request, or it
+ * was cut after bytes went out (a PATCH cut: the next HEAD says how much
+ * of its body the hub kept). */
+static void
+account(struct call *x, enum method m, CURLcode cc, uint64_t head,
+	uint64_t body)
+{
+	struct cds_uplink_link *l = x->link;
+
+	if (cc == CURLE_OK || cc == CURLE_WRITE_ERROR) { /* answered */
+		cds_uplink_link_carried(l, head + body);
+		if (m == M_PATCH && head <= UINT32_MAX)
+			l->header = (uint32_t)head;
+	} else if (head > 0 || body > 0) {
+		cds_uplink_link_cut(l, head);
+		if (m == M_PATCH && body > 0) {
+			l->open = 1;
+			l->open_offset = x->st->offset;
+			memcpy(l->open_sha256, x->st->sha256, 32);
+		}
+	}
+}
 
 /* Makes one request.  CDSYNC_OK when the hub answered (any status, in
  * rs); CDS_UPLINK_RETRY on a transport failure; CDS_UPLINK_REFUSED if
@@ -380,6 +559,9 @@ request(struct call *x, enum method m, const char *url,
 	    reqsize > 0)
 		x->res->header_bytes += (uint64_t)reqsize;
 	x->res->requests++;
+	if (x->link != NULL)
+		account(x, m, cc, reqsize > 0 ? (uint64_t)reqsize : 0,
+			up > 0 ? (uint64_t)up : 0);
 	if (cc == CURLE_OK) {
 		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE,
 				  &rs->status);
@@ -697,6 +879,8 @@ cds_uplink_send(const struct cds_uplink_target *t, const char *path,
 	make_meta(t, path, sha, meta, sizeof meta);
 
 	x.t = t;
+	x.link = t->link;
+	x.st = st;
 	x.res = res;
 	x.err = err;
 	x.errlen = errlen;
@@ -713,6 +897,7 @@ cds_uplink_send(const struct cds_uplink_target *t, const char *path,
 		goto out;
 	}
 
+	cds_uplink_link_opened(x.link); /* a curl handle of its own */
 	need_head = st->url[0] != '\0';
 	for (;;) {
 		if (st->url[0] == '\0') {
@@ -724,6 +909,8 @@ cds_uplink_send(const struct cds_uplink_target *t, const char *path,
 				rc = CDS_UPLINK_RETRY;
 				goto out;
 			}
+			if (x.link)
+				x.link->open = 0; /* its span is closed */
 			if ((rc = create(&x, st, meta, &rs)) != CDSYNC_OK)
 				goto out;
 			progress(cb, cbctx, st);
@@ -750,6 +937,13 @@ cds_uplink_send(const struct cds_uplink_target *t, const char *path,
 							: v);
 				goto out;
 			}
+			if (x.link && x.link->open &&
+			    x.link->open_offset <= rs.offset &&
+			    sodium_memcmp(x.link->open_sha256, sha, 32) == 0)
+				cds_uplink_link_kept(x.link, rs.offset -
+						     x.link->open_offset);
+			if (x.link)
+				x.link->open = 0;
 			st->offset = rs.offset;
 			progress(cb, cbctx, st);
 			need_head = 0;
@@ -768,8 +962,9 @@ cds_uplink_send(const struct cds_uplink_target *t, const char *path,
 				goto out;
 			}
 		}
-		n = s.len - st->offset < chunk ? (size_t)(s.len - st->offset)
-					       : chunk;
+		n = cds_uplink_next_chunk(x.link, chunk);
+		if (s.len - st->offset < n)
+			n = (size_t)(s.len - st->offset);
 		if ((rc = src_get(&s, st->offset, n, &p, err, errlen)) !=
 		    CDSYNC_OK)
 			goto out;
@@ -821,6 +1016,93 @@ cds_uplink_result_free(struct cds_uplink_result *res)
 	cds_free(res->reply);
 	res->reply = NULL;
 	res->reply_len = 0;
+}
+
+/* ==== A document by conditional GET ================================= */
+
+int
+cds_uplink_get(const struct cds_uplink_target *t, const char *url,
+	       const char *inm, struct cds_uplink_doc *doc, char *err,
+	       size_t errlen)
+{
+	struct cds_uplink_result res;
+	struct call x;
+	struct resp rs;
+	const char *more[2] = { NULL, NULL };
+	char *inmh = NULL;
+	size_t k;
+	int rc;
+
+	memset(&x, 0, sizeof x);
+	memset(&rs, 0, sizeof rs);
+	memset(&res, 0, sizeof res);
+	if (doc != NULL)
+		memset(doc, 0, sizeof *doc);
+	if (err && errlen)
+		err[0] = '\0';
+	if (t == NULL || url == NULL || doc == NULL) {
+		seterr(err, errlen,
+		       _("uplink: needs a target, a URL and a document"));
+		return CDSYNC_EINVAL;
+	}
+	if ((rc = check_headers(t->headers, err, errlen)) != CDSYNC_OK)
+		return rc;
+	if (inm != NULL && *inm != '\0') {
+		if (strpbrk(inm, "\r\n") != NULL) {
+			seterr(err, errlen,
+			       _("uplink: If-None-Match is not one line"));
+			return CDSYNC_EINVAL;
+		}
+		k = strlen(inm) + sizeof "If-None-Match: ";
+		if ((inmh = cds_malloc(k)) == NULL) {
+			seterr(err, errlen, _("out of memory"));
+			return CDSYNC_ENOMEM;
+		}
+		snprintf(inmh, k, "If-None-Match: %s", inm);
+		more[0] = inmh;
+	}
+	x.t = t;
+	x.link = t->link;
+	x.res = &res;
+	x.err = err;
+	x.errlen = errlen;
+	x.connect_ms = t->connect_timeout_ms > 0 ? t->connect_timeout_ms
+						 : DEF_CONNECT_MS;
+	x.low_bytes = t->low_speed_bytes > 0 ? t->low_speed_bytes
+					     : DEF_LOW_BYTES;
+	x.low_s = t->low_speed_seconds > 0 ? t->low_speed_seconds
+					   : DEF_LOW_SECONDS;
+	x.deadline = t->max_time_ms > 0 ? mono_ms() + t->max_time_ms : 0;
+	if ((x.curl = curl_easy_init()) == NULL) {
+		cds_free(inmh);
+		seterr(err, errlen, _("uplink: libcurl cannot start"));
+		return CDSYNC_ENOMEM;
+	}
+	cds_uplink_link_opened(x.link);
+	rc = request(&x, M_GET, url, more, NULL, 0, &rs);
+	doc->wire = res.header_bytes + res.body_bytes;
+	if (rc == CDSYNC_OK) {
+		doc->status = rs.status;
+		memcpy(doc->etag, rs.etag, sizeof doc->etag);
+		doc->body = rs.body;
+		doc->len = rs.n;
+		rs.body = NULL;
+		rs.n = 0;
+	}
+	resp_clear(&rs);
+	curl_easy_cleanup(x.curl);
+	cds_free(inmh);
+	return rc;
+}
+
+void
+cds_uplink_doc_free(struct cds_uplink_doc *doc)
+{
+	if (doc == NULL)
+		return;
+	cds_free(doc->body);
+	doc->body = NULL;
+	doc->len = 0;
 }
 
 /* ==== Backoff ======================================================= */

@@ -3,7 +3,10 @@
  * ports picked at run time.  Between them, a relay thread that forwards
  * bytes and, when told to, cuts every connection after a number of bytes
  * from the node: a bad 3G link.  Every wait is bounded (timeouts on both
- * sides, loops with a cap). */
+ * sides, loops with a cap).  Also the PATCH sizes the link state gives
+ * (cds_uplink_next_chunk), and the node's rounds (daemon/node.h) against
+ * the hub role (daemon/hub.h) on real stores: the catalog coming down by
+ * conditional GET. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,8 +28,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "alloc.h"
+#include "config.h"
+#include "hub.h"
 #include "hubhttp.h"
+#include "node.h"
 #include "testutil.h"
 #include "uplink.h"
 
@@ -126,6 +134,7 @@ struct relay {
 	_Atomic long budget;	/* node->hub bytes per connection; 0: all */
 	_Atomic int stop;
 	_Atomic long cuts;	/* connections cut */
+	_Atomic long n304;	/* connections answered first with a 304 */
 	pthread_t th;
 };
 
@@ -152,7 +161,7 @@ pipe_conn(struct relay *r, int c)
 	long sent = 0, budget = atomic_load(&r->budget);
 	size_t want;
 	ssize_t n;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
+	int s = socket(AF_INET, SOCK_STREAM, 0), first = 1;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
@@ -183,6 +192,10 @@ pipe_conn(struct relay *r, int c)
 			if ((n = recv(s, buf, sizeof buf, 0)) <= 0 ||
 			    sendall(c, buf, (size_t)n) != 0)
 				break;
+			if (first && n >= 12 && memcmp(buf, "HTTP/1.1 304", 12) ==
+						      0)
+				atomic_fetch_add(&r->n304, 1);
+			first = 0;
 		}
 	}
 out:
@@ -678,6 +691,474 @@ test_backoff_stays_within_bounds(void **state)
 		    UINT64_MAX / 3);
 }
 
+/* ==== The link state: PATCH sizes ==================================== */
+
+/* The PATCHes the policy gives while the link carries `carry` more bytes
+ * (each PATCH with `hdr` bytes of headers), as the call does. */
+static unsigned
+patches_through(struct cds_uplink_link *l, size_t chunk, uint64_t hdr,
+		uint64_t carry, size_t *first, size_t *last)
+{
+	uint64_t done = 0;
+	unsigned k = 0;
+	size_t n;
+
+	*first = *last = 0;
+	while (done < carry) {
+		n = cds_uplink_next_chunk(l, chunk);
+		assert_true(n >= 1 && n <= chunk);
+		if (k == 0)
+			*first = n;
+		*last = n;
+		cds_uplink_link_carried(l, hdr + n);
+		l->header = (uint32_t)hdr;
+		done += hdr + n;
+		k++;
+	}
+	return k;
+}
+
+static void
+test_patch_sizes_follow_the_cuts_of_the_link(void **state)
+{
+	struct cds_uplink_link l;
+	size_t n, first, last;
+	unsigned i, k;
+	uint32_t r;
+
+	(void)state;
+	/* no link state, or no cut seen: all of chunk */
+	assert_int_equal(cds_uplink_next_chunk(NULL, 65536), 65536);
+	memset(&l, 0, sizeof l);
+	assert_int_equal(cds_uplink_next_chunk(&l, 65536), 65536);
+	assert_int_equal(cds_uplink_next_chunk(&l, 0), 1);
+	cds_uplink_link_carried(&l, 10u << 20);
+	assert_int_equal(cds_uplink_next_chunk(&l, 65536), 65536);
+	/* a cut with nothing carried since the last teaches nothing */
+	memset(&l, 0, sizeof l);
+	cds_uplink_link_cut(&l, 0);
+	assert_true(l.span == 0);
+	assert_int_equal(cds_uplink_next_chunk(&l, 65536), 65536);
+
+	/* a link cut after 65536 bytes: a HEAD (115), a PATCH's headers
+	 * (256) and 65165 bytes of its body the hub kept */
+	memset(&l, 0, sizeof l);
+	l.header = 256;
+	cds_uplink_link_carried(&l, 115);
+	cds_uplink_link_cut(&l, 256);
+	cds_uplink_link_kept(&l, 65165);
+	assert_true(l.span == 65536 && l.run == 0 && l.prev == 0);
+	/* one span says nothing of how regular the cuts are: capped at
+	 * sqrt(2 * 256 * 65536) */
+	assert_int_equal(cds_uplink_next_chunk(&l, 65536), 5792);
+	/* chunk is a bound too, the least of it 4 KiB or chunk */
+	assert_int_equal(cds_uplink_next_chunk(&l, 3000), 3000);
+	assert_int_equal(cds_uplink_next_chunk(&l, 5000), 5000);
+	/* a second span as long: the next PATCH after the HEAD ends 64
+	 * bytes past where the link is expected to die */
+	cds_uplink_link_carried(&l, 115);
+	cds_uplink_link_cut(&l, 256);
+	cds_uplink_link_kept(&l, 65165);
+	assert_true(l.span == 65536 && l.prev == 65536);
+	cds_uplink_link_carried(&l, 115);
+	assert_int_equal(cds_uplink_next_chunk(&l, 65536),
+			 65536 - 115 - 256 + 64);
+	/* and with PATCHes of at most 16 KiB, the last before that point
+	 * is cut short to end there */
+	memset(&l, 0, sizeof l);
+	l.header = 256;
+	for (i = 0; i < 2; i++) {
+		cds_uplink_link_carried(&l, 65536 - 256);
+		cds_uplink_link_cut(&l, 256);
+	}
+	k = patches_through(&l, 16384, 256, 65536 - 256 - 64, &first, &last);
+	assert_int_equal(k, 4);
+	assert_int_equal(first, 16384);
+	assert_int_equal(last, 65536 + 64 - 3 * (16384 + 256) - 256);
+	assert_true(l.run == 65536 + 64);
+	/* the link outlived the span: from 4 KiB, about doubling, back to
+	 * chunk within a few PATCHes */
+	assert_int_equal(cds_uplink_next_chunk(&l, 65536), 4096);
+	last = 0;
+	for (i = 0; i < 6; i++) {
+		n = cds_uplink_next_chunk(&l, 65536);
+		assert_true(n >= last);
+		last = n;
+		cds_uplink_link_carried(&l, 256 + n);
+	}
+	assert_int_equal(last, 65536);
+	/* eight spans without a cut: the cuts are forgotten */
+	assert_true(l.span != 0);
+	cds_uplink_link_carried(&l, 8 * 65536);
+	assert_true(l.span == 0 && l.prev == 0 && l.avg == 0);
+	assert_int_equal(cds_uplink_next_chunk(&l, 65536), 65536);
+
+	/* a link that drops each connection after 100,000 bytes: after a
+	 * call whose connection ended without a cut, the next PATCH ends
+	 * where the link would die by its bytes, and the PATCHes after it,
+	 * from 4 KiB doubling, where the connection would */
+	memset(&l, 0, sizeof l);
+	l.header = 256;
+	for (i = 0; i < 2; i++) {
+		cds_uplink_link_opened(&l);
+		cds_uplink_link_carried(&l, 100000 - 256);
+		cds_uplink_link_cut(&l, 256);
+	}
+	assert_true(l.cspan == 100000 && l.cprev == 100000);
+	cds_uplink_link_opened(&l);
+	cds_uplink_link_carried(&l, 30000);
+	cds_uplink_link_opened(&l);
+	assert_int_equal(cds_uplink_next_chunk(&l, 1u << 20),
+			 100000 - 30000 - 256 + 64);
+	k = patches_through(&l, 1u << 20, 256, 100000 + 64, &first, &last);
+	assert_int_equal(first, 100000 - 30000 - 256 + 64);
+	assert_int_equal(k, 5); /* then 4096, 4672, 9600, and the rest */
+	assert_true(l.conn == 100000 + 64);
+	cds_uplink_link_cut(&l, 0);
+	assert_true(l.cspan == 100064 && l.span == 130064);
+
+	/* spans far apart (cuts at random): capped by the mean */
+	memset(&l, 0, sizeof l);
+	l.header = 256;
+	cds_uplink_link_carried(&l, 65536);
+	cds_uplink_link_cut(&l, 0);
+	cds_uplink_link_carried(&l, 20000);
+	cds_uplink_link_cut(&l, 0);
+	/* mean 65536 / 2 + 20000 / 2 = 42768: sqrt(2 * 256 * 42768) */
+	assert_int_equal(cds_uplink_next_chunk(&l, 65536), 4679);
+
+	/* whatever happens, a size in [1, chunk] */
+	memset(&l, 0, sizeof l);
+	for (i = 0; i < 20000; i++) {
+		r = randombytes_uniform(4);
+		if (r == 0)
+			cds_uplink_link_cut(&l, randombytes_uniform(600));
+		else if (r == 1)
+			cds_uplink_link_kept(&l, randombytes_uniform(1u << 20));
+		else
+			cds_uplink_link_carried(&l,
+						randombytes_uniform(1u << 18));
+		l.header = randombytes_uniform(2) ? 0 : randombytes_random();
+		n = 1 + randombytes_uniform(1u << 20);
+		assert_true(cds_uplink_next_chunk(&l, n) >= 1 &&
+			    cds_uplink_next_chunk(&l, n) <= n);
+	}
+	/* huge numbers saturate, no wrap */
+	l.run = UINT64_MAX - 5;
+	cds_uplink_link_carried(&l, 100);
+	assert_true(l.run == UINT64_MAX);
+	cds_uplink_link_cut(&l, 100);
+	assert_true(l.span == (uint64_t)1 << 40 && l.run == 0);
+	cds_uplink_link_kept(&l, UINT64_MAX);
+	assert_true(l.span == (uint64_t)1 << 40);
+	assert_true(cds_uplink_next_chunk(&l, 65536) >= 1);
+}
+
+/* The same MiB over the same link cut after 100,000 bytes of each
+ * connection, without a link state, then twice with one (it learns the
+ * link at its first two cuts, and keeps it): PATCHes that end where the
+ * link dies lose next to nothing at a cut; PATCHes of 64 KiB lose what
+ * is left of the second one of each connection. */
+static void
+test_a_link_state_makes_a_cut_link_cheap(void **state)
+{
+	struct cds_hubhttp_config c = config(tu_tmpdir());
+	struct cds_hubhttp *h = hub_start(&c);
+	struct cds_uplink_target t;
+	struct cds_uplink_resume st;
+	struct cds_uplink_result res;
+	struct cds_uplink_link link;
+	uint64_t wire[3];
+	unsigned calls;
+	int pass;
+
+	(void)state;
+	relay_start(&relay, cds_hubhttp_port(h));
+	atomic_store(&relay.budget, 100000);
+	t = target(relay.port);
+	memset(&link, 0, sizeof link);
+	for (pass = 0; pass < 3; pass++) {
+		reset_done();
+		t.link = pass ? &link : NULL;
+		memset(&st, 0, sizeof st);
+		memset(&res, 0, sizeof res);
+		assert_int_equal(send_until_done(&t, NULL, &st, &res,
+						 &wire[pass], &calls),
+				 CDSYNC_OK);
+		check_delivered(&res);
+		cds_uplink_result_free(&res);
+		pthread_mutex_lock(&mu);
+		assert_int_equal(done_calls, 1);
+		pthread_mutex_unlock(&mu);
+	}
+	printf("# 1 MiB over a link cut after 100,000 bytes: %.4f x the "
+	       "bundle with PATCHes of one size; fit to the link %.4f x "
+	       "(learning it), then %.4f x\n",
+	       (double)wire[0] / MB, (double)wire[1] / MB,
+	       (double)wire[2] / MB);
+	assert_true(link.span > 90000 && link.span <= 100000);
+	assert_true(wire[0] > MB + MB / 5);	/* > 1.2 x */
+	assert_true(wire[1] < wire[0]);
+	assert_true(wire[2] <= MB + MB / 50);	/* <= 1.02 x */
+	relay_stop(&relay);
+	cds_hubhttp_stop(&h);
+}
+
+/* ==== The node's rounds: the catalog comes down ====================== */
+
+static cdsync *
+store_at(const char *path, cdsync_role role, const char *code,
+	 const char *name, const char *parent)
+{
+	cdsync *db = NULL;
+
+	assert_int_equal(cdsync_open(path, CDSYNC_OPEN_CREATE, &db), CDSYNC_OK);
+	if (cdsync_node_init(db, role, code, name, parent) != CDSYNC_OK)
+		fail_msg("init %s: %s", code, cdsync_errmsg(db));
+	return db;
+}
+
+/* child asks, parent approves, child takes the catalog in (by hand,
+ * with the root's fingerprint). */
+static void
+enrol_under(cdsync *child, cdsync *parent, cdsync *root, const char *dir,
+	    const char *name)
+{
+	cdsync_cat_entry e;
+	char req[600], cat[600], fpr[20];
+
+	snprintf(req, sizeof req, "%s/%s.req", dir, name);
+	snprintf(cat, sizeof cat, "%s/%s.cdsa", dir, name);
+	assert_int_equal(cdsync_catalog_at(root, 0, &e), CDSYNC_OK);
+	assert_int_equal(cdsync_enrol_request(child, req), CDSYNC_OK);
+	assert_int_equal(cdsync_fingerprint(child, fpr), CDSYNC_OK);
+	if (cdsync_enrol_approve(parent, req, fpr, 0, cat) != CDSYNC_OK)
+		fail_msg("approve: %s", cdsync_errmsg(parent));
+	if (cdsync_catalog_import(child, cat, e.fingerprint) != CDSYNC_OK)
+		fail_msg("catalog: %s", cdsync_errmsg(child));
+}
+
+/* The text of key in <home>/uplink.db, "" if none. */
+static const char *
+uplink_state(const char *home, const char *key)
+{
+	static char v[256];
+	char path[600];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+
+	v[0] = '\0';
+	snprintf(path, sizeof path, "%s/uplink.db", home);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+					 NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM state "
+						"WHERE key = ?1",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		snprintf(v, sizeof v, "%s",
+			 (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The ETag the hub role gives the catalog of db (hub.c: the first 16
+ * bytes of its BLAKE2b, in hex), quoted as on the wire. */
+static const char *
+etag_of(cdsync *db)
+{
+	static char tag[40];
+	uint8_t *bytes = NULL, hash[32];
+	char hex[33];
+	size_t len = 0;
+
+	assert_int_equal(cdsync_catalog_bytes(db, &bytes, &len), CDSYNC_OK);
+	crypto_generichash(hash, sizeof hash, bytes, len, NULL, 0);
+	cdsync_free(bytes);
+	sodium_bin2hex(hex, sizeof hex, hash, 16);
+	snprintf(tag, sizeof tag, "\"%s\"", hex);
+	return tag;
+}
+
+/* The entry of org in db's catalog, or fails. */
+static cdsync_cat_entry
+entry_of(cdsync *db, const char *org, int *found)
+{
+	cdsync_cat_entry e;
+	size_t i;
+
+	*found = 0;
+	for (i = 0; cdsync_catalog_at(db, i, &e) == CDSYNC_OK; i++)
+		if (strcmp(e.org, org) == 0) {
+			*found = 1;
+			return e;
+		}
+	memset(&e, 0, sizeof e);
+	return e;
+}
+
+/* One round of node n; its 304s in *got304. */
+static int
+round_of(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+	 long *got304)
+{
+	uint64_t retry = 0, wire = 0;
+	size_t sent = 0;
+	long before = atomic_load(&relay.n304);
+	int rc = cdsd_node_round(n, db, c, &retry, &sent, &wire);
+
+	*got304 = atomic_load(&relay.n304) - before;
+	return rc;
+}
+
+static struct cdsd_hub *
+role_hub(const char *home, const char *store)
+{
+	struct cdsd_config hc;
+	struct cdsd_hub *h = NULL;
+	char err[512];
+
+	cdsd_config_defaults(&hc);
+	snprintf(hc.listen_addr, sizeof hc.listen_addr, "127.0.0.1");
+	hc.listen_port = 0;
+	if (cdsd_hub_start(home, store, &hc, NULL, NULL, &h, err,
+			   sizeof err) != 0)
+		fail_msg("hub: %s", err);
+	return h;
+}
+
+static void
+test_a_round_takes_the_hubs_catalog_down_when_it_changed(void **state)
+{
+	const char *files = tu_tmpdir();
+	char nat_p[600], dis_p[600], sch_p[600], new_p[600], nat2_p[600],
+		dis2_p[600], hub_home[600], hub2_home[600], node_home[600],
+		etag[128], err[512];
+	cdsync *nat, *dis, *sch, *fresh, *nat2, *dis2;
+	struct cdsd_hub *hub, *hub2;
+	struct cdsd_node *node = NULL;
+	struct cdsd_config nc;
+	cdsync_cat_entry e;
+	long n304;
+	int found;
+
+	(void)state;
+	snprintf(nat_p, sizeof nat_p, "%s/store.db", tu_tmpdir());
+	snprintf(dis_p, sizeof dis_p, "%s/store.db", tu_tmpdir());
+	snprintf(sch_p, sizeof sch_p, "%s/store.db", tu_tmpdir());
+	snprintf(new_p, sizeof new_p, "%s/store.db", tu_tmpdir());
+	snprintf(nat2_p, sizeof nat2_p, "%s/store.db", tu_tmpdir());
+	snprintf(dis2_p, sizeof dis2_p, "%s/store.db", tu_tmpdir());
+	snprintf(hub_home, sizeof hub_home, "%s", tu_tmpdir());
+	snprintf(hub2_home, sizeof hub2_home, "%s", tu_tmpdir());
+	snprintf(node_home, sizeof node_home, "%s", tu_tmpdir());
+	nat = store_at(nat_p, CDSYNC_ROLE_NATIONAL, "VN",
+		       "Công đoàn Giáo dục Việt Nam", NULL);
+	dis = store_at(dis_p, CDSYNC_ROLE_HUB, "HG-VX",
+		       "Công đoàn Giáo dục Vị Xuyên", "VN");
+	sch = store_at(sch_p, CDSYNC_ROLE_SCHOOL, "HG-VX-TH-LUNGCU",
+		       "Trường Tiểu học Lũng Cú", "HG-VX");
+	enrol_under(dis, nat, nat, files, "dis");
+	enrol_under(sch, dis, nat, files, "sch");
+
+	/* the district's hub, behind the relay; the school's node */
+	hub = role_hub(hub_home, dis_p);
+	relay_start(&relay, cdsd_hub_port(hub));
+	cdsd_config_defaults(&nc);
+	snprintf(nc.upstream, sizeof nc.upstream, "http://127.0.0.1:%u/",
+		 (unsigned)relay.port);
+	nc.timeout = 20;
+	if (cdsd_node_open(node_home, &node, err, sizeof err) != 0)
+		fail_msg("node: %s", err);
+
+	/* the first round takes the hub's catalog: its ETag is kept */
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 0);
+	snprintf(etag, sizeof etag, "%s", uplink_state(node_home,
+						       "catalog_etag"));
+	assert_string_equal(etag, etag_of(dis));
+	/* the next one asks with it: 304, nothing taken */
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 1);
+	assert_string_equal(uplink_state(node_home, "catalog_etag"), etag);
+
+	/* the district enrols a school: the node's next round has it */
+	fresh = store_at(new_p, CDSYNC_ROLE_SCHOOL, "HG-VX-TH-MOI",
+			 "Trường mới", "HG-VX");
+	enrol_under(fresh, dis, nat, files, "fresh");
+	(void)entry_of(sch, "HG-VX-TH-MOI", &found);
+	assert_false(found);
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 0);
+	e = entry_of(sch, "HG-VX-TH-MOI", &found);
+	assert_true(found);
+	assert_true(e.revoked_from == 0);
+	assert_string_not_equal(uplink_state(node_home, "catalog_etag"), etag);
+	assert_string_equal(uplink_state(node_home, "catalog_etag"),
+			    etag_of(dis));
+	/* ... and revokes it: the revocation comes down too */
+	assert_int_equal(cdsync_enrol_revoke(dis, "HG-VX-TH-MOI", "closed"),
+			 CDSYNC_OK);
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 0);
+	e = entry_of(sch, "HG-VX-TH-MOI", &found);
+	assert_true(found);
+	assert_true(e.revoked_from != 0);
+	snprintf(etag, sizeof etag, "%s", uplink_state(node_home,
+						       "catalog_etag"));
+	assert_string_equal(etag, etag_of(dis));
+	/* the ETag survives a restart of the node */
+	cdsd_node_close(&node);
+	assert_null(node);
+	if (cdsd_node_open(node_home, &node, err, sizeof err) != 0)
+		fail_msg("node: %s", err);
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 1);
+
+	/* a hub of another tree: its catalog is refused, once; the next
+	 * round asks with its ETag too and gets 304 */
+	nat2 = store_at(nat2_p, CDSYNC_ROLE_NATIONAL, "VN", "Khác", NULL);
+	dis2 = store_at(dis2_p, CDSYNC_ROLE_HUB, "HG-VX", "Khác", "VN");
+	enrol_under(dis2, nat2, nat2, files, "dis2");
+	hub2 = role_hub(hub2_home, dis2_p);
+	atomic_store(&relay.target, cdsd_hub_port(hub2));
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 0);
+	assert_string_equal(uplink_state(node_home, "catalog_refused"),
+			    etag_of(dis2));
+	assert_string_equal(uplink_state(node_home, "catalog_etag"), etag);
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 1);
+	/* a reload forgives it: fetched (and refused) again */
+	cdsd_node_forgive(node);
+	assert_string_equal(uplink_state(node_home, "catalog_refused"), "");
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 0);
+	assert_string_equal(uplink_state(node_home, "catalog_refused"),
+			    etag_of(dis2));
+	/* nothing of it was taken */
+	e = entry_of(sch, "HG-VX-TH-MOI", &found);
+	assert_true(found && e.revoked_from != 0);
+	/* back to the district: its catalog has not changed, 304 */
+	atomic_store(&relay.target, cdsd_hub_port(hub));
+	assert_int_equal(round_of(node, sch, &nc, &n304), 0);
+	assert_int_equal(n304, 1);
+
+	cdsd_node_close(&node);
+	relay_stop(&relay);
+	cdsd_hub_stop(&hub2);
+	cdsd_hub_stop(&hub);
+	cdsync_close(dis2);
+	cdsync_close(nat2);
+	cdsync_close(fresh);
+	cdsync_close(sch);
+	cdsync_close(dis);
+	cdsync_close(nat);
+}
+
 int
 main(void)
 {
@@ -690,6 +1171,10 @@ main(void)
 		cmocka_unit_test(test_a_refusal_is_permanent_and_says_why),
 		cmocka_unit_test(test_bad_arguments_and_no_hub),
 		cmocka_unit_test(test_backoff_stays_within_bounds),
+		cmocka_unit_test(test_patch_sizes_follow_the_cuts_of_the_link),
+		cmocka_unit_test(test_a_link_state_makes_a_cut_link_cheap),
+		cmocka_unit_test(
+			test_a_round_takes_the_hubs_catalog_down_when_it_changed),
 	};
 	uint8_t seed[randombytes_SEEDBYTES] = { 7 };
 	int rc;
