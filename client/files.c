@@ -1,6 +1,7 @@
 /* files.c -- see files.h. */
 #include "files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,6 +30,29 @@ same_file(const char *path, const uint8_t *p, size_t n)
 	same = same && !ferror(f) && off == n;
 	fclose(f);
 	return same;
+}
+
+/* Removes what a killed earlier run left of `name` in dir: its temporary
+ * files ".NAME.tmp-PID", now that the file itself is written. */
+static void
+sweep(const char *dir, const char *name, const char *mine)
+{
+	char prefix[1100], path[4200];
+	struct dirent *e;
+	size_t n;
+	DIR *d;
+
+	n = (size_t)snprintf(prefix, sizeof prefix, ".%s.tmp-", name);
+	if (n >= sizeof prefix || (d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, n) != 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (strcmp(path, mine) != 0)
+			unlink(path);
+	}
+	closedir(d);
 }
 
 int
@@ -70,10 +94,20 @@ cds_file_write(cdsync *db, const char *dir, const char *name,
 	op = "rename";
 	if (rename(tmp, path) != 0)
 		goto failtmp;
+	/* the rename is durable once the folder is synced: if that fails,
+	 * the file is not trusted (removed: the next run writes it again) */
+	op = "fsync of the folder";
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
+		if (fsync(dfd) != 0 && errno != EINVAL) {
+			e = errno;
+			close(dfd);
+			unlink(path);
+			errno = e;
+			goto fail;
+		}
 		close(dfd);
 	}
+	sweep(dir, name, tmp);
 	*wrote = 1;
 	return CDSYNC_OK;
 failfd:
