@@ -37,12 +37,18 @@ sync_help(FILE *f)
 		       "A cut link loses nothing: the next sync goes on "
 		       "from where this one stopped.  The school node's "
 		       "address is given once; later syncs use it again."));
+	help_para(f, _("On a school node or a hub: sends its outbox up to the "
+		       "upper hub now (the 'upstream' of cdsyncd.conf), one "
+		       "round as the daemon makes, resuming where a cut "
+		       "stopped it; exit 3 when something is left for "
+		       "later."));
 	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--lan ADDRESS"),
 		 _("the school node, like tcp://192.168.1.10:7420 (its "
 		   "'lan' setting), or ipc://PATH on the same computer"));
 	help_opt(f, _("--timeout SECONDS"),
-		 _("how long to wait for each answer (default 10)"));
+		 _("how long to wait for each answer (default 10); on a "
+		   "node, for each upload (default: its 'timeout')"));
 	help_opt(f, "--json", _("what moved, as JSON"));
 	rec_commonhelp(f);
 }
@@ -132,6 +138,29 @@ sync_device(cdsync *db, const struct args *a)
 	return EXIT_OK;
 }
 
+/* "[#######.............] bundle 2/5: 40.960/65.536 bytes" on stderr. */
+static void
+draw_up(void *arg, size_t item, size_t items, uint64_t confirmed,
+	uint64_t total)
+{
+	struct bar *b = arg;
+	char line[32];
+	int i, fill;
+
+	if (!b->on)
+		return;
+	fill = total ? (int)(confirmed * 20 / total) : 20;
+	for (i = 0; i < 20; i++)
+		line[i] = i < fill ? '#' : '.';
+	line[20] = '\0';
+	fputc('\r', stderr);
+	fprintf(stderr, _("[%s] bundle %zu/%zu: %" PRIu64 "/%" PRIu64
+			  " bytes at the hub"),
+		line, item, items, confirmed, total);
+	fflush(stderr);
+	b->drawn = 1;
+}
+
 /* One round of the uplink, as cdsyncd --once. */
 static int
 sync_node(cdsync *db, const struct args *a)
@@ -180,7 +209,15 @@ sync_node(cdsync *db, const struct args *a)
 		msg_err("%s", err);
 		return EXIT_FAIL;
 	}
-	r = cdsd_node_round(n, db, &c, &retry, &sent, &wire);
+	{
+		struct bar b = { 0, 0 };
+
+		b.on = args_get(a, T_JSON) == NULL && isatty(STDERR_FILENO);
+		cdsd_node_progress(n, draw_up, &b);
+		r = cdsd_node_round(n, db, &c, &retry, &sent, &wire);
+		if (b.drawn)
+			fputc('\n', stderr);
+	}
 	cdsd_node_close(&n);
 	if (cdsync_outbox_size(db, &left, &bytes) != CDSYNC_OK)
 		return lib_err(db, CDSYNC_ERROR);

@@ -32,6 +32,9 @@
 
 struct cdsd_node {
 	sqlite3 *db;			/* uplink.db */
+	cdsd_node_progress_fn progress;	/* NULL: none */
+	void *progress_ctx;
+	size_t item, items;		/* the bundle on its way, of ... */
 	struct cds_uplink_link link;	/* to the upper hub */
 	unsigned attempts;		/* failures in a row */
 	size_t nrefused;		/* refused for good, this config */
@@ -215,6 +218,16 @@ save_resume(void *ctx, uint64_t confirmed, uint64_t total,
 	sqlite3_finalize(q);
 	cdsd_log(CDSD_DEBUG, _("upload: %llu of %llu bytes at the hub"),
 		 (unsigned long long)confirmed, (unsigned long long)total);
+	if (p->n->progress != NULL)
+		p->n->progress(p->n->progress_ctx, p->n->item, p->n->items,
+			       confirmed, total);
+}
+
+void
+cdsd_node_progress(struct cdsd_node *n, cdsd_node_progress_fn fn, void *ctx)
+{
+	n->progress = fn;
+	n->progress_ctx = ctx;
 }
 
 static void
@@ -598,10 +611,20 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 			*retry_ms = 200;
 		return 1;
 	}
+	{
+		size_t count = 0;
+		uint64_t bytes = 0;
+
+		n->items = cdsync_outbox_size(db, &count, &bytes) == CDSYNC_OK
+				   ? count
+				   : 0;
+		n->item = 0;
+	}
 	for (;;) {
 		rc = cdsync_outbox_at(db, i, &it);
 		if (rc == CDSYNC_ENOTFOUND)
 			break;
+		n->item++;
 		if (rc != CDSYNC_OK) {
 			cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
 			return -1;

@@ -42,6 +42,14 @@ void cdsd_node_close(struct cdsd_node **n);
  * reload): they are tried again. */
 void cdsd_node_forgive(struct cdsd_node *n);
 
+/* Called as the hub confirms bytes of the bundle on its way: the item-th
+ * (from 1) of the outbox's `items`, `confirmed` of its `total` bytes.
+ * For a progress bar (cdsync sync); the daemon sets none. */
+typedef void (*cdsd_node_progress_fn)(void *ctx, size_t item, size_t items,
+				      uint64_t confirmed, uint64_t total);
+void cdsd_node_progress(struct cdsd_node *n, cdsd_node_progress_fn fn,
+			void *ctx);
+
 /*
  * One round.  Returns 0 when nothing is left to send, 1 when something is
  * (a failure: *retry_ms is how long to wait; or bundles the hub holds

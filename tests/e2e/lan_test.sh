@@ -171,6 +171,31 @@ figs() { cds --home "$1" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json | g
 check "the hub has the school's figures, phones' records included" \
 	'[ "$(figs "$H")" = "$(figs "$S")" ] && figs "$H" | grep -q "\"den\": 300"'
 
+# ==== And over the network: cdsync sync at the school, with a bar ========
+cds --home "$P1" activity add --held-on 22/10/2025 --title "Sau USB" --kind culture >/dev/null
+if command -v script >/dev/null; then
+	script -qec "$B/cdsync --home $P1 sync" /dev/null >"$T/tty" 2>&1 || true
+	check "on a terminal, the phone's sync draws a bar" \
+		'grep -q "\[####################\] 1/1 sent" "$T/tty"'
+else
+	sync_at "$P1"
+fi
+echo "listen = 127.0.0.1:0" >"$H/cdsyncd.conf"
+"$B/cdsyncd" --home "$H" >>"$H/daemon.log" 2>&1 &
+hpid=$!; pids+=("$hpid")
+for i in $(seq 1 100); do [ -s "$H/cdsyncd.port" ] && break; sleep 0.05; done
+echo "upstream = http://127.0.0.1:$(cat "$H/cdsyncd.port")/" >>"$S/cdsyncd.conf"
+if command -v script >/dev/null; then
+	script -qec "$B/cdsync --home $S sync" /dev/null >"$T/tty" 2>&1 || true
+	check "on a terminal, the school's sync draws a bar per bundle" \
+		'grep -q "bundle 1/[0-9]*: [0-9]*/[0-9]* bytes at the hub" "$T/tty"'
+fi
+sync_at "$S"
+check "cdsync sync at the school: its outbox goes up (exit $rc)" \
+	'[ $rc -eq 0 ] && grep -q "0 still waiting to go up" "$T/out"'
+check "the hub has the phone's newest record" '[ "$(figs "$H")" = "$(figs "$S")" ]'
+kill -TERM "$hpid"
+
 kill -TERM "$dpid"
 set +e; wait "$dpid"; set -e
 check "no error in the node's log" '! grep -q "Z error " "$S/daemon.log"'
