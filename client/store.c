@@ -111,6 +111,24 @@ cds_sqlerr(cdsync *db, const char *what)
 	case SQLITE_FULL:
 	case SQLITE_CANTOPEN:
 		code = CDSYNC_EIO;
+		/* say what the disk said: a full one is for the user to
+		 * fix, a failing one for whoever looks after the machine */
+		switch (sqlite3_system_errno(db->db)) {
+		case ENOSPC:
+		case EDQUOT:
+			m = _("the disk is full: free some space and try "
+			      "again; the store is unchanged");
+			break;
+		case EIO:
+			m = _("the disk failed to read or write (EIO): the "
+			      "store is unchanged; check the disk and try "
+			      "again");
+			break;
+		default:
+			if ((ext & 0xff) == SQLITE_FULL)
+				m = _("the disk is full: free some space and "
+				      "try again; the store is unchanged");
+		}
 		break;
 	case SQLITE_READONLY:
 		code = CDSYNC_EREADONLY;
@@ -184,7 +202,7 @@ int
 cds_exec(cdsync *db, const char *sql)
 {
 	if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return cds_sqlerr(db, "sqlite");
+		return cds_sqlerr(db, _("store"));
 	return CDSYNC_OK;
 }
 
@@ -195,7 +213,7 @@ cds_prepare(cdsync *db, const char *sql)
 
 	if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
 			       NULL) != SQLITE_OK) {
-		cds_sqlerr(db, "sqlite");
+		cds_sqlerr(db, _("store"));
 		sqlite3_finalize(st);
 		return NULL;
 	}
