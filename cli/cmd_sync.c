@@ -518,6 +518,7 @@ cmd_import(int argc, char **argv)
 	for (i = 0; i < a.npos; i++) {
 		if (stat(a.pos[i], &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			bad += import_one(db, a.pos[i], 0);
+			fflush(stdout);	/* what was merged is said at once */
 			continue;
 		}
 		if ((d = opendir(a.pos[i])) == NULL) {
@@ -554,6 +555,7 @@ cmd_import(int argc, char **argv)
 			snprintf(path, sizeof path, "%s/%s", a.pos[i],
 				 names[j]);
 			bad += import_one(db, path, 1);
+			fflush(stdout);
 			free(names[j]);
 		}
 		free(names);

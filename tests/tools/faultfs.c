@@ -12,12 +12,24 @@
  * fsync N rename N" of the calls it saw (with or without a fault), so a
  * test knows how many points there are to try.  Calls on pipes, sockets
  * and terminals are never counted nor failed.  Thread-safe counting.
+ *
+ * FAULTFS="powercut:N" (or "powercut:N:reorder") is a power cut instead:
+ * the shim keeps, for every write, rename and truncate not yet made
+ * durable (an fsync of the file; of its folder for a rename), what it
+ * replaced; at the N-th write, fsync or rename it undoes them all, newest
+ * first (with "reorder", each one only with a chance of one half, as a
+ * disk that wrote some of them and not others), and kills the process
+ * with SIGKILL -- what a machine that lost power shows at the next boot.
+ * (File creations and unlinks are taken as durable at once.)
+ *
  * Loaded into ASan programs with ASAN_OPTIONS=verify_asan_link_order=0;
  * built without the sanitizers. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -36,6 +48,166 @@ static atomic_long calls[OP_N];
 static int want_op = -1, any_op, sticky, err;
 static long at;
 static int ready;
+static int powercut, reorder;		/* FAULTFS=powercut:N[:reorder] */
+static atomic_long events;		/* writes, fsyncs and renames */
+
+static void setup(void);
+
+/* ==== The power cut: what is not durable yet =========================== */
+
+enum { U_WRITE, U_RENAME, U_TRUNC };
+struct undo {
+	int kind;
+	dev_t dev;
+	ino_t ino;			/* the file (U_WRITE, U_TRUNC) */
+	char path[512];			/* its name then; the rename's target */
+	char from[512];			/* the rename's source */
+	char dir[512];			/* the folder the rename is in */
+	off_t off, size;		/* where; the file's size before */
+	unsigned char *old;		/* what was there */
+	size_t n;
+};
+static struct undo *undos;
+static size_t nundo, capundo;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static ssize_t (*real_pread)(int, void *, size_t, off_t);
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+static int (*real_rename)(const char *, const char *);
+static int (*real_ftruncate)(int, off_t);
+
+static void
+fd_path(int fd, char *out, size_t n)
+{
+	char link[64];
+	ssize_t k;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	k = readlink(link, out, n - 1);
+	out[k > 0 ? k : 0] = '\0';
+}
+
+static struct undo *
+new_undo(void)
+{
+	if (nundo == capundo) {
+		size_t c = capundo ? 2 * capundo : 256;
+		struct undo *g = realloc(undos, c * sizeof *g);
+
+		if (g == NULL)
+			abort();
+		undos = g;
+		capundo = c;
+	}
+	memset(&undos[nundo], 0, sizeof undos[nundo]);
+	return &undos[nundo++];
+}
+
+/* Before a write of n bytes at off (-1: the file position) on fd. */
+static void
+keep_write(int fd, off_t off, size_t n)
+{
+	struct stat st;
+	struct undo *u;
+
+	if (!powercut || fstat(fd, &st) != 0)
+		return;
+	if (off < 0)
+		off = lseek(fd, 0, SEEK_CUR);
+	pthread_mutex_lock(&lock);
+	u = new_undo();
+	u->kind = U_WRITE;
+	u->dev = st.st_dev;
+	u->ino = st.st_ino;
+	fd_path(fd, u->path, sizeof u->path);
+	u->off = off;
+	u->size = st.st_size;
+	if (off < st.st_size) {
+		size_t have = (size_t)(st.st_size - off) < n
+				      ? (size_t)(st.st_size - off)
+				      : n;
+		ssize_t r;
+
+		u->old = malloc(have ? have : 1);
+		if (u->old == NULL)
+			abort();
+		r = real_pread(fd, u->old, have, off);
+		u->n = r > 0 ? (size_t)r : 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* An fsync of fd: its writes are durable; of a folder: its renames. */
+static void
+durable(int fd)
+{
+	struct stat st;
+	char path[512];
+	size_t i, o = 0;
+
+	if (!powercut || fstat(fd, &st) != 0)
+		return;
+	fd_path(fd, path, sizeof path);
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nundo; i++) {
+		int gone = S_ISDIR(st.st_mode)
+				   ? undos[i].kind == U_RENAME &&
+					     strcmp(undos[i].dir, path) == 0
+				   : undos[i].kind != U_RENAME &&
+					     undos[i].dev == st.st_dev &&
+					     undos[i].ino == st.st_ino;
+		if (gone)
+			free(undos[i].old);
+		else
+			undos[o++] = undos[i];
+	}
+	nundo = o;
+	pthread_mutex_unlock(&lock);
+}
+
+/* The power goes: undo what is not durable, newest first; then die. */
+static void
+cut(void)
+{
+	size_t i;
+	unsigned seed = (unsigned)getpid();
+
+	pthread_mutex_lock(&lock);
+	for (i = nundo; i-- > 0;) {
+		struct undo *u = &undos[i];
+		int fd;
+
+		if (reorder && (rand_r(&seed) & 1))
+			continue;
+		if (u->kind == U_RENAME) {
+			(void)real_rename(u->path, u->from);
+			continue;
+		}
+		if ((fd = open(u->path, O_WRONLY)) < 0)
+			continue;
+		if (u->n > 0)
+			(void)real_pwrite(fd, u->old, u->n, u->off);
+		(void)real_ftruncate(fd, u->size);
+		close(fd);
+	}
+	raise(SIGKILL);
+	_exit(137);
+}
+
+/* Counts a write, fsync or rename toward the power cut (and for
+ * FAULTFS_COUNT's "events"). */
+static void
+tick(void)
+{
+	if (!ready)
+		setup();
+	if (!powercut) {
+		atomic_fetch_add(&events, 1);
+		return;
+	}
+	if (powercut && atomic_fetch_add(&events, 1) + 1 == at)
+		cut();
+}
 
 static void
 setup(void)
@@ -50,10 +222,25 @@ setup(void)
 	op = strtok_r(buf, ":", &save);
 	n = strtok_r(NULL, ":", &save);
 	e = strtok_r(NULL, ":", &save);
-	if (op == NULL || n == NULL || e == NULL)
+	if (op == NULL || n == NULL)
 		return;
 	at = strtol(n, &end, 10);
 	sticky = *end == '+';
+	if (strcmp(op, "powercut") == 0) {
+		powercut = 1;
+		reorder = e != NULL && strcmp(e, "reorder") == 0;
+		real_pread = (ssize_t(*)(int, void *, size_t, off_t))dlsym(
+			RTLD_NEXT, "pread");
+		real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))
+			dlsym(RTLD_NEXT, "pwrite");
+		real_rename = (int (*)(const char *, const char *))dlsym(
+			RTLD_NEXT, "rename");
+		real_ftruncate = (int (*)(int, off_t))dlsym(RTLD_NEXT,
+							    "ftruncate");
+		return;
+	}
+	if (e == NULL)
+		return;
 	err = strcmp(e, "ENOSPC") == 0   ? ENOSPC
 	      : strcmp(e, "EIO") == 0    ? EIO
 	      : strcmp(e, "EDQUOT") == 0 ? EDQUOT
@@ -73,8 +260,9 @@ report(void)
 
 	if (path == NULL || (f = fopen(path, "w")) == NULL)
 		return;
-	fprintf(f, "write %ld fsync %ld rename %ld\n", atomic_load(&calls[0]),
-		atomic_load(&calls[1]), atomic_load(&calls[2]));
+	fprintf(f, "write %ld fsync %ld rename %ld events %ld\n",
+		atomic_load(&calls[0]), atomic_load(&calls[1]),
+		atomic_load(&calls[2]), atomic_load(&events));
 	fclose(f);
 }
 
@@ -113,12 +301,16 @@ write(int fd, const void *p, size_t n)
 	NEXT(ssize_t, write, (int, const void *, size_t));
 	int e;
 
-	if (n > 0 && regular(fd) && (e = fault(OP_WRITE)) != 0) {
-		if (e != -1) {
-			errno = e;
-			return -1;
+	if (n > 0 && regular(fd)) {
+		tick();
+		keep_write(fd, -1, n);
+		if ((e = fault(OP_WRITE)) != 0) {
+			if (e != -1) {
+				errno = e;
+				return -1;
+			}
+			return next_write(fd, p, n > 1 ? n / 2 : 1);
 		}
-		return next_write(fd, p, n > 1 ? n / 2 : 1);
 	}
 	return next_write(fd, p, n);
 }
@@ -129,12 +321,16 @@ pwrite(int fd, const void *p, size_t n, off_t off)
 	NEXT(ssize_t, pwrite, (int, const void *, size_t, off_t));
 	int e;
 
-	if (n > 0 && regular(fd) && (e = fault(OP_WRITE)) != 0) {
-		if (e != -1) {
-			errno = e;
-			return -1;
+	if (n > 0 && regular(fd)) {
+		tick();
+		keep_write(fd, off, n);
+		if ((e = fault(OP_WRITE)) != 0) {
+			if (e != -1) {
+				errno = e;
+				return -1;
+			}
+			return next_pwrite(fd, p, n > 1 ? n / 2 : 1, off);
 		}
-		return next_pwrite(fd, p, n > 1 ? n / 2 : 1, off);
 	}
 	return next_pwrite(fd, p, n, off);
 }
@@ -145,12 +341,16 @@ pwrite64(int fd, const void *p, size_t n, off_t off)
 	NEXT(ssize_t, pwrite64, (int, const void *, size_t, off_t));
 	int e;
 
-	if (n > 0 && regular(fd) && (e = fault(OP_WRITE)) != 0) {
-		if (e != -1) {
-			errno = e;
-			return -1;
+	if (n > 0 && regular(fd)) {
+		tick();
+		keep_write(fd, off, n);
+		if ((e = fault(OP_WRITE)) != 0) {
+			if (e != -1) {
+				errno = e;
+				return -1;
+			}
+			return next_pwrite64(fd, p, n > 1 ? n / 2 : 1, off);
 		}
-		return next_pwrite64(fd, p, n > 1 ? n / 2 : 1, off);
 	}
 	return next_pwrite64(fd, p, n, off);
 }
@@ -159,16 +359,70 @@ ssize_t
 writev(int fd, const struct iovec *v, int cnt)
 {
 	NEXT(ssize_t, writev, (int, const struct iovec *, int));
-	int e;
+	size_t n = 0;
+	int e, i;
 
-	if (cnt > 0 && regular(fd) && (e = fault(OP_WRITE)) != 0) {
-		if (e != -1) {
-			errno = e;
-			return -1;
+	for (i = 0; i < cnt; i++)
+		n += v[i].iov_len;
+	if (n > 0 && regular(fd)) {
+		tick();
+		keep_write(fd, -1, n);
+		if ((e = fault(OP_WRITE)) != 0) {
+			if (e != -1) {
+				errno = e;
+				return -1;
+			}
+			return next_writev(fd, v, 1);	/* the first part only */
 		}
-		return next_writev(fd, v, 1);	/* the first part only */
 	}
 	return next_writev(fd, v, cnt);
+}
+
+static void
+keep_trunc(int fd, off_t size)
+{
+	struct stat st;
+	struct undo *u;
+
+	if (!ready)
+		setup();
+	if (!powercut || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	pthread_mutex_lock(&lock);
+	u = new_undo();
+	u->kind = U_TRUNC;
+	u->dev = st.st_dev;
+	u->ino = st.st_ino;
+	fd_path(fd, u->path, sizeof u->path);
+	u->off = size;
+	u->size = st.st_size;
+	if (size < st.st_size) {
+		u->old = malloc((size_t)(st.st_size - size));
+		if (u->old == NULL)
+			abort();
+		ssize_t r = real_pread(fd, u->old, (size_t)(st.st_size - size),
+				       size);
+		u->n = r > 0 ? (size_t)r : 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+int
+ftruncate(int fd, off_t size)
+{
+	NEXT(int, ftruncate, (int, off_t));
+
+	keep_trunc(fd, size);
+	return next_ftruncate(fd, size);
+}
+
+int
+ftruncate64(int fd, off_t size)
+{
+	NEXT(int, ftruncate64, (int, off_t));
+
+	keep_trunc(fd, size);
+	return next_ftruncate64(fd, size);
 }
 
 int
@@ -180,6 +434,13 @@ fsync(int fd)
 	if (regular(fd) && (e = fault(OP_FSYNC)) != 0) {
 		errno = e;
 		return -1;
+	}
+	tick();
+	if (powercut) {
+		if (next_fsync(fd) != 0)
+			return -1;
+		durable(fd);
+		return 0;
 	}
 	return next_fsync(fd);
 }
@@ -194,20 +455,50 @@ fdatasync(int fd)
 		errno = e;
 		return -1;
 	}
+	tick();
+	if (powercut) {
+		if (next_fdatasync(fd) != 0)
+			return -1;
+		durable(fd);
+		return 0;
+	}
 	return next_fdatasync(fd);
+}
+
+static void
+keep_rename(const char *from, const char *to)
+{
+	struct undo *u;
+	char *slash;
+
+	if (!powercut)
+		return;
+	pthread_mutex_lock(&lock);
+	u = new_undo();
+	u->kind = U_RENAME;
+	snprintf(u->from, sizeof u->from, "%s", from);
+	snprintf(u->path, sizeof u->path, "%s", to);
+	if (realpath(to, u->dir) == NULL)
+		snprintf(u->dir, sizeof u->dir, "%s", to);
+	if ((slash = strrchr(u->dir, '/')) != NULL)
+		*slash = '\0';
+	pthread_mutex_unlock(&lock);
 }
 
 int
 rename(const char *from, const char *to)
 {
 	NEXT(int, rename, (const char *, const char *));
-	int e;
+	int e, rc;
 
 	if ((e = fault(OP_RENAME)) != 0) {
 		errno = e == -1 ? EIO : e;
 		return -1;
 	}
-	return next_rename(from, to);
+	tick();
+	if ((rc = next_rename(from, to)) == 0)
+		keep_rename(from, to);
+	return rc;
 }
 
 int
