@@ -15,6 +15,7 @@
 #include "cmds.h"
 #include "home.h"
 #include "lang.h"
+#include "report.h"
 
 #ifndef CDSYNC_VERSION
 #define CDSYNC_VERSION "0.1.0"
@@ -42,6 +43,9 @@ static const struct {
 			  "businesses") },
 	{ "kpi", N_("The figures of the programmes: value, target, met or "
 		    "not") },
+	{ "report", N_("The report people read: KPIs by union with charts, "
+		       "schools not reported, the trend (HTML, Excel, CSV, "
+		       "JSON)") },
 	{ "org", N_("Changes to the tree of unions: rename, move, merge; "
 		    "the tree of any date") },
 	{ "export", N_("Write this node's bundles to a folder (USB stick, "
@@ -135,6 +139,8 @@ dispatch(int argc, char **argv)
 		return cmd_init(argc - 1, argv + 1);
 	if (strcmp(cmd, "kpi") == 0)
 		return cmd_kpi(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "org") == 0)
 		return cmd_org(argc - 1, argv + 1);
 	if (strcmp(cmd, "changes") == 0)

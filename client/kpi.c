@@ -515,10 +515,12 @@ figures(sqlite3 *db, const struct win *w, cdsync_kpis *k, char *err,
 
 /* ==== Entry points ==================================================== */
 
-int
-cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
-	    const char *period, const char *as_of, cdsync_kpis **out,
-	    char *err, size_t errlen)
+/* cds_kpi_run and cds_kpi_run_in_tree: `build` says whether to compute
+ * the tree of the date first. */
+static int
+run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
+    const char *period, const char *as_of, int build, cdsync_kpis **out,
+    char *err, size_t errlen)
 {
 	struct cds_period p;
 	struct win w;
@@ -577,7 +579,7 @@ cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 		return sqlfail(db, NULL, err, errlen);
 	}
 	rc = find_org(db, self_org, org_code, w.org, err, errlen);
-	if (rc == CDSYNC_OK)
+	if (rc == CDSYNC_OK && build)
 		rc = cds_tree_build(db, as_of != NULL ? iso : NULL, NULL, NULL,
 				    err, errlen);
 	if (rc == CDSYNC_OK)
@@ -595,6 +597,23 @@ cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 	}
 	*out = k;
 	return CDSYNC_OK;
+}
+
+int
+cds_kpi_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
+	    const char *period, const char *as_of, cdsync_kpis **out,
+	    char *err, size_t errlen)
+{
+	return run(db, self_org, org_code, period, as_of, 1, out, err, errlen);
+}
+
+int
+cds_kpi_run_in_tree(sqlite3 *db, const uint8_t self_org[16],
+		    const char *org_code, const char *period,
+		    const char *as_of, cdsync_kpis **out, char *err,
+		    size_t errlen)
+{
+	return run(db, self_org, org_code, period, as_of, 0, out, err, errlen);
 }
 
 CDSYNC_API int

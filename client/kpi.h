@@ -33,4 +33,16 @@ int cds_kpi_run(sqlite3 *db, const uint8_t self_org[16],
 		const char *org_code, const char *period, const char *as_of,
 		cdsync_kpis **out, char *err, size_t errlen);
 
+/*
+ * The same, under the tree temp.cds_tree holds already: the caller built
+ * it with cds_tree_build for the same date (as_of, or today when as_of is
+ * NULL) and wrote nothing to the tree's tables since.  For a caller that
+ * asks the figures of many units of one date (report.c), so the tree is
+ * built once instead of once per unit.
+ */
+int cds_kpi_run_in_tree(sqlite3 *db, const uint8_t self_org[16],
+			const char *org_code, const char *period,
+			const char *as_of, cdsync_kpis **out, char *err,
+			size_t errlen);
+
 #endif

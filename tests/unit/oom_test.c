@@ -1202,6 +1202,121 @@ org_merge_and_kpis_after_it(void **state)
 	no_violations();
 }
 
+/* ==== Reports ======================================================== */
+
+struct report_ctx {
+	cdsync *db;
+	const char *code, *date;
+	cdsync_report *r;
+};
+
+static int
+call_report_compute(void *ctx, char *bad, size_t badlen)
+{
+	struct report_ctx *c = ctx;
+	int rc;
+
+	c->r = (cdsync_report *)c;	/* not NULL */
+	rc = cdsync_report_compute(c->db, c->code, "2025-2026", c->date,
+				   &c->r);
+	if (rc != CDSYNC_OK) {
+		if (c->r != NULL)
+			snprintf(bad, badlen, "*report_out is not NULL");
+		if (c->r != (cdsync_report *)c)
+			cdsync_report_free(c->r);
+		c->r = NULL;
+	}
+	return rc;
+}
+
+/* a and b hold the same units, figures, unions not reported and trend. */
+static void
+same_report(const cdsync_report *a, const cdsync_report *b)
+{
+	const cdsync_report_missing *x, *y;
+	size_t i;
+
+	assert_string_equal(cdsync_report_org(a)->code,
+			    cdsync_report_org(b)->code);
+	same_kpis(cdsync_report_org(a)->kpis, cdsync_report_org(b)->kpis);
+	assert_int_equal(cdsync_report_child_count(a),
+			 cdsync_report_child_count(b));
+	for (i = 0; i < cdsync_report_child_count(a); i++) {
+		assert_string_equal(cdsync_report_child_at(a, i)->code,
+				    cdsync_report_child_at(b, i)->code);
+		same_kpis(cdsync_report_child_at(a, i)->kpis,
+			  cdsync_report_child_at(b, i)->kpis);
+	}
+	assert_int_equal(cdsync_report_union_count(a),
+			 cdsync_report_union_count(b));
+	assert_int_equal(cdsync_report_missing_count(a),
+			 cdsync_report_missing_count(b));
+	for (i = 0; i < cdsync_report_missing_count(a); i++) {
+		x = cdsync_report_missing_at(a, i);
+		y = cdsync_report_missing_at(b, i);
+		assert_string_equal(x->code, y->code);
+		assert_int_equal(x->known, y->known);
+		assert_int_equal(x->last_ms, y->last_ms);
+	}
+	assert_int_equal(cdsync_report_year_count(a),
+			 cdsync_report_year_count(b));
+	for (i = 0; i < cdsync_report_year_count(a); i++)
+		same_kpis(cdsync_report_year_at(a, i)->kpis,
+			  cdsync_report_year_at(b, i)->kpis);
+}
+
+static void
+report_of_a_hub_and_the_units_under_it(void **state)
+{
+	const char *d = tu_tmpdir();
+	cdsync *h = hub_tree(d), *e = copy(d, "hub.db");
+	cdsync_report *ref = NULL;
+	struct report_ctx c;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	/* the breakdown (S1, S2, S4, D1 under P1) and the trend */
+	assert_int_equal(cdsync_report_compute(h, NULL, "2025-2026", NULL,
+					       &ref), CDSYNC_OK);
+	assert_int_equal(cdsync_report_child_count(ref), 4);
+	assert_int_equal(cdsync_report_year_count(ref), 3);
+	c.db = h;
+	oom_loop("cdsync_report_compute (P1)", h, NULL, call_report_compute,
+		 &c);
+	same_report(c.r, ref);
+	cdsync_report_free(c.r);
+	cdsync_report_free(ref);
+	ref = NULL;
+	/* a unit under it, as of a day */
+	assert_int_equal(cdsync_report_compute(h, "D1", "2025-2026",
+					       "2026-01-31", &ref), CDSYNC_OK);
+	c.code = "D1";
+	c.date = "2026-01-31";
+	oom_loop("cdsync_report_compute (D1, as of a day)", h, NULL,
+		 call_report_compute, &c);
+	same_report(c.r, ref);
+	cdsync_report_free(c.r);
+	cdsync_report_free(ref);
+	ref = NULL;
+	/* an enrolled hub: its school, known from the catalog only, has
+	 * never reported */
+	assert_int_equal(cdsync_report_compute(e, NULL, "2025-2026", NULL,
+					       &ref), CDSYNC_OK);
+	assert_int_equal(cdsync_report_missing_count(ref), 1);
+	assert_int_equal(cdsync_report_missing_at(ref, 0)->known, 0);
+	c.db = e;
+	c.code = NULL;
+	c.date = NULL;
+	oom_loop("cdsync_report_compute (an enrolled hub)", e, NULL,
+		 call_report_compute, &c);
+	same_report(c.r, ref);
+	cdsync_report_free(c.r);
+	cdsync_report_free(ref);
+	cdsync_close(e);
+	cdsync_close(h);
+	no_violations();
+}
+
 int
 main(void)
 {
@@ -1216,6 +1331,7 @@ main(void)
 		cmocka_unit_test(seal_outbox_and_bundle_bytes),
 		cmocka_unit_test(receipts_made_taken_and_imported),
 		cmocka_unit_test(org_merge_and_kpis_after_it),
+		cmocka_unit_test(report_of_a_hub_and_the_units_under_it),
 	};
 
 	if (sodium_init() < 0)

@@ -1176,6 +1176,117 @@ CDSYNC_API int cdsync_tree_changes_next(cdsync_tree_changes *it,
 	CDSYNC_CHECK;
 CDSYNC_API void cdsync_tree_changes_close(cdsync_tree_changes *it);
 
+/* ==== Reports ========================================================= */
+
+/*
+ * A report is what people read at any node, typically a district or the
+ * national hub: for one org unit, a period and an as-of date, its KPI
+ * figures (cdsync_kpi_compute), the same figures for each unit directly
+ * under it in the tree of the date (each over its own subtree), the
+ * grassroots unions under it that have not reported and since when, and
+ * its figures for each school year of the 2023-2028 term up to the
+ * period's.  Data only: the CLI renders it (HTML, XLSX, CSV, JSON).
+ *
+ * Not reported.  The unions of a report are the grassroots unions at or
+ * below the unit in the tree of the date (those the KPIs count), and the
+ * schools the store knows only from the catalog: enrolled (on or before
+ * the as-of day) under a unit of that subtree, whose org unit the store
+ * does not hold (none of their records came).  The nodes of a union are the nodes this store knows
+ * whose org code is the union's, or that of a unit merged into it.  A
+ * union has reported when this store took in a bundle of one of its
+ * nodes (from the school, or forwarded by a hub below), and merged it, on
+ * a day (local time, this store's clock: when it first took it in) from
+ * the first day of the period's window on.  That is judged on what the
+ * store holds now, as the figures are (they count records by their own
+ * dates, whenever those arrived): a bundle taken in after the as-of day
+ * counts too.  A union that has not is listed with the day of its newest
+ * merged bundle (NULL: never), and the bundles of it held waiting for an
+ * earlier one.  This node's own union has always reported: its records
+ * are written here.
+ */
+typedef struct cdsync_report cdsync_report;
+
+/* A unit of a report.  Owned by the report; valid until it is freed. */
+typedef struct cdsync_report_unit {
+	const char *code;
+	const char *name;	/* its name on the as-of date */
+	const char *level;	/* "national", "upper" or "grassroots" */
+	const cdsync_kpis *kpis; /* its figures, over its whole subtree (the
+				  * cdsync_kpi_* accessors read them; never
+				  * cdsync_kpi_free them) */
+} cdsync_report_unit;
+
+/* A union that has not reported.  Owned by the report. */
+typedef struct cdsync_report_missing {
+	const char *code;
+	const char *name;	/* on the as-of date, or as enrolled */
+	const char *under;	/* code of the unit directly under the
+				 * report's unit that holds it (itself when it
+				 * is one); NULL when the report is of this
+				 * union itself */
+	const char *last_day;	/* "YYYY-MM-DD": the day this store took in
+				 * its newest merged bundle (before the
+				 * window); NULL: never */
+	int64_t last_ms;	/* that moment, ms since the epoch by this
+				 * store's clock; 0: never */
+	int64_t held;		/* its bundles held waiting for an earlier
+				 * one (not in the figures yet) */
+	int known;		/* 1: the store holds its org unit; 0: known
+				 * from its enrolment in the catalog only */
+} cdsync_report_missing;
+
+/* One school year of the trend.  Owned by the report. */
+typedef struct cdsync_report_year {
+	const char *year;	/* "2023-2024" */
+	const cdsync_kpis *kpis; /* the unit's figures for that school year,
+				  * cut at the as-of date */
+} cdsync_report_year;
+
+/*
+ * Computes the report of the org unit `org_code` (NULL: this node's) over
+ * `period` (as cdsync_kpi_compute reads it: "2025-2026", "2025",
+ * "2025-Q3", "2023-2028"), counting what is recorded up to `as_of`
+ * ("YYYY-MM-DD" or dd/mm/yyyy; NULL: the end of the period), under the
+ * tree of `as_of` (NULL: of today), exactly as cdsync_kpi_compute
+ * counts; all figures are read from one state of the store.  Works on
+ * read-only stores.  Returns CDSYNC_OK and *report_out (free it with
+ * cdsync_report_free), or, with *report_out NULL:
+ *   CDSYNC_EINVAL     a bad period or as-of date, or an as-of date before
+ *                     the period
+ *   CDSYNC_ENOTFOUND  no org unit has that code, or the tree of the date
+ *                     has merged it into another (the message names it)
+ *   CDSYNC_ENOTINIT   no org_code and the store has no node
+ *   CDSYNC_ENOMEM, CDSYNC_EBUSY, CDSYNC_ECORRUPT, CDSYNC_ERROR
+ * cdsync_errmsg() says what failed and for which unit and school year.
+ */
+CDSYNC_API int cdsync_report_compute(cdsync *db, const char *org_code,
+				     const char *period, const char *as_of,
+				     cdsync_report **report_out) CDSYNC_CHECK;
+CDSYNC_API void cdsync_report_free(cdsync_report *r);
+/* The period's canonical name ("2025-2026"), and the as-of date
+ * ("YYYY-MM-DD", NULL when none was given). */
+CDSYNC_API const char *cdsync_report_period(const cdsync_report *r);
+CDSYNC_API const char *cdsync_report_as_of(const cdsync_report *r);
+/* The unit of the report, with its figures. */
+CDSYNC_API const cdsync_report_unit *
+cdsync_report_org(const cdsync_report *r);
+/* The units directly under it in the tree of the date, by code (none for
+ * a grassroots union); NULL past the last. */
+CDSYNC_API size_t cdsync_report_child_count(const cdsync_report *r);
+CDSYNC_API const cdsync_report_unit *
+cdsync_report_child_at(const cdsync_report *r, size_t i);
+/* The unions of the report (the tree's and the catalog's), and those that
+ * have not reported: never first, then the oldest, then by code. */
+CDSYNC_API size_t cdsync_report_union_count(const cdsync_report *r);
+CDSYNC_API size_t cdsync_report_missing_count(const cdsync_report *r);
+CDSYNC_API const cdsync_report_missing *
+cdsync_report_missing_at(const cdsync_report *r, size_t i);
+/* The trend: the school years from 2023-2024 to the one holding the last
+ * day of the window (none for a period ending before 1 Sept 2023). */
+CDSYNC_API size_t cdsync_report_year_count(const cdsync_report *r);
+CDSYNC_API const cdsync_report_year *
+cdsync_report_year_at(const cdsync_report *r, size_t i);
+
 #ifdef __cplusplus
 }
 #endif
