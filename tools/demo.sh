@@ -597,6 +597,31 @@ fi
 if [ $en -eq 1 ]; then echo "✓ the national KPI table is the sum of the 6 schools' own tables (5 over cut links, 1 by USB stick)"
 else echo "✓ bảng chỉ tiêu của trung ương bằng tổng bảng của 6 trường (5 trường qua đường truyền bị cắt, 1 trường bằng USB)"; fi
 
+# ---- 14. The report people read ----------------------------------------------
+# The national hub writes the report of the year: every KPI for the
+# national union and for each province or district under it, with
+# charts, the schools that have not reported, the trend over the term;
+# as one HTML page (open it in a browser, on a phone too) and as an Excel
+# workbook; and the mid-term review of the programmes.
+say "14. Báo cáo: trung ương lập báo cáo năm học (HTML, Excel) và báo cáo sơ kết" \
+    "14. Reports: the national hub writes the school year's report (HTML, Excel) and the mid-term review"
+out="${CDSYNC_DEMO_OUT:-$home}"
+mkdir -p "$out"
+at "$NN" report --period 2025-2026 --out "$out/bao-cao-2025-2026.html"
+at "$NN" report --period 2025-2026 --out "$out/bao-cao-2025-2026.xlsx"
+at "$NN" report --preset midterm --out "$out/so-ket-giua-ky.html"
+at "$NN" report --org HG-QB --period 2025-2026 --format csv --out "$out/bao-cao-HG-QB.csv"
+for f in bao-cao-2025-2026.html bao-cao-2025-2026.xlsx so-ket-giua-ky.html bao-cao-HG-QB.csv; do
+	if [ ! -s "$out/$f" ]; then echo "demo: the report $f was not written" >&2; exit 1; fi
+done
+if ! grep -q "<svg" "$out/bao-cao-2025-2026.html" ||
+   [ "$(grep -c "HG-QB" "$out/bao-cao-HG-QB.csv")" -lt 1 ]; then
+	echo "demo: the reports lack their charts or their rows" >&2
+	exit 1
+fi
+if [ $en -eq 1 ]; then echo "✓ the reports are in $out: bao-cao-2025-2026.html (open it in a browser), .xlsx, so-ket-giua-ky.html, bao-cao-HG-QB.csv"
+else echo "✓ các báo cáo ở $out: bao-cao-2025-2026.html (mở bằng trình duyệt), .xlsx, so-ket-giua-ky.html, bao-cao-HG-QB.csv"; fi
+
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo
 	if [ $en -eq 1 ]; then

@@ -27,6 +27,7 @@ check "merger: province" '^✓ province TQ after the merger: the same KPI figure
 check "network"   '^✓ over the network, in [0-9]+ rounds of a cut link: the national hub has the school.s figures'
 check "phones"    '^✓ 12 phones synced with their schools; two edits of the same activity converged everywhere'
 check "sum"       "^✓ the national KPI table is the sum of the 6 schools' own tables"
+check "reports"   '^✓ the reports are in .*: bao-cao-2025-2026.html'
 [ $fail -eq 0 ] || echo "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
