@@ -157,6 +157,21 @@ setting(struct cdsd_config *c, const char *k, const char *v,
 	}
 	if (strcmp(k, "lan") == 0)
 		return endpoints(c, v, why);
+	if (strcmp(k, "root_fingerprint") == 0) {
+		size_t k2;
+
+		*why = N_("write the national root's fingerprint, like "
+			  "0R97-8ZZH-71AF-N9ZV");
+		if (strlen(v) != 19)
+			return -1;
+		for (k2 = 0; k2 < 19; k2++)
+			if (k2 % 5 == 4 ? v[k2] != '-'
+					: !isalnum((unsigned char)v[k2]))
+				return -1;
+		snprintf(c->root_fingerprint, sizeof c->root_fingerprint, "%s",
+			 v);
+		return 0;
+	}
 	if (strcmp(k, "log") == 0) {
 		*why = N_("write debug, info, warn or error");
 		c->level = strcmp(v, "debug") == 0  ? CDSD_DEBUG

@@ -22,6 +22,12 @@
  *                               school node: where its paired devices
  *                               sync (nanomsg endpoints, up to 4,
  *                               separated by spaces; none: no LAN sync)
+ *   root_fingerprint = XXXX-XXXX-XXXX-XXXX
+ *                               a node not enrolled yet: the national
+ *                               root's fingerprint (read out by phone);
+ *                               with it the node enrols over the network
+ *                               (POST upstream/enrol, then the catalog
+ *                               once the hub's operator approved)
  *   log = info                  debug, info, warn or error
  *
  * Reloaded on SIGHUP: everything but `listen` and `lan` takes effect at
@@ -51,6 +57,7 @@ struct cdsd_config {
 	unsigned idle_timeout, request_timeout;
 	enum cdsd_level level;
 	char lan[CDSD_LAN_MAX][256];	/* nanomsg endpoints */
+	char root_fingerprint[24];	/* "": enrol by hand */
 	unsigned nlan;
 };
 

@@ -7,9 +7,20 @@
  *   /proof/consistency/SIZE    GET: the consistency proof file from the
  *                              tree of SIZE leaves to the log now; 400 if
  *                              the log is smaller
+ * and the enrolment of the nodes below it over the network:
+ *   /enrol                     POST: an enrolment request (cdsync enrol
+ *                              request), checked and kept in <home>/enrol/
+ *                              as CODE-FINGERPRINT.cdsq for the operator to
+ *                              approve (cdsync enrol approve FILE
+ *                              --fingerprint F, the fingerprint read out by
+ *                              phone); 202
+ *   /enrol/NODE                GET (32 hex digits): the catalog, once it
+ *                              certifies that node (ETag, If-None-Match);
+ *                              404 until the operator approved it
  */
 #include "hub.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +39,11 @@ struct cdsd_hub {
 	cdsync *db;			/* the HTTP thread's store handle */
 	struct cds_hubhttp *http;
 	char staging[4096];		/* <home>/staging */
+	char enrol[4096];		/* <home>/enrol */
 };
+
+#define ENROL_MAX_BYTES 16384		/* a request is a few hundred */
+#define ENROL_MAX_FILES 1000		/* waiting for the operator */
 
 const char *
 cdsd_code_word(int code)
@@ -243,27 +258,21 @@ get_log(struct cdsd_hub *h, const char *url, struct cds_hubhttp_reply *reply)
 	return log_reply(h->db, rc, p, len, reply);
 }
 
-/* GET /catalog: the catalog this hub has; and the log's files above. */
+/* The catalog as the answer to a GET (ETag: its hash); 1 when there is
+ * none (reply set), -1 out of memory. */
 static int
-get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
+catalog_reply(struct cdsd_hub *h, struct cds_hubhttp_reply *reply)
 {
-	struct cdsd_hub *h = ctx;
 	unsigned char hash[32];
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = get_log(h, url, reply)) != 1)
-		return rc;
-	if (strcmp(url, "/catalog") != 0) {
-		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
-		return 0;
-	}
 	if ((rc = cdsync_catalog_bytes(h->db, &bytes, &len)) != CDSYNC_OK) {
 		if (rc == CDSYNC_ENOMEM)
 			return -1;
 		say(reply, 404, rc, cdsync_errmsg(h->db));
-		return 0;
+		return 1;
 	}
 	if (len > CDS_HUBHTTP_REPLYMAX ||
 	    (reply->body = cds_malloc(len)) == NULL) {
@@ -280,6 +289,123 @@ get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
 	return 0;
 }
 
+/* GET /enrol/NODE: the catalog once it certifies the node, else 404. */
+static int
+get_enrol(struct cdsd_hub *h, const char *hex, struct cds_hubhttp_reply *reply)
+{
+	cdsync_cat_entry e;
+	uint8_t node[16];
+	size_t i, n;
+	int found = 0;
+
+	if (strlen(hex) != 32 ||
+	    sodium_hex2bin(node, sizeof node, hex, 32, NULL, &n, NULL) != 0 ||
+	    n != 16) {
+		say(reply, 400, CDSYNC_EINVAL,
+		    _("a node id is 32 hex digits, as its enrolment request "
+		      "says"));
+		return 0;
+	}
+	for (i = 0; !found && cdsync_catalog_at(h->db, i, &e) == CDSYNC_OK;
+	     i++)
+		found = memcmp(e.node, node, 16) == 0 && e.revoked_from == 0;
+	if (!found) {
+		say(reply, 404, CDSYNC_ENOTFOUND,
+		    _("not enrolled yet: the upper union has not approved "
+		      "this node's request; read its fingerprint out to them"));
+		return 0;
+	}
+	return catalog_reply(h, reply) < 0 ? -1 : 0;
+}
+
+/* POST /enrol: a request from below, kept for the operator. */
+static int
+post_enrol(struct cdsd_hub *h, const uint8_t *body, size_t len,
+	   struct cds_hubhttp_reply *reply)
+{
+	cdsync_request_info info;
+	char tmp[4200], path[4800], msg[1024];
+	struct dirent *de;
+	size_t files = 0;
+	FILE *f;
+	DIR *d;
+	int rc;
+
+	if (len == 0 || len > ENROL_MAX_BYTES) {
+		say(reply, 413, CDSYNC_EINVAL,
+		    _("an enrolment request is at most 16 KiB"));
+		return 0;
+	}
+	if ((d = opendir(h->enrol)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			files += de->d_name[0] != '.';
+		closedir(d);
+	}
+	if (files >= ENROL_MAX_FILES) {
+		say(reply, 503, CDSYNC_EBUSY,
+		    _("too many enrolment requests wait for the operator; "
+		      "try again later"));
+		return 0;
+	}
+	snprintf(tmp, sizeof tmp, "%s/.incoming-%ld", h->enrol,
+		 (long)getpid());
+	if ((f = fopen(tmp, "wb")) == NULL ||
+	    fwrite(body, 1, len, f) != len || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
+		if (f != NULL)
+			fclose(f);
+		unlink(tmp);
+		say(reply, 503, CDSYNC_EIO, _("the request cannot be kept now"));
+		return 0;
+	}
+	fclose(f);
+	rc = cdsync_request_read(h->db, tmp, &info);
+	if (rc != CDSYNC_OK) {
+		unlink(tmp);
+		if (rc == CDSYNC_ENOMEM)
+			return -1;
+		say(reply, 422, rc, cdsync_errmsg(h->db));
+		return 0;
+	}
+	snprintf(path, sizeof path, "%s/%s-%s.cdsq", h->enrol, info.org,
+		 info.fingerprint);
+	if (strchr(info.org, '/') != NULL || rename(tmp, path) != 0) {
+		unlink(tmp);
+		say(reply, 503, CDSYNC_EIO, _("the request cannot be kept now"));
+		return 0;
+	}
+	cdsd_log(CDSD_INFO, _("enrolment request of %s (%s), fingerprint %s, "
+			      "kept as %s: approve it with 'cdsync enrol "
+			      "approve %s --fingerprint %s' once its operator "
+			      "has read the fingerprint out"),
+		 info.org, info.name, info.fingerprint, path, path,
+		 info.fingerprint);
+	snprintf(msg, sizeof msg,
+		 _("the request of %s is kept; the upper union approves it "
+		   "once you have read it the fingerprint %s"),
+		 info.org, info.fingerprint);
+	say(reply, 202, CDSYNC_OK, msg);
+	return 0;
+}
+
+/* GET /catalog: the catalog this hub has; and the log's files above. */
+static int
+get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
+{
+	struct cdsd_hub *h = ctx;
+	int rc;
+
+	if ((rc = get_log(h, url, reply)) != 1)
+		return rc;
+	if (strncmp(url, "/enrol/", 7) == 0)
+		return get_enrol(h, url + 7, reply);
+	if (strcmp(url, "/catalog") != 0) {
+		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
+		return 0;
+	}
+	return catalog_reply(h, reply) < 0 ? -1 : 0;
+}
+
 /* POST /catalog: sheets from below (the uploading node's, and those of
  * the nodes below it), taken in as `cdsync import` takes catalog files:
  * all checked against the chain from the root, older editions skipped. */
@@ -290,6 +416,8 @@ post(void *ctx, const char *url, const uint8_t *body, size_t len,
 	struct cdsd_hub *h = ctx;
 	int rc;
 
+	if (strcmp(url, "/enrol") == 0)
+		return post_enrol(h, body, len, reply);
 	if (strcmp(url, "/catalog") != 0) {
 		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
 		return 0;
@@ -329,6 +457,12 @@ cdsd_hub_start(const char *home, const char *store_path,
 		return -1;
 	}
 	snprintf(h->staging, sizeof h->staging, "%s/staging", home);
+	snprintf(h->enrol, sizeof h->enrol, "%s/enrol", home);
+	if (mkdir(h->enrol, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, _("cannot make the folder %s: %s"),
+			 h->enrol, strerror(errno));
+		goto fail;
+	}
 	if (mkdir(h->staging, 0700) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, _("cannot make the folder %s: %s"),
 			 h->staging, strerror(errno));

@@ -15,6 +15,7 @@
  */
 #include "node.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,7 @@ struct cdsd_node {
 	cdsd_node_progress_fn progress;	/* NULL: none */
 	void *progress_ctx;
 	size_t item, items;		/* the bundle on its way, of ... */
+	char home[4096];		/* the node's home */
 	struct cds_uplink_link link;	/* to the upper hub */
 	unsigned attempts;		/* failures in a row */
 	size_t nrefused;		/* refused for good, this config */
@@ -112,6 +114,7 @@ cdsd_node_open(const char *home, struct cdsd_node **out, char *err,
 		snprintf(err, errlen, "%s", _("out of memory"));
 		return -1;
 	}
+	snprintf(n->home, sizeof n->home, "%s", home);
 	snprintf(path, sizeof path, "%s/uplink.db", home);
 	if (sqlite3_open(path, &n->db) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(n->db));
@@ -347,6 +350,37 @@ sink(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
+/* POSTs the n bytes at b to url; *status the hub's answer (0: none),
+ * *wire grows by the bytes sent.  0, or -1 (no curl handle). */
+static int
+post(const char *url, const uint8_t *b, size_t n, unsigned timeout,
+     long *status, uint64_t *wire)
+{
+	struct curl_slist *hd = NULL;
+	curl_off_t up = 0;
+	CURL *e;
+
+	*status = 0;
+	if ((e = curl_easy_init()) == NULL)
+		return -1;
+	hd = curl_slist_append(hd, "Content-Type: application/octet-stream");
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)b);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout * 1000);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(e) == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
+	*wire += (uint64_t)up;
+	curl_slist_free_all(hd);
+	curl_easy_cleanup(e);
+	return 0;
+}
+
 /* Sends the catalog this node has to the hub (POST upstream/catalog)
  * when it changed since it was last sent: the sheets of this node and of
  * the nodes below it travel up with the bundles they certify, as
@@ -360,9 +394,6 @@ send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	uint8_t *bytes = NULL, hash[32];
 	sqlite3_stmt *q = NULL;
 	long status = 0;
-	curl_off_t up = 0;
-	struct curl_slist *hd = NULL;
-	CURL *e = NULL;
 	size_t size = 0;
 	int out = 2;
 
@@ -390,23 +421,10 @@ send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	}
 	snprintf(url, sizeof url, "%s%scatalog", c->upstream,
 		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
-	if ((e = curl_easy_init()) == NULL) {
+	if (post(url, bytes, size, c->timeout, &status, wire) != 0) {
 		out = -1;
 		goto done;
 	}
-	hd = curl_slist_append(hd, "Content-Type: application/octet-stream");
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)bytes);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hd);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout * 1000);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	if (curl_easy_perform(e) == CURLE_OK)
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up);
-	*wire += (uint64_t)up;
 	if (status != 0)
 		put_state(n, "last_contact_ms", (int64_t)now_ms(), NULL);
 	if (status == 200) {
@@ -428,9 +446,6 @@ send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		cdsd_log(CDSD_WARN, "%s", why);
 	}
 done:
-	curl_slist_free_all(hd);
-	if (e)
-		curl_easy_cleanup(e);
 	cdsync_free(bytes);
 	return out;
 }
@@ -576,6 +591,155 @@ done:
 	return out;
 }
 
+/* A node not enrolled yet, with `root_fingerprint` set, enrols over the
+ * network: it POSTs its request to upstream/enrol once (uplink.db state
+ * 'enrol_sent'), then each round asks upstream/enrol/NODE, which answers
+ * the catalog once the hub's operator approved the request, and takes it
+ * in with the root's fingerprint.  0 enrolled (now or before), 1 waiting
+ * for the approval, 2 no answer, -1 a local failure or nothing to do it
+ * with (logged). */
+static int
+enrol(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+      uint64_t *wire)
+{
+	struct cds_uplink_target t;
+	struct cds_uplink_doc doc;
+	cdsync_cat_entry e;
+	cdsync_request_info ri;
+	char path[4300], url[700], err[1024], said[256], sent[8], id[33];
+	const char *slash;
+	uint8_t node[16], *b = NULL;
+	size_t len = 0;
+	long status = 0;
+	FILE *f;
+	int rc, out = 1;
+
+	switch (cdsync_catalog_at(db, 0, &e)) {
+	case CDSYNC_OK:
+		return 0;
+	case CDSYNC_ENOTFOUND:
+		break;
+	default:
+		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+		return -1;
+	}
+	/* a node outside the tree whose upper hub was added by hand
+	 * ('cdsync peer add --upstream') sends without a catalog */
+	{
+		cdsync_peer_info p;
+		size_t i;
+
+		for (i = 0; cdsync_peer_at(db, i, &p) == CDSYNC_OK; i++)
+			if (p.upstream)
+				return 0;
+	}
+	if (c->root_fingerprint[0] == '\0') {
+		cdsd_log(CDSD_ERROR, "%s", _("this node is not enrolled yet: "
+					     "set 'root_fingerprint' in "
+					     "cdsyncd.conf (the national "
+					     "root's, read out by phone) to "
+					     "enrol over the network, or take "
+					     "the catalog in by hand"));
+		return -1;
+	}
+	slash = c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/";
+	get_state(n, "enrol_sent", sent, sizeof sent);
+	if (sent[0] == '\0') {
+		snprintf(path, sizeof path, "%s/enrol-request.cdsq", n->home);
+		if (cdsync_enrol_request(db, path) != CDSYNC_OK ||
+		    cdsync_request_read(db, path, &ri) != CDSYNC_OK) {
+			cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+			return -1;
+		}
+		if ((f = fopen(path, "rb")) == NULL ||
+		    (b = cds_malloc(16384)) == NULL) {
+			if (f != NULL)
+				fclose(f);
+			cdsd_log(CDSD_ERROR, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		len = fread(b, 1, 16384, f);
+		fclose(f);
+		snprintf(url, sizeof url, "%s%senrol", c->upstream, slash);
+		rc = post(url, b, len, c->timeout, &status, wire);
+		cds_free(b);
+		if (rc != 0)
+			return -1;
+		if (status == 0 || status >= 500) {
+			cdsd_log(CDSD_WARN, _("the enrolment request did not "
+					      "reach the hub (HTTP %ld); "
+					      "trying again later"),
+				 status);
+			return 2;
+		}
+		put_state(n, "last_contact_ms", (int64_t)now_ms(), NULL);
+		if (status != 202 && status != 200) {
+			cdsd_log(CDSD_ERROR, _("the hub refused this node's "
+					       "enrolment request (HTTP %ld)"),
+				 status);
+			return -1;
+		}
+		put_state(n, "enrol_sent", 0, "yes");
+		cdsd_log(CDSD_INFO, _("enrolment request sent to the upper "
+				      "hub: read the fingerprint %s out to "
+				      "the upper union, which approves it"),
+			 ri.fingerprint);
+	}
+	if (cdsync_node_id(db, node) != CDSYNC_OK) {
+		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+		return -1;
+	}
+	sodium_bin2hex(id, sizeof id, node, 16);
+	snprintf(url, sizeof url, "%s%senrol/%s", c->upstream, slash, id);
+	memset(&t, 0, sizeof t);
+	t.base_url = url;
+	t.link = &n->link;
+	t.max_time_ms = (long)c->timeout * 1000;
+	rc = cds_uplink_get(&t, url, NULL, &doc, err, sizeof err);
+	*wire += doc.wire;
+	if (rc != CDSYNC_OK) {
+		cdsd_log(rc == CDS_UPLINK_RETRY ? CDSD_WARN : CDSD_ERROR,
+			 _("the enrolment answer: %s"), err);
+		out = rc == CDS_UPLINK_RETRY ? 2 : -1;
+		goto done;
+	}
+	put_state(n, "last_contact_ms", (int64_t)now_ms(), NULL);
+	if (doc.status == 404) {
+		cdsd_log(CDSD_INFO, "%s", _("not enrolled yet: the upper union "
+					    "has not approved this node's "
+					    "request"));
+		goto done;
+	}
+	if (doc.status != 200) {
+		cdsd_log(CDSD_WARN, _("the hub gave no enrolment answer: %ld %s"),
+			 doc.status, hub_said(&doc, said));
+		out = 2;
+		goto done;
+	}
+	snprintf(path, sizeof path, "%s/enrol-answer.cdsa", n->home);
+	if ((f = fopen(path, "wb")) == NULL ||
+	    fwrite(doc.body, 1, doc.len, f) != doc.len || fclose(f) != 0) {
+		cdsd_log(CDSD_ERROR, "%s: %s", path, strerror(errno));
+		out = -1;
+		goto done;
+	}
+	if (cdsync_catalog_import(db, path, c->root_fingerprint) !=
+	    CDSYNC_OK) {
+		/* a wrong root fingerprint, another tree: the operator looks */
+		cdsd_log(CDSD_ERROR, _("the catalog the hub answered is not "
+				       "taken in: %s"),
+			 cdsync_errmsg(db));
+		out = -1;
+		goto done;
+	}
+	cdsd_log(CDSD_INFO, "%s", _("enrolled: the upper union approved this "
+				    "node, and its catalog is taken in"));
+	out = 0;
+done:
+	cds_uplink_doc_free(&doc);
+	return out;
+}
+
 int
 cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		uint64_t *retry_ms, size_t *sent, uint64_t *wire)
@@ -588,6 +752,20 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	*retry_ms = 0;
 	*sent = 0;
 	*wire = 0;
+	/* a node not in the tree yet asks to be enrolled first */
+	if ((r = enrol(n, db, c, wire)) != 0) {
+		if (r == 1)
+			*retry_ms = (uint64_t)c->interval * 1000;
+		if (r == 2) {
+			n->attempts++;
+			put_state(n, "attempts", n->attempts, NULL);
+			*retry_ms = cds_uplink_backoff_ms(
+				n->attempts - 1, (uint64_t)c->backoff_base * 1000,
+				(uint64_t)c->backoff_cap * 1000,
+				randombytes_random());
+		}
+		return r < 0 ? -1 : 1;
+	}
 	if (cdsync_seal(db, &sealed) != CDSYNC_OK) {
 		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
 		return -1;

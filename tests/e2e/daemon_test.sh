@@ -171,6 +171,47 @@ check "and no more retrying" '! cds --home "$S" status | grep -q "trying again"'
 await_figures
 check "and on to the national hub" '[ "$got" = "$want" ]'
 
+# ==== A new school enrols over the network ===============================
+# No stick: it sends its request to the district, whose operator approves
+# it (the fingerprint read out by phone); its next round takes the
+# catalog down, checked with the root's fingerprint, and sends its year.
+S2="$T/school2"
+cds --home "$S2" init --role school --org HG-VX-TH-THANHDUC --name "Trường Tiểu học Thanh Đức" --parent HG-VX >/dev/null
+cds --home "$S2" activity add --held-on 10/10/2025 --title "Đại hội công đoàn" --kind propaganda >/dev/null
+printf 'upstream = http://127.0.0.1:%s/\n' "$dport" >"$S2/cdsyncd.conf"
+set +e
+"$B/cdsyncd" --home "$S2" --once >>"$S2/daemon.log" 2>&1; rc=$?
+set -e
+check "without root_fingerprint a school not enrolled says what to do (exit $rc)" \
+	'[ $rc -eq 1 ] && grep -q "set .root_fingerprint. in cdsyncd.conf" "$S2/daemon.log"'
+printf 'root_fingerprint = %s\n' "$root" >>"$S2/cdsyncd.conf"
+set +e
+"$B/cdsyncd" --home "$S2" --once >>"$S2/daemon.log" 2>&1; rc=$?
+set -e
+check "a school not enrolled sends its request and waits (exit $rc)" '[ $rc -eq 3 ]'
+req=$(ls "$D"/enrol/HG-VX-TH-THANHDUC-*.cdsq 2>/dev/null | head -1)
+check "the district keeps the request for its operator" '[ -n "$req" ]'
+check "and logs how to approve it" 'grep -q "approve it with .cdsync enrol approve" "$D/daemon.log"'
+f2=$(grep -oE "fingerprint [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}" "$S2/daemon.log" | head -1 | cut -d' ' -f2)
+check "the school says which fingerprint to read out" '[ -n "$f2" ]'
+set +e
+"$B/cdsyncd" --home "$S2" --once >>"$S2/daemon.log" 2>&1; rc=$?
+set -e
+check "before the approval it waits (exit $rc)" \
+	'[ $rc -eq 3 ] && grep -q "not enrolled yet: the upper union has not approved" "$S2/daemon.log"'
+check "and sends its request once" '[ "$(grep -c "enrolment request sent" "$S2/daemon.log")" -eq 1 ]'
+cds --home "$D" enrol approve "$req" --fingerprint "$f2" --out "$T/s2.cdsa" >/dev/null
+S_SAVE="$S"; S="$S2"; send_up 0.3; S="$S_SAVE"
+check "approved: the school enrols and sends its year (exit $rc)" \
+	'[ $rc -eq 0 ] && grep -q "enrolled: the upper union approved this node" "$S2/daemon.log"'
+want2=$(cds --home "$S2" kpi --period 2025-2026 --json | grep -v '"org"')
+for i in $(seq 1 150); do
+	got2=$(cds --home "$N" kpi --org HG-VX-TH-THANHDUC --period 2025-2026 --json 2>/dev/null | grep -v '"org"' || true)
+	[ "$got2" = "$want2" ] && break
+	sleep 0.2
+done
+check "and its figures reach the national hub" '[ "$got2" = "$want2" ]'
+
 # ==== A revocation while a bundle is on its way ==========================
 # The national hub is down; the district takes the school's next bundle
 # in, then revokes the school's key (a lost laptop).  When the national

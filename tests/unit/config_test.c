@@ -41,7 +41,8 @@ test_every_setting_is_read(void **st)
 					       "per_ip_limit = 2\nidle_timeout = 7\n"
 					       "request_timeout = 70\n\nlog = debug\n"
 					       "lan = tcp://0.0.0.0:7420 \t "
-					       "ipc:///run/cdsync/lan\n"),
+					       "ipc:///run/cdsync/lan\n"
+					       "root_fingerprint = 0R97-8ZZH-71AF-N9ZV\n"),
 					  &c, &found, err, sizeof err),
 			 0);
 	assert_int_equal(found, 1);
@@ -62,6 +63,7 @@ test_every_setting_is_read(void **st)
 	assert_int_equal(c.nlan, 2);
 	assert_string_equal(c.lan[0], "tcp://0.0.0.0:7420");
 	assert_string_equal(c.lan[1], "ipc:///run/cdsync/lan");
+	assert_string_equal(c.root_fingerprint, "0R97-8ZZH-71AF-N9ZV");
 	assert_int_equal(cdsd_config_read(conf("listen = [::1]:0\n"), &c,
 					  &found, err, sizeof err),
 			 0);
@@ -110,6 +112,9 @@ test_a_bad_line_is_refused_with_its_place(void **st)
 		  "line 1: lan = ipc://a ipc://b ipc://c ipc://d ipc://e: "
 		  "write up to 4 addresses, like tcp://0.0.0.0:7420 or "
 		  "ipc:///run/cdsync/lan" },
+		{ "root_fingerprint = 0R97-8ZZH-71AF\n",
+		  "line 1: root_fingerprint = 0R97-8ZZH-71AF: write the national "
+		  "root's fingerprint, like 0R97-8ZZH-71AF-N9ZV" },
 		{ "intervall = 5\n", "line 1: intervall = 5: unknown setting" },
 		{ "interval 5\n", "line 1: write \"key = value\"" },
 	};
