@@ -123,7 +123,7 @@ test_inclusion_proofs_match_their_vectors(void **st)
 	static const size_t sizes[] = { 7, 13 };
 	uint8_t want[CDS_TLOG_PATH_MAX * 32], proof[CDS_TLOG_PATH_MAX][32];
 	uint8_t root[32];
-	char name[32];
+	char name[64];
 	size_t k, m, n, len;
 
 	(void)st;
