@@ -248,10 +248,9 @@ school_year(const char *d)
 	return dnum(d, 4) - (dnum(d + 5, 2) < 9);
 }
 
-/* Sets err from the last SQLite error on db, finalizes st and returns the
- * code for it. */
-static int
-sqlfail(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
+int
+cds_sql_fail(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err,
+	     size_t errlen)
 {
 	int code;
 
@@ -270,10 +269,17 @@ sqlfail(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
 	default:
 		code = CDSYNC_ERROR;
 	}
-	cds_say(err, errlen, "%s: %s", _("computing the KPIs"),
-	    _(sqlite3_errmsg(db)));
+	cds_say(err, errlen, "%s: %s", what, _(sqlite3_errmsg(db)));
 	sqlite3_finalize(st);
 	return code;
+}
+
+/* Sets err from the last SQLite error on db, finalizes st and returns the
+ * code for it. */
+static int
+sqlfail(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
+{
+	return cds_sql_fail(db, st, _("computing the KPIs"), err, errlen);
 }
 
 static int

@@ -45,4 +45,10 @@ int cds_kpi_run_in_tree(sqlite3 *db, const uint8_t self_org[16],
 			const char *as_of, cdsync_kpis **out, char *err,
 			size_t errlen);
 
+/* For the SQL of kpi.c and report.c: sets err to "what: SQLite's
+ * message", finalizes st (may be NULL) and returns the code for the last
+ * error on db (ENOMEM, EBUSY, ECORRUPT or ERROR). */
+int cds_sql_fail(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err,
+		 size_t errlen);
+
 #endif

@@ -108,27 +108,7 @@ struct cdsync_report {
 static int
 sqlfail(sqlite3 *db, sqlite3_stmt *st, char *err, size_t errlen)
 {
-	int code;
-
-	switch (sqlite3_errcode(db) & 0xff) {
-	case SQLITE_NOMEM:
-		code = CDSYNC_ENOMEM;
-		break;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		code = CDSYNC_EBUSY;
-		break;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		code = CDSYNC_ECORRUPT;
-		break;
-	default:
-		code = CDSYNC_ERROR;
-	}
-	cds_say(err, errlen, "%s: %s", _("computing the report"),
-	    _(sqlite3_errmsg(db)));
-	sqlite3_finalize(st);
-	return code;
+	return cds_sql_fail(db, st, _("computing the report"), err, errlen);
 }
 
 static int
