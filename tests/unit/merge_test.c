@@ -348,16 +348,29 @@ one_seed(uint64_t seed)
 	nrep = 3 + (int)rnd(3);
 	now_ms = 1760000000000ull;
 	for (i = 0; i < nrep; i++) {
-		/* clocks off by up to an hour, one in ten a year ahead */
+		/* clocks off by up to an hour; one in ten two years ahead,
+		 * one in ten two years behind */
 		skew[i] = (int64_t)rnd(7200000) - 3600000;
-		if (rnd(10) == 0)
-			skew[i] += 365LL * 86400000;
+		switch (rnd(10)) {
+		case 0:
+			skew[i] += 2 * 365LL * 86400000;
+			break;
+		case 1:
+			skew[i] -= 2 * 365LL * 86400000;
+			break;
+		default:
+			break;
+		}
 		skew_ms = skew[i];
 		rep[i] = replica();
 	}
 	for (step = 0; step < 40; step++) {
 		now_ms += rnd(50);
 		i = (int)rnd((uint32_t)nrep);
+		/* now and then a clock is set back a year (a dead battery,
+		 * a wrong date typed in): its HLC still only moves forward */
+		if (rnd(40) == 0)
+			skew[i] -= 365LL * 86400000;
 		skew_ms = skew[i];
 		if (rnd(4) == 0) {
 			j = (int)rnd((uint32_t)nrep);
@@ -482,6 +495,35 @@ test_the_later_edit_of_a_cell_wins_on_both_sides(void **state)
 	send_all(y, x);
 	assert_string_equal(title(x, a, b1, sizeof b1), "Thăm hỏi gia đình");
 	assert_string_equal(title(y, a, b2, sizeof b2), "Thăm hỏi gia đình");
+}
+
+static void
+test_a_clock_set_back_still_moves_forward(void **state)
+{
+	uint8_t a[16];
+	char b1[64], b2[64];
+
+	(void)state;
+	skew_ms = 2LL * 365 * 86400000;	/* two years ahead... */
+	activity(x, a, "Họp tổ");
+	send_all(x, y);
+	skew_ms = -2LL * 365 * 86400000;	/* ...then set four back */
+	now_ms += 10;
+	retitle(x, a, "Họp tổ chuyên môn");	/* still the later edit */
+	now_ms += 10;
+	skew_ms = 0;
+	send_all(x, y);
+	send_all(y, x);
+	assert_string_equal(title(x, a, b1, sizeof b1), "Họp tổ chuyên môn");
+	assert_string_equal(title(y, a, b2, sizeof b2), "Họp tổ chuyên môn");
+	/* y, two years behind x's first clock, edits after seeing it: wins */
+	skew_ms = -2LL * 365 * 86400000;
+	now_ms += 10;
+	retitle(y, a, "Họp tổ chuyên môn tháng 9");
+	skew_ms = 0;
+	send_all(y, x);
+	assert_string_equal(title(x, a, b1, sizeof b1),
+			    "Họp tổ chuyên môn tháng 9");
 }
 
 /* The notices of a store, as "type:field:kept:lost" lines. */
@@ -644,6 +686,9 @@ main(void)
 			setup, teardown),
 		cmocka_unit_test(
 			test_replicas_converge_whatever_the_order_for_many_seeds),
+		cmocka_unit_test_setup_teardown(
+			test_a_clock_set_back_still_moves_forward, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(rules, NULL, NULL);
