@@ -13,9 +13,10 @@
  * (default 1) of C new activities (default 1,000, bundle_bench's rows),
  * one cdsync_begin/commit and cdsync_seal each; their bytes come from
  * cdsync_outbox_at and cdsync_bundle_bytes.  The hub store is
- * checkpointed (WAL) and copied: both phases start from the same file.
+ * checkpointed (WAL) and copied twice: all phases start from the same
+ * file.
  *
- *   offline  the copy takes every bundle in with cdsync_import_file, one
+ *   offline  a copy takes every bundle in with cdsync_import_file, one
  *            after another (school by school, each chain in order), from
  *            files written before the clock starts;
  *   HTTP     the original store served by cdsd_hub_start (the daemon's
@@ -26,16 +27,21 @@
  *            by a barrier.  Timed from the first thread's start to the
  *            last receipt.  Every upload must end with a receipt
  *            (Cdsync-Receipt: 1); any other end aborts the run.
+ *   offline again, after HTTP, on the other copy: the same baseline at
+ *            the end of the run.  On a shared machine the speed of the
+ *            same import drifts by 10% and more within one run; the
+ *            baseline taken before and after HTTP shows by how much.
  *
  * Prints bundles, changes and bytes; changes/s of each phase and the ratio
- * HTTP/offline (goal >= 0.95); p50/p99 time per bundle (offline: one
+ * HTTP/offline (offline before HTTP, goal >= 0.95), and the ratio to the
+ * mean of the two offline rates; p50/p99 time per bundle (offline: one
  * import; HTTP: one cds_uplink_send, creation to receipt, queueing at the
  * hub included); CPU seconds of each phase (for HTTP, split into the
  * hub's threads, read from /proc, and the uploaders'), since on a shared
- * machine wall time mixes the hub's work with its waits.  Then checks that the hub holds exactly U*B*C
- * activities, the baseline's value for value, and that every school's
- * chain is complete with nothing held: every change taken in exactly
- * once.
+ * machine wall time mixes the hub's work with its waits.  Then checks
+ * that the hub holds exactly U*B*C activities, each baseline's value for
+ * value, and that every school's chain is complete with nothing held:
+ * every change taken in exactly once.
  *
  * The hub's staging keeps a finished upload (its receipt) until it
  * expires, and hubhttp holds at most 1,000 uploads: U*B is at most 1,000.
@@ -152,7 +158,8 @@ cpu_s(void)
 
 /* CPU time (user + system, s) of this process's threads other than the
  * main one, from /proc: after the uploaders are joined, the hub's (its
- * HTTP thread and its watchdog).  -1 if /proc cannot be read. */
+ * HTTP thread, the worker that takes the bundles in, and its watchdog).
+ * -1 if /proc cannot be read. */
 static double
 other_threads_cpu_s(void)
 {
@@ -216,6 +223,35 @@ sqlfail(sqlite3 *db, const char *what)
 {
 	fprintf(stderr, "ingest_bench: %s: %s\n", what, sqlite3_errmsg(db));
 	exit(1);
+}
+
+/* The offline phase: the store at path takes the nb bundles in, one after
+ * another; their times in lat[], the sum in *secs, the process's CPU in
+ * *cpu.  Returns the changes taken in. */
+static uint64_t
+offline(const char *path, const struct bundle *bs, size_t nb, uint64_t *lat,
+	double *secs, double *cpu)
+{
+	cdsync *db = NULL;
+	uint64_t changes = 0, t0;
+	size_t n, c;
+
+	if (cdsync_open(path, 0, &db) != CDSYNC_OK)
+		fail(db, path);
+	*secs = 0;
+	*cpu = cpu_s();
+	for (n = 0; n < nb; n++) {
+		c = 0;
+		t0 = ns();
+		if (cdsync_import_file(db, bs[n].path, &c) != CDSYNC_OK)
+			fail(db, "import");
+		lat[n] = ns() - t0;
+		*secs += (double)lat[n] / 1e9;
+		changes += c;
+	}
+	*cpu = cpu_s() - *cpu;
+	cdsync_close(db);
+	return changes;
 }
 
 static cdsync *
@@ -502,6 +538,7 @@ main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR");
 	char dir[512], path[1024], hubpath[1024], basepath[1024];
+	char afterpath[1024];
 	char home[1024], url[64], err[1024], *hubkeys = NULL, cmd[1200];
 	uint32_t U = 100, B = 1, C = 1000, u, k;
 	struct bundle *bs;
@@ -516,6 +553,7 @@ main(int argc, char **argv)
 	unsigned receipts = 0, requests = 0;
 	double setup, off_s, http_s, off_rate, http_rate, p50, p99;
 	double op50, op99, off_cpu, http_cpu, hub_cpu;
+	double aft_s, aft_cpu, aft_rate, ap50, ap99;
 	long rows, diff;
 	int i, failed = 0;
 
@@ -565,6 +603,7 @@ main(int argc, char **argv)
 	t0 = ns();
 	snprintf(hubpath, sizeof hubpath, "%s/hub.db", dir);
 	snprintf(basepath, sizeof basepath, "%s/base.db", dir);
+	snprintf(afterpath, sizeof afterpath, "%s/after.db", dir);
 	snprintf(path, sizeof path, "%s/in", dir);
 	if (mkdir(path, 0700) != 0)
 		fail(NULL, "cannot make the bundle folder");
@@ -578,6 +617,7 @@ main(int argc, char **argv)
 	cdsync_close(h);
 	checkpoint(hubpath);
 	copy_file(hubpath, basepath);
+	copy_file(hubpath, afterpath);
 	for (n = 0; n < nb; n++)
 		bytes += bs[n].len;
 	setup = (double)(ns() - t0) / 1e9;
@@ -589,23 +629,8 @@ main(int argc, char **argv)
 	       (double)bytes / (double)nb / 1024.0);
 	fflush(stdout);
 
-	/* ==== Offline: the copy imports every bundle, one after another == */
-	if (cdsync_open(basepath, 0, &h) != CDSYNC_OK)
-		fail(h, basepath);
-	off_s = 0;
-	off_cpu = cpu_s();
-	for (n = 0; n < nb; n++) {
-		size_t c = 0;
-
-		t0 = ns();
-		if (cdsync_import_file(h, bs[n].path, &c) != CDSYNC_OK)
-			fail(h, "import");
-		lat[n] = ns() - t0;
-		off_s += (double)lat[n] / 1e9;
-		changes += c;
-	}
-	off_cpu = cpu_s() - off_cpu;
-	cdsync_close(h);
+	/* ==== Offline: a copy imports every bundle, one after another === */
+	changes = offline(basepath, bs, nb, lat, &off_s, &off_cpu);
 	if (changes != expect) {
 		fprintf(stderr, "ingest_bench: offline import took %" PRIu64
 			" changes, expected %" PRIu64 "\n", changes, expect);
@@ -678,6 +703,15 @@ main(int argc, char **argv)
 		lat[n] = bs[n].lat;
 	pcts(lat, nb, &p50, &p99);
 
+	/* ==== Offline again, on the other copy: the baseline's drift ==== */
+	if (offline(afterpath, bs, nb, lat, &aft_s, &aft_cpu) != expect) {
+		fprintf(stderr, "ingest_bench: the second offline import "
+			"took other changes than the first\n");
+		return 1;
+	}
+	pcts(lat, nb, &ap50, &ap99);
+	aft_rate = (double)expect / aft_s;
+
 	printf("\n%-40s %10s %8s %8s %8s %8s\n", "", "changes/s",
 	       "total s", "CPU s", "p50 ms", "p99 ms");
 	printf("%-40s %10.0f %8.2f %8.2f %8.2f %8.2f\n",
@@ -686,8 +720,15 @@ main(int argc, char **argv)
 	snprintf(err, sizeof err, "HTTP, %" PRIu32 " uploaders at once", U);
 	printf("%-40s %10.0f %8.2f %8.2f %8.2f %8.2f\n", err, http_rate,
 	       http_s, http_cpu, p50, p99);
+	printf("%-40s %10.0f %8.2f %8.2f %8.2f %8.2f\n",
+	       "offline again, after HTTP", aft_rate, aft_s, aft_cpu, ap50,
+	       ap99);
 	printf("ratio HTTP/offline (changes/s): %.2f  (goal >= 0.95)\n",
 	       http_rate / off_rate);
+	printf("ratio HTTP/mean of offline before and after: %.2f  (the "
+	       "baseline moved %+.0f%% within the run)\n",
+	       http_rate / ((off_rate + aft_rate) / 2),
+	       100.0 * (aft_rate - off_rate) / off_rate);
 	printf("CPU: offline %.2f s (one thread); HTTP %.2f s, of which the "
 	       "hub's threads %.2f s, the uploaders %.2f s\n", off_cpu,
 	       http_cpu, hub_cpu, http_cpu - hub_cpu);
@@ -698,9 +739,11 @@ main(int argc, char **argv)
 
 	/* ==== Every change exactly once ================================= */
 	rows = compare(hubpath, basepath, &diff);
+	if (rows >= 0 && diff == 0)
+		rows = compare(hubpath, afterpath, &diff);
 	if (rows < 0 || (uint64_t)rows != expect || diff != 0) {
 		fprintf(stderr, "ingest_bench: the hub holds %ld activities "
-			"(expected %" PRIu64 "), %ld differ from the "
+			"(expected %" PRIu64 "), %ld differ from a "
 			"baseline's\n", rows, expect, diff);
 		return 1;
 	}
@@ -710,7 +753,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("check: the hub holds %ld activities (%" PRIu32 " x %" PRIu32
-	       " x %" PRIu32 "), the baseline's value for value; all %" PRIu32
+	       " x %" PRIu32 "), each baseline's value for value; all %" PRIu32
 	       " chains complete, nothing held: every change exactly once\n",
 	       rows, U, B, C, U);
 

@@ -36,7 +36,7 @@
 #include "log.h"
 
 struct cdsd_hub {
-	cdsync *db;			/* the HTTP thread's store handle */
+	cdsync *db;			/* hubhttp's worker uses it */
 	struct cds_hubhttp *http;
 	char staging[4096];		/* <home>/staging */
 	char enrol[4096];		/* <home>/enrol */

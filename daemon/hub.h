@@ -13,8 +13,10 @@
  * that cannot be taken in for a passing reason (the store busy, the disk
  * full) is answered 503 and the node tries again later.
  *
- * The HTTP thread has a store handle of its own; hubhttp calls the
- * callbacks one at a time, so the handle is never shared.
+ * The hub has a store handle of its own, used only by hubhttp's worker
+ * thread, which calls the callbacks one at a time: the handle is never
+ * shared.  While a bundle is taken in, the HTTP server goes on receiving
+ * the others.
  */
 #ifndef CDSD_HUB_H
 #define CDSD_HUB_H
@@ -26,14 +28,14 @@
 
 struct cdsd_hub;
 
-/* Opens the store at store_path for the HTTP thread (keys unlocked with
+/* Opens the store at store_path for hubhttp's worker (keys unlocked with
  * pass/passctx), makes <home>/staging and listens on c->listen_*.  0 and
  * *out, or -1 with err. */
 int cdsd_hub_start(const char *home, const char *store_path,
 		   const struct cdsd_config *c, cdsync_passphrase_fn pass,
 		   void *passctx, struct cdsd_hub **out, char *err,
 		   size_t errlen);
-/* Stops listening, waits for the request in progress, closes. */
+/* Stops listening, waits for the bundle being taken in, closes. */
 void cdsd_hub_stop(struct cdsd_hub **h);
 uint16_t cdsd_hub_port(const struct cdsd_hub *h);
 

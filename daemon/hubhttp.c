@@ -1,16 +1,29 @@
 /* hubhttp.c -- see hubhttp.h.
  *
  * Sections: tus header parsers; staging files; answers; the connection
- * watchdog; requests (discovery, creation, HEAD, PATCH, receipts,
- * documents); start and stop.
+ * watchdog; the callbacks' worker; requests (discovery, creation, HEAD,
+ * PATCH, receipts, documents); start and stop.
  *
  * Locks: `uplock` (recursive) covers the staging directory, the list of
  * PATCHes writing and the upload count; the polling thread holds it for
- * each call from libmicrohttpd, the watchdog for a sweep.  `connlock`
- * covers the connection list; libmicrohttpd tells us a connection is
- * closed before it closes its socket, so the watchdog may shut a socket
- * down while it holds connlock and sees the connection listed.  Order:
- * uplock, then connlock.
+ * each call from libmicrohttpd, the watchdog for a sweep, the worker to
+ * read and store a reply (never while a callback runs).  `qlock` covers
+ * the worker's queue and what the worker hands back in a queued request.
+ * `connlock` covers the connection list; libmicrohttpd tells us a
+ * connection is closed before it closes its socket, so the watchdog may
+ * shut a socket down while it holds connlock and sees the connection
+ * listed.  Order: uplock, then qlock or connlock.
+ *
+ * A request that needs a callback (the final PATCH, a document) is
+ * suspended (MHD_suspend_connection) and queued; the worker calls the
+ * callback, puts the reply in the request and resumes it; libmicrohttpd
+ * then calls handle() again, which sends the answer.  A suspended
+ * connection is never closed by libmicrohttpd, so the request stays valid
+ * until it is resumed; the worker never touches it after that.  Stop
+ * ends the worker before libmicrohttpd (which must not find a connection
+ * suspended): the callback running finishes, the requests still queued
+ * are answered 503, and a request queued after that is answered 503 at
+ * once.
  */
 #include "hubhttp.h"
 
@@ -323,7 +336,14 @@ struct conn {		    /* one TCP connection, for request_timeout */
 enum kind {
 	K_NONE = 0, /* answered on the first call */
 	K_PATCH,    /* bytes of an upload */
-	K_DOC	    /* a POST document outside /files/ */
+	K_DOC,	    /* a POST document outside /files/ */
+	K_WAIT	    /* suspended, queued for the worker */
+};
+
+enum job {	    /* what the worker does for a queued request */
+	J_DONE = 1, /* cfg.done of a complete upload, and store its reply */
+	J_GET,	    /* cfg.get */
+	J_POST	    /* cfg.post */
 };
 
 struct req {		     /* one request, libmicrohttpd's *con_cls */
@@ -351,6 +371,16 @@ struct req {		     /* one request, libmicrohttpd's *con_cls */
 	char url[256];	     /* K_DOC: the url */
 	int say_offset;	     /* add Upload-Offset: offset to an answer */
 	uint64_t offset;
+	/* K_WAIT: from enqueue() until `answered` (qlock's) the worker's,
+	 * but for qnext (qlock's) */
+	struct MHD_Connection *conn;
+	struct req *qnext;   /* in h->queue */
+	enum job job;
+	char *gurl;	     /* J_GET: the url */
+	struct info *in;     /* J_DONE: the upload's info */
+	int answered;	     /* the worker is through with it */
+	int cbrc;	     /* the callback's result; -1 also: not called */
+	struct cds_hubhttp_reply rp; /* the callback's or the stored reply */
 };
 
 struct cds_hubhttp {
@@ -364,6 +394,12 @@ struct cds_hubhttp {
 	pthread_cond_t wake;	 /* wakes the watchdog (stop) */
 	pthread_t watchdog;
 	int stopping;
+	pthread_mutex_t qlock;	 /* queue, qstop, K_WAIT requests */
+	pthread_cond_t qwake;	 /* wakes the worker */
+	pthread_t worker;
+	struct req *queue;	 /* requests waiting for a callback, in */
+	struct req *qtail;	 /* order; the head is the one running */
+	int qstop;		 /* stop: call no more callbacks */
 	struct conn *conns;	 /* open connections */
 	struct req *writers;	 /* PATCHes writing bytes */
 	unsigned nuploads;	 /* uploads in progress in staging (a
@@ -455,11 +491,14 @@ pwrite_all(int fd, const void *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* Writes name in the staging directory crash-safe: NAME.tmp, fsync,
- * rename, fsync of the directory. */
+/* Writes name in the staging directory whole or not at all: NAME.tmp,
+ * rename.  With `sync`, crash-safe too: NAME.tmp is fsynced before the
+ * rename and the directory after it.  Without, a crash of the machine
+ * may leave the old file, no file, or (on some file systems) a short
+ * one. */
 static int
 save_file(struct cds_hubhttp *h, const char *name, const void *p, size_t n,
-	  char *err, size_t errlen)
+	  int sync, char *err, size_t errlen)
 {
 	char tmp[64];
 	const char *op = "open";
@@ -473,7 +512,7 @@ save_file(struct cds_hubhttp *h, const char *name, const void *p, size_t n,
 	if (write_all(fd, p, n) != 0)
 		goto fail;
 	op = "fsync";
-	if (fsync(fd) != 0)
+	if (sync && fsync(fd) != 0)
 		goto fail;
 	op = "close";
 	e = close(fd);
@@ -484,7 +523,7 @@ save_file(struct cds_hubhttp *h, const char *name, const void *p, size_t n,
 	if (renameat(h->dirfd, tmp, h->dirfd, name) != 0)
 		goto fail;
 	op = "fsync of the folder";
-	if (fsync(h->dirfd) != 0)
+	if (sync && fsync(h->dirfd) != 0)
 		goto fail;
 	goto out;
 fail:
@@ -579,7 +618,7 @@ save_info(struct cds_hubhttp *h, const char *id, const struct info *in,
 		return CDSYNC_EINVAL;
 	}
 	fname(name, id, "info");
-	return save_file(h, name, buf, (size_t)n, err, errlen);
+	return save_file(h, name, buf, (size_t)n, 1, err, errlen);
 }
 
 /* The value of line "NAME value\n" at *p; advances *p past the line. */
@@ -646,10 +685,12 @@ out:
 struct stored {
 	unsigned status;
 	int receipt;
+	int64_t expires;     /* of the finished upload; 0: its info's (a
+				reply of version 1, whose info says it) */
 	char type[64];
 	const uint8_t *body; /* into buf */
 	size_t len;
-	char *buf;	     /* the file, cds_malloc'd */
+	char *buf;	     /* the file, cds_malloc'd; NULL: none */
 };
 
 static int
@@ -674,11 +715,33 @@ tidy(struct cds_hubhttp_reply *rp)
 		rp->etag[0] = '\0';
 }
 
+/* ID.reply, version 2 (version 1 had neither "expires" nor "sum"):
+ *   cdsync-reply 2\nstatus S\nreceipt 0|1\ntype T\nexpires UNIX\n
+ *   length N\nsum HEX\n\nBODY
+ * HEX is the BLAKE2b-128 of everything before "sum" and of BODY: the file
+ * is not fsynced (hubhttp.h, "Completion"), and one torn by a crash of
+ * the machine reads as no reply at all. */
+static void
+reply_sum(const char *head, size_t hn, const uint8_t *body, size_t len,
+	  char hex[33])
+{
+	crypto_generichash_state st;
+	uint8_t d[16];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof d);
+	crypto_generichash_update(&st, (const uint8_t *)head, hn);
+	if (len > 0)
+		crypto_generichash_update(&st, body, len);
+	crypto_generichash_final(&st, d, sizeof d);
+	sodium_bin2hex(hex, 33, d, sizeof d);
+}
+
 static int
 save_reply(struct cds_hubhttp *h, const char *id,
-	   const struct cds_hubhttp_reply *rp, char *err, size_t errlen)
+	   const struct cds_hubhttp_reply *rp, int64_t expires, char *err,
+	   size_t errlen)
 {
-	char name[48], *buf;
+	char name[48], hex[33], *buf;
 	int n, rc;
 
 	if ((buf = cds_malloc(REPLY_HEAD_MAX + rp->len)) == NULL) {
@@ -686,31 +749,36 @@ save_reply(struct cds_hubhttp *h, const char *id,
 		return CDSYNC_ENOMEM;
 	}
 	n = snprintf(buf, REPLY_HEAD_MAX,
-		     "cdsync-reply 1\nstatus %u\nreceipt %d\ntype %s\n"
-		     "length %zu\n\n",
-		     rp->status, rp->receipt ? 1 : 0, rp->type, rp->len);
-	if (n < 0 || n >= REPLY_HEAD_MAX) {
+		     "cdsync-reply 2\nstatus %u\nreceipt %d\ntype %s\n"
+		     "expires %lld\nlength %zu\n",
+		     rp->status, rp->receipt ? 1 : 0, rp->type,
+		     (long long)expires, rp->len);
+	if (n < 0 || n >= REPLY_HEAD_MAX - 64) { /* 38 more for the sum */
 		cds_free(buf);
 		seterr(err, errlen, _("upload %s: reply head too long"), id);
 		return CDSYNC_EINVAL;
 	}
+	reply_sum(buf, (size_t)n, rp->body, rp->len, hex);
+	n += snprintf(buf + n, REPLY_HEAD_MAX - (size_t)n, "sum %s\n\n",
+		      hex);
 	if (rp->len > 0)
 		memcpy(buf + n, rp->body, rp->len);
 	fname(name, id, "reply");
-	rc = save_file(h, name, buf, (size_t)n + rp->len, err, errlen);
+	rc = save_file(h, name, buf, (size_t)n + rp->len, 0, err, errlen);
 	cds_free(buf);
 	return rc;
 }
 
-/* CDSYNC_OK, _ENOTFOUND (not finished), _ECORRUPT, _EIO, _ENOMEM. */
+/* CDSYNC_OK, _ENOTFOUND (not finished), _ECORRUPT (torn, or not ours),
+ * _EIO, _ENOMEM. */
 static int
 load_reply(struct cds_hubhttp *h, const char *id, struct stored *s)
 {
-	char name[48];
+	char name[48], want[40], hex[33];
 	const char *p;
-	uint64_t status, receipt, len;
-	size_t n;
-	int rc;
+	uint64_t status, receipt, len, expires = 0;
+	size_t n, hn;
+	int rc, v2;
 
 	memset(s, 0, sizeof *s);
 	fname(name, id, "reply");
@@ -719,33 +787,67 @@ load_reply(struct cds_hubhttp *h, const char *id, struct stored *s)
 	if (rc != CDSYNC_OK)
 		return rc;
 	p = s->buf;
-	if (strncmp(p, "cdsync-reply 1\n", 15) != 0)
+	v2 = strncmp(p, "cdsync-reply 2\n", 15) == 0;
+	if (!v2 && strncmp(p, "cdsync-reply 1\n", 15) != 0)
 		goto bad;
 	p += 15;
 	if (line_u64(&p, "status", &status) != 0 || status < 100 ||
 	    status > 599 || line_u64(&p, "receipt", &receipt) != 0 ||
 	    receipt > 1 || line(&p, "type", s->type, sizeof s->type) != 0 ||
-	    line_u64(&p, "length", &len) != 0 || *p != '\n' ||
-	    (size_t)(p + 1 - s->buf) + len != n)
+	    (v2 && line_u64(&p, "expires", &expires) != 0) ||
+	    line_u64(&p, "length", &len) != 0)
 		goto bad;
-	s->status = (unsigned)status;
-	s->receipt = (int)receipt;
+	hn = (size_t)(p - s->buf);
+	if ((v2 && (line(&p, "sum", want, sizeof want) != 0 ||
+		    strlen(want) != 32)) ||
+	    *p != '\n' || (size_t)(p + 1 - s->buf) + len != n)
+		goto bad;
 	s->body = (const uint8_t *)p + 1;
 	s->len = (size_t)len;
+	if (v2) {
+		reply_sum(s->buf, hn, s->body, s->len, hex);
+		if (memcmp(hex, want, 32) != 0) /* not secret */
+			goto bad;
+	}
+	s->status = (unsigned)status;
+	s->receipt = (int)receipt;
+	s->expires = (int64_t)expires;
 	return CDSYNC_OK;
 bad:
 	cds_free(s->buf);
-	s->buf = NULL;
+	memset(s, 0, sizeof *s);
 	return CDSYNC_ECORRUPT;
 }
 
+/* 1 if upload id has a sound stored reply: it is finished. */
 static int
-has_reply(struct cds_hubhttp *h, const char *id)
+finished(struct cds_hubhttp *h, const char *id)
 {
-	char name[48];
+	struct stored s;
+	int rc = load_reply(h, id, &s);
 
-	fname(name, id, "reply");
-	return faccessat(h->dirfd, name, F_OK, 0) == 0;
+	cds_free(s.buf);
+	return rc == CDSYNC_OK;
+}
+
+/* The info of upload id and its stored reply, if it has a sound one
+ * (else st->buf is NULL): a finished upload expires when its reply says.
+ * CDSYNC_OK, or load_info's code, or _EIO, _ENOMEM reading the reply. */
+static int
+load_upload(struct cds_hubhttp *h, const char *id, struct info *in,
+	    struct stored *st)
+{
+	int rc = load_info(h, id, in);
+
+	memset(st, 0, sizeof *st);
+	if (rc != CDSYNC_OK)
+		return rc;
+	rc = load_reply(h, id, st);
+	if (rc == CDSYNC_EIO || rc == CDSYNC_ENOMEM)
+		return rc;
+	if (rc == CDSYNC_OK && st->expires > 0)
+		in->expires = st->expires;
+	return CDSYNC_OK;
 }
 
 static struct req *
@@ -757,6 +859,29 @@ writer_of(struct cds_hubhttp *h, const char *id)
 		if (strcmp(r->id, id) == 0)
 			return r;
 	return NULL;
+}
+
+/* 1 if a request in the worker's queue takes upload id in (or waits
+ * to). */
+static int
+queued(struct cds_hubhttp *h, const char *id)
+{
+	struct req *r;
+	int found = 0;
+
+	pthread_mutex_lock(&h->qlock);
+	for (r = h->queue; r != NULL && !found; r = r->qnext)
+		found = r->job == J_DONE && strcmp(r->id, id) == 0;
+	pthread_mutex_unlock(&h->qlock);
+	return found;
+}
+
+/* 1 if upload id must not be removed now: a PATCH writes to it, or it is
+ * being taken in. */
+static int
+in_use(struct cds_hubhttp *h, const char *id)
+{
+	return writer_of(h, id) != NULL || queued(h, id);
 }
 
 static void
@@ -812,19 +937,20 @@ supersede(struct cds_hubhttp *h, const char *id)
 static void
 remove_upload(struct cds_hubhttp *h, const char *id)
 {
-	int finished = has_reply(h, id);
+	int fin = finished(h, id);
 
-	if (unlink_upload(h, id) && !finished && h->nuploads > 0)
+	if (unlink_upload(h, id) && !fin && h->nuploads > 0)
 		h->nuploads--;
 }
 
-/* Removes expired uploads (none with a PATCH writing) and counts the
- * others; at start also leftovers: temporary files, and data or replies
- * whose info is gone. */
+/* Removes expired uploads (none in use) and counts the others; at start
+ * also leftovers: temporary files, and data or replies whose info is
+ * gone. */
 static int
 sweep(struct cds_hubhttp *h, int at_start, char *err, size_t errlen)
 {
 	struct info *in = NULL;
+	struct stored st = { 0 };
 	struct dirent *e;
 	char id[IDHEX + 1], name[48];
 	const char *dot;
@@ -852,13 +978,15 @@ sweep(struct cds_hubhttp *h, int at_start, char *err, size_t errlen)
 		memcpy(id, e->d_name, IDHEX);
 		id[IDHEX] = '\0';
 		if (strcmp(dot, ".info") == 0) {
-			if (writer_of(h, id) == NULL &&
-			    load_info(h, id, in) == CDSYNC_OK &&
-			    now >= in->expires) {
+			if (in_use(h, id) ||
+			    load_upload(h, id, in, &st) != CDSYNC_OK)
+				n += !finished(h, id);
+			else if (now >= in->expires)
 				(void)unlink_upload(h, id);
-			} else if (!has_reply(h, id)) {
+			else if (st.buf == NULL)
 				n++;	/* in progress: it counts */
-			}
+			cds_free(st.buf);
+			st.buf = NULL;
 		} else if (at_start && strstr(dot, ".tmp") != NULL) {
 			unlinkat(h->dirfd, e->d_name, 0);
 		} else if (at_start && (strcmp(dot, ".data") == 0 ||
@@ -1100,6 +1228,158 @@ watchdog(void *arg)
 	return NULL;
 }
 
+/* ==== The callbacks' worker ========================================= */
+
+/* The worker's turn of a complete upload: the reply that an earlier turn
+ * stored (a final PATCH sent again while the first was taken in), or
+ * done() and its reply, stored.  The reply is sent even if it cannot be
+ * stored: done() has taken the upload in, and the next final PATCH calls
+ * done() again, which must be idempotent (hubhttp.h). */
+static void
+take_in(struct cds_hubhttp *h, struct req *r)
+{
+	struct cds_hubhttp_reply *rp = &r->rp;
+	struct stored s;
+	char path[PATH_MAX];
+	int64_t expires;
+	int rc;
+
+	pthread_mutex_lock(&h->uplock);
+	rc = load_reply(h, r->id, &s);
+	pthread_mutex_unlock(&h->uplock);
+	if (rc == CDSYNC_OK) {
+		if (s.len > 0 && (rp->body = cds_malloc(s.len)) == NULL) {
+			cds_free(s.buf);
+			return; /* 503 */
+		}
+		if (s.len > 0)
+			memcpy(rp->body, s.body, s.len);
+		rp->len = s.len;
+		rp->status = s.status;
+		rp->receipt = s.receipt;
+		snprintf(rp->type, sizeof rp->type, "%s", s.type);
+		if (s.expires > 0)
+			r->in->expires = s.expires;
+		cds_free(s.buf);
+		r->cbrc = 0;
+		return;
+	}
+	if (rc == CDSYNC_EIO || rc == CDSYNC_ENOMEM)
+		return; /* 503 */
+	snprintf(path, sizeof path, "%s/%s.data", h->dir, r->id);
+	rc = h->cfg.done(h->cfg.ctx, r->id, path, r->in->meta, rp);
+	if (rc == 0 && (rp->len > CDS_HUBHTTP_REPLYMAX ||
+			(rp->len > 0 && rp->body == NULL) ||
+			(rp->status != 0 && (rp->status < 200 ||
+					     rp->status > 599)))) {
+		rc = -1; /* a bug of the callback: do not store it */
+	}
+	if (rc != 0) {
+		cds_free(rp->body);
+		memset(rp, 0, sizeof *rp);
+		return; /* 503 */
+	}
+	if (rp->status == 0)
+		rp->status = 200;
+	if (rp->status == 204 && rp->len > 0)
+		rp->status = 200;
+	tidy(rp);
+	/* the reply lives expiry_hours from now */
+	expires = now_s(h) + 3600 * (int64_t)h->cfg.expiry_hours;
+	pthread_mutex_lock(&h->uplock);
+	if (save_reply(h, r->id, rp, expires, NULL, 0) == CDSYNC_OK) {
+		/* finished: it no longer counts against max_uploads */
+		if (h->nuploads > 0)
+			h->nuploads--;
+		r->in->expires = expires;
+	}
+	pthread_mutex_unlock(&h->uplock);
+	r->cbrc = 0;
+}
+
+/* Calls the callback of queued requests, one at a time, in order; hands
+ * each its reply and resumes it.  Once stopping, the one running ends
+ * and the others get none (503). */
+static void *
+work(void *arg)
+{
+	struct cds_hubhttp *h = arg;
+	struct MHD_Connection *c;
+	struct req *r;
+	int stop;
+
+	pthread_mutex_lock(&h->qlock);
+	for (;;) {
+		while (h->queue == NULL && !h->qstop)
+			pthread_cond_wait(&h->qwake, &h->qlock);
+		if ((r = h->queue) == NULL)
+			break; /* stopping, and nothing left */
+		stop = h->qstop;
+		pthread_mutex_unlock(&h->qlock);
+		if (!stop && r->job == J_DONE)
+			take_in(h, r);
+		else if (!stop && r->job == J_GET)
+			r->cbrc = h->cfg.get(h->cfg.ctx, r->gurl, &r->rp);
+		else if (!stop)
+			r->cbrc = h->cfg.post(h->cfg.ctx, r->url, r->doc,
+					      r->ndoc, &r->rp);
+		c = r->conn;
+		pthread_mutex_lock(&h->qlock);
+		h->queue = r->qnext;
+		if (h->queue == NULL)
+			h->qtail = NULL;
+		r->answered = 1;
+		pthread_mutex_unlock(&h->qlock);
+		MHD_resume_connection(c); /* r is the polling thread's now */
+		pthread_mutex_lock(&h->qlock);
+	}
+	pthread_mutex_unlock(&h->qlock);
+	return NULL;
+}
+
+/* Ends the worker (see the top of this file). */
+static void
+stop_worker(struct cds_hubhttp *h)
+{
+	pthread_mutex_lock(&h->qlock);
+	h->qstop = 1;
+	pthread_cond_signal(&h->qwake);
+	pthread_mutex_unlock(&h->qlock);
+	pthread_join(h->worker, NULL);
+}
+
+/* Suspends a request that needs a callback and queues it for the worker;
+ * answer() sends the reply when the worker resumes it.  Once stopping,
+ * it is resumed at once, without a reply (503). */
+static enum MHD_Result
+enqueue(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
+	enum job job)
+{
+	int stop;
+
+	r->job = job;
+	r->conn = c;
+	r->kind = K_WAIT;
+	r->cbrc = -1;
+	MHD_suspend_connection(c); /* before the worker can resume it */
+	pthread_mutex_lock(&h->qlock);
+	if ((stop = h->qstop) != 0) {
+		r->answered = 1;
+	} else {
+		r->qnext = NULL;
+		if (h->qtail)
+			h->qtail->qnext = r;
+		else
+			h->queue = r;
+		h->qtail = r;
+		pthread_cond_signal(&h->qwake);
+	}
+	pthread_mutex_unlock(&h->qlock);
+	if (stop)
+		MHD_resume_connection(c);
+	return MHD_YES;
+}
+
 /* ==== Requests ====================================================== */
 
 static const char *
@@ -1181,14 +1461,16 @@ options(struct MHD_Connection *c, struct cds_hubhttp *h, const struct req *r)
 	return queue(c, 204, rs);
 }
 
-/* Loads the info of upload id, answering 404/410/500 when it cannot be
- * used (then returns the answer's result through *ret and -1). */
+/* Loads the info of upload id and its stored reply (load_upload; the
+ * caller frees st->buf), answering 404/410/500 when it cannot be used
+ * (then returns the answer's result through *ret and -1, st->buf NULL). */
 static int
 open_upload(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
-	    const char *id, struct info *in, enum MHD_Result *ret)
+	    const char *id, struct info *in, struct stored *st,
+	    enum MHD_Result *ret)
 {
 	char date[30];
-	int rc = load_info(h, id, in);
+	int rc = load_upload(h, id, in, st);
 
 	if (rc == CDSYNC_ENOTFOUND) {
 		*ret = fail(c, r, 404, "ENOTFOUND",
@@ -1204,8 +1486,10 @@ open_upload(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 		return -1;
 	}
 	if (now_s(h) >= in->expires) {
+		cds_free(st->buf);
+		st->buf = NULL;
 		cds_tus_httpdate((time_t)in->expires, date);
-		if (writer_of(h, id) == NULL)
+		if (!in_use(h, id))
 			remove_upload(h, id);
 		*ret = fail(c, r, 410, "EGONE",
 			    _("upload %s expired at %s; create a new one"), id,
@@ -1325,6 +1609,7 @@ head(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
      const char *id)
 {
 	struct MHD_Response *rs;
+	struct stored st = { 0 };
 	struct info *in;
 	struct stat sb;
 	enum MHD_Result ret;
@@ -1335,7 +1620,7 @@ head(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 		return need_tus(c, r);
 	if ((in = cds_calloc(1, sizeof *in)) == NULL)
 		return MHD_NO;
-	if (open_upload(c, h, r, id, in, &ret) != 0)
+	if (open_upload(c, h, r, id, in, &st, &ret) != 0)
 		goto out;
 	supersede(h, id); /* the offset must not move after we say it */
 	fname(name, id, "data");
@@ -1356,10 +1641,11 @@ head(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 		add(rs, "Upload-Metadata", in->meta);
 	add_date(rs, "Upload-Expires", in->expires);
 	add(rs, "Cache-Control", "no-store");
-	if (has_reply(h, id))
+	if (st.buf != NULL)
 		add(rs, "Cdsync-Receipt", "1");
 	ret = queue(c, 200, rs);
 out:
+	cds_free(st.buf);
 	cds_free(in);
 	return ret;
 }
@@ -1368,33 +1654,25 @@ static enum MHD_Result
 receipt(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 	const char *id)
 {
-	struct stored s;
+	struct stored s = { 0 };
 	struct info *in;
 	enum MHD_Result ret;
-	int rc;
 
 	if ((in = cds_calloc(1, sizeof *in)) == NULL)
 		return MHD_NO;
-	if (open_upload(c, h, r, id, in, &ret) != 0)
+	if (open_upload(c, h, r, id, in, &s, &ret) != 0)
 		goto out;
-	rc = load_reply(h, id, &s);
-	if (rc == CDSYNC_ENOTFOUND) {
+	if (s.buf == NULL) {
 		ret = fail(c, r, 404, "ENOTFOUND",
 			   _("upload %s has no answer yet: its last byte has "
 			     "not been taken in"),
 			   id);
 		goto out;
 	}
-	if (rc != CDSYNC_OK) {
-		ret = fail(c, r, 500, "EIO",
-			   _("upload %s: cannot read its stored answer (%s)"),
-			   id, cdsync_strerror(rc));
-		goto out;
-	}
 	ret = send_reply(c, r, s.status, s.body, s.len, s.type, s.receipt,
 			 NULL, in->expires);
-	cds_free(s.buf);
 out:
+	cds_free(s.buf);
 	cds_free(in);
 	return ret;
 }
@@ -1408,6 +1686,7 @@ patch_begin(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 	const char *ct = hdr(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *off = hdr(c, "Upload-Offset");
 	const char *sum = hdr(c, "Upload-Checksum");
+	struct stored st = { 0 };
 	struct info *in = NULL;
 	struct stat sb;
 	enum MHD_Result ret = MHD_YES;
@@ -1440,7 +1719,7 @@ patch_begin(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 			    _("Content-Length is not a number"));
 	if ((in = cds_malloc(sizeof *in)) == NULL)
 		return MHD_NO;
-	if (open_upload(c, h, r, id, in, &ret) != 0)
+	if (open_upload(c, h, r, id, in, &st, &ret) != 0)
 		goto out;
 	r->length = in->length;
 	r->expires = in->expires;
@@ -1472,7 +1751,7 @@ patch_begin(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 			   (unsigned long long)in->length);
 		goto out;
 	}
-	r->done = has_reply(h, id);
+	r->done = st.buf != NULL;
 	snprintf(r->id, sizeof r->id, "%s", id);
 	cds_sha1_init(&r->sha);
 	r->kind = K_PATCH;
@@ -1485,6 +1764,7 @@ patch_begin(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 	}
 	r->say_offset = 0;
 out:
+	cds_free(st.buf);
 	cds_free(in);
 	return ret;
 }
@@ -1559,37 +1839,28 @@ hash_file(int fd, uint64_t len, uint8_t out[32])
 	return rc;
 }
 
-/* The upload holds all its bytes: check them, call done once, store and
- * send its reply. */
+/* The upload holds all its bytes: answer the reply stored before, or
+ * check them and queue the upload for the worker (take_in), which calls
+ * done and stores its reply. */
 static enum MHD_Result
 finish(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r)
 {
-	struct cds_hubhttp_reply rp;
+	struct stored s = { 0 };
 	struct info *in = NULL;
-	struct stored s;
 	enum MHD_Result ret;
 	uint8_t want[80], got[32];
-	char path[PATH_MAX], hex[65], why[256];
+	char hex[65];
 	size_t n;
-	int rc;
 
-	memset(&rp, 0, sizeof rp);
 	r->say_offset = 1;
 	r->offset = r->length;
 	if ((in = cds_malloc(sizeof *in)) == NULL)
 		return MHD_NO;
-	if (open_upload(c, h, r, r->id, in, &ret) != 0)
+	if (open_upload(c, h, r, r->id, in, &s, &ret) != 0)
 		goto out;
-	if ((rc = load_reply(h, r->id, &s)) == CDSYNC_OK) {
+	if (s.buf != NULL) {
 		ret = send_reply(c, r, s.status, s.body, s.len, s.type,
 				 s.receipt, NULL, in->expires);
-		cds_free(s.buf);
-		goto out;
-	}
-	if (rc != CDSYNC_ENOTFOUND) {
-		ret = fail(c, r, 500, "EIO",
-			   _("upload %s: cannot read its stored answer (%s)"),
-			   r->id, cdsync_strerror(rc));
 		goto out;
 	}
 	if (cds_tus_meta_get(in->meta, "sha256", want, sizeof want, &n) ==
@@ -1620,41 +1891,11 @@ finish(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r)
 			goto out;
 		}
 	}
-	snprintf(path, sizeof path, "%s/%s.data", h->dir, r->id);
-	rc = h->cfg.done(h->cfg.ctx, r->id, path, in->meta, &rp);
-	if (rc == 0 && (rp.len > CDS_HUBHTTP_REPLYMAX ||
-			(rp.len > 0 && rp.body == NULL) ||
-			(rp.status != 0 && (rp.status < 200 ||
-					    rp.status > 599)))) {
-		rc = -1; /* a bug of the callback: do not store it */
-	}
-	if (rc != 0) {
-		ret = fail(c, r, 503, "EBUSY",
-			   _("the hub cannot take upload %s in now; send the "
-			     "final PATCH again later"),
-			   r->id);
-		goto out;
-	}
-	if (rp.status == 0)
-		rp.status = 200;
-	if (rp.status == 204 && rp.len > 0)
-		rp.status = 200;
-	tidy(&rp);
-	if (save_reply(h, r->id, &rp, why, sizeof why) != CDSYNC_OK) {
-		ret = fail(c, r, 500, "EIO", "%s", why);
-		goto out;
-	}
-	/* finished: it no longer counts against max_uploads */
-	if (h->nuploads > 0)
-		h->nuploads--;
-	/* the receipt lives expiry_hours from now; failing to say so only
-	 * shortens its life */
-	in->expires = now_s(h) + 3600 * (int64_t)h->cfg.expiry_hours;
-	(void)save_info(h, r->id, in, why, sizeof why);
-	ret = send_reply(c, r, rp.status, rp.body, rp.len, rp.type,
-			 rp.receipt, NULL, in->expires);
+	r->in = in;
+	in = NULL;
+	ret = enqueue(c, h, r, J_DONE);
 out:
-	cds_free(rp.body);
+	cds_free(s.buf);
 	cds_free(in);
 	return ret;
 }
@@ -1748,38 +1989,42 @@ static enum MHD_Result
 get_doc(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 	const char *url)
 {
-	struct cds_hubhttp_reply rp;
-	struct MHD_Response *rs;
-	const char *inm = hdr(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	char b[64], tag[80];
-	enum MHD_Result ret;
+	char b[64];
 
-	memset(&rp, 0, sizeof rp);
 	if (h->cfg.get == NULL)
 		return fail(c, r, 404, "ENOTFOUND", _("nothing at %s"),
 			    clean(url, b));
-	if (h->cfg.get(h->cfg.ctx, url, &rp) != 0 ||
-	    rp.len > CDS_HUBHTTP_REPLYMAX || (rp.len > 0 && !rp.body)) {
-		ret = fail(c, r, 503, "EBUSY",
-			   _("%s cannot be read now; try again later"),
-			   clean(url, b));
-		goto out;
-	}
-	tidy(&rp);
-	if (rp.etag[0] && inm && (rp.status == 0 || rp.status / 100 == 2) &&
-	    etag_match(inm, rp.etag)) {
+	if ((r->gurl = cds_strdup(url)) == NULL)
+		return MHD_NO;
+	return enqueue(c, h, r, J_GET);
+}
+
+/* The answer to a GET, once cfg.get has run. */
+static enum MHD_Result
+get_answer(struct MHD_Connection *c, struct req *r)
+{
+	struct cds_hubhttp_reply *rp = &r->rp;
+	struct MHD_Response *rs;
+	const char *inm = hdr(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	char b[64], tag[80];
+
+	if (r->cbrc != 0 || rp->len > CDS_HUBHTTP_REPLYMAX ||
+	    (rp->len > 0 && !rp->body))
+		return fail(c, r, 503, "EBUSY",
+			    _("%s cannot be read now; try again later"),
+			    clean(r->gurl, b));
+	tidy(rp);
+	if (rp->etag[0] && inm &&
+	    (rp->status == 0 || rp->status / 100 == 2) &&
+	    etag_match(inm, rp->etag)) {
 		rs = empty(r);
-		snprintf(tag, sizeof tag, "\"%s\"", rp.etag);
+		snprintf(tag, sizeof tag, "\"%s\"", rp->etag);
 		add(rs, "ETag", tag);
 		add(rs, "Cache-Control", "no-cache");
-		ret = queue(c, 304, rs);
-		goto out;
+		return queue(c, 304, rs);
 	}
-	ret = send_reply(c, r, rp.status, rp.body, rp.len, rp.type, 0,
-			 rp.etag, 0);
-out:
-	cds_free(rp.body);
-	return ret;
+	return send_reply(c, r, rp->status, rp->body, rp->len, rp->type, 0,
+			  rp->etag, 0);
 }
 
 static enum MHD_Result
@@ -1832,28 +2077,65 @@ post_data(struct cds_hubhttp *h, struct req *r, const char *data,
 static enum MHD_Result
 post_end(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r)
 {
-	struct cds_hubhttp_reply rp;
-	enum MHD_Result ret;
-	char b[64];
-
 	if (r->overflow)
 		return fail(c, r, 413, "ETOOBIG",
 			    _("the document exceeds this hub's limit of %zu "
 			      "bytes"),
 			    h->cfg.max_post);
-	memset(&rp, 0, sizeof rp);
-	if (h->cfg.post(h->cfg.ctx, r->url, r->doc, r->ndoc, &rp) != 0 ||
-	    rp.len > CDS_HUBHTTP_REPLYMAX || (rp.len > 0 && !rp.body)) {
-		ret = fail(c, r, 503, "EBUSY",
-			   _("%s cannot take this now; try again later"),
-			   clean(r->url, b));
-	} else {
-		tidy(&rp);
-		ret = send_reply(c, r, rp.status, rp.body, rp.len, rp.type,
-				 0, NULL, 0);
-	}
-	cds_free(rp.body);
-	return ret;
+	return enqueue(c, h, r, J_POST);
+}
+
+/* The answer to a POST, once cfg.post has run. */
+static enum MHD_Result
+post_answer(struct MHD_Connection *c, struct req *r)
+{
+	struct cds_hubhttp_reply *rp = &r->rp;
+	char b[64];
+
+	if (r->cbrc != 0 || rp->len > CDS_HUBHTTP_REPLYMAX ||
+	    (rp->len > 0 && !rp->body))
+		return fail(c, r, 503, "EBUSY",
+			    _("%s cannot take this now; try again later"),
+			    clean(r->url, b));
+	tidy(rp);
+	return send_reply(c, r, rp->status, rp->body, rp->len, rp->type, 0,
+			  NULL, 0);
+}
+
+/* The final answer to a complete upload, once take_in has run. */
+static enum MHD_Result
+done_answer(struct MHD_Connection *c, struct req *r)
+{
+	struct cds_hubhttp_reply *rp = &r->rp;
+
+	r->say_offset = 1;
+	r->offset = r->length;
+	if (r->cbrc != 0)
+		return fail(c, r, 503, "EBUSY",
+			    _("the hub cannot take upload %s in now; send the "
+			      "final PATCH again later"),
+			    r->id);
+	return send_reply(c, r, rp->status, rp->body, rp->len, rp->type,
+			  rp->receipt, NULL, r->in->expires);
+}
+
+/* A request the worker resumed: its answer. */
+static enum MHD_Result
+answer(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r)
+{
+	int ready;
+
+	pthread_mutex_lock(&h->qlock);
+	ready = r->answered;
+	pthread_mutex_unlock(&h->qlock);
+	r->kind = K_NONE;
+	if (!ready)
+		return MHD_NO; /* never: it is resumed once answered */
+	if (r->job == J_DONE)
+		return done_answer(c, r);
+	if (r->job == J_GET)
+		return get_answer(c, r);
+	return post_answer(c, r);
 }
 
 /* Routes the first call of a request. */
@@ -1922,6 +2204,9 @@ req_free(struct req *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	cds_free(r->doc);
+	cds_free(r->gurl);
+	cds_free(r->in);
+	cds_free(r->rp.body);
 	cds_free(r);
 }
 
@@ -1959,16 +2244,23 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			ret = post_data(h, r, data, size);
 		goto out;
 	}
+	if (r->kind == K_WAIT) { /* resumed by the worker */
+		ret = answer(c, h, r);
+		goto out;
+	}
 	if (r->deferred) {
 		r->deferred = 0;
 		ret = begin(c, h, r, url, method);
 	}
+	/* the last call of a body: answered now, or queued (K_WAIT) */
 	if (r->kind == K_PATCH) {
 		ret = patch_end(c, h, r);
-		r->kind = K_NONE;
+		if (r->kind == K_PATCH)
+			r->kind = K_NONE;
 	} else if (r->kind == K_DOC) {
 		ret = post_end(c, h, r);
-		r->kind = K_NONE;
+		if (r->kind == K_DOC)
+			r->kind = K_NONE;
 	}
 out:
 	pthread_mutex_unlock(&h->uplock);
@@ -2076,7 +2368,7 @@ cds_hubhttp_start(const struct cds_hubhttp_config *cfg,
 	pthread_mutexattr_t ma;
 	pthread_condattr_t ca;
 	size_t pool;
-	int rc, v6 = 0, locks = 0, thread = 0, e;
+	int rc, v6 = 0, locks = 0, thread = 0, worker = 0, e;
 	unsigned flags;
 
 	*out = NULL;
@@ -2126,7 +2418,9 @@ cds_hubhttp_start(const struct cds_hubhttp_config *cfg,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	if (pthread_mutex_init(&h->uplock, &ma) != 0 ||
 	    pthread_mutex_init(&h->connlock, NULL) != 0 ||
-	    pthread_cond_init(&h->wake, &ca) != 0) {
+	    pthread_cond_init(&h->wake, &ca) != 0 ||
+	    pthread_mutex_init(&h->qlock, NULL) != 0 ||
+	    pthread_cond_init(&h->qwake, NULL) != 0) {
 		pthread_mutexattr_destroy(&ma);
 		pthread_condattr_destroy(&ca);
 		seterr(err, errlen, _("hubhttp: cannot make locks"));
@@ -2144,13 +2438,20 @@ cds_hubhttp_start(const struct cds_hubhttp_config *cfg,
 		goto out;
 	}
 	thread = 1;
+	if (pthread_create(&h->worker, NULL, work, h) != 0) {
+		seterr(err, errlen, _("hubhttp: cannot start a thread"));
+		rc = CDSYNC_ERROR;
+		goto out;
+	}
+	worker = 1;
 	pool = 2 * h->cfg.max_header + 16384;
 	if (pool < 32768)
 		pool = 32768;
 	/* poll, not epoll: with epoll, 0.9.75 misses a FIN that comes with
 	 * the last bytes of a body larger than its buffer (edge-triggered),
 	 * and a cut PATCH would linger until the idle timeout */
-	flags = MHD_USE_POLL_INTERNAL_THREAD | (v6 ? MHD_USE_IPv6 : 0);
+	flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+		(v6 ? MHD_USE_IPv6 : 0);
 	h->mhd = MHD_start_daemon(
 		flags, cfg->port, NULL, NULL, handle, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -2177,6 +2478,8 @@ cds_hubhttp_start(const struct cds_hubhttp_config *cfg,
 	rc = CDSYNC_OK;
 out:
 	if (h != NULL) {
+		if (worker)
+			stop_worker(h);
 		if (thread) {
 			pthread_mutex_lock(&h->connlock);
 			h->stopping = 1;
@@ -2185,6 +2488,8 @@ out:
 			pthread_join(h->watchdog, NULL);
 		}
 		if (locks) {
+			pthread_cond_destroy(&h->qwake);
+			pthread_mutex_destroy(&h->qlock);
 			pthread_cond_destroy(&h->wake);
 			pthread_mutex_destroy(&h->connlock);
 			pthread_mutex_destroy(&h->uplock);
@@ -2204,12 +2509,15 @@ cds_hubhttp_stop(struct cds_hubhttp **hp)
 
 	if (hp == NULL || (h = *hp) == NULL)
 		return;
+	stop_worker(h);		 /* first: nothing stays suspended */
 	MHD_stop_daemon(h->mhd); /* ends requests: cut PATCHes keep bytes */
 	pthread_mutex_lock(&h->connlock);
 	h->stopping = 1;
 	pthread_cond_signal(&h->wake);
 	pthread_mutex_unlock(&h->connlock);
 	pthread_join(h->watchdog, NULL);
+	pthread_cond_destroy(&h->qwake);
+	pthread_mutex_destroy(&h->qlock);
 	pthread_cond_destroy(&h->wake);
 	pthread_mutex_destroy(&h->connlock);
 	pthread_mutex_destroy(&h->uplock);

@@ -18,10 +18,12 @@
  * ECHECKSUM (460), EIO (500, 507), EBUSY (503).
  *
  * Staging directory (one per hub, nothing else should live there)
- *   ID.info    length, times, Upload-Metadata; crash-safe, written at
- *              creation and again at completion (a later expiry)
+ *   ID.info    length, times, Upload-Metadata; crash-safe, written once,
+ *              at creation
  *   ID.data    the bytes received; its size is the upload's offset
- *   ID.reply   the final answer (status, receipt flag, body), crash-safe
+ *   ID.reply   the final answer (status, receipt flag, body) and the
+ *              finished upload's expiry, with a checksum; written whole
+ *              (temporary file, rename) but not fsynced: see Completion
  * A file is written crash-safe as: temporary file, fsync, rename, fsync of
  * the directory.  Bytes of a PATCH are fsynced before it is answered and
  * when it is cut, so the offset a HEAD reports is always bytes on disk: a
@@ -41,18 +43,28 @@
  *     whose body runs past Upload-Length (413).
  *
  * Completion and exactly-once
- *   When the last byte arrives, done() is called once, synchronously,
- *   before that PATCH is answered.  If it returns 0, its reply is stored
- *   (ID.reply, crash-safe) and then sent; every later final PATCH (an
+ *   When the last byte arrives, the PATCH waits for done(), which the
+ *   worker thread calls for one upload at a time, in the order they
+ *   completed; the PATCH is answered when done() returns, and meanwhile
+ *   the server goes on with the other requests.  If done() returns 0, its
+ *   reply is stored (ID.reply) and sent; every later final PATCH (an
  *   empty PATCH at Upload-Offset == Upload-Length) and GET
- *   /files/ID/receipt repeats the stored reply and done() is never called
- *   again for ID, across restarts too.  HEAD of a finished upload carries
- *   "Cdsync-Receipt: 1".  If the hub dies after done() returned and before
- *   the reply is stored, done() is called again for ID after the restart:
+ *   /files/ID/receipt repeats the stored reply and done() is not called
+ *   again for ID, across restarts too; a final PATCH that comes while
+ *   done() runs for ID waits for it and gets its stored reply.  HEAD of
+ *   a finished upload carries "Cdsync-Receipt: 1".
  *   done() must be idempotent (importing a bundle already merged is a
- *   no-op).  If done() returns non-zero (a passing failure: disk full,
- *   database busy), the PATCH is answered 503 and nothing is stored: the
- *   next final PATCH calls done() again.
+ *   no-op, and answers the same), as it is called again for ID, by the
+ *   next final PATCH, whenever its reply is not stored: the process died
+ *   between done() and the reply, the reply could not be written (it is
+ *   sent all the same), or the machine crashed before the reply reached
+ *   the disk.  ID.reply is not fsynced because the store done() writes to
+ *   is the point of truth: its commit is durable before done() returns,
+ *   and a reply lost or torn (its checksum tells) reads as none.  If
+ *   done() returns non-zero (a passing failure: disk full, database
+ *   busy), the PATCH is answered 503 and nothing is stored: the next
+ *   final PATCH calls done() again.  So it is for a PATCH still waiting
+ *   its turn when the server stops (503, or the connection ends).
  *
  * Limits: Upload-Length over max_upload is answered 413 from the headers,
  * before any body is read; at most max_uploads uploads are in progress in
@@ -70,16 +82,20 @@
  * slow link goes on with its next PATCH.
  *
  * Uploads expire expiry_hours after creation, or after completion for a
- * finished one (its stored reply lives as long); expired uploads are
- * answered 410 and removed on start and every sweep_seconds.
+ * finished one (its stored reply says when, and lives as long); expired
+ * uploads are answered 410 and removed on start and every sweep_seconds
+ * (never one that a PATCH writes to or that waits for done()).
  *
- * Threads: the server runs in libmicrohttpd's internal polling thread and a
- * watchdog thread of its own; the caller's thread is never used after
- * cds_hubhttp_start returns.  The callbacks are called from the polling
- * thread, one at a time, never concurrently with each other, and while
- * one runs no other request is served: keep them short.  They must not
- * call cds_hubhttp_stop.  Whatever they share with other threads of the
- * program (a store handle) they protect themselves.
+ * Threads: the server runs in libmicrohttpd's internal polling thread, a
+ * worker thread for the callbacks and a watchdog thread; the caller's
+ * thread is never used after cds_hubhttp_start returns.  The callbacks
+ * are called from the worker, one at a time, never concurrently with each
+ * other, in the order their requests came; each such request (a final
+ * PATCH, a document) waits, suspended, while the polling thread serves
+ * the others (creations, bytes, HEADs).  A slow callback delays only the
+ * requests that need one.  They must not call cds_hubhttp_stop.  Whatever
+ * they share with other threads of the program (a store handle) they
+ * protect themselves.
  */
 #ifndef CDS_HUBHTTP_H
 #define CDS_HUBHTTP_H
@@ -160,9 +176,11 @@ struct cds_hubhttp;
 int cds_hubhttp_start(const struct cds_hubhttp_config *cfg,
 		      struct cds_hubhttp **out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
-/* Stops listening, ends the connections (a PATCH in progress keeps the
- * bytes it got), joins the threads and frees *h; sets *h to NULL.  NULL or
- * *h == NULL: no-op.  Not from a callback. */
+/* Waits for the callback running, if one is; answers the requests still
+ * waiting for one 503 (or ends their connections); stops listening, ends
+ * the connections (a PATCH in progress keeps the bytes it got), joins the
+ * threads and frees *h; sets *h to NULL.  NULL or *h == NULL: no-op.  Not
+ * from a callback. */
 void cds_hubhttp_stop(struct cds_hubhttp **h);
 /* The port the server listens on. */
 uint16_t cds_hubhttp_port(const struct cds_hubhttp *h);

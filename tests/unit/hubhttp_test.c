@@ -2,8 +2,9 @@
  * sockets on 127.0.0.1, a port picked at run time, a fake wall clock for
  * expiry.  Every wait is bounded: a read gives up after a few seconds.
  *
- * The callbacks run in the server's thread: they only record what they
- * saw (under a mutex) and the test thread asserts on it. */
+ * The callbacks run in the server's worker thread: they only record what
+ * they saw (under a mutex) and the test thread asserts on it; done() can
+ * be held at a gate while the test does other requests. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,71 @@ static int done_fail;	      /* done() fails this many more times */
 static uint8_t done_bytes[1 << 21]; /* the last upload's content */
 static size_t done_len;
 static char done_meta[512];
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int done_gate;	      /* done() waits while set (10 s at most) */
+static int done_waiting;      /* done() calls waiting at the gate */
+
+static void
+deadline(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Under mu: holds done() while the gate is shut. */
+static void
+gate_pass(void)
+{
+	struct timespec ts;
+
+	if (!done_gate)
+		return;
+	deadline(&ts, 10000);
+	done_waiting++;
+	pthread_cond_broadcast(&gate_cv);
+	while (done_gate && pthread_cond_timedwait(&gate_cv, &mu, &ts) == 0)
+		;
+	done_waiting--;
+}
+
+static void
+gate_shut(void)
+{
+	pthread_mutex_lock(&mu);
+	done_gate = 1;
+	pthread_mutex_unlock(&mu);
+}
+
+static void
+gate_open(void)
+{
+	pthread_mutex_lock(&mu);
+	done_gate = 0;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&mu);
+}
+
+/* 1 once n done() calls wait at the gate (5 s at most). */
+static int
+gate_await(int n)
+{
+	struct timespec ts;
+	int ok;
+
+	deadline(&ts, 5000);
+	pthread_mutex_lock(&mu);
+	while (done_waiting < n &&
+	       pthread_cond_timedwait(&gate_cv, &mu, &ts) == 0)
+		;
+	ok = done_waiting >= n;
+	pthread_mutex_unlock(&mu);
+	return ok;
+}
 
 static int
 on_done(void *ctx, const char *id, const char *path, const char *meta,
@@ -60,6 +126,7 @@ on_done(void *ctx, const char *id, const char *path, const char *meta,
 	(void)ctx;
 	pthread_mutex_lock(&mu);
 	done_calls++;
+	gate_pass();
 	if (done_fail > 0) {
 		done_fail--;
 		pthread_mutex_unlock(&mu);
@@ -129,6 +196,8 @@ reset_calls(void)
 	done_calls = 0;
 	done_fail = 0;
 	done_len = 0;
+	done_gate = 0;
+	pthread_cond_broadcast(&gate_cv);
 	pthread_mutex_unlock(&mu);
 }
 
@@ -955,6 +1024,301 @@ test_a_reply_lost_before_it_was_stored_calls_done_again(void **state)
 	cds_hubhttp_stop(&h);
 }
 
+static int
+tus_receipt(uint16_t port, const char *id)
+{
+	char req[256];
+
+	snprintf(req, sizeof req,
+		 "GET /files/%s/receipt HTTP/1.1\r\nHost: hub\r\n\r\n", id);
+	return ask(port, req, NULL, 0);
+}
+
+/* Sends a PATCH on a connection of its own and leaves the answer to be
+ * read (answer()); returns the socket. */
+static int
+patch_async(uint16_t port, const char *id, uint64_t off, const char *body)
+{
+	int fd = dial(port);
+
+	puts_(fd, patch_head(id, off, strlen(body), NULL));
+	puts_(fd, body);
+	return fd;
+}
+
+/* done() runs in a worker thread: while it takes one upload in, the
+ * server goes on with the others (creation, bytes, HEAD), and the final
+ * PATCH is answered with the reply once done() returns. */
+static void
+test_the_server_goes_on_while_done_runs(void **state)
+{
+	struct cds_hubhttp_config c = config(tu_tmpdir());
+	struct cds_hubhttp *h = start(&c);
+	uint16_t port = cds_hubhttp_port(h);
+	char a[33], b[33], receipt[128];
+	int fd;
+
+	(void)state;
+	reset_calls();
+	create(port, 5, a);
+	gate_shut();
+	fd = patch_async(port, a, 0, "hello");
+	assert_true(gate_await(1));
+	create(port, 10, b);
+	assert_int_equal(tus_patch(port, b, 0, "01234", 5, NULL), 204);
+	assert_int_equal(head_offset(port, b), 5);
+	assert_int_equal(head_offset(port, a), 5);
+	assert_null(header("Cdsync-Receipt")); /* not yet */
+	gate_open();
+	assert_int_equal(answer(fd, 0, 5000), 0);
+	close(fd);
+	assert_int_equal(A.status, 201);
+	snprintf(receipt, sizeof receipt, "RECEIPT %s 5", a);
+	assert_string_equal(A.body, receipt);
+	assert_string_equal(header("Cdsync-Receipt"), "1");
+	assert_string_equal(header("Upload-Offset"), "5");
+	assert_string_equal(header("Tus-Resumable"), "1.0.0");
+	assert_int_equal(calls(), 1);
+	assert_int_equal(tus_patch(port, b, 5, "56789", 5, NULL), 201);
+	assert_int_equal(calls(), 2);
+	reset_calls();
+	cds_hubhttp_stop(&h);
+}
+
+/* A final PATCH waiting for done() is not idle: libmicrohttpd does not
+ * time a suspended connection out, and its timer starts again when it is
+ * resumed. */
+static void
+test_a_final_patch_may_wait_for_done_longer_than_the_idle_timeout(
+	void **state)
+{
+	struct cds_hubhttp_config c = config(tu_tmpdir());
+	struct cds_hubhttp *h;
+	char a[33];
+	int fd;
+
+	(void)state;
+	c.idle_timeout = 1;
+	h = start(&c);
+	reset_calls();
+	create(cds_hubhttp_port(h), 5, a);
+	gate_shut();
+	fd = patch_async(cds_hubhttp_port(h), a, 0, "hello");
+	assert_true(gate_await(1));
+	usleep(2500000);
+	gate_open();
+	assert_int_equal(answer(fd, 0, 5000), 0);
+	close(fd);
+	assert_int_equal(A.status, 201);
+	assert_string_equal(header("Cdsync-Receipt"), "1");
+	assert_int_equal(calls(), 1);
+	reset_calls();
+	cds_hubhttp_stop(&h);
+}
+
+/* A node whose answer is slow asks again (an empty final PATCH) while
+ * done() still takes the upload in: the second PATCH waits behind the
+ * first and gets the same reply; done() is called once. */
+static void
+test_a_final_patch_again_while_done_runs_gets_the_same_reply(void **state)
+{
+	struct cds_hubhttp_config c = config(tu_tmpdir());
+	struct cds_hubhttp *h = start(&c);
+	uint16_t port = cds_hubhttp_port(h);
+	char a[33], receipt[128];
+	int f1, f2;
+
+	(void)state;
+	reset_calls();
+	create(port, 5, a);
+	gate_shut();
+	f1 = patch_async(port, a, 0, "hello");
+	assert_true(gate_await(1));
+	f2 = patch_async(port, a, 5, "");
+	/* f2 is queued behind f1 by now, or finds f1's reply stored: the
+	 * same answer either way */
+	usleep(200000);
+	gate_open();
+	snprintf(receipt, sizeof receipt, "RECEIPT %s 5", a);
+	assert_int_equal(answer(f1, 0, 5000), 0);
+	assert_int_equal(A.status, 201);
+	assert_string_equal(A.body, receipt);
+	assert_int_equal(answer(f2, 0, 5000), 0);
+	assert_int_equal(A.status, 201);
+	assert_string_equal(A.body, receipt);
+	assert_string_equal(header("Cdsync-Receipt"), "1");
+	close(f1);
+	close(f2);
+	assert_int_equal(calls(), 1);
+	reset_calls();
+	cds_hubhttp_stop(&h);
+}
+
+static void *
+stopper(void *arg)
+{
+	cds_hubhttp_stop(arg);
+	return NULL;
+}
+
+/* Stopping while done() runs waits for it; what is queued behind it is
+ * answered 503 or cut, and taken in after the restart: every upload
+ * once, none lost. */
+static void
+test_a_stop_while_done_runs_loses_nothing_and_repeats_nothing(void **state)
+{
+	struct cds_hubhttp_config c = config(tu_tmpdir());
+	struct cds_hubhttp *h = start(&c);
+	uint16_t port = cds_hubhttp_port(h);
+	char id[2][33];
+	pthread_t t;
+	int fd[2], i;
+
+	(void)state;
+	reset_calls();
+	create(port, 5, id[0]);
+	create(port, 5, id[1]);
+	gate_shut();
+	fd[0] = patch_async(port, id[0], 0, "hello");
+	assert_true(gate_await(1));
+	fd[1] = patch_async(port, id[1], 0, "world");
+	usleep(200000);
+	assert_int_equal(pthread_create(&t, NULL, stopper, &h), 0);
+	usleep(200000);
+	gate_open();
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_null(h);
+	for (i = 0; i < 2; i++) {
+		if (answer(fd[i], 0, 2000) == 0)
+			assert_true(A.status == 201 || A.status == 503);
+		close(fd[i]);
+	}
+	i = calls();
+	assert_true(i == 1 || i == 2);
+	h = start(&c);
+	port = cds_hubhttp_port(h);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(tus_head(port, id[i]), 200);
+		assert_string_equal(header("Upload-Offset"), "5");
+		if (header("Cdsync-Receipt") == NULL)
+			assert_int_equal(tus_patch(port, id[i], 5, "", 0,
+						   NULL),
+					 201);
+		assert_int_equal(tus_receipt(port, id[i]), 201);
+	}
+	assert_int_equal(calls(), 2);
+	reset_calls();
+	cds_hubhttp_stop(&h);
+}
+
+/* ID.reply is not fsynced (the callback's store is the point of truth):
+ * one torn by a crash of the machine (empty, short, damaged) reads as no
+ * reply, and the next final PATCH calls done() again.  A reply of
+ * version 1 (without its expiry and checksum) is still answered. */
+static void
+test_a_torn_reply_reads_as_none_and_done_runs_again(void **state)
+{
+	const char *dir = tu_tmpdir();
+	struct cds_hubhttp_config c = config(dir);
+	struct cds_hubhttp *h = start(&c);
+	static const char v1[] = "cdsync-reply 1\nstatus 200\nreceipt 1\n"
+				 "type text/plain\nlength 3\n\nold";
+	char id[33], p[512], buf[1024], receipt[128];
+	size_t n, cut[3];
+	FILE *f;
+	int i;
+
+	(void)state;
+	reset_calls();
+	create(cds_hubhttp_port(h), 5, id);
+	assert_int_equal(tus_patch(cds_hubhttp_port(h), id, 0, "hello", 5,
+				   NULL),
+			 201);
+	snprintf(receipt, sizeof receipt, "RECEIPT %s 5", id);
+	assert_string_equal(A.body, receipt);
+	cds_hubhttp_stop(&h);
+	snprintf(p, sizeof p, "%s/%s.reply", dir, id);
+	assert_non_null(f = fopen(p, "rb"));
+	n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	assert_true(n > 20 && n < sizeof buf);
+	assert_int_equal(strncmp(buf, "cdsync-reply 2\n", 15), 0);
+	cut[0] = 0;	/* empty */
+	cut[1] = n - 1; /* short */
+	cut[2] = n;	/* its last byte damaged */
+	for (i = 0; i < 3; i++) {
+		if (i == 2)
+			buf[n - 1] ^= 1;
+		tu_write(p, buf, cut[i]);
+		h = start(&c);
+		assert_int_equal(tus_head(cds_hubhttp_port(h), id), 200);
+		assert_null(header("Cdsync-Receipt"));
+		assert_int_equal(tus_receipt(cds_hubhttp_port(h), id), 404);
+		assert_int_equal(tus_patch(cds_hubhttp_port(h), id, 5, "", 0,
+					   NULL),
+				 201);
+		assert_string_equal(A.body, receipt);
+		assert_int_equal(calls(), 2 + i);
+		assert_int_equal(tus_head(cds_hubhttp_port(h), id), 200);
+		assert_string_equal(header("Cdsync-Receipt"), "1");
+		cds_hubhttp_stop(&h);
+		if (i == 2)
+			buf[n - 1] ^= 1;
+	}
+	tu_write(p, v1, sizeof v1 - 1);
+	h = start(&c);
+	assert_int_equal(tus_receipt(cds_hubhttp_port(h), id), 200);
+	assert_string_equal(A.body, "old");
+	assert_string_equal(header("Cdsync-Receipt"), "1");
+	assert_int_equal(tus_patch(cds_hubhttp_port(h), id, 5, "", 0, NULL),
+			 200);
+	assert_string_equal(A.body, "old");
+	assert_int_equal(calls(), 4);
+	reset_calls();
+	cds_hubhttp_stop(&h);
+}
+
+/* A finished upload and its reply live expiry_hours from its completion
+ * (the reply says when), not from its creation; across restarts too. */
+static void
+test_a_finished_upload_lives_expiry_hours_after_its_completion(
+	void **state)
+{
+	const char *dir = tu_tmpdir();
+	struct cds_hubhttp_config c = config(dir);
+	struct cds_hubhttp *h = start(&c);
+	char id[33], date[30];
+	long long done_at;
+
+	(void)state;
+	reset_calls();
+	create(cds_hubhttp_port(h), 5, id);
+	atomic_fetch_add(&fake_now, 71LL * 3600);
+	assert_int_equal(tus_patch(cds_hubhttp_port(h), id, 0, "hello", 5,
+				   NULL),
+			 201);
+	done_at = atomic_load(&fake_now);
+	cds_tus_httpdate((time_t)(done_at + 72LL * 3600), date);
+	assert_string_equal(header("Upload-Expires"), date);
+	/* past the creation's 72 h: still there, after a restart too */
+	atomic_fetch_add(&fake_now, 2LL * 3600);
+	assert_int_equal(tus_head(cds_hubhttp_port(h), id), 200);
+	assert_string_equal(header("Cdsync-Receipt"), "1");
+	assert_string_equal(header("Upload-Expires"), date);
+	cds_hubhttp_stop(&h);
+	h = start(&c);
+	assert_int_equal(tus_receipt(cds_hubhttp_port(h), id), 201);
+	assert_string_equal(header("Upload-Expires"), date);
+	/* and gone 72 h after its completion */
+	atomic_store(&fake_now, done_at + 72LL * 3600);
+	assert_int_equal(tus_head(cds_hubhttp_port(h), id), 410);
+	assert_false(exists(dir, id, "info") || exists(dir, id, "data") ||
+		     exists(dir, id, "reply"));
+	assert_int_equal(calls(), 1);
+	reset_calls();
+	cds_hubhttp_stop(&h);
+}
+
 static void
 test_headers_over_the_limit_are_431(void **state)
 {
@@ -1310,6 +1674,12 @@ main(void)
 		cmocka_unit_test(test_finished_uploads_do_not_count_against_the_limit),
 		cmocka_unit_test(test_a_failing_done_is_called_again_by_the_next_final_patch),
 		cmocka_unit_test(test_a_reply_lost_before_it_was_stored_calls_done_again),
+		cmocka_unit_test(test_the_server_goes_on_while_done_runs),
+		cmocka_unit_test(test_a_final_patch_may_wait_for_done_longer_than_the_idle_timeout),
+		cmocka_unit_test(test_a_final_patch_again_while_done_runs_gets_the_same_reply),
+		cmocka_unit_test(test_a_stop_while_done_runs_loses_nothing_and_repeats_nothing),
+		cmocka_unit_test(test_a_torn_reply_reads_as_none_and_done_runs_again),
+		cmocka_unit_test(test_a_finished_upload_lives_expiry_hours_after_its_completion),
 		cmocka_unit_test(test_a_wrong_sha256_in_the_metadata_resets_the_upload),
 		cmocka_unit_test(test_headers_over_the_limit_are_431),
 		cmocka_unit_test(test_documents_get_with_etags_and_post_with_a_cap),
