@@ -147,26 +147,6 @@ find_device(cdsync *db, const uint8_t id[16], struct device *d)
 	return CDSYNC_OK;
 }
 
-static int
-own_code(cdsync *db, char code[CDS_TRUST_STR_MAX + 1])
-{
-	sqlite3_stmt *st = cds_prepare(db, "SELECT code FROM org_unit WHERE "
-					   "id = ?1");
-	int found = 0;
-
-	if (st == NULL)
-		return CDSYNC_ERROR;
-	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(code, CDS_TRUST_STR_MAX + 1, "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-		found = 1;
-	}
-	sqlite3_finalize(st);
-	return found ? CDSYNC_OK
-		     : cds_err(db, CDSYNC_ENOTFOUND, "%s",
-			       _("this node's own union is missing"));
-}
 
 /* Checks what a device pushed and merges it as this node's own writes,
  * inside the caller's transaction. */
@@ -189,7 +169,7 @@ take_push(cdsync *db, const struct device *d, const struct cds_payload *pl)
 		}
 	if (pl->count == 0)
 		return CDSYNC_OK;
-	if ((rc = own_code(db, code)) != CDSYNC_OK)
+	if ((rc = cds_own_code(db, code, sizeof code)) != CDSYNC_OK)
 		return rc;
 	rc = cds_scope_check(db, pl->ch, pl->count, db->org_id, code);
 	if (rc == CDSYNC_OK)

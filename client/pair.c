@@ -38,25 +38,6 @@ need_node(cdsync *db, int client)
 	return CDSYNC_OK;
 }
 
-static int
-own_code(cdsync *db, char code[CDS_TRUST_STR_MAX + 1])
-{
-	sqlite3_stmt *st = cds_prepare(db, "SELECT code FROM org_unit WHERE "
-					   "id = ?1");
-	int found;
-
-	if (st == NULL)
-		return CDSYNC_ERROR;
-	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		snprintf(code, CDS_TRUST_STR_MAX + 1, "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return found ? CDSYNC_OK
-		     : cds_err(db, CDSYNC_ENOTFOUND, "%s",
-			       _("this node's own union is missing"));
-}
 
 static int
 write_file(cdsync *db, const char *path, const cds_buf *b)
@@ -208,7 +189,7 @@ cdsync_pair_approve(cdsync *db, const char *request_path,
 	memcpy(c.box_pk, q.box_pk, 32);
 	c.issued_ms = cds_wall_ms();
 	snprintf(c.device, sizeof c.device, "%s", q.device);
-	if ((rc = own_code(db, c.org_code)) != CDSYNC_OK)
+	if ((rc = cds_own_code(db, c.org_code, sizeof c.org_code)) != CDSYNC_OK)
 		goto out;
 	cds_client_cert_write(&b, &c, db->sign_sk, key);
 	cds_client_cert_write(&plain, &c, db->sign_sk, NULL);
@@ -471,7 +452,7 @@ cdsync_pair_finish(cdsync *db, const char *cert_path)
 			     _("%s: it certifies another device"), cert_path);
 		goto out;
 	}
-	if ((rc = own_code(db, own)) != CDSYNC_OK)
+	if ((rc = cds_own_code(db, own, sizeof own)) != CDSYNC_OK)
 		goto out;
 	if (strcmp(own, c.org_code) != 0) {
 		rc = cds_err(db, CDSYNC_ESCOPE,

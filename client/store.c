@@ -745,3 +745,24 @@ cds_meta_get(cdsync *db, const char *key, void *out, size_t n)
 	sqlite3_finalize(st);
 	return found;
 }
+
+int
+cds_own_code(cdsync *db, char *code, size_t n)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT code FROM org_unit WHERE "
+					   "id = ?1");
+	int found = 0;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(code, n, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found ? CDSYNC_OK
+		     : cds_err(db, CDSYNC_ENOTFOUND, "%s",
+			       _("this node's own union is missing"));
+}

@@ -68,6 +68,10 @@ sqlite3_stmt *cds_prepare(cdsync *db, const char *sql);
 int cds_meta_put(cdsync *db, const char *key, const void *p, size_t n);
 int cds_meta_get(cdsync *db, const char *key, void *out, size_t n);
 
+/* This node's org code into code[n]; CDSYNC_ENOTFOUND (with a message)
+ * when its union's row is missing. */
+int cds_own_code(cdsync *db, char *code, size_t n);
+
 /* Savepoints around one public write, so a failure undoes all of it
  * while an outer cdsync_begin() transaction stays open. */
 int cds_save(cdsync *db);
