@@ -17,6 +17,9 @@
  *   /enrol/NODE                GET (32 hex digits): the catalog, once it
  *                              certifies that node (ETag, If-None-Match);
  *                              404 until the operator approved it
+ * and receipts again, for a bundle held for a gap:
+ *   /receipt/HASH              GET (64 hex digits): its receipt now, with
+ *                              an ETag; 404 if the hub never took it in
  */
 #include "hub.h"
 
@@ -388,6 +391,58 @@ post_enrol(struct cdsd_hub *h, const uint8_t *body, size_t len,
 	return 0;
 }
 
+/* GET /receipt/HASH: the receipt of a bundle this hub took in, as it
+ * stands now (held, or merged since), with the ETag of its bytes: a node
+ * asks again with If-None-Match each round for a bundle held for a gap,
+ * instead of sending the bundle again; 404 for one it never took in. */
+static int
+get_receipt(struct cdsd_hub *h, const char *hex,
+	    struct cds_hubhttp_reply *reply)
+{
+	unsigned char tag[32];
+	uint8_t hash[32], *p = NULL;
+	const char *end = NULL;
+	size_t got = 0, len = 0;
+	int rc;
+
+	if (strlen(hex) != 64 ||
+	    sodium_hex2bin(hash, sizeof hash, hex, 64, NULL, &got, &end) !=
+		    0 ||
+	    got != 32 || *end != '\0') {
+		say(reply, 400, CDSYNC_EINVAL,
+		    _("the bundle hash is not 64 hex digits"));
+		return 0;
+	}
+	switch ((rc = cdsync_receipt_make(h->db, hash, &p, &len))) {
+	case CDSYNC_OK:
+		break;
+	case CDSYNC_ENOTFOUND:
+		say(reply, 404, rc, _("this hub never took that bundle in"));
+		return 0;
+	case CDSYNC_EBUSY:
+	case CDSYNC_EIO:
+	case CDSYNC_ENOMEM:
+		cdsd_log(CDSD_WARN, _("receipt: not answered now: %s"),
+			 cdsync_errmsg(h->db));
+		return -1;
+	default:
+		cdsd_log(CDSD_ERROR, _("receipt: %s"), cdsync_errmsg(h->db));
+		say(reply, 500, rc, cdsync_errmsg(h->db));
+		return 0;
+	}
+	if ((reply->body = cds_malloc(len)) == NULL) {
+		cdsync_free(p);
+		return -1;
+	}
+	memcpy(reply->body, p, len);
+	reply->len = len;
+	cdsync_free(p);
+	crypto_generichash(tag, sizeof tag, reply->body, reply->len, NULL, 0);
+	sodium_bin2hex(reply->etag, sizeof reply->etag, tag, 16);
+	reply->status = 200;
+	return 0;
+}
+
 /* GET /catalog: the catalog this hub has; and the log's files above. */
 static int
 get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
@@ -397,6 +452,8 @@ get(void *ctx, const char *url, struct cds_hubhttp_reply *reply)
 
 	if ((rc = get_log(h, url, reply)) != 1)
 		return rc;
+	if (strncmp(url, "/receipt/", 9) == 0)
+		return get_receipt(h, url + 9, reply);
 	if (strncmp(url, "/enrol/", 7) == 0)
 		return get_enrol(h, url + 7, reply);
 	if (strcmp(url, "/catalog") != 0) {

@@ -320,6 +320,10 @@ round_once(struct run *r, uint64_t *wait_ms)
 		cdsd_log(CDSD_INFO, _("%zu bundle(s) sent up, %llu bytes on "
 				      "the wire"),
 			 sent, (unsigned long long)wire);
+	else if (wire > 0)
+		cdsd_log(CDSD_DEBUG, _("nothing sent up, %llu bytes on the "
+				       "wire"),
+			 (unsigned long long)wire);
 	*wait_ms = rc == 1 && retry > 0 ? retry
 				       : (uint64_t)r->cfg.interval * 1000u;
 	return rc;

@@ -9,6 +9,10 @@
  *       (the ETag of the hub's catalog this node last took in, as the hub
  *       sent it) and catalog_refused (the ETag of one it refused for
  *       good; forgotten on a reload)
+ *   held(hash PRIMARY KEY, etag)
+ *       each bundle of the outbox the hub holds for a gap, with the ETag
+ *       of its receipt then: the next rounds ask for the receipt again
+ *       (GET /receipt/HASH, If-None-Match) instead of sending the bundle
  *
  * The link to the hub (what it carries between cuts, uplink.h) is kept in
  * memory only: a restart learns it again at the first cuts.
@@ -30,6 +34,9 @@
 #include "uplink.h"
 
 #define MAX_REFUSED 256
+
+struct cds_uplink_doc;
+static const char *hub_said(const struct cds_uplink_doc *d, char out[256]);
 
 struct cdsd_node {
 	sqlite3 *db;			/* uplink.db */
@@ -127,7 +134,9 @@ cdsd_node_open(const char *home, struct cdsd_node **out, char *err,
 		   "url TEXT NOT NULL, offset INTEGER NOT NULL, length "
 		   "INTEGER NOT NULL, sha256 BLOB NOT NULL) STRICT") != 0 ||
 	    run(n, "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, "
-		   "value ANY) STRICT") != 0) {
+		   "value ANY) STRICT") != 0 ||
+	    run(n, "CREATE TABLE IF NOT EXISTS held (hash BLOB PRIMARY KEY, "
+		   "etag TEXT NOT NULL) STRICT") != 0) {
 		snprintf(err, errlen, _("%s: cannot be set up: %s"), path,
 			 sqlite3_errmsg(n->db));
 		goto fail;
@@ -246,12 +255,142 @@ drop_resume(struct cdsd_node *n, const uint8_t hash[32])
 	sqlite3_finalize(q);
 }
 
+/* The ETag of the receipt of a bundle the hub holds, kept in etag[]
+ * (CDS_UPLINK_ETAGMAX bytes): 1, or 0 none. */
+static int
+get_held(struct cdsd_node *n, const uint8_t hash[32], char *etag)
+{
+	sqlite3_stmt *q = NULL;
+	int found = 0;
+
+	etag[0] = '\0';
+	if (sqlite3_prepare_v2(n->db, "SELECT etag FROM held WHERE hash = ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+		snprintf(etag, CDS_UPLINK_ETAGMAX, "%s",
+			 (const char *)sqlite3_column_text(q, 0));
+		found = etag[0] != '\0';
+	}
+	sqlite3_finalize(q);
+	return found;
+}
+
+/* Keeps etag for hash ("" forgets it). */
+static void
+put_held(struct cdsd_node *n, const uint8_t hash[32], const char *etag)
+{
+	sqlite3_stmt *q = NULL;
+
+	if (sqlite3_prepare_v2(n->db, etag[0] ? "INSERT OR REPLACE INTO held "
+						"(hash, etag) VALUES (?1, ?2)"
+					      : "DELETE FROM held WHERE hash = ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_blob(q, 1, hash, 32, SQLITE_STATIC);
+	if (etag[0])
+		sqlite3_bind_text(q, 2, etag, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		cdsd_log(CDSD_WARN, "uplink.db: %s", sqlite3_errmsg(n->db));
+	sqlite3_finalize(q);
+}
+
+/* The ETag the hub gives a receipt's bytes (SPEC 11.2 step 4): the first 16
+ * bytes of their BLAKE2b-256, in hex, quoted. */
+static void
+receipt_etag(const uint8_t *p, size_t len, char *etag)
+{
+	unsigned char h[32];
+	char hex[33];
+
+	crypto_generichash(h, sizeof h, p, len, NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, h, 16);
+	snprintf(etag, CDS_UPLINK_ETAGMAX, "\"%s\"", hex);
+}
+
+/* Asks the hub again for the receipt of a bundle it held at the last
+ * round (etag: that receipt's), instead of sending the bundle again.
+ * 1 still held (304); 0 a new receipt taken, etag[] now its ETag (the
+ * bundle merged, or held under a new key of the hub); 3 the hub has not
+ * the bundle (404, or no such endpoint: send it); 2 a passing failure. */
+static int
+ask_receipt(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+	    const cdsync_outbox_item *it, char *etag, uint64_t *wire)
+{
+	struct cds_uplink_target t;
+	struct cds_uplink_doc doc;
+	char url[700], hex[65], err[1024], said[256];
+	int rc, out = 2;
+
+	sodium_bin2hex(hex, sizeof hex, it->hash, 32);
+	snprintf(url, sizeof url, "%s%sreceipt/%s", c->upstream,
+		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/", hex);
+	memset(&t, 0, sizeof t);
+	t.base_url = url;
+	t.link = &n->link;
+	t.max_time_ms = (long)c->timeout * 1000;
+	rc = cds_uplink_get(&t, url, etag, &doc, err, sizeof err);
+	*wire += doc.wire;
+	if (rc != CDSYNC_OK) {
+		put_state(n, "last_error", 0, err);
+		cdsd_log(CDSD_WARN, _("%s: receipt not asked now: %s; trying "
+				      "again later"),
+			 it->name, err);
+		goto done;
+	}
+	put_state(n, "last_contact_ms", (int64_t)now_ms(), NULL);
+	switch (doc.status) {
+	case 304:
+		cdsd_log(CDSD_DEBUG, _("%s: still held at the hub for an "
+				       "earlier bundle"),
+			 it->name);
+		out = 1;
+		break;
+	case 404:
+		cdsd_log(CDSD_INFO, _("%s: the hub has it no more; sending it "
+				      "again"),
+			 it->name);
+		put_held(n, it->hash, "");
+		out = 3;
+		break;
+	case 200:
+		rc = cdsync_receipt_take(db, doc.body, doc.len);
+		if (rc != CDSYNC_OK && rc != CDSYNC_EREPLAY) {
+			cdsd_log(CDSD_ERROR, _("%s: the hub's receipt is not "
+					       "taken: %s"),
+				 it->name, cdsync_errmsg(db));
+			break;
+		}
+		put_state(n, "last_ok_ms", (int64_t)now_ms(), NULL);
+		cdsd_log(CDSD_INFO, _("%s: a new receipt came down, kept"),
+			 it->name);
+		receipt_etag(doc.body, doc.len, etag);
+		out = 0;
+		break;
+	default:
+		cdsd_log(doc.status >= 500 ? CDSD_WARN : CDSD_ERROR,
+			 _("%s: the hub gave no receipt: %ld %s"), it->name,
+			 doc.status, hub_said(&doc, said));
+		/* an older hub without the endpoint: send it as before */
+		out = doc.status >= 500 || doc.status == 408 ||
+				      doc.status == 429
+			      ? 2
+			      : 3;
+		break;
+	}
+done:
+	cds_uplink_doc_free(&doc);
+	return out;
+}
+
 /* Sends one bundle.  0 receipted (or refused for good: skipped), 1 still
  * in the outbox after a receipt (held at the hub), 2 a passing failure,
- * -1 a local one. */
+ * -1 a local one.  etag[] (CDS_UPLINK_ETAGMAX bytes) is set to the ETag
+ * of the receipt taken, "" none. */
 static int
 send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
-	 const cdsync_outbox_item *it, uint64_t *wire)
+	 const cdsync_outbox_item *it, char *etag, uint64_t *wire)
 {
 	struct cds_uplink_target t;
 	struct cds_uplink_resume st;
@@ -263,6 +402,7 @@ send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	size_t len = 0, vlen = 0;
 	int rc, out = -1;
 
+	etag[0] = '\0';
 	if (cdsync_bundle_bytes(db, it->hash, &bytes, &len) != CDSYNC_OK) {
 		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
 		return -1;
@@ -312,6 +452,7 @@ send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 			break;
 		}
 		put_state(n, "last_ok_ms", (int64_t)now_ms(), NULL);
+		receipt_etag(res.reply, res.reply_len, etag);
 		cdsd_log(CDSD_INFO, _("%s sent: %zu bytes, receipt kept"),
 			 it->name, len);
 		out = 0;
@@ -550,7 +691,7 @@ fetch_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		goto done;
 	}
 	had = catalog_hash(db, before) == 0;
-	switch ((rc = cdsync_catalog_take(db, doc.body, doc.len))) {
+	switch (cdsync_catalog_take(db, doc.body, doc.len)) {
 	case CDSYNC_OK:
 		if (doc.etag[0] != '\0')
 			put_state(n, "catalog_etag", 0, doc.etag);
@@ -745,6 +886,7 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		uint64_t *retry_ms, size_t *sent, uint64_t *wire)
 {
 	cdsync_outbox_item it;
+	char etag[CDS_UPLINK_ETAGMAX];
 	uint8_t hash[32];
 	size_t sealed = 0, i = 0, before;
 	int rc, r, left = 0;
@@ -797,6 +939,8 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 				   ? count
 				   : 0;
 		n->item = 0;
+		if (count == 0)
+			(void)run(n, "DELETE FROM held");
 	}
 	for (;;) {
 		rc = cdsync_outbox_at(db, i, &it);
@@ -812,7 +956,11 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 			continue;
 		}
 		before = i;
-		r = send_one(n, db, c, &it, wire);
+		r = 3;
+		if (get_held(n, it.hash, etag))
+			r = ask_receipt(n, db, c, &it, etag, wire);
+		if (r == 3)
+			r = send_one(n, db, c, &it, etag, wire);
 		if (r < 0)
 			return -1;
 		if (r == 2) {
@@ -835,9 +983,14 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		memcpy(hash, it.hash, 32);
 		if (cdsync_outbox_at(db, before, &it) == CDSYNC_OK &&
 		    memcmp(it.hash, hash, 32) == 0) {	/* not secret */
-			if (!is_refused(n, hash))
+			if (!is_refused(n, hash)) {
 				left = 1;
+				if (etag[0] != '\0')
+					put_held(n, hash, etag);
+			}
 			i++;
+		} else {
+			put_held(n, hash, "");
 		}
 	}
 	put_state(n, "attempts", 0, NULL);
