@@ -99,8 +99,8 @@
 #include "tree.h"
 
 #define NKPI 14
-#define NKIND 10
-#define NUNI 10		/* columns of UNIONS_SQL */
+#define NKIND CDS_KPI_NKIND
+#define NUNI CDS_KPI_NUN	/* columns of UNIONS_SQL */
 
 struct cdsync_kpis {
 	size_t n;			/* KPIs in k */
@@ -464,16 +464,28 @@ static int
 figures(sqlite3 *db, const struct win *w, cdsync_kpis *k, char *err,
 	size_t errlen)
 {
-	int64_t un[NUNI], cov[2], leg[2], own[4];
-	cdsync_kpi *x = k->k;
+	struct cds_kpi_sums f;
 	int rc;
 
-	if ((rc = row(db, UNIONS_SQL, w, un, NUNI, err, errlen)) != 0 ||
-	    (rc = row(db, COVERAGE_SQL, w, cov, 2, err, errlen)) != 0 ||
-	    (rc = row(db, LEGAL_SQL, w, leg, 2, err, errlen)) != 0 ||
-	    (rc = row(db, OWN_SQL, w, own, 4, err, errlen)) != 0 ||
-	    (rc = row(db, KINDS_SQL, w, k->kinds, NKIND, err, errlen)) != 0)
+	if ((rc = row(db, UNIONS_SQL, w, f.un, NUNI, err, errlen)) != 0 ||
+	    (rc = row(db, COVERAGE_SQL, w, f.cov, 2, err, errlen)) != 0 ||
+	    (rc = row(db, LEGAL_SQL, w, f.leg, 2, err, errlen)) != 0 ||
+	    (rc = row(db, OWN_SQL, w, f.own, 4, err, errlen)) != 0 ||
+	    (rc = row(db, KINDS_SQL, w, f.kinds, NKIND, err, errlen)) != 0)
 		return rc;
+	cds_kpi_fill(k, &f, w->national, w->y2 - w->y1 + 1);
+	return CDSYNC_OK;
+}
+
+void
+cds_kpi_fill(cdsync_kpis *k, const struct cds_kpi_sums *f, int national,
+	     int years)
+{
+	const int64_t *un = f->un, *cov = f->cov, *leg = f->leg,
+		      *own = f->own;
+	cdsync_kpi *x = k->k;
+
+	memcpy(k->kinds, f->kinds, sizeof k->kinds);
 	share(x++, "P3.plan", _("Unions with a plan tied to school tasks"),
 	      un[1], un[0], 100);
 	share(x++, "P3.strategy",
@@ -509,14 +521,25 @@ figures(sqlite3 *db, const struct win *w, cdsync_kpis *k, char *err,
 	x++;
 	count(x++, "P2.N.training",
 	      _("Trainings on law and policy held by this unit"), own[0],
-	      w->y2 - w->y1 + 1, w->national);
+	      years, national);
 	count(x++, "P2.N.care", _("Care activities held by this unit"),
-	      own[1], w->y2 - w->y1 + 1, w->national);
+	      own[1], years, national);
 	count(x++, "P2.N.agreements", _("Cooperation agreements signed"),
-	      own[2], 10, w->national);
+	      own[2], 10, national);
 	k->n = (size_t)(x - k->k);
 	k->care_per_member = cov[0] > 0 ? own[3] / cov[0] : 0;
-	return CDSYNC_OK;
+}
+
+cdsync_kpis *
+cds_kpi_new(const char *from, const char *to)
+{
+	cdsync_kpis *k = cds_calloc(1, sizeof *k);
+
+	if (k != NULL) {
+		snprintf(k->from, sizeof k->from, "%s", from);
+		snprintf(k->to, sizeof k->to, "%s", to);
+	}
+	return k;
 }
 
 /* ==== Entry points ==================================================== */

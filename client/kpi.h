@@ -45,6 +45,31 @@ int cds_kpi_run_in_tree(sqlite3 *db, const uint8_t self_org[16],
 			const char *as_of, cdsync_kpis **out, char *err,
 			size_t errlen);
 
+/* What every KPI of one org unit and window is computed from (kpi.c's
+ * opening comment): un[0] N, un[1..9] the unions meeting KPIs 1-8 and
+ * 10; cov[0] members in the window, cov[1] those covered by care; leg[0]
+ * legal requests, leg[1] those answered; own[0..2] O's own trainings,
+ * care activities and agreements, own[3] the cost of care of the unions
+ * and O; kinds[] activities of the unions per kind.  rollup.c keeps these
+ * sums per unit and period. */
+#define CDS_KPI_NUN 10
+#define CDS_KPI_NKIND 10
+struct cds_kpi_sums {
+	int64_t un[CDS_KPI_NUN];
+	int64_t cov[2];
+	int64_t leg[2];
+	int64_t own[4];
+	int64_t kinds[CDS_KPI_NKIND];
+};
+
+/* A cdsync_kpis for the window [from, to] ("YYYY-MM-DD"), figures to be
+ * filled; NULL out of memory.  Freed with cdsync_kpi_free. */
+cdsync_kpis *cds_kpi_new(const char *from, const char *to);
+/* Fills k's KPIs, care per member and kind counts from f; national: O is
+ * the national union; years: the calendar years the window touches. */
+void cds_kpi_fill(cdsync_kpis *k, const struct cds_kpi_sums *f,
+		  int national, int years);
+
 /* For the SQL of kpi.c and report.c: sets err to "what: SQLite's
  * message", finalizes st (may be NULL) and returns the code for the last
  * error on db (ENOMEM, EBUSY, ECORRUPT or ERROR). */

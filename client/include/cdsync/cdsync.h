@@ -1072,6 +1072,35 @@ CDSYNC_API int64_t cdsync_kpi_kind_count(const cdsync_kpis *k,
 					 const char *activity_kind);
 CDSYNC_API void cdsync_kpi_free(cdsync_kpis *k);
 
+/* ==== The nightly rollup ============================================= */
+
+/*
+ * Every KPI of every org unit for every period of the programme term
+ * 2023-2028 (the term, its school years, calendar years and quarters),
+ * kept in the store: the same figures as cdsync_kpi_compute without an
+ * as-of date, under the tree of the day of the rollup.  cdsync_rollup
+ * brings them up to date, recomputing only the units written to since
+ * the last rollup (the store keeps that set, in the transaction of each
+ * write), or everything with `full`, when there is no rollup yet, or when
+ * the tree changed other than by new units.  fn (may be NULL) is called
+ * after each unit recomputed; *st (may be NULL) says what was done.  One
+ * write transaction: not inside cdsync_begin.  cdsync_rollup_kpis reads
+ * one unit's figures from the last rollup: CDSYNC_ENOTFOUND with no
+ * rollup yet, for a period outside the term, or a unit not in it.
+ */
+typedef struct cdsync_rollup_stats {
+	int full;		/* 1: everything was recomputed */
+	size_t units;		/* org units in the tree */
+	size_t recomputed;	/* units whose own figures were recomputed */
+	size_t periods;		/* periods kept for each */
+} cdsync_rollup_stats;
+typedef void (*cdsync_rollup_fn)(void *ctx, size_t done, size_t total);
+CDSYNC_API int cdsync_rollup(cdsync *db, int full, cdsync_rollup_fn fn,
+			     void *ctx, cdsync_rollup_stats *st) CDSYNC_CHECK;
+CDSYNC_API int cdsync_rollup_kpis(cdsync *db, const char *org_code,
+				  const char *period,
+				  cdsync_kpis **out) CDSYNC_CHECK;
+
 /* ==== Tree changes: rename, move, merge ============================== */
 
 /*

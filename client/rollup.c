@@ -1,0 +1,1074 @@
+/* rollup.c -- the nightly rollup; see rollup.h.
+ *
+ * Fields.  For each unit and period the rollup keeps NF integers; the
+ * first NUNION are what a grassroots union (with the units merged into
+ * it) gives the sums of every unit above it, the rest what a unit gives
+ * its own figures only (kpi.c's "O itself"):
+ *   F_UNIONS            1 for a union (N)
+ *   F_PLAN..F_CREATIVE  1 when the union meets KPI 1-8 or 10 over the
+ *                       period (P2.U.culture: a culture and a health
+ *                       activity)
+ *   F_MEMBERS, F_COVERED  its members in the window, and those of them
+ *                       who benefited from a care activity held in it
+ *   F_LEGAL, F_LEGALOK  its legal cases opened in the window, and those
+ *                       with an 'advised' or 'resolved' event by its end
+ *   F_CARECOST          the cost of its care activities in the window
+ *   F_KIND + k          its activities of kind k in the window
+ *   F_OTRAIN, F_OCARE, F_OAGREE  the unit's own trainings, care
+ *                       activities and agreements (every level)
+ *   F_OLEGAL, F_OLEGALOK, F_OCARECOST  as above, of a unit above the
+ *                       grassroots (a union has them in its union part)
+ * The figures of O are its union part (a union: its own leaf; above:
+ * the sum over the unions under it, walked as kpi.c walks them) with the
+ * own part of O's leaf.
+ *
+ * Encoding.  rollup_unit.leaf is NP x NF and .sums NP x NUNION unsigned
+ * LEB128 varints, period-major, in the order of the periods of
+ * rollup_state 'periods' (their names, space-separated): the same
+ * figures give the same bytes.  A blob that does not decode to exactly
+ * that many values is damaged, and the next rollup recomputes all.
+ *
+ * Statements read one unit's rows at a time through the org_id indexes:
+ * a full rollup is the incremental one over every unit.
+ */
+#include "rollup.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "i18n.h"
+#include "kpi.h"
+#include "period.h"
+#include "store.h"
+#include "text.h"
+#include "tree.h"
+
+#define NP 36			/* periods of the term */
+
+enum {
+	F_UNIONS, F_PLAN, F_STRATEGY, F_LINKED, F_PROP, F_COUNCILS, F_INNOV,
+	F_CULTURE, F_CARE, F_CREATIVE, F_MEMBERS, F_COVERED, F_LEGAL,
+	F_LEGALOK, F_CARECOST, F_KIND,
+	NUNION = F_KIND + CDS_KPI_NKIND,
+	F_OTRAIN = NUNION, F_OCARE, F_OAGREE, F_OLEGAL, F_OLEGALOK,
+	F_OCARECOST, NF
+};
+
+enum { L_NATIONAL, L_UPPER, L_GRASSROOTS };
+
+/* The activity kinds, in kpi.c's order (the schema's CHECK). */
+static const char *const kinds[CDS_KPI_NKIND] = {
+	"propaganda", "training", "care", "culture", "health", "emulation",
+	"dialogue", "inspection", "remote_support", "welfare"
+};
+
+struct period {
+	char name[16];
+	char from[11], to[11];
+	int d0, d1;		/* from, to as yyyymmdd */
+	int y1, y2, sy1, sy2;	/* calendar and school years touched */
+};
+
+struct unit {
+	uint8_t id[16];
+	int parent, rep;	/* indexes, -1 none */
+	int level;		/* L_* */
+	int next;		/* the next unit counting as the same rep */
+	int first;		/* a rep: the first unit counting as it */
+	int dirty;		/* a rep: its leaf is to be recomputed */
+	int fresh;		/* its row in rollup_unit is to be written */
+	int64_t *sums;		/* a rep above the grassroots: NP x NUNION */
+	int touched;		/* sums changed */
+};
+
+struct tree {
+	struct unit *u;
+	size_t n;
+	int *slot;		/* hash of ids: index + 1, 0 empty */
+	size_t cap;
+};
+
+struct ctx {
+	sqlite3 *db;
+	struct period p[NP];
+	char names[NP * 16];
+	sqlite3_stmt *st[8];	/* the reads of one unit's rows */
+	char *err;
+	size_t errlen;
+};
+
+enum { Q_ACT, Q_MEM, Q_PLAN, Q_TASK, Q_SEAT, Q_INIT, Q_LEGAL, Q_AGREE };
+
+static const char *const reads[8] = {
+	"SELECT held_on, kind, key_task_id IS NOT NULL, innovative, cost "
+	"FROM activity WHERE org_id = ?1",
+	"SELECT m.joined_on, m.left_on, (SELECT group_concat(a.held_on) "
+	"FROM benefit f JOIN activity a ON a.id = f.activity_id "
+	"WHERE f.member_id = m.id AND a.kind = 'care') "
+	"FROM member m WHERE m.org_id = ?1",
+	"SELECT school_year FROM plan WHERE org_id = ?1 AND tied_to_tasks = 1",
+	"SELECT kind FROM key_task WHERE org_id = ?1 AND term_start = 2023",
+	"SELECT from_on, to_on FROM council_seat WHERE org_id = ?1",
+	"SELECT year FROM initiative WHERE org_id = ?1 AND clc_proposed = 1",
+	"SELECT c.opened_on, (SELECT min(e.at) FROM legal_event e "
+	"WHERE e.case_id = c.id AND e.status IN ('advised', 'resolved')) "
+	"FROM legal_case c WHERE c.org_id = ?1",
+	"SELECT signed_on FROM agreement WHERE org_id = ?1",
+};
+
+static int
+fail(struct ctx *c, sqlite3_stmt *st)
+{
+	return cds_sql_fail(c->db, st, _("the rollup"), c->err, c->errlen);
+}
+
+/* ==== Periods and dates =============================================== */
+
+/* "YYYY-MM-DD" (or NULL) as yyyymmdd (0). */
+static int
+day(const unsigned char *s)
+{
+	int i, v = 0;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7)
+			v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+static int
+periods(struct ctx *c)
+{
+	char name[16], e[CDS_ERRLEN];
+	struct cds_period cp;
+	size_t k = 0, i;
+	int y, q;
+
+	for (i = 0; i < NP; i++) {
+		if (i == 0)
+			snprintf(name, sizeof name, "2023-2028");
+		else if (i <= 5)
+			snprintf(name, sizeof name, "%d-%d", 2022 + (int)i,
+				 2023 + (int)i);
+		else if (i <= 11)
+			snprintf(name, sizeof name, "%d", 2017 + (int)i);
+		else {
+			y = 2023 + (int)(i - 12) / 4;
+			q = (int)(i - 12) % 4 + 1;
+			snprintf(name, sizeof name, "%d-Q%d", y, q);
+		}
+		if (cds_period_parse(name, &cp, e, sizeof e) != 0) {
+			cds_say(c->err, c->errlen, "%s: %s", name, e);
+			return CDSYNC_ERROR;
+		}
+		snprintf(c->p[i].name, sizeof c->p[i].name, "%s", cp.name);
+		memcpy(c->p[i].from, cp.from, 11);
+		memcpy(c->p[i].to, cp.to, 11);
+		c->p[i].d0 = day((const unsigned char *)cp.from);
+		c->p[i].d1 = day((const unsigned char *)cp.to);
+		c->p[i].y1 = c->p[i].d0 / 10000;
+		c->p[i].y2 = c->p[i].d1 / 10000;
+		c->p[i].sy1 = c->p[i].y1 - (c->p[i].d0 / 100 % 100 < 9);
+		c->p[i].sy2 = c->p[i].y2 - (c->p[i].d1 / 100 % 100 < 9);
+		k += (size_t)snprintf(c->names + k, sizeof c->names - k, "%s%s",
+				      i ? " " : "", cp.name);
+	}
+	return CDSYNC_OK;
+}
+
+/* The periods holding day d (0: none). */
+static uint64_t
+holding(const struct ctx *c, int d)
+{
+	uint64_t m = 0;
+	int i;
+
+	for (i = 0; i < NP && d; i++)
+		if (c->p[i].d0 <= d && d <= c->p[i].d1)
+			m |= (uint64_t)1 << i;
+	return m;
+}
+
+/* The periods whose window meets [d0, d1] (0: open). */
+static uint64_t
+meeting(const struct ctx *c, int d0, int d1)
+{
+	uint64_t m = 0;
+	int i;
+
+	for (i = 0; i < NP; i++)
+		if ((d0 == 0 || d0 <= c->p[i].d1) &&
+		    (d1 == 0 || d1 >= c->p[i].d0))
+			m |= (uint64_t)1 << i;
+	return m;
+}
+
+/* ==== The tree ======================================================== */
+
+static size_t
+hash_id(const uint8_t id[16])
+{
+	uint64_t h = 1469598103934665603ULL;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ id[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* The index of id, or -1. */
+static int
+find(const struct tree *t, const uint8_t id[16])
+{
+	size_t i;
+
+	if (t->cap == 0)
+		return -1;
+	for (i = hash_id(id) & (t->cap - 1); t->slot[i];
+	     i = (i + 1) & (t->cap - 1))
+		if (memcmp(t->u[t->slot[i] - 1].id, id, 16) == 0) /* not secret */
+			return t->slot[i] - 1;
+	return -1;
+}
+
+static void
+tree_free(struct tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		cds_free(t->u[i].sums);
+	cds_free(t->u);
+	cds_free(t->slot);
+	memset(t, 0, sizeof *t);
+}
+
+static int
+level_of(const unsigned char *s)
+{
+	if (s && strcmp((const char *)s, "national") == 0)
+		return L_NATIONAL;
+	if (s && strcmp((const char *)s, "grassroots") == 0)
+		return L_GRASSROOTS;
+	return L_UPPER;
+}
+
+static const char *
+level_name(int l)
+{
+	return l == L_NATIONAL ? "national"
+	       : l == L_GRASSROOTS ? "grassroots"
+				   : "upper";
+}
+
+/* Reads a tree from sql (id, parent_id, rep, level) into *t. */
+static int
+tree_load(struct ctx *c, const char *sql, struct tree *t)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0, i, cap = 0;
+	const void *b;
+	int rc, k;
+
+	memset(t, 0, sizeof *t);
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct unit *u;
+
+			cap = cap ? cap * 2 : 256;
+			if ((u = cds_realloc(t->u, cap * sizeof *u)) == NULL)
+				goto nomem;
+			t->u = u;
+		}
+		memset(&t->u[n], 0, sizeof t->u[n]);
+		b = sqlite3_column_blob(st, 0);
+		if (b == NULL || sqlite3_column_bytes(st, 0) != 16)
+			continue;
+		memcpy(t->u[n].id, b, 16);
+		t->u[n].level = level_of(sqlite3_column_text(st, 3));
+		t->u[n].next = t->u[n].first = -1;
+		n++;
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	t->n = n;
+	for (t->cap = 16; t->cap < 2 * n + 1; t->cap *= 2)
+		;
+	if ((t->slot = cds_calloc(t->cap, sizeof *t->slot)) == NULL)
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		size_t h = hash_id(t->u[i].id) & (t->cap - 1);
+
+		while (t->slot[h])
+			h = (h + 1) & (t->cap - 1);
+		t->slot[h] = (int)i + 1;
+	}
+	/* second pass: parents and reps, now that every id has an index */
+	sqlite3_reset(st);
+	i = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		b = sqlite3_column_blob(st, 0);
+		if (b == NULL || sqlite3_column_bytes(st, 0) != 16)
+			continue;
+		k = find(t, b);
+		b = sqlite3_column_blob(st, 1);
+		t->u[k].parent = b && sqlite3_column_bytes(st, 1) == 16
+					 ? find(t, b)
+					 : -1;
+		b = sqlite3_column_blob(st, 2);
+		t->u[k].rep = b && sqlite3_column_bytes(st, 2) == 16
+				      ? find(t, b)
+				      : k;
+		if (t->u[k].rep < 0)
+			t->u[k].rep = k;
+		i++;
+	}
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {	/* the units counting as each rep */
+		struct unit *r = &t->u[t->u[i].rep];
+
+		t->u[i].next = r->first;
+		r->first = (int)i;
+	}
+	return CDSYNC_OK;
+sqlerr:
+	rc = fail(c, st);
+	tree_free(t);
+	return rc;
+nomem:
+	sqlite3_finalize(st);
+	tree_free(t);
+	cds_say(c->err, c->errlen, "%s", _("out of memory"));
+	return CDSYNC_ENOMEM;
+}
+
+static int
+is_rep(const struct tree *t, int i)
+{
+	return t->u[i].rep == i;
+}
+
+/* ==== Encoding ======================================================== */
+
+static size_t
+put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	do {
+		p[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+/* Decodes exactly n values from p[0..len) into v; 0, or -1 damaged. */
+static int
+get_varints(const uint8_t *p, size_t len, int64_t *v, size_t n)
+{
+	size_t i, k = 0;
+	uint64_t x;
+	int s;
+
+	for (i = 0; i < n; i++) {
+		for (x = 0, s = 0;; s += 7) {
+			if (k >= len || s > 56)
+				return -1;
+			x |= (uint64_t)(p[k] & 0x7f) << s;
+			if (!(p[k++] & 0x80))
+				break;
+		}
+		if (x > INT64_MAX)
+			return -1;
+		v[i] = (int64_t)x;
+	}
+	return k == len ? 0 : -1;
+}
+
+/* Binds the n values at v, encoded, as parameter i of st. */
+static int
+bind_values(sqlite3_stmt *st, int i, const int64_t *v, size_t n)
+{
+	uint8_t *p;
+	size_t k = 0, j;
+
+	if ((p = cds_malloc(n * 10)) == NULL)
+		return SQLITE_NOMEM;
+	for (j = 0; j < n; j++)
+		k += put_varint(p + k, v[j] < 0 ? 0 : (uint64_t)v[j]);
+	return sqlite3_bind_blob(st, i, p, (int)k, cds_free);
+}
+
+/* Column i of st decoded into n values; -1 NULL or damaged. */
+static int
+column_values(sqlite3_stmt *st, int i, int64_t *v, size_t n)
+{
+	const void *p = sqlite3_column_blob(st, i);
+
+	if (p == NULL)
+		return -1;
+	return get_varints(p, (size_t)sqlite3_column_bytes(st, i), v, n);
+}
+
+/* ==== One unit's leaf ================================================= */
+
+static int
+step_rows(struct ctx *c, int q, const uint8_t id[16])
+{
+	sqlite3_reset(c->st[q]);
+	return sqlite3_bind_blob(c->st[q], 1, id, 16, SQLITE_STATIC);
+}
+
+static void
+add_each(int64_t *leaf, uint64_t m, int f, int64_t v)
+{
+	int i;
+
+	for (i = 0; m; i++, m >>= 1)
+		if (m & 1)
+			leaf[i * NF + f] += v;
+}
+
+/* The leaf of rep r (NP x NF, zeroed here) from the rows of every unit
+ * that counts as it. */
+static int
+leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
+{
+	uint64_t flag[NUNION], m, cm, health = 0;
+	const unsigned char *s;
+	int u, rc, k, y, i, gr = t->u[r].level == L_GRASSROOTS, strat = 0;
+	uint8_t plan[101];
+	sqlite3_stmt *st;
+
+	memset(leaf, 0, NP * NF * sizeof *leaf);
+	memset(flag, 0, sizeof flag);
+	memset(plan, 0, sizeof plan);
+	for (u = t->u[r].first; u >= 0; u = t->u[u].next) {
+		const uint8_t *id = t->u[u].id;
+
+		st = c->st[Q_ACT];
+		step_rows(c, Q_ACT, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			m = holding(c, day(sqlite3_column_text(st, 0)));
+			s = sqlite3_column_text(st, 1);
+			for (k = 0; k < CDS_KPI_NKIND; k++)
+				if (s && strcmp((const char *)s, kinds[k]) == 0)
+					break;
+			if (k == 1)
+				add_each(leaf, m, F_OTRAIN, 1);
+			if (k == 2)
+				add_each(leaf, m, F_OCARE, 1);
+			if (!gr) {
+				if (k == 2)
+					add_each(leaf, m, F_OCARECOST,
+						 sqlite3_column_int64(st, 4));
+				continue;
+			}
+			if (k < CDS_KPI_NKIND)
+				add_each(leaf, m, F_KIND + k, 1);
+			if (sqlite3_column_int(st, 2))
+				flag[F_LINKED] |= m;
+			if (sqlite3_column_int(st, 3))
+				flag[F_INNOV] |= m;
+			if (k == 0)
+				flag[F_PROP] |= m;
+			if (k == 3)
+				flag[F_CULTURE] |= m;
+			if (k == 4)
+				health |= m;
+			if (k == 2) {
+				flag[F_CARE] |= m;
+				add_each(leaf, m, F_CARECOST,
+					 sqlite3_column_int64(st, 4));
+			}
+		}
+		if (rc != SQLITE_DONE)
+			return fail(c, NULL);
+		st = c->st[Q_LEGAL];
+		step_rows(c, Q_LEGAL, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int a = day(sqlite3_column_text(st, 1));
+
+			m = holding(c, day(sqlite3_column_text(st, 0)));
+			add_each(leaf, m, gr ? F_LEGAL : F_OLEGAL, 1);
+			for (i = 0; i < NP && a; i++)
+				if ((m >> i & 1) && a <= c->p[i].d1)
+					leaf[i * NF + (gr ? F_LEGALOK
+							  : F_OLEGALOK)]++;
+		}
+		if (rc != SQLITE_DONE)
+			return fail(c, NULL);
+		st = c->st[Q_AGREE];
+		step_rows(c, Q_AGREE, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			add_each(leaf, holding(c, day(sqlite3_column_text(st, 0))),
+				 F_OAGREE, 1);
+		if (rc != SQLITE_DONE)
+			return fail(c, NULL);
+		if (!gr)
+			continue;
+		st = c->st[Q_MEM];
+		step_rows(c, Q_MEM, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			m = meeting(c, day(sqlite3_column_text(st, 0)),
+				    day(sqlite3_column_text(st, 1)));
+			add_each(leaf, m, F_MEMBERS, 1);
+			cm = 0;
+			for (s = sqlite3_column_text(st, 2);
+			     s && strlen((const char *)s) >= 10;) {
+				cm |= holding(c, day(s));
+				s += 10;
+				if (*s == ',')
+					s++;
+			}
+			add_each(leaf, m & cm, F_COVERED, 1);
+		}
+		if (rc != SQLITE_DONE)
+			return fail(c, NULL);
+		st = c->st[Q_PLAN];
+		step_rows(c, Q_PLAN, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			if ((y = sqlite3_column_int(st, 0)) >= 2000 &&
+			    y <= 2100)
+				plan[y - 2000] = 1;
+		if (rc != SQLITE_DONE)
+			return fail(c, NULL);
+		st = c->st[Q_TASK];
+		step_rows(c, Q_TASK, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			if ((s = sqlite3_column_text(st, 0)) != NULL)
+				strat |= strcmp((const char *)s, "strategy")
+						 ? 1
+						 : 2;
+		if (rc != SQLITE_DONE)
+			return fail(c, NULL);
+		st = c->st[Q_SEAT];
+		step_rows(c, Q_SEAT, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			flag[F_COUNCILS] |=
+				meeting(c, day(sqlite3_column_text(st, 0)),
+					day(sqlite3_column_text(st, 1)));
+		if (rc != SQLITE_DONE)
+			return fail(c, NULL);
+		st = c->st[Q_INIT];
+		step_rows(c, Q_INIT, id);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			y = sqlite3_column_int(st, 0);
+			for (i = 0; i < NP; i++)
+				if (c->p[i].y1 <= y && y <= c->p[i].y2)
+					flag[F_CREATIVE] |= (uint64_t)1 << i;
+		}
+		if (rc != SQLITE_DONE)
+			return fail(c, NULL);
+	}
+	if (!gr)
+		return CDSYNC_OK;
+	for (i = 0; i < NP; i++) {
+		int64_t *x = leaf + i * NF;
+		int ok = 1;
+
+		x[F_UNIONS] = 1;
+		for (y = c->p[i].sy1; y <= c->p[i].sy2; y++)
+			ok &= y >= 2000 && y <= 2100 && plan[y - 2000];
+		x[F_PLAN] = ok;
+		x[F_STRATEGY] = strat == 3;
+		for (k = F_LINKED; k <= F_CREATIVE; k++)
+			if (k != F_PLAN && k != F_STRATEGY)
+				x[k] = (int64_t)(flag[k] >> i & 1);
+		x[F_CULTURE] &= (int64_t)(health >> i & 1);
+	}
+	return CDSYNC_OK;
+}
+
+/* ==== The run ========================================================= */
+
+/* What rollup_unit keeps, checked against the new tree t: 0 the same
+ * tree but for units t has and it has not (those are marked dirty), 1
+ * anything else (recompute all).  Loads the sums of the reps above the
+ * grassroots. */
+static int
+compare(struct ctx *c, struct tree *t, int *full)
+{
+	sqlite3_stmt *st = NULL;
+	const void *b;
+	size_t i;
+	int rc, k, p, r;
+
+	*full = 1;
+	if (sqlite3_prepare_v2(c->db, "SELECT value FROM rollup_state WHERE "
+				      "key = 'periods'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW ||
+	    sqlite3_column_type(st, 0) != SQLITE_TEXT ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), c->names) != 0) {
+		sqlite3_finalize(st);
+		return rc == SQLITE_ROW || rc == SQLITE_DONE ? CDSYNC_OK
+							     : fail(c, NULL);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(c->db, "SELECT id, parent_id, rep, level, "
+				      "sums FROM rollup_unit",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		b = sqlite3_column_blob(st, 0);
+		if (b == NULL || sqlite3_column_bytes(st, 0) != 16 ||
+		    (k = find(t, b)) < 0)
+			goto changed;
+		b = sqlite3_column_blob(st, 1);
+		p = b && sqlite3_column_bytes(st, 1) == 16 ? find(t, b) : -1;
+		b = sqlite3_column_blob(st, 2);
+		r = b && sqlite3_column_bytes(st, 2) == 16 ? find(t, b) : -2;
+		if (p != t->u[k].parent || r != t->u[k].rep ||
+		    level_of(sqlite3_column_text(st, 3)) != t->u[k].level ||
+		    t->u[k].touched)
+			goto changed;
+		t->u[k].touched = 1;	/* seen; cleared below */
+		if (is_rep(t, k) && t->u[k].level != L_GRASSROOTS) {
+			if ((t->u[k].sums = cds_malloc(NP * NUNION *
+						       sizeof(int64_t))) ==
+			    NULL) {
+				sqlite3_finalize(st);
+				cds_say(c->err, c->errlen, "%s",
+					_("out of memory"));
+				return CDSYNC_ENOMEM;
+			}
+			if (column_values(st, 4, t->u[k].sums,
+					  NP * NUNION) != 0)
+				goto changed;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		return fail(c, st);
+	sqlite3_finalize(st);
+	for (i = 0; i < t->n; i++) {
+		if (!t->u[i].touched) {	/* new: its rep is recomputed */
+			t->u[i].fresh = 1;
+			t->u[t->u[i].rep].dirty = 1;
+			if (is_rep(t, (int)i) &&
+			    t->u[i].level != L_GRASSROOTS &&
+			    (t->u[i].sums = cds_calloc(
+				     NP * NUNION, sizeof(int64_t))) == NULL) {
+				cds_say(c->err, c->errlen, "%s",
+					_("out of memory"));
+				return CDSYNC_ENOMEM;
+			}
+		}
+		t->u[i].touched = t->u[i].fresh;
+	}
+	*full = 0;
+	return CDSYNC_OK;
+changed:
+	sqlite3_finalize(st);
+	for (i = 0; i < t->n; i++) {
+		cds_free(t->u[i].sums);
+		t->u[i].sums = NULL;
+		t->u[i].touched = 0;
+	}
+	return CDSYNC_OK;
+}
+
+/* Marks dirty the reps of the units in rollup_dirty. */
+static int
+mark_dirty(struct ctx *c, struct tree *t)
+{
+	sqlite3_stmt *st = NULL;
+	const void *b;
+	int rc, k;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT org_id FROM rollup_dirty", -1,
+			       &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		b = sqlite3_column_blob(st, 0);
+		if (b != NULL && sqlite3_column_bytes(st, 0) == 16 &&
+		    (k = find(t, b)) >= 0)
+			t->u[t->u[k].rep].dirty = 1;
+	}
+	if (rc != SQLITE_DONE)
+		return fail(c, st);
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
+/* Adds sign x the union part of leaf to the sums above union r. */
+static void
+propagate(struct tree *t, int r, const int64_t *leaf, int sign)
+{
+	size_t steps = 0;
+	int a, i, f;
+
+	for (a = t->u[r].parent; a >= 0 && is_rep(t, a) && steps < t->n;
+	     a = t->u[a].parent, steps++) {
+		if (t->u[a].sums == NULL)
+			continue;	/* a union under a union */
+		for (i = 0; i < NP; i++)
+			for (f = 0; f < NUNION; f++)
+				t->u[a].sums[i * NUNION + f] +=
+					sign * leaf[i * NF + f];
+		t->u[a].touched = 1;
+	}
+}
+
+static int
+put_state(struct ctx *c, const char *key, const char *text, int64_t v)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO rollup_state "
+				      "(key, value) VALUES (?1, ?2)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (text)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, v);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return fail(c, st);
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Inside the transaction: the whole rollup. */
+static int
+rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
+       cdsync_rollup_stats *stats)
+{
+	sqlite3_stmt *old = NULL, *put = NULL, *sums = NULL;
+	int64_t *leaf = NULL, *was = NULL;
+	size_t i, total = 0, done = 0;
+	struct tree t;
+	int rc, k, refull = 0, f;
+
+	if ((rc = periods(c)) != CDSYNC_OK ||
+	    (rc = cds_tree_build(c->db, NULL, NULL, NULL, c->err,
+				 c->errlen)) != CDSYNC_OK)
+		return rc;
+	if ((rc = tree_load(c, "SELECT id, parent_id, rep, level FROM "
+			       "temp.cds_tree ORDER BY id",
+			    &t)) != CDSYNC_OK)
+		return rc;
+	if (!full && (rc = compare(c, &t, &refull)) != CDSYNC_OK)
+		goto done;
+	full = full || refull;
+	if (!full && (rc = mark_dirty(c, &t)) != CDSYNC_OK)
+		goto done;
+	leaf = cds_malloc(NP * NF * sizeof *leaf);
+	was = cds_malloc(NP * NF * sizeof *was);
+	if (leaf == NULL || was == NULL)
+		goto nomem;
+	for (i = 0; i < t.n; i++) {
+		t.u[i].fresh |= full;
+		if (full && is_rep(&t, (int)i))
+			t.u[i].dirty = 1;
+		if (full && is_rep(&t, (int)i) &&
+		    t.u[i].level != L_GRASSROOTS &&
+		    (t.u[i].sums = cds_calloc(NP * NUNION,
+					      sizeof(int64_t))) == NULL)
+			goto nomem;
+		total += t.u[i].dirty;
+	}
+	for (k = 0; k < 8; k++)
+		if (sqlite3_prepare_v2(c->db, reads[k], -1, &c->st[k], NULL) !=
+		    SQLITE_OK) {
+			rc = fail(c, NULL);
+			goto done;
+		}
+	if (full && (sqlite3_exec(c->db, "DELETE FROM rollup_unit", NULL, NULL,
+				  NULL) != SQLITE_OK)) {
+		rc = fail(c, NULL);
+		goto done;
+	}
+	if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_unit WHERE "
+				      "id = ?1",
+			       -1, &old, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "INSERT INTO rollup_unit (id, "
+				      "parent_id, rep, level, leaf) VALUES "
+				      "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO "
+				      "UPDATE SET leaf = excluded.leaf",
+			       -1, &put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "UPDATE rollup_unit SET sums = ?2 "
+				      "WHERE id = ?1",
+			       -1, &sums, NULL) != SQLITE_OK) {
+		rc = fail(c, NULL);
+		goto done;
+	}
+	/* every unit has its row: the place in the tree; reps their leaf */
+	for (i = 0; i < t.n; i++) {
+		struct unit *u = &t.u[i];
+		int gr = u->level == L_GRASSROOTS, r = is_rep(&t, (int)i);
+
+		if (!u->fresh && !(r && u->dirty))
+			continue;
+		if (r) {
+			if ((rc = leaf_of(c, &t, (int)i, leaf)) != CDSYNC_OK)
+				goto done;
+			if (gr && !full) {
+				/* the difference goes up: old out, new in */
+				sqlite3_reset(old);
+				sqlite3_bind_blob(old, 1, u->id, 16,
+						  SQLITE_STATIC);
+				if ((f = sqlite3_step(old)) == SQLITE_ROW &&
+				    column_values(old, 0, was, NP * NF) == 0)
+					propagate(&t, (int)i, was, -1);
+				else if (f != SQLITE_ROW && f != SQLITE_DONE) {
+					rc = fail(c, NULL);
+					goto done;
+				}
+			}
+			if (gr)
+				propagate(&t, (int)i, leaf, 1);
+		}
+		sqlite3_reset(put);
+		sqlite3_bind_blob(put, 1, u->id, 16, SQLITE_STATIC);
+		if (u->parent >= 0)
+			sqlite3_bind_blob(put, 2, t.u[u->parent].id, 16,
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_null(put, 2);
+		sqlite3_bind_blob(put, 3, t.u[u->rep].id, 16, SQLITE_STATIC);
+		sqlite3_bind_text(put, 4, level_name(u->level), -1,
+				  SQLITE_STATIC);
+		if (r && bind_values(put, 5, leaf, NP * NF) != SQLITE_OK)
+			goto nomem;
+		if (!r)
+			sqlite3_bind_null(put, 5);
+		if (sqlite3_step(put) != SQLITE_DONE) {
+			rc = fail(c, NULL);
+			goto done;
+		}
+		if (r && fn != NULL)
+			fn(fctx, ++done, total);
+		else if (r)
+			done++;
+	}
+	for (i = 0; i < t.n; i++) {
+		if (t.u[i].sums == NULL || (!full && !t.u[i].touched))
+			continue;
+		sqlite3_reset(sums);
+		sqlite3_bind_blob(sums, 1, t.u[i].id, 16, SQLITE_STATIC);
+		if (bind_values(sums, 2, t.u[i].sums, NP * NUNION) !=
+		    SQLITE_OK)
+			goto nomem;
+		if (sqlite3_step(sums) != SQLITE_DONE) {
+			rc = fail(c, NULL);
+			goto done;
+		}
+	}
+	if (sqlite3_exec(c->db, "DELETE FROM rollup_dirty", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		rc = fail(c, NULL);
+		goto done;
+	}
+	if ((rc = put_state(c, "periods", c->names, 0)) != CDSYNC_OK ||
+	    (rc = put_state(c, "made_ms", NULL, now_ms())) != CDSYNC_OK ||
+	    (full && (rc = put_state(c, "full_ms", NULL, now_ms())) !=
+			     CDSYNC_OK))
+		goto done;
+	if (stats != NULL) {
+		stats->full = full;
+		stats->units = t.n;
+		stats->recomputed = done;
+		stats->periods = NP;
+	}
+	rc = CDSYNC_OK;
+	goto done;
+nomem:
+	cds_say(c->err, c->errlen, "%s", _("out of memory"));
+	rc = CDSYNC_ENOMEM;
+done:
+	for (k = 0; k < 8; k++) {
+		sqlite3_finalize(c->st[k]);
+		c->st[k] = NULL;
+	}
+	sqlite3_finalize(old);
+	sqlite3_finalize(put);
+	sqlite3_finalize(sums);
+	cds_free(leaf);
+	cds_free(was);
+	tree_free(&t);
+	return rc;
+}
+
+int
+cds_rollup_run(sqlite3 *db, int full, cdsync_rollup_fn fn, void *ctx,
+	       cdsync_rollup_stats *st, char *err, size_t errlen)
+{
+	struct ctx c;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	c.db = db;
+	c.err = err;
+	c.errlen = errlen;
+	if (st != NULL)
+		memset(st, 0, sizeof *st);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(&c, NULL);
+	rc = rollup(&c, full, fn, ctx, st);
+	if (rc == CDSYNC_OK &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = fail(&c, NULL);
+	if (rc != CDSYNC_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* ==== Reading ========================================================= */
+
+int
+cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
+		cdsync_kpis **out, char *err, size_t errlen)
+{
+	int64_t leaf[NP * NF], sums[NP * NUNION];
+	struct cds_kpi_sums f;
+	struct cds_period cp;
+	sqlite3_stmt *st = NULL;
+	char e[CDS_ERRLEN], b[CDS_SHOWMAX + 4];
+	const int64_t *u, *x;
+	struct ctx c;
+	int rc, i = 0, k, lv;
+
+	memset(&c, 0, sizeof c);
+	c.db = db;
+	c.err = err;
+	c.errlen = errlen;
+	*out = NULL;
+	if (org_code == NULL || period == NULL) {
+		cds_say(err, errlen, "%s", _("invalid argument"));
+		return CDSYNC_EINVAL;
+	}
+	if (cds_period_parse(period, &cp, e, sizeof e) != 0) {
+		cds_say(err, errlen, "%s", e);
+		return CDSYNC_EINVAL;
+	}
+	if ((rc = periods(&c)) != CDSYNC_OK)
+		return rc;
+	while (i < NP && strcmp(c.p[i].name, cp.name) != 0)
+		i++;
+	if (i == NP) {
+		cds_say(err, errlen,
+		    _("the rollup keeps the periods of the term 2023-2028; "
+		      "%s is not one of them"),
+		    cp.name);
+		return CDSYNC_ENOTFOUND;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT u.leaf, u.sums, u.level, "
+				   "u.rep = u.id, (SELECT value FROM "
+				   "rollup_state WHERE key = 'periods') "
+				   "FROM org_unit o JOIN rollup_unit u ON "
+				   "u.id = o.id WHERE o.code = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(&c, st);
+	sqlite3_bind_text(st, 1, org_code, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		cds_say(err, errlen,
+		    _("the last rollup has no figures for '%s': no rollup "
+		      "yet, or the unit is newer (run 'cdsync rollup')"),
+		    cds_show(org_code, strlen(org_code), b));
+		return CDSYNC_ENOTFOUND;
+	}
+	if (rc != SQLITE_ROW)
+		return fail(&c, st);
+	lv = level_of(sqlite3_column_text(st, 2));
+	if (!sqlite3_column_int(st, 3)) {
+		sqlite3_finalize(st);
+		cds_say(err, errlen,
+		    _("%s was merged into another unit: its records count as "
+		      "that unit's"),
+		    cds_show(org_code, strlen(org_code), b));
+		return CDSYNC_ENOTFOUND;
+	}
+	if (sqlite3_column_type(st, 4) != SQLITE_TEXT ||
+	    strcmp((const char *)sqlite3_column_text(st, 4), c.names) != 0 ||
+	    column_values(st, 0, leaf, NP * NF) != 0 ||
+	    (lv != L_GRASSROOTS &&
+	     column_values(st, 1, sums, NP * NUNION) != 0)) {
+		sqlite3_finalize(st);
+		cds_say(err, errlen, "%s",
+			_("the rollup kept in the store cannot be read: run "
+			  "'cdsync rollup --full'"));
+		return CDSYNC_ECORRUPT;
+	}
+	sqlite3_finalize(st);
+	x = leaf + i * NF;
+	u = lv == L_GRASSROOTS ? x : sums + i * NUNION;
+	memset(&f, 0, sizeof f);
+	for (k = 0; k < CDS_KPI_NUN; k++)
+		f.un[k] = u[F_UNIONS + k];
+	f.cov[0] = u[F_MEMBERS];
+	f.cov[1] = u[F_COVERED];
+	f.leg[0] = u[F_LEGAL] + x[F_OLEGAL];
+	f.leg[1] = u[F_LEGALOK] + x[F_OLEGALOK];
+	f.own[0] = x[F_OTRAIN];
+	f.own[1] = x[F_OCARE];
+	f.own[2] = x[F_OAGREE];
+	f.own[3] = u[F_CARECOST] + x[F_OCARECOST];
+	for (k = 0; k < CDS_KPI_NKIND; k++)
+		f.kinds[k] = u[F_KIND + k];
+	if ((*out = cds_kpi_new(c.p[i].from, c.p[i].to)) == NULL) {
+		cds_say(err, errlen, "%s", _("out of memory"));
+		return CDSYNC_ENOMEM;
+	}
+	cds_kpi_fill(*out, &f, lv == L_NATIONAL, c.p[i].y2 - c.p[i].y1 + 1);
+	return CDSYNC_OK;
+}
+
+/* ==== The API ========================================================= */
+
+CDSYNC_API int
+cdsync_rollup(cdsync *db, int full, cdsync_rollup_fn fn, void *ctx,
+	      cdsync_rollup_stats *st)
+{
+	char err[CDS_MSGLEN];
+	int rc;
+
+	cds_ok(db);
+	if (db->txdepth > 0)
+		return cds_err(db, CDSYNC_EINVAL, "%s",
+			       _("a rollup has a transaction of its own: not "
+				 "inside cdsync_begin"));
+	if ((rc = cds_rollup_run(db->db, full, fn, ctx, st, err,
+				 sizeof err)) != CDSYNC_OK)
+		return cds_err(db, rc, "%s", err);
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_rollup_kpis(cdsync *db, const char *org_code, const char *period,
+		   cdsync_kpis **out)
+{
+	char err[CDS_MSGLEN];
+	int rc;
+
+	cds_ok(db);
+	if (out == NULL)
+		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
+	if ((rc = cds_rollup_kpis(db->db, org_code, period, out, err,
+				  sizeof err)) != CDSYNC_OK)
+		return cds_err(db, rc, "%s", err);
+	return CDSYNC_OK;
+}

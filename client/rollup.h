@@ -1,0 +1,48 @@
+/* rollup.h -- the nightly rollup: every KPI of every org unit for every
+ * period of the term, kept in the store and brought up to date by
+ * recomputing only the units the writes since the last rollup touched.
+ *
+ * The figures are kpi.c's, to the integer: for a unit O and a period P,
+ * what cds_kpi_run gives for O over P without an as-of date, under the
+ * tree of the day of the rollup.  The rollup keeps, per unit, the sums
+ * its own rows give for each period (its "leaf"), and per unit above the
+ * grassroots the sum of the leaves of the unions under it; a unit's
+ * figures are those sums with its own leaf (rollup.c says which field is
+ * whose).  The periods are those of the programme term 2023-2028: the
+ * term, its five school years, its six calendar years and their 24
+ * quarters.
+ *
+ * Incremental: the store's triggers (schema/0011_rollup.sql) keep the
+ * set of units written to since the last rollup; a rollup recomputes the
+ * leaves of those units only (the unit each counts as, after mergers)
+ * and adds the difference to the sums of the units above them.  It
+ * recomputes everything when there is no rollup yet, when asked, when
+ * the tree changed other than by new units (a move, a merger, one taking
+ * effect today), or when what it kept cannot be read.  Either way, one
+ * write transaction: the figures and the emptied set land together, or
+ * not at all.
+ */
+#ifndef CDS_ROLLUP_H
+#define CDS_ROLLUP_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cdsync/cdsync.h"
+
+/* Brings the rollup up to date (full: recompute everything).  fn (may be
+ * NULL) is called after each unit recomputed with (done, total).  *st
+ * (may be NULL) says what was done.  Opens its own write transaction:
+ * not inside one.  A cdsync_code; err[errlen] says why on failure. */
+int cds_rollup_run(sqlite3 *db, int full, cdsync_rollup_fn fn, void *ctx,
+		   cdsync_rollup_stats *st, char *err, size_t errlen);
+
+/* The KPIs of the unit `org_code` for `period` as the last rollup left
+ * them.  CDSYNC_ENOTFOUND: no rollup yet, a period outside the term, a
+ * unit not in it or merged away (err says which); CDSYNC_ECORRUPT: what
+ * was kept cannot be read (run a full rollup). */
+int cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
+		    cdsync_kpis **out, char *err, size_t errlen);
+
+#endif

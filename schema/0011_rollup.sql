@@ -1,0 +1,179 @@
+-- 0011_rollup.sql -- the nightly rollup's state (client/rollup.c).
+--
+-- rollup_dirty is the set of org units whose figures changed since the
+-- last rollup: the triggers below add the unit of every row written to a
+-- table the KPIs read (before and after an update, so a member moved
+-- from one school to another marks both), in the same transaction as the
+-- write -- a merge from a bundle, a local edit or an import alike -- so
+-- the set is exact whatever crashes.  A benefit marks the union of its
+-- member (coverage is counted there), an activity updated marks those of
+-- its beneficiaries too, a legal event the unit of its case.  Writes to
+-- the tree (org_unit, org_change) are found by comparing the tree with
+-- the one the last rollup used (rollup_unit).  The rollup empties the set
+-- in the transaction that writes the figures.
+--
+-- rollup_unit holds, for each unit of the tree of the last rollup, its
+-- place (parent, the unit it counts as, level) and its figures: `leaf`
+-- what its own rows give (a unit that counts as another has none), `sums`
+-- for a unit above the grassroots the sum of the leaves of the unions
+-- under it, both for every period of rollup_state 'periods', encoded as
+-- client/rollup.c says.
+
+CREATE TABLE rollup_dirty (
+  org_id BLOB PRIMARY KEY
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE rollup_unit (
+  id        BLOB PRIMARY KEY CHECK (length(id) = 16),
+  parent_id BLOB,
+  rep       BLOB NOT NULL,
+  level     TEXT NOT NULL,
+  leaf      BLOB,
+  sums      BLOB
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE rollup_state (
+  key   TEXT PRIMARY KEY,               -- 'periods', 'made_ms', 'full_ms'
+  value ANY
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER rollup_activity_ins AFTER INSERT ON activity
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_activity_upd AFTER UPDATE ON activity
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) SELECT m.org_id FROM benefit f
+    JOIN member m ON m.id = f.member_id WHERE f.activity_id = NEW.id;
+END;
+CREATE TRIGGER rollup_activity_del AFTER DELETE ON activity
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_member_ins AFTER INSERT ON member
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_member_upd AFTER UPDATE ON member
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_member_del AFTER DELETE ON member
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_plan_ins AFTER INSERT ON plan
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_plan_upd AFTER UPDATE ON plan
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_plan_del AFTER DELETE ON plan
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_key_task_ins AFTER INSERT ON key_task
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_key_task_upd AFTER UPDATE ON key_task
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_key_task_del AFTER DELETE ON key_task
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_legal_case_ins AFTER INSERT ON legal_case
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_legal_case_upd AFTER UPDATE ON legal_case
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_legal_case_del AFTER DELETE ON legal_case
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_council_seat_ins AFTER INSERT ON council_seat
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_council_seat_upd AFTER UPDATE ON council_seat
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_council_seat_del AFTER DELETE ON council_seat
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_initiative_ins AFTER INSERT ON initiative
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_initiative_upd AFTER UPDATE ON initiative
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_initiative_del AFTER DELETE ON initiative
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_agreement_ins AFTER INSERT ON agreement
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_agreement_upd AFTER UPDATE ON agreement
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_agreement_del AFTER DELETE ON agreement
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_benefit_ins AFTER INSERT ON benefit
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id)
+    SELECT org_id FROM member WHERE id = NEW.member_id;
+END;
+CREATE TRIGGER rollup_benefit_upd AFTER UPDATE ON benefit
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id)
+    SELECT org_id FROM member WHERE id = OLD.member_id;
+  INSERT OR IGNORE INTO rollup_dirty (org_id)
+    SELECT org_id FROM member WHERE id = NEW.member_id;
+END;
+CREATE TRIGGER rollup_benefit_del AFTER DELETE ON benefit
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id)
+    SELECT org_id FROM member WHERE id = OLD.member_id;
+END;
+CREATE TRIGGER rollup_legal_event_ins AFTER INSERT ON legal_event
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id)
+    SELECT org_id FROM legal_case WHERE id = NEW.case_id;
+END;
+CREATE TRIGGER rollup_legal_event_upd AFTER UPDATE ON legal_event
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id)
+    SELECT org_id FROM legal_case WHERE id = OLD.case_id;
+  INSERT OR IGNORE INTO rollup_dirty (org_id)
+    SELECT org_id FROM legal_case WHERE id = NEW.case_id;
+END;
+CREATE TRIGGER rollup_legal_event_del AFTER DELETE ON legal_event
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id)
+    SELECT org_id FROM legal_case WHERE id = OLD.case_id;
+END;

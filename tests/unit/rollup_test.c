@@ -1,0 +1,674 @@
+/* rollup_test.c -- the nightly rollup against the KPI engine.
+ *
+ * Random nights on a tree of 3 levels: each night writes a random mix of
+ * every kind of row the KPIs read -- adds, edits (a member moving to
+ * another school, an activity changing kind or date), deletions -- and,
+ * some nights, new schools, a school moved to another district or merged
+ * into a neighbour.  After each night the incremental rollup runs, and
+ *   - a full rollup of a copy of the store gives the same bytes;
+ *   - every unit's figures from the rollup equal cds_kpi_run's for
+ *     random periods of the term (all of them after the last night).
+ * ROLLUP_SEED and ROLLUP_NIGHTS (environment) change the run by hand.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "kpi.h"
+#include "rollup.h"
+#include "testutil.h"
+
+static sqlite3 *db;
+static uint64_t rng = 88172645463325252ULL;
+static uint32_t next_id = 1;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? (uint32_t)(rng % n) : 0;
+}
+
+static void
+idb(uint8_t b[16], uint32_t n)
+{
+	memset(b, 0, 16);
+	b[0] = 0x5a;
+	b[12] = (uint8_t)(n >> 24);
+	b[13] = (uint8_t)(n >> 16);
+	b[14] = (uint8_t)(n >> 8);
+	b[15] = (uint8_t)n;
+}
+
+static void
+exec(sqlite3 *d, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(d, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(d));
+}
+
+static void
+run_schema(void)
+{
+	char path[4096], *sql;
+	long n;
+	FILE *f;
+	int i;
+
+	for (i = 1;; i++) {
+		static const char *const names[] = {
+			"0001_domain", "0002_sync", "0003_merge", "0004_trust",
+			"0005_rotation", "0006_tree", "0007_pair", "0008_receipt",
+			"0009_voucher", "0010_tlog", "0011_rollup", NULL
+		};
+
+		if (names[i - 1] == NULL)
+			break;
+		snprintf(path, sizeof path, "%s/schema/%s.sql", tu_srcdir(),
+			 names[i - 1]);
+		if ((f = fopen(path, "rb")) == NULL)
+			fail_msg("cannot open %s", path);
+		fseek(f, 0, SEEK_END);
+		n = ftell(f);
+		rewind(f);
+		sql = malloc((size_t)n + 1);
+		assert_non_null(sql);
+		assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
+		sql[n] = '\0';
+		fclose(f);
+		exec(db, sql);
+		free(sql);
+	}
+}
+
+/* Runs one statement; types: 'i' an id number (0 NULL), 'n' an int, 't'
+ * a text (NULL: NULL).  Returns 0, or -1 when a trigger or constraint
+ * refused it (a random write may be refused; nothing is half done). */
+static int
+ins(const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	const char *t;
+	uint8_t b[16];
+	uint32_t v;
+	va_list ap;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	va_start(ap, types);
+	for (i = 0; types[i]; i++) {
+		switch (types[i]) {
+		case 'i':
+			if ((v = va_arg(ap, uint32_t)) != 0) {
+				idb(b, v);
+				sqlite3_bind_blob(st, i + 1, b, 16,
+						  SQLITE_TRANSIENT);
+			}
+			break;
+		case 'n':
+			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
+			break;
+		default:
+			if ((t = va_arg(ap, const char *)) != NULL)
+				sqlite3_bind_text(st, i + 1, t, -1,
+						  SQLITE_TRANSIENT);
+		}
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ==== The tree ======================================================== */
+
+#define MAXU 64
+static uint32_t unit[MAXU];		/* id numbers */
+static char ulevel[MAXU];		/* 'n', 'u' (upper), 'g' */
+static int uparent[MAXU];		/* index, -1 */
+static int nunit;
+static uint32_t mem[4096];		/* members and their union index */
+static int memu[4096];
+static int nmem;
+static uint32_t act[4096];
+static int actu[4096];
+static int nact;
+static uint32_t cases[512];
+static int ncases;
+
+static void
+org(char level, int parent)
+{
+	char code[24];
+
+	unit[nunit] = next_id++;
+	ulevel[nunit] = level;
+	uparent[nunit] = parent;
+	snprintf(code, sizeof code, "U%02d", nunit);
+	ins("INSERT INTO org_unit (id, code, name, level, parent_id) "
+	    "VALUES (?1, ?2, ?2, ?3, ?4)",
+	    "itti", unit[nunit], code,
+	    level == 'n' ? "national" : level == 'u' ? "upper" : "grassroots",
+	    parent >= 0 ? unit[parent] : 0);
+	nunit++;
+}
+
+static int
+any(char level)
+{
+	int i, n = 0, k;
+
+	for (i = 0; i < nunit; i++)
+		n += ulevel[i] == level;
+	k = (int)rnd((uint32_t)n);
+	for (i = 0; i < nunit; i++)
+		if (ulevel[i] == level && k-- == 0)
+			return i;
+	return 0;
+}
+
+/* A date from June 2022 to February 2029 (around the term). */
+static void
+date(char d[11])
+{
+	int y = 2022 + (int)rnd(7), m = 1 + (int)rnd(12), dd = 1 + (int)rnd(28);
+
+	if (y == 2022 && m < 6)
+		m += 6;
+	if (y == 2028 && m > 2 && rnd(2))
+		y = 2029, m = 1 + (int)rnd(2);
+	d[0] = (char)('0' + y / 1000);
+	d[1] = (char)('0' + y / 100 % 10);
+	d[2] = (char)('0' + y / 10 % 10);
+	d[3] = (char)('0' + y % 10);
+	d[4] = d[7] = '-';
+	d[5] = (char)('0' + m / 10);
+	d[6] = (char)('0' + m % 10);
+	d[8] = (char)('0' + dd / 10);
+	d[9] = (char)('0' + dd % 10);
+	d[10] = '\0';
+}
+
+static const char *const kinds[] = {
+	"propaganda", "training", "care", "culture", "health", "emulation",
+	"dialogue", "inspection", "remote_support", "welfare"
+};
+
+/* ==== One night ======================================================= */
+
+static void
+night(int n)
+{
+	char d[11], d2[11], today[11];
+	time_t now = time(NULL);
+	struct tm tm;
+	int i, u, k;
+
+	localtime_r(&now, &tm);
+	strftime(today, sizeof today, "%Y-%m-%d", &tm);
+	exec(db, "BEGIN");
+	for (i = 0; i < n; i++) {
+		switch (rnd(16)) {
+		case 0:
+		case 1:
+		case 2:	/* an activity, of a union mostly */
+			u = rnd(6) ? any('g') : rnd(2) ? any('u') : 0;
+			date(d);
+			k = (int)rnd(10);
+			act[nact] = next_id++;
+			actu[nact] = u;
+			if (ins("INSERT INTO activity (id, org_id, held_on, "
+				"title, kind, innovative, cost) VALUES (?1, ?2, "
+				"?3, 'Hoạt động', ?4, ?5, ?6)",
+				"iittnn", act[nact], unit[u], d, kinds[k],
+				(int)rnd(2), (int)rnd(5) * 100000) == 0 &&
+			    nact < 4095)
+				nact++;
+			break;
+		case 3:
+		case 4:	/* a member */
+			u = any('g');
+			mem[nmem] = next_id++;
+			memu[nmem] = u;
+			date(d);
+			date(d2);
+			if (ins("INSERT INTO member (id, org_id, full_name, "
+				"joined_on, left_on) VALUES (?1, ?2, 'Đoàn "
+				"viên', ?3, ?4)",
+				"iitt", mem[nmem], unit[u], rnd(3) ? NULL : d,
+				rnd(4) || strcmp(d2, d) < 0 ? NULL : d2) == 0 &&
+			    nmem < 4095)
+				nmem++;
+			break;
+		case 5:	/* a benefit: a member of the activity's union */
+			if (nact == 0 || nmem == 0)
+				break;
+			k = (int)rnd((uint32_t)nact);
+			u = (int)rnd((uint32_t)nmem);
+			if (memu[u] != actu[k])
+				break;
+			(void)ins("INSERT INTO benefit (id, activity_id, "
+				  "member_id) VALUES (?1, ?2, ?3)",
+				  "iii", next_id++, act[k], mem[u]);
+			break;
+		case 6:	/* a member moves to another school */
+			if (nmem == 0)
+				break;
+			k = (int)rnd((uint32_t)nmem);
+			u = any('g');
+			if (ins("UPDATE member SET org_id = ?2 WHERE id = ?1",
+				"ii", mem[k], unit[u]) == 0)
+				memu[k] = u;
+			break;
+		case 7:	/* an activity changes kind and date */
+			if (nact == 0)
+				break;
+			date(d);
+			(void)ins("UPDATE activity SET kind = ?2, held_on = ?3 "
+				  "WHERE id = ?1",
+				  "itt", act[rnd((uint32_t)nact)],
+				  kinds[rnd(10)], d);
+			break;
+		case 8:	/* an activity deleted, with its benefits */
+			if (nact == 0)
+				break;
+			k = (int)rnd((uint32_t)nact);
+			(void)ins("DELETE FROM benefit WHERE activity_id = ?1",
+				  "i", act[k]);
+			(void)ins("DELETE FROM activity WHERE id = ?1", "i",
+				  act[k]);
+			break;
+		case 9:
+			(void)ins("INSERT INTO plan (id, org_id, school_year, "
+				  "title, tied_to_tasks) VALUES (?1, ?2, ?3, "
+				  "'Kế hoạch', ?4)",
+				  "iinn", next_id++, unit[any('g')],
+				  2022 + (int)rnd(7), (int)(rnd(5) != 0));
+			break;
+		case 10:
+			(void)ins("INSERT INTO key_task (id, org_id, term_start, "
+				  "kind, title) VALUES (?1, ?2, ?3, ?4, 'Nhiệm "
+				  "vụ')",
+				  "iint", next_id++, unit[any('g')],
+				  rnd(6) ? 2023 : 2018,
+				  rnd(2) ? "task" : "strategy");
+			break;
+		case 11:	/* a council seat */
+			if (nmem == 0)
+				break;
+			k = (int)rnd((uint32_t)nmem);
+			date(d);
+			date(d2);
+			(void)ins("INSERT INTO council_seat (id, org_id, "
+				  "member_id, council, from_on, to_on) VALUES "
+				  "(?1, ?2, ?3, 'salary', ?4, ?5)",
+				  "iiitt", next_id++, unit[memu[k]], mem[k],
+				  strcmp(d, d2) < 0 ? d : d2,
+				  rnd(2) ? NULL : strcmp(d, d2) < 0 ? d2 : d);
+			break;
+		case 12:
+			(void)ins("INSERT INTO initiative (id, org_id, title, "
+				  "author, year, clc_proposed) VALUES (?1, ?2, "
+				  "'Sáng kiến', 'Tác giả', ?3, ?4)",
+				  "iinn", next_id++, unit[any('g')],
+				  2022 + (int)rnd(7), (int)rnd(2));
+			break;
+		case 13:	/* a legal case, of a union or above */
+			date(d);
+			cases[ncases] = next_id++;
+			if (ins("INSERT INTO legal_case (id, org_id, opened_on, "
+				"topic) VALUES (?1, ?2, ?3, 'Tư vấn')",
+				"iit", cases[ncases],
+				unit[rnd(4) ? any('g') : any('u')], d) == 0 &&
+			    ncases < 511)
+				ncases++;
+			break;
+		case 14:	/* its answer, some time */
+			if (ncases == 0)
+				break;
+			date(d);
+			(void)ins("INSERT INTO legal_event (id, case_id, at, "
+				  "status) VALUES (?1, ?2, ?3, ?4)",
+				  "iitt", next_id++,
+				  cases[rnd((uint32_t)ncases)], d,
+				  rnd(3) ? "advised" : "escalated");
+			break;
+		default:
+			date(d);
+			(void)ins("INSERT INTO agreement (id, org_id, partner, "
+				  "title, signed_on) VALUES (?1, ?2, 'Đối tác', "
+				  "'Thỏa thuận', ?3)",
+				  "iit", next_id++,
+				  unit[rnd(3) ? 0 : any('u')], d);
+		}
+	}
+	/* the tree: a new school, a school moved, a merger */
+	k = (int)rnd(10);
+	if (k == 0 && nunit < MAXU)
+		org('g', any('u') + 0);
+	if (k == 1 || k == 2) {
+		int a = any('g'), b = any('g'), to = any('u');
+
+		if (k == 1 && ulevel[to] == 'u' && uparent[to] >= 0)
+			(void)ins("INSERT INTO org_change (id, org_id, "
+				  "subject_id, effective_on, change, "
+				  "parent_id) VALUES (?1, ?2, ?3, ?4, 'move', "
+				  "?5)",
+				  "iiiti", next_id++, unit[0], unit[a], today,
+				  unit[to]);
+		if (k == 2 && a != b)
+			(void)ins("INSERT INTO org_change (id, org_id, "
+				  "subject_id, effective_on, change, into_id) "
+				  "VALUES (?1, ?2, ?3, ?4, 'merge', ?5)",
+				  "iiiti", next_id++, unit[0], unit[a], today,
+				  unit[b]);
+	}
+	exec(db, "COMMIT");
+}
+
+/* ==== The checks ====================================================== */
+
+/* Every row of rollup_unit, as one string (caller frees). */
+static char *
+dump(sqlite3 *d)
+{
+	sqlite3_stmt *st = NULL;
+	char *s;
+
+	assert_int_equal(sqlite3_prepare_v2(d, "SELECT group_concat(x, ',') "
+					       "FROM (SELECT hex(id) || ':' "
+					       "|| hex(ifnull(leaf, '')) || "
+					       "':' || hex(ifnull(sums, '')) "
+					       "AS x FROM rollup_unit ORDER "
+					       "BY id)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	s = strdup(sqlite3_column_text(st, 0) ? (const char *)
+							sqlite3_column_text(st, 0)
+					       : "");
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* A full rollup of a copy of the store gives what the incremental one
+ * left. */
+static void
+check_full(void)
+{
+	sqlite3 *copy = NULL;
+	sqlite3_backup *b;
+	char err[512] = "", *a, *c;
+	cdsync_rollup_stats st;
+
+	assert_int_equal(sqlite3_open(":memory:", &copy), SQLITE_OK);
+	b = sqlite3_backup_init(copy, "main", db, "main");
+	assert_non_null(b);
+	assert_int_equal(sqlite3_backup_step(b, -1), SQLITE_DONE);
+	sqlite3_backup_finish(b);
+	if (cds_rollup_run(copy, 1, NULL, NULL, &st, err, sizeof err) !=
+	    CDSYNC_OK)
+		fail_msg("full rollup: %s", err);
+	assert_int_equal(st.full, 1);
+	a = dump(db);
+	c = dump(copy);
+	if (strcmp(a, c) != 0)
+		fail_msg("the incremental rollup differs from the full one");
+	free(a);
+	free(c);
+	sqlite3_close(copy);
+}
+
+static const char *
+period_name(int i, char b[32])
+{
+	if (i == 0)
+		snprintf(b, 32, "2023-2028");
+	else if (i <= 5)
+		snprintf(b, 32, "%d-%d", 2022 + i, 2023 + i);
+	else if (i <= 11)
+		snprintf(b, 32, "%d", 2017 + i);
+	else
+		snprintf(b, 32, "%d-Q%d", 2023 + (i - 12) / 4, (i - 12) % 4 + 1);
+	return b;
+}
+
+/* The rollup's figures of every unit not merged away for period i equal
+ * the engine's. */
+static int
+check_period(int i)
+{
+	char code[24], name[32], err[512];
+	cdsync_kpis *a, *b;
+	int u, k, checked = 0, rc;
+
+	period_name(i, name);
+	for (u = 0; u < nunit; u++) {
+		snprintf(code, sizeof code, "U%02d", u);
+		rc = cds_kpi_run(db, NULL, code, name, NULL, &a, err,
+				 sizeof err);
+		if (rc == CDSYNC_ENOTFOUND)	/* merged away */
+			continue;
+		if (rc != CDSYNC_OK)
+			fail_msg("engine %s %s: %s", code, name, err);
+		if (cds_rollup_kpis(db, code, name, &b, err, sizeof err) !=
+		    CDSYNC_OK)
+			fail_msg("rollup %s %s: %s", code, name, err);
+		assert_int_equal(cdsync_kpi_count(a), cdsync_kpi_count(b));
+		for (k = 0; k < (int)cdsync_kpi_count(a); k++) {
+			const cdsync_kpi *x = cdsync_kpi_at(a, (size_t)k),
+					 *y = cdsync_kpi_at(b, (size_t)k);
+
+			if (x->num != y->num || x->den != y->den ||
+			    x->met != y->met || x->applies != y->applies ||
+			    x->value != y->value)
+				fail_msg("%s %s %s: engine %lld/%lld, rollup "
+					 "%lld/%lld",
+					 code, name, x->id, (long long)x->num,
+					 (long long)x->den, (long long)y->num,
+					 (long long)y->den);
+		}
+		assert_int_equal(cdsync_kpi_care_per_member(a),
+				 cdsync_kpi_care_per_member(b));
+		for (k = 0; k < 10; k++)
+			assert_int_equal(cdsync_kpi_kind_count(a, kinds[k]),
+					 cdsync_kpi_kind_count(b, kinds[k]));
+		cdsync_kpi_free(a);
+		cdsync_kpi_free(b);
+		checked++;
+	}
+	return checked;
+}
+
+static void
+random_nights(void **state)
+{
+	const char *s = getenv("ROLLUP_SEED"), *ns = getenv("ROLLUP_NIGHTS");
+	int nights = ns ? atoi(ns) : 30, i, p, full_runs = 0, figures = 0;
+	cdsync_rollup_stats st;
+	char err[512] = "";
+
+	(void)state;
+	if (s != NULL)
+		rng = strtoull(s, NULL, 10) | 1;
+	for (i = 0; i < nights; i++) {
+		night(20 + (int)rnd(60));
+		if (cds_rollup_run(db, 0, NULL, NULL, &st, err, sizeof err) !=
+		    CDSYNC_OK)
+			fail_msg("night %d: %s", i, err);
+		full_runs += st.full;
+		assert_true(st.recomputed <= st.units);
+		check_full();
+		for (p = 0; p < 3; p++)
+			figures += check_period((int)rnd(36));
+	}
+	for (p = 0; p < 36; p++)
+		figures += check_period(p);
+	/* most nights were incremental: only the first and the tree's
+	 * moves and mergers recompute all */
+	assert_true(full_runs < nights / 2 + 1);
+	print_message("rollup: %d nights, %d of them full, %d unit-periods "
+		      "checked against the engine\n",
+		      nights, full_runs, figures);
+}
+
+/* A night without writes recomputes nothing; a write to one school
+ * recomputes that school only. */
+static void
+incremental_is_small(void **state)
+{
+	cdsync_rollup_stats st;
+	char err[512] = "";
+
+	(void)state;
+	night(50);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 0);
+	assert_int_equal(st.recomputed, 0);
+	ins("INSERT INTO activity (id, org_id, held_on, title, kind) VALUES "
+	    "(?1, ?2, '2025-10-01', 'Tết', 'care')",
+	    "ii", next_id++, unit[9]);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 0);
+	assert_int_equal(st.recomputed, 1);
+	check_full();
+	(void)check_period(1);
+}
+
+/* A member who benefited from care at one school moves to another;
+ * then the care activity moves out of the year: the coverage of the
+ * school the member is at now changes, though nothing of it was
+ * written. */
+static void
+moved_beneficiary(void **state)
+{
+	cdsync_rollup_stats st;
+	uint32_t a = next_id++, m = next_id++;
+	char err[512] = "";
+
+	(void)state;
+	ins("INSERT INTO member (id, org_id, full_name) VALUES (?1, ?2, 'A')",
+	    "ii", m, unit[7]);
+	ins("INSERT INTO activity (id, org_id, held_on, title, kind) VALUES "
+	    "(?1, ?2, '2025-10-01', 'Tết', 'care')",
+	    "ii", a, unit[7]);
+	ins("INSERT INTO benefit (id, activity_id, member_id) VALUES (?1, ?2, "
+	    "?3)",
+	    "iii", next_id++, a, m);
+	ins("UPDATE member SET org_id = ?2 WHERE id = ?1", "ii", m, unit[8]);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	(void)check_period(1);
+	ins("UPDATE activity SET held_on = '2024-10-01' WHERE id = ?1", "i", a);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 0);
+	assert_int_equal(st.recomputed, 2);
+	(void)check_period(1);	/* 2025-2026: U08 lost its covered member */
+	(void)check_period(2);	/* 2026-2027 */
+	check_full();
+}
+
+/* A damaged leaf is not trusted: reading says so, the next rollup
+ * recomputes all. */
+static void
+damaged(void **state)
+{
+	cdsync_rollup_stats st;
+	cdsync_kpis *k = NULL;
+	char err[512] = "";
+
+	(void)state;
+	night(30);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	exec(db, "UPDATE rollup_unit SET sums = x'ff' WHERE level = "
+		 "'national'");
+	assert_int_equal(cds_rollup_kpis(db, "U00", "2025-2026", &k, err,
+					 sizeof err),
+			 CDSYNC_ECORRUPT);
+	assert_null(k);
+	assert_non_null(strstr(err, "--full"));
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 1);
+	(void)check_period(0);
+	/* outside the term, and a unit the rollup does not know */
+	assert_int_equal(cds_rollup_kpis(db, "U00", "2030", &k, err,
+					 sizeof err),
+			 CDSYNC_ENOTFOUND);
+	assert_int_equal(cds_rollup_kpis(db, "NOPE", "2025", &k, err,
+					 sizeof err),
+			 CDSYNC_ENOTFOUND);
+}
+
+static int
+setup(void **state)
+{
+	int i;
+
+	(void)state;
+	nunit = nmem = nact = ncases = 0;
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+		return -1;
+	exec(db, "PRAGMA foreign_keys = ON");
+	run_schema();
+	org('n', -1);			/* U00 */
+	org('u', 0);			/* U01, U02: provinces */
+	org('u', 0);
+	for (i = 0; i < 4; i++)		/* U03-U06: districts */
+		org('u', 1 + i / 2);
+	for (i = 0; i < 20; i++)	/* U07-U26: schools */
+		org('g', 3 + i % 4);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	db = NULL;
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(random_nights, setup, teardown),
+		cmocka_unit_test_setup_teardown(incremental_is_small, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(moved_beneficiary, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(damaged, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
