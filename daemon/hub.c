@@ -80,6 +80,21 @@ say(struct cds_hubhttp_reply *r, unsigned status, int code, const char *msg)
 	snprintf(r->type, sizeof r->type, "text/plain; charset=utf-8");
 }
 
+/* msg as the node may read it: the staging file's path (where this hub
+ * keeps its files) becomes "upload ID". */
+static const char *
+unpath(const char *msg, const char *path, const char *id, char *out,
+       size_t cap)
+{
+	const char *at = strstr(msg, path);
+
+	if (at == NULL)
+		return msg;
+	snprintf(out, cap, "%.*s%s %s%s", (int)(at - msg), msg, _("upload"),
+		 id, at + strlen(path));
+	return out;
+}
+
 /* The last byte of an upload arrived: take the bundle in and answer with
  * the receipt. */
 static int
@@ -123,7 +138,9 @@ done(void *ctx, const char *id, const char *path, const char *meta,
 	default:
 		cdsd_log(CDSD_WARN, _("upload %s: refused: %s"), id,
 			 cdsync_errmsg(h->db));
-		say(reply, 422, rc, cdsync_errmsg(h->db));
+		say(reply, 422, rc,
+		    unpath(cdsync_errmsg(h->db), path, id, said,
+			   sizeof said));
 		return 0;
 	}
 	/* the header only (no store: nothing decrypted twice) */

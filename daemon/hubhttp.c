@@ -1230,6 +1230,28 @@ watchdog(void *arg)
 
 /* ==== The callbacks' worker ========================================= */
 
+/* The bytes of an upload whose stored reply refuses it (4xx) are never
+ * read again: the reply answers every later final PATCH and receipt
+ * request, and done() is not called again.  Kept, they would fill the
+ * disk at the speed of the link for expiry_hours (garbage from anyone
+ * who can reach the hub).  Their blocks are freed in place (a hole the
+ * size of the file), so HEAD and the final PATCH still see the upload
+ * whole.  Not fsynced, like the reply: after a crash the bytes may be
+ * back, or the reply lost and done() called again on zeros, which it
+ * refuses too.  Best effort: where the file system cannot punch holes
+ * the bytes stay until the upload expires. */
+static void
+drop_bytes(int fd, uint64_t length)
+{
+	/* up to the next 64 KiB: a hole frees only whole blocks, and the
+	 * last one is partly past the end (KEEP_SIZE: the size stays) */
+	uint64_t span = (length + 0xffff) & ~(uint64_t)0xffff;
+
+	if (length > 0)
+		(void)fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, (off_t)span);
+}
+
 /* The worker's turn of a complete upload: the reply that an earlier turn
  * stored (a final PATCH sent again while the first was taken in), or
  * done() and its reply, stored.  The reply is sent even if it cannot be
@@ -1292,6 +1314,8 @@ take_in(struct cds_hubhttp *h, struct req *r)
 		if (h->nuploads > 0)
 			h->nuploads--;
 		r->in->expires = expires;
+		if (rp->status >= 400 && rp->status < 500)
+			drop_bytes(r->fd, r->length);
 	}
 	pthread_mutex_unlock(&h->uplock);
 	r->cbrc = 0;

@@ -52,7 +52,11 @@
  *   /files/ID/receipt repeats the stored reply and done() is not called
  *   again for ID, across restarts too; a final PATCH that comes while
  *   done() runs for ID waits for it and gets its stored reply.  HEAD of
- *   a finished upload carries "Cdsync-Receipt: 1".
+ *   a finished upload carries "Cdsync-Receipt: 1".  Once a reply with a
+ *   4xx status (a refusal) is stored, the upload's bytes are dropped:
+ *   ID.data keeps its size but no blocks (a hole), so garbage does not
+ *   fill the disk until it expires; done() copies what it keeps of an
+ *   upload it refuses (a link would lose the bytes too).
  *   done() must be idempotent (importing a bundle already merged is a
  *   no-op, and answers the same), as it is called again for ID, by the
  *   next final PATCH, whenever its reply is not stored: the process died
@@ -120,7 +124,8 @@ struct cds_hubhttp_reply {
 
 /* The last byte of upload `id` arrived: the bytes are in the file `path`
  * (in the staging directory; copy or link what is kept: the file goes
- * when the upload expires).  `metadata` is the upload's Upload-Metadata
+ * when the upload expires; copy what is kept of a refused upload: its
+ * bytes go as soon as its refusal is stored).  `metadata` is the upload's Upload-Metadata
  * header as the client sent it ("" if none), already checked by
  * cds_tus_meta_check.  Fill reply (a 2xx status and the receipt, or an
  * error status and a body starting with a code word) and return 0: the
