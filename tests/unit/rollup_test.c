@@ -499,7 +499,8 @@ static void
 random_nights(void **state)
 {
 	const char *s = getenv("ROLLUP_SEED"), *ns = getenv("ROLLUP_NIGHTS");
-	int nights = ns ? atoi(ns) : 30, i, p, full_runs = 0, figures = 0;
+	int nights = ns ? (int)strtol(ns, NULL, 10) : 30, i, p, full_runs = 0,
+	    figures = 0;
 	cdsync_rollup_stats st;
 	char err[512] = "";
 
