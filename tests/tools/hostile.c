@@ -451,7 +451,7 @@ parse_answer(const char *in, size_t n, struct answer *a)
 	a->offset = UINT64_MAX;
 	if (n < 12 || strncmp(in, "HTTP/1.", 7) != 0)
 		return -1;
-	a->status = atoi(in + 9);
+	a->status = (int)strtol(in + 9, NULL, 10);
 	for (p = strstr(in, "\r\n") + 2; p < end; p = e + 2) {
 		e = strstr(p, "\r\n");
 		if (strncasecmp(p, "Content-Length:", 15) == 0)
@@ -703,7 +703,7 @@ slow_run(void)
 			/* the hub ended it, or sent an answer */
 			s->in[s->nin] = '\0';
 			if (s->nin >= 12 && strncmp(s->in, "HTTP/1.", 7) == 0) {
-				st = atoi(s->in + 9);
+				st = (int)strtol(s->in + 9, NULL, 10);
 				if (st > 0 && st < MAX_STATUS)
 					answered[st]++;
 				if (r > 0 || parse_answer(s->in, s->nin, &a) == 0)
