@@ -24,7 +24,7 @@ void
 kpi_help(FILE *f)
 {
 	fprintf(f, "%s cdsync kpi --period %s [--as-of %s] [--org %s] "
-		   "[--json]\n\n",
+		   "[--rollup] [--json]\n\n",
 		_("Usage:"), _("PERIOD"), _("DATE"), _("CODE"));
 	help_para(f, _("Shows the figures of the programmes for this union: "
 		       "each KPI with its value, its target and whether it "
@@ -48,6 +48,9 @@ kpi_help(FILE *f)
 	help_opt(f, _("--org CODE"),
 		 _("another union known to this computer (a hub: a school "
 		   "under it)"));
+	help_opt(f, "--rollup",
+		 _("read the figures the last rollup counted ('cdsync "
+		   "rollup'; at once, for a period of the term 2023-2028)"));
 	help_opt(f, "--json", _("print JSON (for other programs)"));
 	rec_commonhelp(f);
 	fprintf(f, "\n%s\n  cdsync kpi --period 2025-2026\n", _("Example:"));
@@ -270,7 +273,8 @@ cmd_kpi(int argc, char **argv)
 	if (optset_add(&os, "period", TAG_PERIOD, OPT_VALUE) != 0 ||
 	    optset_add(&os, "as-of", TAG_AS_OF, OPT_VALUE) != 0 ||
 	    optset_add(&os, "org", TAG_ORG, OPT_VALUE) != 0 ||
-	    optset_add(&os, "json", TAG_JSON, OPT_FLAG) != 0) {
+	    optset_add(&os, "json", TAG_JSON, OPT_FLAG) != 0 ||
+	    optset_add(&os, "rollup", TAG_FIELD + 1, OPT_FLAG) != 0) {
 		msg_err("%s", _("out of memory"));
 		ex = EXIT_FAIL;
 		goto out;
@@ -299,8 +303,19 @@ cmd_kpi(int argc, char **argv)
 	if ((ex = home_open(&db)) != EXIT_OK ||
 	    (ex = org_names(db, args_get(&a, TAG_ORG), &org)) != EXIT_OK)
 		goto out;
-	if ((rc = cdsync_kpi_compute(db, args_get(&a, TAG_ORG), period, asof,
-				     &k)) != CDSYNC_OK) {
+	if (args_get(&a, TAG_FIELD + 1) != NULL && asof != NULL) {
+		ex = usage_err(verb, "%s",
+			       _("--rollup counts whole periods: it takes no "
+				 "--as-of"));
+		goto out;
+	}
+	if (args_get(&a, TAG_FIELD + 1) != NULL)
+		rc = cdsync_rollup_kpis(db, cdsync_rec_get(org, "code"), period,
+					&k);
+	else
+		rc = cdsync_kpi_compute(db, args_get(&a, TAG_ORG), period, asof,
+					&k);
+	if (rc != CDSYNC_OK) {
 		ex = lib_err(db, rc);
 		goto out;
 	}

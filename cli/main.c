@@ -46,6 +46,8 @@ static const struct {
 	{ "report", N_("The report people read: KPIs by union with charts, "
 		       "schools not reported, the trend (HTML, Excel, CSV, "
 		       "JSON)") },
+	{ "rollup", N_("Count the figures of every union for the whole term "
+		       "now, as a hub does each night") },
 	{ "org", N_("Changes to the tree of unions: rename, move, merge; "
 		    "the tree of any date") },
 	{ "export", N_("Write this node's bundles to a folder (USB stick, "
@@ -141,6 +143,8 @@ dispatch(int argc, char **argv)
 		return cmd_kpi(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "rollup") == 0)
+		return cmd_rollup(argc - 1, argv + 1);
 	if (strcmp(cmd, "org") == 0)
 		return cmd_org(argc - 1, argv + 1);
 	if (strcmp(cmd, "changes") == 0)

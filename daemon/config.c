@@ -24,6 +24,7 @@ cdsd_config_defaults(struct cdsd_config *c)
 	c->idle_timeout = 30;
 	c->request_timeout = 300;
 	c->level = CDSD_INFO;
+	c->rollup_at = 2 * 60;
 }
 
 /* A whole number in [lo, hi]; 0 or -1. */
@@ -157,6 +158,23 @@ setting(struct cdsd_config *c, const char *k, const char *v,
 	}
 	if (strcmp(k, "lan") == 0)
 		return endpoints(c, v, why);
+	if (strcmp(k, "rollup_at") == 0) {
+		*why = N_("write a time of day, like 02:00, or off");
+		if (strcmp(v, "off") == 0) {
+			c->rollup_at = -1;
+			return 0;
+		}
+		if (strlen(v) != 5 || !isdigit((unsigned char)v[0]) ||
+		    !isdigit((unsigned char)v[1]) || v[2] != ':' ||
+		    !isdigit((unsigned char)v[3]) ||
+		    !isdigit((unsigned char)v[4]) ||
+		    (v[0] - '0') * 10 + (v[1] - '0') > 23 ||
+		    (v[3] - '0') * 10 + (v[4] - '0') > 59)
+			return -1;
+		c->rollup_at = ((v[0] - '0') * 10 + (v[1] - '0')) * 60 +
+			       (v[3] - '0') * 10 + (v[4] - '0');
+		return 0;
+	}
 	if (strcmp(k, "root_fingerprint") == 0) {
 		size_t k2;
 

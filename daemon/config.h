@@ -28,6 +28,8 @@
  *                               with it the node enrols over the network
  *                               (POST upstream/enrol, then the catalog
  *                               once the hub's operator approved)
+ *   rollup_at = 02:00           hub: when the nightly rollup runs (local
+ *                               time, HH:MM; off: never by itself)
  *   log = info                  debug, info, warn or error
  *
  * Reloaded on SIGHUP: everything but `listen` and `lan` takes effect at
@@ -58,6 +60,7 @@ struct cdsd_config {
 	enum cdsd_level level;
 	char lan[CDSD_LAN_MAX][256];	/* nanomsg endpoints */
 	char root_fingerprint[24];	/* "": enrol by hand */
+	int rollup_at;			/* minutes after midnight; -1 off */
 	unsigned nlan;
 };
 

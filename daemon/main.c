@@ -20,6 +20,9 @@
  * something is left for later), for scripts and tests.
  * Exit: 0 stopped cleanly, 1 could not start, 2 bad command line.
  * With `lan`, paired devices sync with it over nanomsg (lan.h).
+ * A hub runs the nightly rollup (cdsync_rollup) once a day at
+ * `rollup_at`, local time, and once soon after it starts if that time
+ * has passed today; the loop waits for it (its uploads with it).
  * Single-threaded loop; the HTTP server and the LAN server each run in a
  * thread of their own with their own store handle (hub.h, lan.h).  Uploads block the loop, each bounded by
  * `timeout`.
@@ -306,6 +309,38 @@ finish(struct run *r)
 	r->db = NULL;
 }
 
+/* The nightly rollup, at a hub, once a local day once `rollup_at` has
+ * passed (*done_day: the day, yyyymmdd, it last ran). */
+static void
+rollup_due(struct run *r, int *done_day)
+{
+	cdsync_rollup_stats st;
+	time_t t = time(NULL);
+	uint64_t t0;
+	struct tm tm;
+	int today;
+
+	if (r->role == CDSYNC_ROLE_SCHOOL || r->role == CDSYNC_ROLE_CLIENT ||
+	    r->cfg.rollup_at < 0 || localtime_r(&t, &tm) == NULL)
+		return;
+	today = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
+		tm.tm_mday;
+	if (*done_day == today || tm.tm_hour * 60 + tm.tm_min < r->cfg.rollup_at)
+		return;
+	*done_day = today;
+	t0 = mono_ms();
+	if (cdsync_rollup(r->db, 0, NULL, NULL, &st) != CDSYNC_OK) {
+		cdsd_log(CDSD_ERROR, _("the nightly rollup: %s; trying again "
+				       "tomorrow (or run 'cdsync rollup')"),
+			 cdsync_errmsg(r->db));
+		return;
+	}
+	cdsd_log(CDSD_INFO, _("the nightly rollup: %zu units, %zu counted "
+			      "again%s, in %llu ms"),
+		 st.units, st.recomputed, st.full ? _(" (all)") : "",
+		 (unsigned long long)(mono_ms() - t0));
+}
+
 /* One round of uploads; 0 empty, 1 something left, -1 failure. *wait_ms
  * is when to try again. */
 static int
@@ -338,7 +373,7 @@ main(int argc, char **argv)
 	siginfo_t si;
 	struct timespec ts;
 	uint64_t next = 0, wait_ms = 0, now;
-	int i, once = 0, stop = 0, sig, rc, ex = 0;
+	int i, once = 0, stop = 0, sig, rc, ex = 0, rolled = 0;
 
 	lang_init();
 	for (i = 1; i < argc; i++) {
@@ -393,6 +428,7 @@ main(int argc, char **argv)
 	cdsd_log(CDSD_INFO, _("cdsyncd %s started in %s"), CDSYNC_VERSION,
 		 r.home);
 	while (!stop) {
+		rollup_due(&r, &rolled);
 		now = mono_ms();
 		if (r.cfg.upstream[0] != '\0' && now >= next) {
 			if (round_once(&r, &wait_ms) < 0)

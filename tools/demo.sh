@@ -622,6 +622,36 @@ fi
 if [ $en -eq 1 ]; then echo "✓ the reports are in $out: bao-cao-2025-2026.html (open it in a browser), .xlsx, so-ket-giua-ky.html, bao-cao-HG-QB.csv"
 else echo "✓ các báo cáo ở $out: bao-cao-2025-2026.html (mở bằng trình duyệt), .xlsx, so-ket-giua-ky.html, bao-cao-HG-QB.csv"; fi
 
+# ---- 15. The nightly rollup ---------------------------------------------------
+# Each night the national hub counts every KPI of every union for every
+# period of the term; the next nights count again only the unions whose
+# records changed.  A change from the school on USB arrives, and the
+# rollup counts that school again, and nothing else.
+say "15. Tổng hợp hằng đêm: trung ương tính mọi chỉ tiêu của mọi đơn vị cho cả nhiệm kỳ; đêm sau chỉ tính lại nơi có thay đổi" \
+    "15. The nightly rollup: the national hub counts every KPI of every unit for the whole term; the next night only what changed"
+at "$NN" rollup
+q "$net/$usb_only" activity add --held-on 2026-03-08 --title "Gặp mặt 8/3" --kind culture
+q "$net/$usb_only" export --out "$stick"
+q "$net/HG-YM" import "$stick"
+q "$net/HG-YM" export --out "$net/usb-HG-YM"
+q "$NN" import "$net/usb-HG-YM"
+at "$NN" rollup
+if ! "$bin" --home "$NN" rollup --json | grep -q '"recomputed": 0'; then
+	echo "demo: a rollup right after another counted something again" >&2
+	exit 1
+fi
+for c in VN HG-YM "$usb_only"; do
+	a=$("$bin" --home "$NN" kpi --org "$c" --period 2025-2026 --json | grep -v '"org"')
+	b=$("$bin" --home "$NN" kpi --org "$c" --period 2025-2026 --rollup --json | grep -v '"org"')
+	if [ "$a" != "$b" ]; then
+		echo "demo: the rollup's figures of $c differ from the KPIs counted from the records" >&2
+		exit 1
+	fi
+done
+at "$NN" kpi --period 2023-2028 --rollup | sed -n '1,6p'
+if [ $en -eq 1 ]; then echo "✓ the rollup's figures equal those counted from the records, for the nation, the district and the school"
+else echo "✓ số liệu tổng hợp bằng số liệu tính trực tiếp từ dữ liệu, ở trung ương, huyện và trường"; fi
+
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo
 	if [ $en -eq 1 ]; then

@@ -28,6 +28,7 @@ check "network"   '^✓ over the network, in [0-9]+ rounds of a cut link: the na
 check "phones"    '^✓ 12 phones synced with their schools; two edits of the same activity converged everywhere'
 check "sum"       "^✓ the national KPI table is the sum of the 6 schools' own tables"
 check "reports"   '^✓ the reports are in .*: bao-cao-2025-2026.html'
+check "rollup"    '^✓ the rollup.s figures equal those counted from the records, for the nation, the district and the school'
 [ $fail -eq 0 ] || echo "$out"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

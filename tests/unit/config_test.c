@@ -42,7 +42,8 @@ test_every_setting_is_read(void **st)
 					       "request_timeout = 70\n\nlog = debug\n"
 					       "lan = tcp://0.0.0.0:7420 \t "
 					       "ipc:///run/cdsync/lan\n"
-					       "root_fingerprint = 0R97-8ZZH-71AF-N9ZV\n"),
+					       "root_fingerprint = 0R97-8ZZH-71AF-N9ZV\n"
+					       "rollup_at = 23:45\n"),
 					  &c, &found, err, sizeof err),
 			 0);
 	assert_int_equal(found, 1);
@@ -64,6 +65,15 @@ test_every_setting_is_read(void **st)
 	assert_string_equal(c.lan[0], "tcp://0.0.0.0:7420");
 	assert_string_equal(c.lan[1], "ipc:///run/cdsync/lan");
 	assert_string_equal(c.root_fingerprint, "0R97-8ZZH-71AF-N9ZV");
+	assert_int_equal(c.rollup_at, 23 * 60 + 45);
+	assert_int_equal(cdsd_config_read(conf("rollup_at = off\n"), &c,
+					  &found, err, sizeof err),
+			 0);
+	assert_int_equal(c.rollup_at, -1);
+	assert_int_equal(cdsd_config_read(conf("# nothing\n"), &c, &found,
+					  err, sizeof err),
+			 0);
+	assert_int_equal(c.rollup_at, 2 * 60);
 	assert_int_equal(cdsd_config_read(conf("listen = [::1]:0\n"), &c,
 					  &found, err, sizeof err),
 			 0);
@@ -115,6 +125,10 @@ test_a_bad_line_is_refused_with_its_place(void **st)
 		{ "root_fingerprint = 0R97-8ZZH-71AF\n",
 		  "line 1: root_fingerprint = 0R97-8ZZH-71AF: write the national "
 		  "root's fingerprint, like 0R97-8ZZH-71AF-N9ZV" },
+		{ "rollup_at = 24:00\n", "line 1: rollup_at = 24:00: write a "
+					   "time of day, like 02:00, or off" },
+		{ "rollup_at = 2:00\n", "line 1: rollup_at = 2:00: write a time "
+					  "of day, like 02:00, or off" },
 		{ "intervall = 5\n", "line 1: intervall = 5: unknown setting" },
 		{ "interval 5\n", "line 1: write \"key = value\"" },
 	};
