@@ -108,6 +108,8 @@ cmd_rollup(int argc, char **argv)
 		json_int(&j, (int64_t)st.units);
 		json_key(&j, "recomputed");
 		json_int(&j, (int64_t)st.recomputed);
+		json_key(&j, "rows");
+		json_int(&j, (int64_t)st.rows);
 		json_key(&j, "periods");
 		json_int(&j, (int64_t)st.periods);
 		json_key(&j, "seconds");
@@ -121,10 +123,11 @@ cmd_rollup(int argc, char **argv)
 			 "(%zu periods each), in %.1f s.\n"),
 		       st.units, st.periods, secs);
 	else
-		printf(_("Rollup: %zu units, %zu periods each; %zu counted "
-			 "again (what changed since the last rollup), in "
+		printf(_("Rollup: %zu units, %zu periods each; %zu new "
+			 "record(s) added to their unit's figures, %zu "
+			 "unit(s) with changed records counted again, in "
 			 "%.1f s.\n"),
-		       st.units, st.periods, st.recomputed, secs);
+		       st.units, st.periods, st.rows, st.recomputed, secs);
 out:
 	cdsync_close(db);
 	args_free(&a);

@@ -18,18 +18,26 @@
  *                       activities and agreements (every level)
  *   F_OLEGAL, F_OLEGALOK, F_OCARECOST  as above, of a unit above the
  *                       grassroots (a union has them in its union part)
+ *   F_XCULT, F_XHEALTH  a union's culture and health activities (1 when
+ *                       any), of which F_CULTURE is made
  * The figures of O are its union part (a union: its own leaf; above:
  * the sum over the unions under it, walked as kpi.c walks them) with the
  * own part of O's leaf.
  *
  * Encoding.  rollup_unit.leaf is NP x NF and .sums NP x NUNION unsigned
  * LEB128 varints, period-major, in the order of the periods of
- * rollup_state 'periods' (their names, space-separated): the same
+ * rollup_state 'periods' ("v2", the layout, then their names, space-
+ * separated; another value counts everything again): the same
  * figures give the same bytes.  A blob that does not decode to exactly
  * that many values is damaged, and the next rollup recomputes all.
  *
  * Statements read one unit's rows at a time through the org_id indexes:
- * a full rollup is the incremental one over every unit.
+ * a full rollup counts every unit so.  Rows added since (rollup_new) are
+ * read by id and added to the leaf kept (add_new): the same functions
+ * (add_activity, add_member, ...) build a leaf from all of a unit's rows
+ * and add one row to a leaf, so the two cannot drift apart; flags are
+ * only ever set by a row added, and anything that could clear one
+ * (a change, a removal) counts its unit again whole.
  */
 #include "rollup.h"
 
@@ -53,7 +61,7 @@ enum {
 	F_LEGALOK, F_CARECOST, F_KIND,
 	NUNION = F_KIND + CDS_KPI_NKIND,
 	F_OTRAIN = NUNION, F_OCARE, F_OAGREE, F_OLEGAL, F_OLEGALOK,
-	F_OCARECOST, NF
+	F_OCARECOST, F_XCULT, F_XHEALTH, NF
 };
 
 enum { L_NATIONAL, L_UPPER, L_GRASSROOTS };
@@ -93,7 +101,7 @@ struct tree {
 struct ctx {
 	sqlite3 *db;
 	struct period p[NP];
-	char names[NP * 16];
+	char names[NP * 16 + 8];
 	sqlite3_stmt *st[8];	/* the reads of one unit's rows */
 	char *err;
 	size_t errlen;
@@ -175,7 +183,7 @@ periods(struct ctx *c)
 		c->p[i].sy1 = c->p[i].y1 - (c->p[i].d0 / 100 % 100 < 9);
 		c->p[i].sy2 = c->p[i].y2 - (c->p[i].d1 / 100 % 100 < 9);
 		k += (size_t)snprintf(c->names + k, sizeof c->names - k, "%s%s",
-				      i ? " " : "", cp.name);
+				      i ? " " : "v2 ", cp.name);
 	}
 	return CDSYNC_OK;
 }
@@ -418,14 +426,11 @@ column_values(sqlite3_stmt *st, int i, int64_t *v, size_t n)
 	return get_varints(p, (size_t)sqlite3_column_bytes(st, i), v, n);
 }
 
-/* ==== One unit's leaf ================================================= */
+/* ==== What one row gives a leaf ====================================== */
 
-static int
-step_rows(struct ctx *c, int q, const uint8_t id[16])
-{
-	sqlite3_reset(c->st[q]);
-	return sqlite3_bind_blob(c->st[q], 1, id, 16, SQLITE_STATIC);
-}
+/* Each adds what one row of a unit gives that unit's leaf (NP x NF); gr:
+ * the unit is a union.  A flag is set, never cleared: a row added sets
+ * it, and a row changed or removed has its unit counted again. */
 
 static void
 add_each(int64_t *leaf, uint64_t m, int f, int64_t v)
@@ -437,73 +442,166 @@ add_each(int64_t *leaf, uint64_t m, int f, int64_t v)
 			leaf[i * NF + f] += v;
 }
 
+static void
+set_each(int64_t *leaf, uint64_t m, int f)
+{
+	int i;
+
+	for (i = 0; m; i++, m >>= 1)
+		if (m & 1)
+			leaf[i * NF + f] = 1;
+}
+
+static int
+kind_index(const unsigned char *s)
+{
+	int k;
+
+	for (k = 0; s && k < CDS_KPI_NKIND; k++)
+		if (strcmp((const char *)s, kinds[k]) == 0)
+			return k;
+	return CDS_KPI_NKIND;
+}
+
+/* An activity held on d. */
+static void
+add_activity(const struct ctx *c, int64_t *leaf, int gr, int d, int k,
+	     int linked, int innovative, int64_t cost)
+{
+	uint64_t m = holding(c, d);
+
+	if (k == 1)
+		add_each(leaf, m, F_OTRAIN, 1);
+	if (k == 2)
+		add_each(leaf, m, F_OCARE, 1);
+	if (!gr) {
+		if (k == 2)
+			add_each(leaf, m, F_OCARECOST, cost);
+		return;
+	}
+	if (k < CDS_KPI_NKIND)
+		add_each(leaf, m, F_KIND + k, 1);
+	if (linked)
+		set_each(leaf, m, F_LINKED);
+	if (innovative)
+		set_each(leaf, m, F_INNOV);
+	if (k == 0)
+		set_each(leaf, m, F_PROP);
+	if (k == 3)
+		set_each(leaf, m, F_XCULT);
+	if (k == 4)
+		set_each(leaf, m, F_XHEALTH);
+	if (k == 2) {
+		set_each(leaf, m, F_CARE);
+		add_each(leaf, m, F_CARECOST, cost);
+	}
+}
+
+/* The care days of a member, "YYYY-MM-DD,YYYY-MM-DD..." (group_concat),
+ * as the periods holding one. */
+static uint64_t
+care_days(const struct ctx *c, const unsigned char *s)
+{
+	uint64_t m = 0;
+
+	while (s && strlen((const char *)s) >= 10) {
+		m |= holding(c, day(s));
+		s += 10;
+		if (*s == ',')
+			s++;
+	}
+	return m;
+}
+
+/* A member of a union, in the windows `in`, covered by care in `care`
+ * (sign -1 takes one out). */
+static void
+add_member(int64_t *leaf, uint64_t in, uint64_t care, int sign)
+{
+	add_each(leaf, in, F_MEMBERS, sign);
+	add_each(leaf, in & care, F_COVERED, sign);
+}
+
+/* A legal case opened on d, first answered on a (0: not yet). */
+static void
+add_case(const struct ctx *c, int64_t *leaf, int gr, int d, int a, int sign)
+{
+	uint64_t m = holding(c, d);
+	int i;
+
+	add_each(leaf, m, gr ? F_LEGAL : F_OLEGAL, sign);
+	for (i = 0; i < NP && a; i++)
+		if ((m >> i & 1) && a <= c->p[i].d1)
+			leaf[i * NF + (gr ? F_LEGALOK : F_OLEGALOK)] += sign;
+}
+
+static void
+add_seat(const struct ctx *c, int64_t *leaf, int from, int to)
+{
+	set_each(leaf, meeting(c, from, to), F_COUNCILS);
+}
+
+static void
+add_initiative(const struct ctx *c, int64_t *leaf, int year)
+{
+	int i;
+
+	for (i = 0; i < NP; i++)
+		if (c->p[i].y1 <= year && year <= c->p[i].y2)
+			leaf[i * NF + F_CREATIVE] = 1;
+}
+
+/* The flags made of others, once the rows are in. */
+static void
+settle(int64_t *leaf)
+{
+	int i;
+
+	for (i = 0; i < NP; i++)
+		leaf[i * NF + F_CULTURE] =
+			leaf[i * NF + F_XCULT] && leaf[i * NF + F_XHEALTH];
+}
+
+/* ==== One unit's leaf ================================================= */
+
+static int
+step_rows(struct ctx *c, int q, const uint8_t id[16])
+{
+	sqlite3_reset(c->st[q]);
+	return sqlite3_bind_blob(c->st[q], 1, id, 16, SQLITE_STATIC);
+}
+
 /* The leaf of rep r (NP x NF, zeroed here) from the rows of every unit
  * that counts as it. */
 static int
 leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 {
-	uint64_t flag[NUNION], m, cm, health = 0;
+	int u, rc, y, i, gr = t->u[r].level == L_GRASSROOTS, strat = 0;
 	const unsigned char *s;
-	int u, rc, k, y, i, gr = t->u[r].level == L_GRASSROOTS, strat = 0;
 	uint8_t plan[101];
 	sqlite3_stmt *st;
 
 	memset(leaf, 0, NP * NF * sizeof *leaf);
-	memset(flag, 0, sizeof flag);
 	memset(plan, 0, sizeof plan);
 	for (u = t->u[r].first; u >= 0; u = t->u[u].next) {
 		const uint8_t *id = t->u[u].id;
 
 		st = c->st[Q_ACT];
 		step_rows(c, Q_ACT, id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			m = holding(c, day(sqlite3_column_text(st, 0)));
-			s = sqlite3_column_text(st, 1);
-			for (k = 0; k < CDS_KPI_NKIND; k++)
-				if (s && strcmp((const char *)s, kinds[k]) == 0)
-					break;
-			if (k == 1)
-				add_each(leaf, m, F_OTRAIN, 1);
-			if (k == 2)
-				add_each(leaf, m, F_OCARE, 1);
-			if (!gr) {
-				if (k == 2)
-					add_each(leaf, m, F_OCARECOST,
-						 sqlite3_column_int64(st, 4));
-				continue;
-			}
-			if (k < CDS_KPI_NKIND)
-				add_each(leaf, m, F_KIND + k, 1);
-			if (sqlite3_column_int(st, 2))
-				flag[F_LINKED] |= m;
-			if (sqlite3_column_int(st, 3))
-				flag[F_INNOV] |= m;
-			if (k == 0)
-				flag[F_PROP] |= m;
-			if (k == 3)
-				flag[F_CULTURE] |= m;
-			if (k == 4)
-				health |= m;
-			if (k == 2) {
-				flag[F_CARE] |= m;
-				add_each(leaf, m, F_CARECOST,
-					 sqlite3_column_int64(st, 4));
-			}
-		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			add_activity(c, leaf, gr,
+				     day(sqlite3_column_text(st, 0)),
+				     kind_index(sqlite3_column_text(st, 1)),
+				     sqlite3_column_int(st, 2),
+				     sqlite3_column_int(st, 3),
+				     sqlite3_column_int64(st, 4));
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
 		st = c->st[Q_LEGAL];
 		step_rows(c, Q_LEGAL, id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int a = day(sqlite3_column_text(st, 1));
-
-			m = holding(c, day(sqlite3_column_text(st, 0)));
-			add_each(leaf, m, gr ? F_LEGAL : F_OLEGAL, 1);
-			for (i = 0; i < NP && a; i++)
-				if ((m >> i & 1) && a <= c->p[i].d1)
-					leaf[i * NF + (gr ? F_LEGALOK
-							  : F_OLEGALOK)]++;
-		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			add_case(c, leaf, gr, day(sqlite3_column_text(st, 0)),
+				 day(sqlite3_column_text(st, 1)), 1);
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
 		st = c->st[Q_AGREE];
@@ -517,20 +615,11 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 			continue;
 		st = c->st[Q_MEM];
 		step_rows(c, Q_MEM, id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			m = meeting(c, day(sqlite3_column_text(st, 0)),
-				    day(sqlite3_column_text(st, 1)));
-			add_each(leaf, m, F_MEMBERS, 1);
-			cm = 0;
-			for (s = sqlite3_column_text(st, 2);
-			     s && strlen((const char *)s) >= 10;) {
-				cm |= holding(c, day(s));
-				s += 10;
-				if (*s == ',')
-					s++;
-			}
-			add_each(leaf, m & cm, F_COVERED, 1);
-		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			add_member(leaf,
+				   meeting(c, day(sqlite3_column_text(st, 0)),
+					   day(sqlite3_column_text(st, 1))),
+				   care_days(c, sqlite3_column_text(st, 2)), 1);
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
 		st = c->st[Q_PLAN];
@@ -553,22 +642,18 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 		st = c->st[Q_SEAT];
 		step_rows(c, Q_SEAT, id);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			flag[F_COUNCILS] |=
-				meeting(c, day(sqlite3_column_text(st, 0)),
-					day(sqlite3_column_text(st, 1)));
+			add_seat(c, leaf, day(sqlite3_column_text(st, 0)),
+				 day(sqlite3_column_text(st, 1)));
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
 		st = c->st[Q_INIT];
 		step_rows(c, Q_INIT, id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			y = sqlite3_column_int(st, 0);
-			for (i = 0; i < NP; i++)
-				if (c->p[i].y1 <= y && y <= c->p[i].y2)
-					flag[F_CREATIVE] |= (uint64_t)1 << i;
-		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			add_initiative(c, leaf, sqlite3_column_int(st, 0));
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
 	}
+	settle(leaf);
 	if (!gr)
 		return CDSYNC_OK;
 	for (i = 0; i < NP; i++) {
@@ -580,10 +665,6 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 			ok &= y >= 2000 && y <= 2100 && plan[y - 2000];
 		x[F_PLAN] = ok;
 		x[F_STRATEGY] = strat == 3;
-		for (k = F_LINKED; k <= F_CREATIVE; k++)
-			if (k != F_PLAN && k != F_STRATEGY)
-				x[k] = (int64_t)(flag[k] >> i & 1);
-		x[F_CULTURE] &= (int64_t)(health >> i & 1);
 	}
 	return CDSYNC_OK;
 }
@@ -750,16 +831,212 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ==== Rows added ===================================================== */
+
+#define DAMAGED 1000		/* a leaf kept cannot be read: count all */
+
+/* The rows added since the last rollup (rollup_new), by what they add to
+ * a unit: each statement's first column is the org_id of the unit whose
+ * leaf the row adds to. */
+enum { N_ACT, N_MEM, N_BEN, N_CASE, N_EVENT, N_AGREE, N_SEAT, N_INIT,
+       N_COUNT };
+
+#define NOT_NEW(tbl, col) \
+	col " NOT IN (SELECT id FROM rollup_new WHERE tbl = '" tbl "')"
+#define CARE_DAYS(cond)                                                   \
+	"(SELECT group_concat(a.held_on) FROM benefit f JOIN activity a ON " \
+	"a.id = f.activity_id WHERE f.member_id = m.id AND a.kind = 'care'" \
+	cond ")"
+#define ANSWERED(cond)                                                    \
+	"(SELECT min(e.at) FROM legal_event e WHERE e.case_id = c.id AND "   \
+	"e.status IN ('advised', 'resolved')" cond ")"
+
+static const char *const news[N_COUNT] = {
+	"SELECT a.org_id, a.held_on, a.kind, a.key_task_id IS NOT NULL, "
+	"a.innovative, a.cost FROM rollup_new n JOIN activity a ON a.id = "
+	"n.id WHERE n.tbl = 'activity'",
+	/* a member added: what it gives with all its benefits */
+	"SELECT m.org_id, m.joined_on, m.left_on, " CARE_DAYS("") " FROM "
+	"rollup_new n JOIN member m ON m.id = n.id WHERE n.tbl = 'member'",
+	/* a member with benefits added: before them, and with them */
+	"SELECT m.org_id, m.joined_on, m.left_on, "
+	CARE_DAYS(" AND " NOT_NEW("benefit", "f.id")) ", " CARE_DAYS("")
+	" FROM member m WHERE m.id IN (SELECT f.member_id FROM rollup_new n "
+	"JOIN benefit f ON f.id = n.id WHERE n.tbl = 'benefit') AND "
+	NOT_NEW("member", "m.id"),
+	"SELECT c.org_id, c.opened_on, " ANSWERED("") " FROM rollup_new n "
+	"JOIN legal_case c ON c.id = n.id WHERE n.tbl = 'legal_case'",
+	/* a case with events added: its answer before them, and with them */
+	"SELECT c.org_id, c.opened_on, "
+	ANSWERED(" AND " NOT_NEW("legal_event", "e.id")) ", " ANSWERED("")
+	" FROM legal_case c WHERE c.id IN (SELECT e.case_id FROM rollup_new "
+	"n JOIN legal_event e ON e.id = n.id WHERE n.tbl = 'legal_event') "
+	"AND " NOT_NEW("legal_case", "c.id"),
+	"SELECT g.org_id, g.signed_on FROM rollup_new n JOIN agreement g ON "
+	"g.id = n.id WHERE n.tbl = 'agreement'",
+	"SELECT s.org_id, s.from_on, s.to_on FROM rollup_new n JOIN "
+	"council_seat s ON s.id = n.id WHERE n.tbl = 'council_seat'",
+	"SELECT i.org_id, i.year FROM rollup_new n JOIN initiative i ON "
+	"i.id = n.id WHERE n.tbl = 'initiative' AND i.clc_proposed = 1",
+};
+
+struct deltas {
+	int64_t **leaf;		/* per unit: its leaf with the rows added */
+	int64_t **was;		/* ... and as the last rollup left it */
+	sqlite3_stmt *get;	/* SELECT leaf FROM rollup_unit */
+	size_t rows;
+};
+
+/* The leaf of rep r to add rows to (NULL: r is counted again whole, or
+ * *rc says why not: DAMAGED, or an error). */
+static int64_t *
+leaf_for(struct ctx *c, const struct tree *t, struct deltas *d, int r,
+	 int *rc)
+{
+	int64_t *x;
+
+	*rc = CDSYNC_OK;
+	if (t->u[r].dirty)
+		return NULL;
+	if (d->leaf[r] != NULL)
+		return d->leaf[r];
+	if ((d->leaf[r] = cds_malloc(NP * NF * sizeof *x)) == NULL ||
+	    (d->was[r] = cds_malloc(NP * NF * sizeof *x)) == NULL) {
+		cds_say(c->err, c->errlen, "%s", _("out of memory"));
+		*rc = CDSYNC_ENOMEM;
+		return NULL;
+	}
+	sqlite3_reset(d->get);
+	sqlite3_bind_blob(d->get, 1, t->u[r].id, 16, SQLITE_STATIC);
+	switch (sqlite3_step(d->get)) {
+	case SQLITE_ROW:
+		if (column_values(d->get, 0, d->was[r], NP * NF) == 0)
+			break;
+		/* fall through */
+	case SQLITE_DONE:
+		*rc = DAMAGED;
+		return NULL;
+	default:
+		*rc = fail(c, NULL);
+		return NULL;
+	}
+	memcpy(d->leaf[r], d->was[r], NP * NF * sizeof *x);
+	return d->leaf[r];
+}
+
+/* Adds the rows of rollup_new to the leaves of their units, in memory. */
+static int
+add_new(struct ctx *c, const struct tree *t, struct deltas *d)
+{
+	sqlite3_stmt *st = NULL;
+	const void *b;
+	int64_t *x;
+	int q, rc = CDSYNC_OK, k, r, gr, step;
+
+	for (q = 0; q < N_COUNT && rc == CDSYNC_OK; q++) {
+		if (sqlite3_prepare_v2(c->db, news[q], -1, &st, NULL) !=
+		    SQLITE_OK)
+			return fail(c, st);
+		while (rc == CDSYNC_OK &&
+		       (step = sqlite3_step(st)) == SQLITE_ROW) {
+			b = sqlite3_column_blob(st, 0);
+			if (b == NULL || sqlite3_column_bytes(st, 0) != 16 ||
+			    (k = find(t, b)) < 0)
+				continue;
+			r = t->u[k].rep;
+			gr = t->u[r].level == L_GRASSROOTS;
+			if (!gr && q != N_ACT && q != N_CASE &&
+			    q != N_EVENT && q != N_AGREE)
+				continue;	/* counted for unions only */
+			if ((x = leaf_for(c, t, d, r, &rc)) == NULL)
+				continue;
+			d->rows++;
+			switch (q) {
+			case N_ACT:
+				add_activity(c, x, gr,
+					     day(sqlite3_column_text(st, 1)),
+					     kind_index(sqlite3_column_text(st, 2)),
+					     sqlite3_column_int(st, 3),
+					     sqlite3_column_int(st, 4),
+					     sqlite3_column_int64(st, 5));
+				break;
+			case N_MEM:
+			case N_BEN: {
+				uint64_t in = meeting(
+					c, day(sqlite3_column_text(st, 1)),
+					day(sqlite3_column_text(st, 2)));
+
+				if (q == N_BEN)
+					add_member(x, in,
+						   care_days(c, sqlite3_column_text(
+								   st, 3)),
+						   -1);
+				add_member(x, in,
+					   care_days(c, sqlite3_column_text(
+							   st, q == N_BEN ? 4
+									  : 3)),
+					   1);
+				break;
+			}
+			case N_CASE:
+				add_case(c, x, gr, day(sqlite3_column_text(st, 1)),
+					 day(sqlite3_column_text(st, 2)), 1);
+				break;
+			case N_EVENT:
+				add_case(c, x, gr, day(sqlite3_column_text(st, 1)),
+					 day(sqlite3_column_text(st, 2)), -1);
+				add_case(c, x, gr, day(sqlite3_column_text(st, 1)),
+					 day(sqlite3_column_text(st, 3)), 1);
+				break;
+			case N_AGREE:
+				add_each(x, holding(c, day(sqlite3_column_text(
+							st, 1))),
+					 F_OAGREE, 1);
+				break;
+			case N_SEAT:
+				add_seat(c, x, day(sqlite3_column_text(st, 1)),
+					 day(sqlite3_column_text(st, 2)));
+				break;
+			default:
+				add_initiative(c, x, sqlite3_column_int(st, 1));
+			}
+		}
+		if (rc == CDSYNC_OK && step != SQLITE_DONE)
+			rc = fail(c, NULL);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return rc;
+}
+
+static void
+deltas_free(struct deltas *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; d->leaf != NULL && i < n; i++) {
+		cds_free(d->leaf[i]);
+		cds_free(d->was[i]);
+	}
+	cds_free(d->leaf);
+	cds_free(d->was);
+	sqlite3_finalize(d->get);
+	memset(d, 0, sizeof *d);
+}
+
 /* Inside the transaction: the whole rollup. */
 static int
 rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
        cdsync_rollup_stats *stats)
 {
-	sqlite3_stmt *old = NULL, *put = NULL, *sums = NULL;
+	sqlite3_stmt *old = NULL, *put = NULL, *sums = NULL, *upd = NULL;
 	int64_t *leaf = NULL, *was = NULL;
 	size_t i, total = 0, done = 0;
+	struct deltas d;
 	struct tree t;
 	int rc, k, refull = 0, f;
+
+	memset(&d, 0, sizeof d);
 
 	if ((rc = periods(c)) != CDSYNC_OK ||
 	    (rc = cds_tree_build(c->db, NULL, NULL, NULL, c->err,
@@ -774,6 +1051,21 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 	full = full || refull;
 	if (!full && (rc = mark_dirty(c, &t)) != CDSYNC_OK)
 		goto done;
+	if (!full) {
+		/* rows added to units not counted again whole */
+		d.leaf = cds_calloc(t.n ? t.n : 1, sizeof *d.leaf);
+		d.was = cds_calloc(t.n ? t.n : 1, sizeof *d.was);
+		if (d.leaf == NULL || d.was == NULL)
+			goto nomem;
+		if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_unit "
+					      "WHERE id = ?1",
+				       -1, &d.get, NULL) != SQLITE_OK) {
+			rc = fail(c, NULL);
+			goto done;
+		}
+		if ((rc = add_new(c, &t, &d)) != CDSYNC_OK)
+			goto done;	/* DAMAGED: the caller counts all */
+	}
 	leaf = cds_malloc(NP * NF * sizeof *leaf);
 	was = cds_malloc(NP * NF * sizeof *was);
 	if (leaf == NULL || was == NULL)
@@ -863,6 +1155,30 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		else if (r)
 			done++;
 	}
+	if (d.leaf != NULL &&
+	    sqlite3_prepare_v2(c->db, "UPDATE rollup_unit SET leaf = ?2 "
+				      "WHERE id = ?1",
+			       -1, &upd, NULL) != SQLITE_OK) {
+		rc = fail(c, NULL);
+		goto done;
+	}
+	for (i = 0; d.leaf != NULL && i < t.n; i++) {
+		if (d.leaf[i] == NULL)
+			continue;
+		settle(d.leaf[i]);
+		if (t.u[i].level == L_GRASSROOTS) {
+			propagate(&t, (int)i, d.was[i], -1);
+			propagate(&t, (int)i, d.leaf[i], 1);
+		}
+		sqlite3_reset(upd);
+		sqlite3_bind_blob(upd, 1, t.u[i].id, 16, SQLITE_STATIC);
+		if (bind_values(upd, 2, d.leaf[i], NP * NF) != SQLITE_OK)
+			goto nomem;
+		if (sqlite3_step(upd) != SQLITE_DONE) {
+			rc = fail(c, NULL);
+			goto done;
+		}
+	}
 	for (i = 0; i < t.n; i++) {
 		if (t.u[i].sums == NULL || (!full && !t.u[i].touched))
 			continue;
@@ -876,8 +1192,9 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 			goto done;
 		}
 	}
-	if (sqlite3_exec(c->db, "DELETE FROM rollup_dirty", NULL, NULL,
-			 NULL) != SQLITE_OK) {
+	if (sqlite3_exec(c->db, "DELETE FROM rollup_dirty; DELETE FROM "
+				"rollup_new",
+			 NULL, NULL, NULL) != SQLITE_OK) {
 		rc = fail(c, NULL);
 		goto done;
 	}
@@ -890,6 +1207,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		stats->full = full;
 		stats->units = t.n;
 		stats->recomputed = done;
+		stats->rows = d.rows;
 		stats->periods = NP;
 	}
 	rc = CDSYNC_OK;
@@ -905,6 +1223,8 @@ done:
 	sqlite3_finalize(old);
 	sqlite3_finalize(put);
 	sqlite3_finalize(sums);
+	sqlite3_finalize(upd);
+	deltas_free(&d, t.n);
 	cds_free(leaf);
 	cds_free(was);
 	tree_free(&t);
@@ -927,6 +1247,8 @@ cds_rollup_run(sqlite3 *db, int full, cdsync_rollup_fn fn, void *ctx,
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(&c, NULL);
 	rc = rollup(&c, full, fn, ctx, st);
+	if (rc == DAMAGED)	/* nothing written yet */
+		rc = rollup(&c, 1, fn, ctx, st);
 	if (rc == CDSYNC_OK &&
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = fail(&c, NULL);

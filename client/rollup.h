@@ -13,13 +13,16 @@
  * quarters.
  *
  * Incremental: the store's triggers (schema/0011_rollup.sql) keep the
- * set of units written to since the last rollup; a rollup recomputes the
- * leaves of those units only (the unit each counts as, after mergers)
- * and adds the difference to the sums of the units above them.  It
- * recomputes everything when there is no rollup yet, when asked, when
- * the tree changed other than by new units (a move, a merger, one taking
+ * rows added since the last rollup and the units whose rows were changed
+ * or removed.  A rollup adds each added row to the leaf of its unit (an
+ * activity to its kind's counts and flags, a benefit to its member's
+ * coverage, ...), counts the units marked again whole from their rows
+ * (the unit each counts as, after mergers), and takes the difference of
+ * every leaf it changed up to the sums of the units above.  It counts
+ * everything again when there is no rollup yet, when asked, when the
+ * tree changed other than by new units (a move, a merger, one taking
  * effect today), or when what it kept cannot be read.  Either way, one
- * write transaction: the figures and the emptied set land together, or
+ * write transaction: the figures and the emptied marks land together, or
  * not at all.
  */
 #ifndef CDS_ROLLUP_H

@@ -335,9 +335,10 @@ rollup_due(struct run *r, int *done_day)
 			 cdsync_errmsg(r->db));
 		return;
 	}
-	cdsd_log(CDSD_INFO, _("the nightly rollup: %zu units, %zu counted "
-			      "again%s, in %llu ms"),
-		 st.units, st.recomputed, st.full ? _(" (all)") : "",
+	cdsd_log(CDSD_INFO, _("the nightly rollup: %zu units, %zu new "
+			      "record(s) added, %zu unit(s) counted again%s, "
+			      "in %llu ms"),
+		 st.units, st.rows, st.recomputed, st.full ? _(" (all)") : "",
 		 (unsigned long long)(mono_ms() - t0));
 }
 

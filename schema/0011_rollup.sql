@@ -1,16 +1,23 @@
 -- 0011_rollup.sql -- the nightly rollup's state (client/rollup.c).
 --
--- rollup_dirty is the set of org units whose figures changed since the
--- last rollup: the triggers below add the unit of every row written to a
--- table the KPIs read (before and after an update, so a member moved
--- from one school to another marks both), in the same transaction as the
--- write -- a merge from a bundle, a local edit or an import alike -- so
--- the set is exact whatever crashes.  A benefit marks the union of its
--- member (coverage is counted there), an activity updated marks those of
--- its beneficiaries too, a legal event the unit of its case.  Writes to
--- the tree (org_unit, org_change) are found by comparing the tree with
--- the one the last rollup used (rollup_unit).  The rollup empties the set
--- in the transaction that writes the figures.
+-- What changed since the last rollup, kept by the triggers below in the
+-- same transaction as each write -- a merge from a bundle, a local edit,
+-- an import alike -- so that it is exact whatever crashes:
+--
+-- rollup_new holds the rows added (tbl, id) to the tables whose rows the
+-- rollup can add to a unit's figures one at a time: activities,
+-- members, benefits, legal cases and events, agreements, council seats,
+-- initiatives.  Kept only once there is a rollup (before it, the first
+-- rollup counts everything).
+--
+-- rollup_dirty holds the units to count again whole: the unit of every
+-- row changed or removed (before and after an update, so a member moved
+-- from one school to another marks both), of every plan or key task
+-- added; an activity changed marks the unions of its beneficiaries too, a
+-- benefit changed or removed the union of its member, a legal event the
+-- unit of its case.  Writes to the tree (org_unit, org_change) are found
+-- by comparing the tree with the one the last rollup used (rollup_unit).
+-- The rollup empties both in the transaction that writes the figures.
 --
 -- rollup_unit holds, for each unit of the tree of the last rollup, its
 -- place (parent, the unit it counts as, level) and its figures: `leaf`
@@ -18,6 +25,12 @@
 -- for a unit above the grassroots the sum of the leaves of the unions
 -- under it, both for every period of rollup_state 'periods', encoded as
 -- client/rollup.c says.
+
+CREATE TABLE rollup_new (
+  tbl TEXT NOT NULL,
+  id  BLOB NOT NULL,
+  PRIMARY KEY (tbl, id)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE rollup_dirty (
   org_id BLOB PRIMARY KEY
@@ -39,7 +52,8 @@ CREATE TABLE rollup_state (
 
 CREATE TRIGGER rollup_activity_ins AFTER INSERT ON activity
 BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+  INSERT OR IGNORE INTO rollup_new (tbl, id) SELECT 'activity', NEW.id
+    WHERE EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods');
 END;
 CREATE TRIGGER rollup_activity_upd AFTER UPDATE ON activity
 BEGIN
@@ -54,7 +68,8 @@ BEGIN
 END;
 CREATE TRIGGER rollup_member_ins AFTER INSERT ON member
 BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+  INSERT OR IGNORE INTO rollup_new (tbl, id) SELECT 'member', NEW.id
+    WHERE EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods');
 END;
 CREATE TRIGGER rollup_member_upd AFTER UPDATE ON member
 BEGIN
@@ -62,6 +77,62 @@ BEGIN
   INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
 END;
 CREATE TRIGGER rollup_member_del AFTER DELETE ON member
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_legal_case_ins AFTER INSERT ON legal_case
+BEGIN
+  INSERT OR IGNORE INTO rollup_new (tbl, id) SELECT 'legal_case', NEW.id
+    WHERE EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods');
+END;
+CREATE TRIGGER rollup_legal_case_upd AFTER UPDATE ON legal_case
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_legal_case_del AFTER DELETE ON legal_case
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_agreement_ins AFTER INSERT ON agreement
+BEGIN
+  INSERT OR IGNORE INTO rollup_new (tbl, id) SELECT 'agreement', NEW.id
+    WHERE EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods');
+END;
+CREATE TRIGGER rollup_agreement_upd AFTER UPDATE ON agreement
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_agreement_del AFTER DELETE ON agreement
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_council_seat_ins AFTER INSERT ON council_seat
+BEGIN
+  INSERT OR IGNORE INTO rollup_new (tbl, id) SELECT 'council_seat', NEW.id
+    WHERE EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods');
+END;
+CREATE TRIGGER rollup_council_seat_upd AFTER UPDATE ON council_seat
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_council_seat_del AFTER DELETE ON council_seat
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+END;
+CREATE TRIGGER rollup_initiative_ins AFTER INSERT ON initiative
+BEGIN
+  INSERT OR IGNORE INTO rollup_new (tbl, id) SELECT 'initiative', NEW.id
+    WHERE EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods');
+END;
+CREATE TRIGGER rollup_initiative_upd AFTER UPDATE ON initiative
+BEGIN
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
+  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
+END;
+CREATE TRIGGER rollup_initiative_del AFTER DELETE ON initiative
 BEGIN
   INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
 END;
@@ -91,62 +162,10 @@ CREATE TRIGGER rollup_key_task_del AFTER DELETE ON key_task
 BEGIN
   INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
 END;
-CREATE TRIGGER rollup_legal_case_ins AFTER INSERT ON legal_case
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
-END;
-CREATE TRIGGER rollup_legal_case_upd AFTER UPDATE ON legal_case
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
-END;
-CREATE TRIGGER rollup_legal_case_del AFTER DELETE ON legal_case
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
-END;
-CREATE TRIGGER rollup_council_seat_ins AFTER INSERT ON council_seat
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
-END;
-CREATE TRIGGER rollup_council_seat_upd AFTER UPDATE ON council_seat
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
-END;
-CREATE TRIGGER rollup_council_seat_del AFTER DELETE ON council_seat
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
-END;
-CREATE TRIGGER rollup_initiative_ins AFTER INSERT ON initiative
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
-END;
-CREATE TRIGGER rollup_initiative_upd AFTER UPDATE ON initiative
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
-END;
-CREATE TRIGGER rollup_initiative_del AFTER DELETE ON initiative
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
-END;
-CREATE TRIGGER rollup_agreement_ins AFTER INSERT ON agreement
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
-END;
-CREATE TRIGGER rollup_agreement_upd AFTER UPDATE ON agreement
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (NEW.org_id);
-END;
-CREATE TRIGGER rollup_agreement_del AFTER DELETE ON agreement
-BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id) VALUES (OLD.org_id);
-END;
 CREATE TRIGGER rollup_benefit_ins AFTER INSERT ON benefit
 BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id)
-    SELECT org_id FROM member WHERE id = NEW.member_id;
+  INSERT OR IGNORE INTO rollup_new (tbl, id) SELECT 'benefit', NEW.id
+    WHERE EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods');
 END;
 CREATE TRIGGER rollup_benefit_upd AFTER UPDATE ON benefit
 BEGIN
@@ -162,8 +181,8 @@ BEGIN
 END;
 CREATE TRIGGER rollup_legal_event_ins AFTER INSERT ON legal_event
 BEGIN
-  INSERT OR IGNORE INTO rollup_dirty (org_id)
-    SELECT org_id FROM legal_case WHERE id = NEW.case_id;
+  INSERT OR IGNORE INTO rollup_new (tbl, id) SELECT 'legal_event', NEW.id
+    WHERE EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods');
 END;
 CREATE TRIGGER rollup_legal_event_upd AFTER UPDATE ON legal_event
 BEGIN

@@ -625,8 +625,9 @@ else echo "✓ các báo cáo ở $out: bao-cao-2025-2026.html (mở bằng trì
 # ---- 15. The nightly rollup ---------------------------------------------------
 # Each night the national hub counts every KPI of every union for every
 # period of the term; the next nights count again only the unions whose
-# records changed.  A change from the school on USB arrives, and the
-# rollup counts that school again, and nothing else.
+# records changed.  A record from the school on USB arrives, and the
+# rollup adds it to that school's figures and those above, and counts
+# nothing again.
 say "15. Tổng hợp hằng đêm: trung ương tính mọi chỉ tiêu của mọi đơn vị cho cả nhiệm kỳ; đêm sau chỉ tính lại nơi có thay đổi" \
     "15. The nightly rollup: the national hub counts every KPI of every unit for the whole term; the next night only what changed"
 at "$NN" rollup

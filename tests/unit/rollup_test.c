@@ -553,7 +553,18 @@ incremental_is_small(void **state)
 					sizeof err),
 			 CDSYNC_OK);
 	assert_int_equal(st.full, 0);
+	assert_int_equal(st.recomputed, 0);	/* added to its figures */
+	assert_int_equal(st.rows, 1);
+	check_full();
+	(void)check_period(1);
+	/* a change is counted again whole: that school only */
+	exec(db, "UPDATE activity SET kind = 'culture' WHERE title = 'Tết'");
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 0);
 	assert_int_equal(st.recomputed, 1);
+	assert_int_equal(st.rows, 0);
 	check_full();
 	(void)check_period(1);
 }
@@ -620,6 +631,18 @@ damaged(void **state)
 			 CDSYNC_OK);
 	assert_int_equal(st.full, 1);
 	(void)check_period(0);
+	/* a damaged leaf of a school a row is added to: all again */
+	exec(db, "UPDATE rollup_unit SET leaf = x'80' WHERE id = (SELECT id "
+		 "FROM org_unit WHERE code = 'U07')");
+	ins("INSERT INTO activity (id, org_id, held_on, title, kind) VALUES "
+	    "(?1, ?2, '2025-10-01', 'Tết', 'care')",
+	    "ii", next_id++, unit[7]);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 1);
+	(void)check_period(1);
+	check_full();
 	/* outside the term, and a unit the rollup does not know */
 	assert_int_equal(cds_rollup_kpis(db, "U00", "2030", &k, err,
 					 sizeof err),

@@ -1079,9 +1079,10 @@ CDSYNC_API void cdsync_kpi_free(cdsync_kpis *k);
  * 2023-2028 (the term, its school years, calendar years and quarters),
  * kept in the store: the same figures as cdsync_kpi_compute without an
  * as-of date, under the tree of the day of the rollup.  cdsync_rollup
- * brings them up to date, recomputing only the units written to since
- * the last rollup (the store keeps that set, in the transaction of each
- * write), or everything with `full`, when there is no rollup yet, or when
+ * brings them up to date: each record added since the last rollup is
+ * added to its unit's figures, the units with records changed or removed
+ * are counted again (the store keeps both, in the transaction of each
+ * write); everything with `full`, when there is no rollup yet, or when
  * the tree changed other than by new units.  fn (may be NULL) is called
  * after each unit recomputed; *st (may be NULL) says what was done.  One
  * write transaction: not inside cdsync_begin.  cdsync_rollup_kpis reads
@@ -1092,6 +1093,7 @@ typedef struct cdsync_rollup_stats {
 	int full;		/* 1: everything was recomputed */
 	size_t units;		/* org units in the tree */
 	size_t recomputed;	/* units whose own figures were recomputed */
+	size_t rows;		/* rows added, each to its unit's figures */
 	size_t periods;		/* periods kept for each */
 } cdsync_rollup_stats;
 typedef void (*cdsync_rollup_fn)(void *ctx, size_t done, size_t total);
