@@ -1024,6 +1024,53 @@ deltas_free(struct deltas *d, size_t n)
 	memset(d, 0, sizeof *d);
 }
 
+/* Whether the tree the last rollup kept (rollup_unit) is today's: no
+ * write to what the tree is made of since (rollup_state 'tree_changed'),
+ * and no change taking effect after the day it was built ('tree_day')
+ * up to today.  1 yes, 0 build it again, or an error code < 0. */
+static int
+tree_kept(struct ctx *c, const char *today)
+{
+	sqlite3_stmt *st = NULL;
+	char built[11] = "";
+	int rc, kept = 0;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT key, value FROM rollup_state "
+				      "WHERE key IN ('tree_changed', "
+				      "'tree_day')",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -fail(c, st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+
+		if (k && strcmp(k, "tree_changed") == 0) {
+			sqlite3_finalize(st);
+			return 0;
+		}
+		if (sqlite3_column_type(st, 1) == SQLITE_TEXT)
+			snprintf(built, sizeof built, "%s",
+				 (const char *)sqlite3_column_text(st, 1));
+	}
+	if (rc != SQLITE_DONE)
+		return -fail(c, st);
+	sqlite3_finalize(st);
+	if (strlen(built) != 10 || strcmp(built, today) > 0)
+		return 0;
+	st = NULL;
+	if (sqlite3_prepare_v2(c->db, "SELECT NOT EXISTS (SELECT 1 FROM "
+				      "org_change WHERE effective_on > ?1 AND "
+				      "effective_on <= ?2)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -fail(c, st);
+	sqlite3_bind_text(st, 1, built, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, today, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return -fail(c, st);
+	kept = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return kept;
+}
+
 /* Inside the transaction: the whole rollup. */
 static int
 rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
@@ -1034,16 +1081,33 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 	size_t i, total = 0, done = 0;
 	struct deltas d;
 	struct tree t;
-	int rc, k, refull = 0, f;
+	char today[16];
+	int rc, k, refull = 0, f, kept;
 
 	memset(&d, 0, sizeof d);
+	{
+		time_t now = time(NULL);
+		struct tm tm;
 
-	if ((rc = periods(c)) != CDSYNC_OK ||
-	    (rc = cds_tree_build(c->db, NULL, NULL, NULL, c->err,
-				 c->errlen)) != CDSYNC_OK)
+		if (localtime_r(&now, &tm) == NULL ||
+		    strftime(today, sizeof today, "%Y-%m-%d", &tm) != 10) {
+			cds_say(c->err, c->errlen, "%s",
+				_("the rollup: no date today"));
+			return CDSYNC_ERROR;
+		}
+	}
+	if ((rc = periods(c)) != CDSYNC_OK)
 		return rc;
-	if ((rc = tree_load(c, "SELECT id, parent_id, rep, level FROM "
-			       "temp.cds_tree ORDER BY id",
+	/* the tree of today: the one kept when nothing changed it */
+	if ((kept = full ? 0 : tree_kept(c, today)) < 0)
+		return -kept;
+	if (!kept && (rc = cds_tree_build(c->db, NULL, NULL, NULL, c->err,
+					  c->errlen)) != CDSYNC_OK)
+		return rc;
+	if ((rc = tree_load(c, kept ? "SELECT id, parent_id, rep, level FROM "
+				      "rollup_unit ORDER BY id"
+				    : "SELECT id, parent_id, rep, level FROM "
+				      "temp.cds_tree ORDER BY id",
 			    &t)) != CDSYNC_OK)
 		return rc;
 	if (!full && (rc = compare(c, &t, &refull)) != CDSYNC_OK)
@@ -1198,7 +1262,15 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		rc = fail(c, NULL);
 		goto done;
 	}
+	if (sqlite3_exec(c->db, "DELETE FROM rollup_state WHERE key = "
+				"'tree_changed'",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		rc = fail(c, NULL);
+		goto done;
+	}
 	if ((rc = put_state(c, "periods", c->names, 0)) != CDSYNC_OK ||
+	    (!kept && (rc = put_state(c, "tree_day", today, 0)) !=
+			      CDSYNC_OK) ||
 	    (rc = put_state(c, "made_ms", NULL, now_ms())) != CDSYNC_OK ||
 	    (full && (rc = put_state(c, "full_ms", NULL, now_ms())) !=
 			     CDSYNC_OK))

@@ -18,7 +18,9 @@
  * activity to its kind's counts and flags, a benefit to its member's
  * coverage, ...), counts the units marked again whole from their rows
  * (the unit each counts as, after mergers), and takes the difference of
- * every leaf it changed up to the sums of the units above.  It counts
+ * every leaf it changed up to the sums of the units above.  It builds
+ * the tree again only when what the tree is made of was written since,
+ * or a tree change took effect since the day it was built.  It counts
  * everything again when there is no rollup yet, when asked, when the
  * tree changed other than by new units (a move, a merger, one taking
  * effect today), or when what it kept cannot be read.  Either way, one

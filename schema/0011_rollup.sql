@@ -15,9 +15,12 @@
 -- from one school to another marks both), of every plan or key task
 -- added; an activity changed marks the unions of its beneficiaries too, a
 -- benefit changed or removed the union of its member, a legal event the
--- unit of its case.  Writes to the tree (org_unit, org_change) are found
--- by comparing the tree with the one the last rollup used (rollup_unit).
--- The rollup empties both in the transaction that writes the figures.
+-- unit of its case.  A write to what the tree of unions is made of
+-- (org_unit, org_change, the catalog's sheets, meta) sets rollup_state
+-- 'tree_changed': the next rollup builds the tree again (else it takes
+-- the one it kept, unless a change took effect since) and finds what
+-- changed by comparing the two.  The rollup empties the marks in the
+-- transaction that writes the figures.
 --
 -- rollup_unit holds, for each unit of the tree of the last rollup, its
 -- place (parent, the unit it counts as, level) and its figures: `leaf`
@@ -195,4 +198,52 @@ CREATE TRIGGER rollup_legal_event_del AFTER DELETE ON legal_event
 BEGIN
   INSERT OR IGNORE INTO rollup_dirty (org_id)
     SELECT org_id FROM legal_case WHERE id = OLD.case_id;
+END;
+CREATE TRIGGER rollup_tree_org_unit_ins AFTER INSERT ON org_unit
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_org_unit_upd AFTER UPDATE ON org_unit
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_org_unit_del AFTER DELETE ON org_unit
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_org_change_ins AFTER INSERT ON org_change
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_org_change_upd AFTER UPDATE ON org_change
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_org_change_del AFTER DELETE ON org_change
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_trust_sheet_ins AFTER INSERT ON trust_sheet
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_trust_sheet_upd AFTER UPDATE ON trust_sheet
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_trust_sheet_del AFTER DELETE ON trust_sheet
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_meta_ins AFTER INSERT ON meta
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_meta_upd AFTER UPDATE ON meta
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
+END;
+CREATE TRIGGER rollup_tree_meta_del AFTER DELETE ON meta
+BEGIN
+  INSERT OR REPLACE INTO rollup_state (key, value) VALUES ('tree_changed', 1);
 END;

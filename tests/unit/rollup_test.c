@@ -605,6 +605,47 @@ moved_beneficiary(void **state)
 	check_full();
 }
 
+/* The tree kept from the last rollup is used only while it is today's:
+ * a merger that took effect since the day it was built (here: today,
+ * with the mark of the write removed, as if it had been recorded days
+ * before to take effect today) makes the rollup build the tree again. */
+static void
+kept_tree(void **state)
+{
+	cdsync_rollup_stats st;
+	char err[512] = "", today[11], sql[256];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	(void)state;
+	localtime_r(&now, &tm);
+	strftime(today, sizeof today, "%Y-%m-%d", &tm);
+	night(40);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	night(20);	/* no tree change: the kept tree serves */
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 0);
+	check_full();
+	ins("INSERT INTO org_change (id, org_id, subject_id, effective_on, "
+	    "change, into_id) VALUES (?1, ?2, ?3, ?4, 'merge', ?5)",
+	    "iiiti", next_id++, unit[0], unit[11], today, unit[7]);
+	exec(db, "DELETE FROM rollup_state WHERE key = 'tree_changed'");
+	snprintf(sql, sizeof sql, "UPDATE rollup_state SET value = "
+		 "date('%s', '-1 day') WHERE key = 'tree_day'", today);
+	exec(db, sql);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 1);	/* a merger: all again */
+	check_full();
+	(void)check_period(1);
+	(void)check_period(0);
+}
+
 /* A damaged leaf is not trusted: reading says so, the next rollup
  * recomputes all. */
 static void
@@ -691,6 +732,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(moved_beneficiary, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(kept_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged, setup, teardown),
 	};
 
