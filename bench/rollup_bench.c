@@ -533,9 +533,14 @@ night(const char *path, int change)
 	sqlite3_finalize(pick);
 	pick = prep(db, "SELECT id FROM org_unit WHERE level = 'grassroots'");
 	while (sqlite3_step(pick) == SQLITE_ROW) {
-		if ((ns & (ns - 1)) == 0 &&
-		    (all = realloc(all, (size_t)(ns ? 2 * ns : 1) * 16)) == NULL)
-			die(NULL, "out of memory");
+		if ((ns & (ns - 1)) == 0) {
+			uint8_t (*more)[16] =
+				realloc(all, (size_t)(ns ? 2 * ns : 1) * 16);
+
+			if (more == NULL)
+				die(NULL, "out of memory");
+			all = more;
+		}
 		memcpy(all[ns++], sqlite3_column_blob(pick, 0), 16);
 	}
 	if (ns == 0)

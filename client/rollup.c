@@ -64,6 +64,9 @@ enum {
 	F_OCARECOST, F_XCULT, F_XHEALTH, NF
 };
 
+#define LEAF_N ((size_t)NP * (size_t)NF)		/* values of a leaf */
+#define SUMS_N ((size_t)NP * (size_t)NUNION)	/* values of sums */
+
 enum { L_NATIONAL, L_UPPER, L_GRASSROOTS };
 
 /* The activity kinds, in kpi.c's order (the schema's CHECK). */
@@ -234,7 +237,7 @@ find(const struct tree *t, const uint8_t id[16])
 {
 	size_t i;
 
-	if (t->cap == 0)
+	if (t->cap == 0 || t->u == NULL || t->slot == NULL)
 		return -1;
 	for (i = hash_id(id) & (t->cap - 1); t->slot[i];
 	     i = (i + 1) & (t->cap - 1))
@@ -320,11 +323,12 @@ tree_load(struct ctx *c, const char *sql, struct tree *t)
 	/* second pass: parents and reps, now that every id has an index */
 	sqlite3_reset(st);
 	i = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (t->u != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		b = sqlite3_column_blob(st, 0);
 		if (b == NULL || sqlite3_column_bytes(st, 0) != 16)
 			continue;
-		k = find(t, b);
+		if ((k = find(t, b)) < 0)
+			continue;
 		b = sqlite3_column_blob(st, 1);
 		t->u[k].parent = b && sqlite3_column_bytes(st, 1) == 16
 					 ? find(t, b)
@@ -581,7 +585,7 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 	uint8_t plan[101];
 	sqlite3_stmt *st;
 
-	memset(leaf, 0, NP * NF * sizeof *leaf);
+	memset(leaf, 0, LEAF_N * sizeof *leaf);
 	memset(plan, 0, sizeof plan);
 	for (u = t->u[r].first; u >= 0; u = t->u[u].next) {
 		const uint8_t *id = t->u[u].id;
@@ -657,7 +661,7 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 	if (!gr)
 		return CDSYNC_OK;
 	for (i = 0; i < NP; i++) {
-		int64_t *x = leaf + i * NF;
+		int64_t *x = leaf + (size_t)i * NF;
 		int ok = 1;
 
 		x[F_UNIONS] = 1;
@@ -684,6 +688,8 @@ compare(struct ctx *c, struct tree *t, int *full)
 	int rc, k, p, r;
 
 	*full = 1;
+	if (t->n == 0 || t->u == NULL)
+		return CDSYNC_OK;
 	if (sqlite3_prepare_v2(c->db, "SELECT value FROM rollup_state WHERE "
 				      "key = 'periods'",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -717,7 +723,7 @@ compare(struct ctx *c, struct tree *t, int *full)
 			goto changed;
 		t->u[k].touched = 1;	/* seen; cleared below */
 		if (is_rep(t, k) && t->u[k].level != L_GRASSROOTS) {
-			if ((t->u[k].sums = cds_malloc(NP * NUNION *
+			if ((t->u[k].sums = cds_malloc(SUMS_N *
 						       sizeof(int64_t))) ==
 			    NULL) {
 				sqlite3_finalize(st);
@@ -726,7 +732,7 @@ compare(struct ctx *c, struct tree *t, int *full)
 				return CDSYNC_ENOMEM;
 			}
 			if (column_values(st, 4, t->u[k].sums,
-					  NP * NUNION) != 0)
+					  SUMS_N) != 0)
 				goto changed;
 		}
 	}
@@ -740,7 +746,7 @@ compare(struct ctx *c, struct tree *t, int *full)
 			if (is_rep(t, (int)i) &&
 			    t->u[i].level != L_GRASSROOTS &&
 			    (t->u[i].sums = cds_calloc(
-				     NP * NUNION, sizeof(int64_t))) == NULL) {
+				     SUMS_N, sizeof(int64_t))) == NULL) {
 				cds_say(c->err, c->errlen, "%s",
 					_("out of memory"));
 				return CDSYNC_ENOMEM;
@@ -768,6 +774,8 @@ mark_dirty(struct ctx *c, struct tree *t)
 	const void *b;
 	int rc, k;
 
+	if (t->u == NULL)
+		return CDSYNC_OK;
 	if (sqlite3_prepare_v2(c->db, "SELECT org_id FROM rollup_dirty", -1,
 			       &st, NULL) != SQLITE_OK)
 		return fail(c, st);
@@ -900,8 +908,8 @@ leaf_for(struct ctx *c, const struct tree *t, struct deltas *d, int r,
 		return NULL;
 	if (d->leaf[r] != NULL)
 		return d->leaf[r];
-	if ((d->leaf[r] = cds_malloc(NP * NF * sizeof *x)) == NULL ||
-	    (d->was[r] = cds_malloc(NP * NF * sizeof *x)) == NULL) {
+	if ((d->leaf[r] = cds_malloc(LEAF_N * sizeof *x)) == NULL ||
+	    (d->was[r] = cds_malloc(LEAF_N * sizeof *x)) == NULL) {
 		cds_say(c->err, c->errlen, "%s", _("out of memory"));
 		*rc = CDSYNC_ENOMEM;
 		return NULL;
@@ -910,7 +918,7 @@ leaf_for(struct ctx *c, const struct tree *t, struct deltas *d, int r,
 	sqlite3_bind_blob(d->get, 1, t->u[r].id, 16, SQLITE_STATIC);
 	switch (sqlite3_step(d->get)) {
 	case SQLITE_ROW:
-		if (column_values(d->get, 0, d->was[r], NP * NF) == 0)
+		if (column_values(d->get, 0, d->was[r], LEAF_N) == 0)
 			break;
 		/* fall through */
 	case SQLITE_DONE:
@@ -920,7 +928,7 @@ leaf_for(struct ctx *c, const struct tree *t, struct deltas *d, int r,
 		*rc = fail(c, NULL);
 		return NULL;
 	}
-	memcpy(d->leaf[r], d->was[r], NP * NF * sizeof *x);
+	memcpy(d->leaf[r], d->was[r], LEAF_N * sizeof *x);
 	return d->leaf[r];
 }
 
@@ -933,6 +941,8 @@ add_new(struct ctx *c, const struct tree *t, struct deltas *d)
 	int64_t *x;
 	int q, rc = CDSYNC_OK, k, r, gr, step;
 
+	if (t->u == NULL)
+		return CDSYNC_OK;
 	for (q = 0; q < N_COUNT && rc == CDSYNC_OK; q++) {
 		if (sqlite3_prepare_v2(c->db, news[q], -1, &st, NULL) !=
 		    SQLITE_OK)
@@ -1130,8 +1140,8 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		if ((rc = add_new(c, &t, &d)) != CDSYNC_OK)
 			goto done;	/* DAMAGED: the caller counts all */
 	}
-	leaf = cds_malloc(NP * NF * sizeof *leaf);
-	was = cds_malloc(NP * NF * sizeof *was);
+	leaf = cds_malloc(LEAF_N * sizeof *leaf);
+	was = cds_malloc(LEAF_N * sizeof *was);
 	if (leaf == NULL || was == NULL)
 		goto nomem;
 	for (i = 0; i < t.n; i++) {
@@ -1140,7 +1150,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 			t.u[i].dirty = 1;
 		if (full && is_rep(&t, (int)i) &&
 		    t.u[i].level != L_GRASSROOTS &&
-		    (t.u[i].sums = cds_calloc(NP * NUNION,
+		    (t.u[i].sums = cds_calloc(SUMS_N,
 					      sizeof(int64_t))) == NULL)
 			goto nomem;
 		total += t.u[i].dirty;
@@ -1186,7 +1196,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 				sqlite3_bind_blob(old, 1, u->id, 16,
 						  SQLITE_STATIC);
 				if ((f = sqlite3_step(old)) == SQLITE_ROW &&
-				    column_values(old, 0, was, NP * NF) == 0)
+				    column_values(old, 0, was, LEAF_N) == 0)
 					propagate(&t, (int)i, was, -1);
 				else if (f != SQLITE_ROW && f != SQLITE_DONE) {
 					rc = fail(c, NULL);
@@ -1206,7 +1216,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		sqlite3_bind_blob(put, 3, t.u[u->rep].id, 16, SQLITE_STATIC);
 		sqlite3_bind_text(put, 4, level_name(u->level), -1,
 				  SQLITE_STATIC);
-		if (r && bind_values(put, 5, leaf, NP * NF) != SQLITE_OK)
+		if (r && bind_values(put, 5, leaf, LEAF_N) != SQLITE_OK)
 			goto nomem;
 		if (!r)
 			sqlite3_bind_null(put, 5);
@@ -1236,7 +1246,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		}
 		sqlite3_reset(upd);
 		sqlite3_bind_blob(upd, 1, t.u[i].id, 16, SQLITE_STATIC);
-		if (bind_values(upd, 2, d.leaf[i], NP * NF) != SQLITE_OK)
+		if (bind_values(upd, 2, d.leaf[i], LEAF_N) != SQLITE_OK)
 			goto nomem;
 		if (sqlite3_step(upd) != SQLITE_DONE) {
 			rc = fail(c, NULL);
@@ -1248,7 +1258,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 			continue;
 		sqlite3_reset(sums);
 		sqlite3_bind_blob(sums, 1, t.u[i].id, 16, SQLITE_STATIC);
-		if (bind_values(sums, 2, t.u[i].sums, NP * NUNION) !=
+		if (bind_values(sums, 2, t.u[i].sums, SUMS_N) !=
 		    SQLITE_OK)
 			goto nomem;
 		if (sqlite3_step(sums) != SQLITE_DONE) {
@@ -1335,7 +1345,7 @@ int
 cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 		cdsync_kpis **out, char *err, size_t errlen)
 {
-	int64_t leaf[NP * NF], sums[NP * NUNION];
+	int64_t leaf[LEAF_N], sums[SUMS_N];
 	struct cds_kpi_sums f;
 	struct cds_period cp;
 	sqlite3_stmt *st = NULL;
@@ -1398,9 +1408,9 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 	}
 	if (sqlite3_column_type(st, 4) != SQLITE_TEXT ||
 	    strcmp((const char *)sqlite3_column_text(st, 4), c.names) != 0 ||
-	    column_values(st, 0, leaf, NP * NF) != 0 ||
+	    column_values(st, 0, leaf, LEAF_N) != 0 ||
 	    (lv != L_GRASSROOTS &&
-	     column_values(st, 1, sums, NP * NUNION) != 0)) {
+	     column_values(st, 1, sums, SUMS_N) != 0)) {
 		sqlite3_finalize(st);
 		cds_say(err, errlen, "%s",
 			_("the rollup kept in the store cannot be read: run "
@@ -1408,8 +1418,8 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 		return CDSYNC_ECORRUPT;
 	}
 	sqlite3_finalize(st);
-	x = leaf + i * NF;
-	u = lv == L_GRASSROOTS ? x : sums + i * NUNION;
+	x = leaf + (size_t)i * NF;
+	u = lv == L_GRASSROOTS ? x : sums + (size_t)i * NUNION;
 	memset(&f, 0, sizeof f);
 	for (k = 0; k < CDS_KPI_NUN; k++)
 		f.un[k] = u[F_UNIONS + k];
