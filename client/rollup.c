@@ -502,18 +502,27 @@ add_activity(const struct ctx *c, int64_t *leaf, int gr, int d, int k,
 }
 
 /* The care days of a member, "YYYY-MM-DD,YYYY-MM-DD..." (group_concat),
- * as the periods holding one. */
+ * as the periods holding one; a day followed by 'n' is of a benefit
+ * added since the last rollup, and *old (may be NULL) gets the periods
+ * of the others only. */
 static uint64_t
-care_days(const struct ctx *c, const unsigned char *s)
+care_days(const struct ctx *c, const unsigned char *s, uint64_t *old)
 {
-	uint64_t m = 0;
+	uint64_t m = 0, o = 0, h;
 
 	while (s && strlen((const char *)s) >= 10) {
-		m |= holding(c, day(s));
+		h = holding(c, day(s));
+		m |= h;
 		s += 10;
+		if (*s == 'n')
+			s++;
+		else
+			o |= h;
 		if (*s == ',')
 			s++;
 	}
+	if (old != NULL)
+		*old = o;
 	return m;
 }
 
@@ -623,7 +632,8 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 			add_member(leaf,
 				   meeting(c, day(sqlite3_column_text(st, 0)),
 					   day(sqlite3_column_text(st, 1))),
-				   care_days(c, sqlite3_column_text(st, 2)), 1);
+				   care_days(c, sqlite3_column_text(st, 2), NULL),
+				   1);
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
 		st = c->st[Q_PLAN];
@@ -851,10 +861,9 @@ enum { N_ACT, N_MEM, N_BEN, N_CASE, N_EVENT, N_AGREE, N_SEAT, N_INIT,
 
 #define NOT_NEW(tbl, col) \
 	col " NOT IN (SELECT id FROM rollup_new WHERE tbl = '" tbl "')"
-#define CARE_DAYS(cond)                                                   \
+#define CARE_DAYS                                                         \
 	"(SELECT group_concat(a.held_on) FROM benefit f JOIN activity a ON " \
-	"a.id = f.activity_id WHERE f.member_id = m.id AND a.kind = 'care'" \
-	cond ")"
+	"a.id = f.activity_id WHERE f.member_id = m.id AND a.kind = 'care')"
 #define ANSWERED(cond)                                                    \
 	"(SELECT min(e.at) FROM legal_event e WHERE e.case_id = c.id AND "   \
 	"e.status IN ('advised', 'resolved')" cond ")"
@@ -864,12 +873,15 @@ static const char *const news[N_COUNT] = {
 	"a.innovative, a.cost FROM rollup_new n JOIN activity a ON a.id = "
 	"n.id WHERE n.tbl = 'activity'",
 	/* a member added: what it gives with all its benefits */
-	"SELECT m.org_id, m.joined_on, m.left_on, " CARE_DAYS("") " FROM "
+	"SELECT m.org_id, m.joined_on, m.left_on, " CARE_DAYS " FROM "
 	"rollup_new n JOIN member m ON m.id = n.id WHERE n.tbl = 'member'",
-	/* a member with benefits added: before them, and with them */
-	"SELECT m.org_id, m.joined_on, m.left_on, "
-	CARE_DAYS(" AND " NOT_NEW("benefit", "f.id")) ", " CARE_DAYS("")
-	" FROM member m WHERE m.id IN (SELECT f.member_id FROM rollup_new n "
+	/* a member with benefits added: its care days, those of the benefits
+	 * added marked 'n' */
+	"SELECT m.org_id, m.joined_on, m.left_on, (SELECT "
+	"group_concat(a.held_on || CASE WHEN f.id IN (SELECT id FROM "
+	"rollup_new WHERE tbl = 'benefit') THEN 'n' ELSE '' END) FROM "
+	"benefit f JOIN activity a ON a.id = f.activity_id WHERE "
+	"f.member_id = m.id AND a.kind = 'care') FROM member m WHERE m.id IN (SELECT f.member_id FROM rollup_new n "
 	"JOIN benefit f ON f.id = n.id WHERE n.tbl = 'benefit') AND "
 	NOT_NEW("member", "m.id"),
 	"SELECT c.org_id, c.opened_on, " ANSWERED("") " FROM rollup_new n "
@@ -975,17 +987,12 @@ add_new(struct ctx *c, const struct tree *t, struct deltas *d)
 				uint64_t in = meeting(
 					c, day(sqlite3_column_text(st, 1)),
 					day(sqlite3_column_text(st, 2)));
+				uint64_t was = 0, now = care_days(
+					c, sqlite3_column_text(st, 3), &was);
 
-				if (q == N_BEN)
-					add_member(x, in,
-						   care_days(c, sqlite3_column_text(
-								   st, 3)),
-						   -1);
-				add_member(x, in,
-					   care_days(c, sqlite3_column_text(
-							   st, q == N_BEN ? 4
-									  : 3)),
-					   1);
+				if (q == N_BEN)	/* before the benefits */
+					add_member(x, in, was, -1);
+				add_member(x, in, now, 1);
 				break;
 			}
 			case N_CASE:

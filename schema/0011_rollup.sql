@@ -29,6 +29,11 @@
 -- under it, both for every period of rollup_state 'periods', encoded as
 -- client/rollup.c says.
 
+-- The rollup reads a member's benefits with their activities: the index
+-- on member_id covers activity_id too (a superset of the one it replaces).
+DROP INDEX benefit_member;
+CREATE INDEX benefit_member ON benefit (member_id, activity_id);
+
 CREATE TABLE rollup_new (
   tbl TEXT NOT NULL,
   id  BLOB NOT NULL,
