@@ -982,6 +982,30 @@ device_status(cdsync *db, int json)
 	return EXIT_OK;
 }
 
+/* The rollup's freshness, at a node that has one (a hub). */
+static void
+rollup_state(cdsync *db, struct json *j)
+{
+	cdsync_rollup_state r;
+	char at[24];
+
+	if (cdsync_rollup_info(db, &r) != CDSYNC_OK || r.made_ms == 0)
+		return;
+	if (j != NULL) {
+		json_key(j, "rollup_ms");
+		json_int(j, r.made_ms);
+		json_key(j, "rollup_added");
+		json_int(j, (int64_t)r.added);
+		json_key(j, "rollup_changed");
+		json_int(j, (int64_t)r.changed);
+		return;
+	}
+	when((uint64_t)r.made_ms, at, sizeof at);
+	printf(_("Last rollup: %s; since then %zu record(s) added and %zu "
+		 "unit(s) with records changed ('cdsync rollup')\n"),
+	       at, r.added, r.changed);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -1042,6 +1066,7 @@ cmd_status(int argc, char **argv)
 		json_int(&j, (int64_t)s.last_receipt_ms);
 		json_key(&j, "last_receipt_from");
 		json_str(&j, s.last_receipt_ms ? s.last_receipt_from : NULL);
+		rollup_state(db, &j);
 		daemon_state(&j);
 		json_key(&j, "peers");
 		json_arr(&j);
@@ -1059,6 +1084,7 @@ cmd_status(int argc, char **argv)
 		} else {
 			printf("%s\n", _("Last receipt: none yet"));
 		}
+		rollup_state(db, NULL);
 		daemon_state(NULL);
 		head[0] = _("Union");
 		head[1] = _("Node");

@@ -1483,3 +1483,29 @@ cdsync_rollup_kpis(cdsync *db, const char *org_code, const char *period,
 		return cds_err(db, rc, "%s", err);
 	return CDSYNC_OK;
 }
+
+CDSYNC_API int
+cdsync_rollup_info(cdsync *db, cdsync_rollup_state *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	cds_ok(db);
+	if (out == NULL)
+		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
+	memset(out, 0, sizeof *out);
+	st = cds_prepare(db, "SELECT (SELECT value FROM rollup_state WHERE "
+			     "key = 'made_ms'), (SELECT count(*) FROM "
+			     "rollup_new), (SELECT count(*) FROM rollup_dirty)");
+	if (st == NULL)
+		return cds_sqlerr(db, _("the rollup"));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return cds_sqlerr(db, _("the rollup"));
+	}
+	out->made_ms = sqlite3_column_int64(st, 0);
+	out->added = (size_t)sqlite3_column_int64(st, 1);
+	out->changed = (size_t)sqlite3_column_int64(st, 2);
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}

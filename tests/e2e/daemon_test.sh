@@ -241,6 +241,8 @@ cds --home "$N" rollup >/dev/null
 a=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --json | grep -v '"org"')
 b=$(cds --home "$N" kpi --org HG-VX-TH-LUNGCU --period 2025-2026 --rollup --json | grep -v '"org"')
 check "the rollup keeps the school's figures as counted from its records" '[ "$a" = "$b" ]'
+check "cdsync status says when the last rollup ran" \
+	'cds --home "$N" status --json | grep -qE "\"rollup_ms\": [1-9]"'
 
 # ==== Reload and stop ===================================================
 kill -HUP "$dpid"

@@ -1102,6 +1102,16 @@ CDSYNC_API int cdsync_rollup(cdsync *db, int full, cdsync_rollup_fn fn,
 CDSYNC_API int cdsync_rollup_kpis(cdsync *db, const char *org_code,
 				  const char *period,
 				  cdsync_kpis **out) CDSYNC_CHECK;
+/* How fresh the rollup is: when it was last brought up to date, and what
+ * changed since (records added, units with records changed or removed).
+ * made_ms 0: no rollup yet. */
+typedef struct cdsync_rollup_state {
+	int64_t made_ms;	/* ms since the epoch; 0 none */
+	size_t added;		/* records added since */
+	size_t changed;		/* units with records changed since */
+} cdsync_rollup_state;
+CDSYNC_API int cdsync_rollup_info(cdsync *db,
+				  cdsync_rollup_state *out) CDSYNC_CHECK;
 
 /* ==== Tree changes: rename, move, merge ============================== */
 
