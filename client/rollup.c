@@ -24,10 +24,12 @@
  * the sum over the unions under it, walked as kpi.c walks them) with the
  * own part of O's leaf.
  *
- * Encoding.  rollup_unit.leaf is NP x NF and .sums NP x NUNION unsigned
- * LEB128 varints, period-major, in the order of the periods of
- * rollup_state 'periods' ("v2", the layout, then their names, space-
- * separated; another value counts everything again): the same
+ * Encoding.  rollup_unit.leaf is NP x NF and .sums NP x NUNION values,
+ * period-major, in the order of the periods of rollup_state 'periods'
+ * ("v3", the layout, then their names, space-separated; another value
+ * counts everything again), written as pairs of unsigned LEB128 varints
+ * for the values above 0: the zeros skipped since the last one, then
+ * the value; the zeros after the last pair are implied.  The same
  * figures give the same bytes.  A blob that does not decode to exactly
  * that many values is damaged, and the next rollup recomputes all.
  *
@@ -186,7 +188,7 @@ periods(struct ctx *c)
 		c->p[i].sy1 = c->p[i].y1 - (c->p[i].d0 / 100 % 100 < 9);
 		c->p[i].sy2 = c->p[i].y2 - (c->p[i].d1 / 100 % 100 < 9);
 		k += (size_t)snprintf(c->names + k, sizeof c->names - k, "%s%s",
-				      i ? " " : "v2 ", cp.name);
+				      i ? " " : "v3 ", cp.name);
 	}
 	return CDSYNC_OK;
 }
@@ -382,40 +384,63 @@ put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-/* Decodes exactly n values from p[0..len) into v; 0, or -1 damaged. */
+/* The varint at p[*k..len) into *x; 0, or -1 damaged. */
+static int
+get_varint(const uint8_t *p, size_t len, size_t *k, uint64_t *x)
+{
+	int s;
+
+	for (*x = 0, s = 0;; s += 7) {
+		if (*k >= len || s > 56)
+			return -1;
+		*x |= (uint64_t)(p[*k] & 0x7f) << s;
+		if (!(p[(*k)++] & 0x80))
+			return 0;
+	}
+}
+
+/* Decodes exactly n values from p[0..len) into v (pairs: zeros skipped,
+ * then a value above 0; the zeros after the last pair implied); 0, or -1
+ * damaged. */
 static int
 get_varints(const uint8_t *p, size_t len, int64_t *v, size_t n)
 {
-	size_t i, k = 0;
-	uint64_t x;
-	int s;
+	uint64_t run, x;
+	size_t i = 0, k = 0;
 
-	for (i = 0; i < n; i++) {
-		for (x = 0, s = 0;; s += 7) {
-			if (k >= len || s > 56)
-				return -1;
-			x |= (uint64_t)(p[k] & 0x7f) << s;
-			if (!(p[k++] & 0x80))
-				break;
-		}
-		if (x > INT64_MAX)
+	memset(v, 0, n * sizeof *v);
+	while (k < len) {
+		if (get_varint(p, len, &k, &run) != 0 || run >= n - i ||
+		    get_varint(p, len, &k, &x) != 0 || x == 0 ||
+		    x > INT64_MAX)
 			return -1;
-		v[i] = (int64_t)x;
+		i += (size_t)run;
+		v[i++] = (int64_t)x;
+		if (i == n && k < len)
+			return -1;
 	}
-	return k == len ? 0 : -1;
+	return 0;
 }
 
 /* Binds the n values at v, encoded, as parameter i of st. */
 static int
 bind_values(sqlite3_stmt *st, int i, const int64_t *v, size_t n)
 {
+	uint64_t run = 0;
 	uint8_t *p;
 	size_t k = 0, j;
 
-	if ((p = cds_malloc(n * 10)) == NULL)
+	if ((p = cds_malloc(n * 20 + 1)) == NULL)
 		return SQLITE_NOMEM;
-	for (j = 0; j < n; j++)
-		k += put_varint(p + k, v[j] < 0 ? 0 : (uint64_t)v[j]);
+	for (j = 0; j < n; j++) {
+		if (v[j] <= 0) {
+			run++;
+			continue;
+		}
+		k += put_varint(p + k, run);
+		k += put_varint(p + k, (uint64_t)v[j]);
+		run = 0;
+	}
 	return sqlite3_bind_blob(st, i, p, (int)k, cds_free);
 }
 
@@ -425,7 +450,7 @@ column_values(sqlite3_stmt *st, int i, int64_t *v, size_t n)
 {
 	const void *p = sqlite3_column_blob(st, i);
 
-	if (p == NULL)
+	if (sqlite3_column_type(st, i) != SQLITE_BLOB)
 		return -1;
 	return get_varints(p, (size_t)sqlite3_column_bytes(st, i), v, n);
 }
