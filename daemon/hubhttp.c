@@ -135,15 +135,43 @@ key_ok(const char *k, size_t n)
 	return 1;
 }
 
-/* Decodes standard padded base64 exactly; -1 if malformed or too big. */
+/* The value of a base64 character (RFC 4648 section 4), -1 for any
+ * other byte. */
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decodes standard padded base64 exactly, in its one canonical form (the
+ * bits after the last byte zero); -1 if malformed or too big.  The
+ * alphabet is checked here: libsodium 1.0.18 takes some bytes above 0x7f
+ * for '/' (the fuzzer found it). */
 static int
 b64dec(const char *v, size_t vn, uint8_t *out, size_t cap, size_t *len)
 {
 	const char *end = NULL;
+	size_t i, pad;
+	int last;
 
 	*len = 0;
 	if (vn == 0)
 		return 0;
+	if (vn % 4 != 0)
+		return -1;
+	pad = v[vn - 1] == '=' ? (v[vn - 2] == '=' ? 2 : 1) : 0;
+	for (i = 0; i < vn - pad; i++)
+		if (b64val((unsigned char)v[i]) < 0)
+			return -1;
+	last = b64val((unsigned char)v[vn - pad - 1]);
+	if ((pad == 1 && (last & 3) != 0) || (pad == 2 && (last & 15) != 0))
+		return -1;
 	if (vn % 4 != 0 ||
 	    sodium_base642bin(out, cap, v, vn, NULL, len, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||

@@ -1651,6 +1651,16 @@ test_header_parsers(void **state)
 	assert_non_null(strstr(err, "\"md5\""));
 	assert_int_equal(cds_tus_parse_checksum("sha1", sum, err, sizeof err),
 			 CDSYNC_EINVAL);
+	/* bytes outside the alphabet (libsodium 1.0.18 takes \377 for '/'),
+	 * and bits after the last byte: not the one canonical base64 */
+	assert_int_equal(cds_tus_parse_checksum("sha1 qZk+Nfil\377name"
+						"iVxeFDCbJzQ2J0=",
+						sum, err, sizeof err),
+			 CDSYNC_EINVAL);
+	assert_int_equal(cds_tus_parse_checksum("sha1 qZk+NkcGgWq6PiVxeFDC"
+						"bJzQ2J1=",
+						sum, err, sizeof err),
+			 CDSYNC_EINVAL);
 
 	cds_tus_httpdate(784111777, date);
 	assert_string_equal(date, "Sun, 06 Nov 1994 08:49:37 GMT");
