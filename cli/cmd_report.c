@@ -28,7 +28,7 @@
 #include "report.h"
 
 /* Options of this verb only (records.h's tags are below 100). */
-enum { TAG_PRESET = 60, TAG_FORMAT, TAG_OUT };
+enum { TAG_PRESET = 60, TAG_FORMAT, TAG_OUT, TAG_ROLLUP };
 
 enum fmt { FMT_NONE = 0, FMT_HTML, FMT_XLSX, FMT_CSV, FMT_JSON };
 
@@ -62,7 +62,7 @@ void
 report_help(FILE *f)
 {
 	fprintf(f, "%s cdsync report (--period %s | --preset midterm|final)\n"
-		   "         [--org %s] [--as-of %s] "
+		   "         [--org %s] [--as-of %s] [--rollup] "
 		   "[--format html|xlsx|csv|json] [--out %s]\n\n",
 		_("Usage:"), _("PERIOD"), _("CODE"), _("DATE"), _("FILE"));
 	help_para(f, _("Makes the report people read of this union (or "
@@ -126,6 +126,10 @@ report_help(FILE *f)
 		   "the end of the period), under the tree of unions as it "
 		   "was on this day (default: as it is today; see 'cdsync "
 		   "org')"));
+	help_opt(f, "--rollup",
+		 _("read the figures the last rollup counted ('cdsync "
+		   "rollup'): at once at a national hub; whole periods of "
+		   "the term 2023-2028, no --as-of"));
 	help_opt(f, _("--format FORMAT"),
 		 _("html, xlsx, csv or json (default: from the extension of "
 		   "--out)"));
@@ -438,7 +442,8 @@ cmd_report(int argc, char **argv)
 	    optset_add(&os, "as-of", TAG_AS_OF, OPT_VALUE) != 0 ||
 	    optset_add(&os, "org", TAG_ORG, OPT_VALUE) != 0 ||
 	    optset_add(&os, "format", TAG_FORMAT, OPT_VALUE) != 0 ||
-	    optset_add(&os, "out", TAG_OUT, OPT_VALUE) != 0) {
+	    optset_add(&os, "out", TAG_OUT, OPT_VALUE) != 0 ||
+	    optset_add(&os, "rollup", TAG_ROLLUP, OPT_FLAG) != 0) {
 		msg_err("%s", _("out of memory"));
 		ex = EXIT_FAIL;
 		goto out;
@@ -523,10 +528,21 @@ cmd_report(int argc, char **argv)
 				 "screen: give --out FILE.xlsx"));
 		goto out;
 	}
+	if (args_get(&a, TAG_ROLLUP) != NULL && asof != NULL) {
+		ex = usage_err(verb, "%s",
+			       _("--rollup reads whole periods: it takes no "
+				 "--as-of, nor a preset that gives one"));
+		goto out;
+	}
 	if ((ex = home_open(&db)) != EXIT_OK)
 		goto out;
-	if ((rc = cdsync_report_compute(db, args_get(&a, TAG_ORG), period,
-					asof, &r)) != CDSYNC_OK) {
+	if (args_get(&a, TAG_ROLLUP) != NULL)
+		rc = cdsync_report_from_rollup(db, args_get(&a, TAG_ORG),
+					       period, &r);
+	else
+		rc = cdsync_report_compute(db, args_get(&a, TAG_ORG), period,
+					   asof, &r);
+	if (rc != CDSYNC_OK) {
 		ex = lib_err(db, rc);
 		goto out;
 	}

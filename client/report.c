@@ -52,6 +52,7 @@
  * same state of the store.  Values are bound, never formatted into SQL.
  */
 #include "report.h"
+#include "rollup.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -99,6 +100,7 @@ struct cdsync_report {
 	struct miss *miss;
 	size_t nyear;			/* school years of the trend */
 	struct year *year;
+	int rollup;			/* figures from the last rollup */
 };
 
 /* ==== Helpers ========================================================= */
@@ -529,6 +531,21 @@ missing(sqlite3 *db, cdsync_report *r, const uint8_t self[16],
 
 /* ==== The figures ===================================================== */
 
+/* The figures of the unit `code` for `period`: counted (kpi.c), or read
+ * from the last rollup (rollup.c) when the report asks so and the period
+ * is one the rollup keeps (a school year of the trend after the term is
+ * counted). */
+static int
+unit_kpis(sqlite3 *db, const cdsync_report *r, const char *code,
+	  const char *period, const char *as_of, cdsync_kpis **out, char *e,
+	  size_t n)
+{
+	if (r->rollup && !(strlen(period) == 9 && strcmp(period, "2027-2028") >
+							  0))
+		return cds_rollup_kpis(db, code, period, out, e, n);
+	return cds_kpi_run_in_tree(db, NULL, code, period, as_of, out, e, n);
+}
+
 /* The figures of the children and of the trend; a failure names the
  * unit and the school year. */
 static int
@@ -540,9 +557,8 @@ figures(sqlite3 *db, cdsync_report *r, const char *period,
 	size_t i;
 
 	for (i = 0; i < r->nchild && rc == CDSYNC_OK; i++) {
-		rc = cds_kpi_run_in_tree(db, NULL, r->child[i].code, period,
-					 as_of, &r->child[i].kpis, e,
-					 sizeof e);
+		rc = unit_kpis(db, r, r->child[i].code, period, as_of,
+			       &r->child[i].kpis, e, sizeof e);
 		if (rc != CDSYNC_OK)
 			cds_say(err, errlen, _("the figures of %s: %s"),
 			    r->child[i].code, e);
@@ -560,8 +576,8 @@ figures(sqlite3 *db, cdsync_report *r, const char *period,
 		struct year *x = &r->year[r->nyear++];
 
 		snprintf(x->name, sizeof x->name, "%d-%d", y, y + 1);
-		rc = cds_kpi_run_in_tree(db, NULL, r->org.code, x->name,
-					 as_of, &x->kpis, e, sizeof e);
+		rc = unit_kpis(db, r, r->org.code, x->name, as_of, &x->kpis, e,
+			       sizeof e);
 		if (rc != CDSYNC_OK)
 			cds_say(err, errlen, _("the figures of %s for %s: %s"),
 			    r->org.code, x->name, e);
@@ -603,10 +619,11 @@ seal(cdsync_report *r)
 
 /* ==== Entry points ==================================================== */
 
-int
-cds_report_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
-	       const char *period, const char *as_of, cdsync_report **out,
-	       char *err, size_t errlen)
+/* cds_report_run and cds_report_run_rollup. */
+static int
+run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
+    const char *period, const char *as_of, int rollup, cdsync_report **out,
+    char *err, size_t errlen)
 {
 	struct cds_period p;
 	cdsync_report *r;
@@ -636,6 +653,7 @@ cds_report_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 	}
 	if ((r = cds_calloc(1, sizeof *r)) == NULL)
 		return nomem(err, errlen);
+	r->rollup = rollup;
 	snprintf(r->period, sizeof r->period, "%s", p.name);
 	if (as_of != NULL) {
 		if (cds_date_parse(as_of, &y, &m, &d, e, sizeof e) != 0) {
@@ -655,15 +673,21 @@ cds_report_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 	 * as-of date against the period and O (unknown, merged away) and
 	 * says so */
 	rc = cds_tree_build(db, asof, NULL, NULL, err, errlen);
-	if (rc == CDSYNC_OK)
+	if (rc == CDSYNC_OK && !rollup)
 		rc = cds_kpi_run_in_tree(db, self_org, org_code, p.name, asof,
 					 &r->org.kpis, err, errlen);
-	if (rc == CDSYNC_OK) {
-		snprintf(w0, sizeof w0, "%s", cdsync_kpi_from(r->org.kpis));
+	else if (rc == CDSYNC_OK && org_code != NULL)	/* says what is not */
+		rc = cds_rollup_kpis(db, org_code, p.name, &r->org.kpis, err,
+				     errlen);
+	if (rc == CDSYNC_OK)
 		rc = find_org(db, self_org, org_code, r->org.id, err, errlen);
-	}
 	if (rc == CDSYNC_OK)
 		rc = read_unit(db, &r->org, err, errlen);
+	if (rc == CDSYNC_OK && rollup && r->org.kpis == NULL)
+		rc = cds_rollup_kpis(db, r->org.code, p.name, &r->org.kpis, err,
+				     errlen);
+	if (rc == CDSYNC_OK)
+		snprintf(w0, sizeof w0, "%s", cdsync_kpi_from(r->org.kpis));
 	if (rc == CDSYNC_OK)
 		rc = children(db, r, err, errlen);
 	if (rc == CDSYNC_OK)
@@ -682,9 +706,27 @@ cds_report_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 	return CDSYNC_OK;
 }
 
-CDSYNC_API int
-cdsync_report_compute(cdsync *db, const char *org_code, const char *period,
-		      const char *as_of, cdsync_report **report_out)
+int
+cds_report_run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
+	       const char *period, const char *as_of, cdsync_report **out,
+	       char *err, size_t errlen)
+{
+	return run(db, self_org, org_code, period, as_of, 0, out, err,
+		   errlen);
+}
+
+int
+cds_report_run_rollup(sqlite3 *db, const uint8_t self_org[16],
+		      const char *org_code, const char *period,
+		      cdsync_report **out, char *err, size_t errlen)
+{
+	return run(db, self_org, org_code, period, NULL, 1, out, err, errlen);
+}
+
+/* cdsync_report_compute and cdsync_report_from_rollup. */
+static int
+compute(cdsync *db, const char *org_code, const char *period,
+	const char *as_of, int rollup, cdsync_report **report_out)
 {
 	char err[CDS_MSGLEN];
 	int rc;
@@ -700,12 +742,25 @@ cdsync_report_compute(cdsync *db, const char *org_code, const char *period,
 		return cds_err(db, CDSYNC_ENOTINIT, "%s",
 			       _("this store has no node yet: run 'cdsync "
 				 "init' first"));
-	rc = cds_report_run(db->db, db->has_node ? db->org_id : NULL,
-			    org_code, period, as_of, report_out, err,
-			    sizeof err);
+	rc = run(db->db, db->has_node ? db->org_id : NULL, org_code, period,
+		 as_of, rollup, report_out, err, sizeof err);
 	if (rc != CDSYNC_OK)
 		return cds_err(db, rc, "%s", err);
 	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_report_compute(cdsync *db, const char *org_code, const char *period,
+		      const char *as_of, cdsync_report **report_out)
+{
+	return compute(db, org_code, period, as_of, 0, report_out);
+}
+
+CDSYNC_API int
+cdsync_report_from_rollup(cdsync *db, const char *org_code,
+			  const char *period, cdsync_report **report_out)
+{
+	return compute(db, org_code, period, NULL, 1, report_out);
 }
 
 CDSYNC_API void

@@ -44,4 +44,13 @@ int cds_report_run(sqlite3 *db, const uint8_t self_org[16],
 		   const char *org_code, const char *period, const char *as_of,
 		   cdsync_report **out, char *err, size_t errlen);
 
+/* The same report, its figures read from the last rollup (rollup.h)
+ * instead of counted: at once at a national hub.  No as-of date; a
+ * period the rollup keeps (CDSYNC_ENOTFOUND otherwise, and for a unit
+ * the last rollup has not); the school years of the trend after the
+ * term are counted. */
+int cds_report_run_rollup(sqlite3 *db, const uint8_t self_org[16],
+			  const char *org_code, const char *period,
+			  cdsync_report **out, char *err, size_t errlen);
+
 #endif

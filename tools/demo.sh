@@ -650,8 +650,16 @@ for c in VN HG-YM "$usb_only"; do
 	fi
 done
 at "$NN" kpi --period 2023-2028 --rollup | sed -n '1,6p'
-if [ $en -eq 1 ]; then echo "✓ the rollup's figures equal those counted from the records, for the nation, the district and the school"
-else echo "✓ số liệu tổng hợp bằng số liệu tính trực tiếp từ dữ liệu, ở trung ương, huyện và trường"; fi
+# the report of the term, its figures read from the rollup: at once
+at "$NN" report --period 2023-2028 --rollup --out "$out/bao-cao-nhiem-ky.html"
+a=$("$bin" --home "$NN" report --period 2025-2026 --format json)
+b=$("$bin" --home "$NN" report --period 2025-2026 --format json --rollup)
+if [ "$a" != "$b" ] || ! grep -q "<svg" "$out/bao-cao-nhiem-ky.html"; then
+	echo "demo: the report from the rollup differs from the report counted from the records" >&2
+	exit 1
+fi
+if [ $en -eq 1 ]; then echo "✓ the rollup's figures equal those counted from the records, for the nation, the district and the school; the term's report from the rollup: bao-cao-nhiem-ky.html"
+else echo "✓ số liệu tổng hợp bằng số liệu tính trực tiếp từ dữ liệu, ở trung ương, huyện và trường; báo cáo cả nhiệm kỳ từ số liệu tổng hợp: bao-cao-nhiem-ky.html"; fi
 
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo

@@ -32,6 +32,7 @@
 #include "id.h"
 #include "kpi.h"
 #include "report.h"
+#include "rollup.h"
 #include "store.h"
 #include "testutil.h"
 #include "text.h"
@@ -940,6 +941,62 @@ a_store_reports_on_its_own_union_and_says_what_failed(void **state)
 	cdsync_close(s);
 }
 
+/* ==== From the rollup ================================================= */
+
+/* The report read from the last rollup holds the figures the report
+ * counts: its unit's, each unit's under it, the trend's; the list of
+ * unions not reported is the same; a period outside the term, a unit the
+ * rollup has not, and no rollup at all are refused. */
+static void
+a_report_from_the_rollup_holds_the_counted_figures(void **state)
+{
+	static const char *const periods[] = { "2025-2026", "2023-2028",
+					       "2026-Q1", "2025" };
+	cdsync_report *a, *b = NULL;
+	char err[1024] = "", msa[2048];
+	cdsync_rollup_stats st;
+	size_t i, j;
+
+	(void)state;
+	assert_int_equal(cds_report_run_rollup(db, NULL, "NAT", "2025-2026",
+					       &b, err, sizeof err),
+			 CDSYNC_ENOTFOUND);	/* no rollup yet */
+	assert_null(b);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	for (j = 0; j < sizeof periods / sizeof periods[0]; j++) {
+		a = report(NULL, "NAT", periods[j], NULL);
+		if (cds_report_run_rollup(db, NULL, "NAT", periods[j], &b, err,
+					  sizeof err) != CDSYNC_OK)
+			fail_msg("%s: %s", periods[j], err);
+		same(cdsync_report_org(a)->kpis, cdsync_report_org(b)->kpis);
+		assert_int_equal(cdsync_report_child_count(a),
+				 cdsync_report_child_count(b));
+		for (i = 0; i < cdsync_report_child_count(a); i++)
+			same(cdsync_report_child_at(a, i)->kpis,
+			     cdsync_report_child_at(b, i)->kpis);
+		assert_int_equal(cdsync_report_year_count(a),
+				 cdsync_report_year_count(b));
+		for (i = 0; i < cdsync_report_year_count(a); i++)
+			same(cdsync_report_year_at(a, i)->kpis,
+			     cdsync_report_year_at(b, i)->kpis);
+		snprintf(msa, sizeof msa, "%s", missing(a));
+		assert_string_equal(msa, missing(b));
+		cdsync_report_free(a);
+		cdsync_report_free(b);
+		b = NULL;
+	}
+	assert_int_equal(cds_report_run_rollup(db, NULL, "NAT", "2030", &b,
+					       err, sizeof err),
+			 CDSYNC_ENOTFOUND);
+	assert_non_null(strstr(err, "2023-2028"));
+	if (cds_report_run_rollup(db, NULL, "NOPE", "2025", &b, err,
+				  sizeof err) != CDSYNC_ENOTFOUND)
+		fail_msg("NOPE: %s", err);
+	assert_null(b);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -959,6 +1016,7 @@ main(void)
 		T(the_accessors_take_null),
 		T(a_failing_allocation_gives_enomem_and_frees_everything),
 		T(a_store_reports_on_its_own_union_and_says_what_failed),
+		T(a_report_from_the_rollup_holds_the_counted_figures),
 	};
 
 	if (sodium_init() < 0)

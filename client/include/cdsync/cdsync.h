@@ -1303,6 +1303,13 @@ typedef struct cdsync_report_year {
 CDSYNC_API int cdsync_report_compute(cdsync *db, const char *org_code,
 				     const char *period, const char *as_of,
 				     cdsync_report **report_out) CDSYNC_CHECK;
+/* The same report with its figures read from the last rollup
+ * (cdsync_rollup) instead of counted: at once at a national hub.  No
+ * as-of date; `period` one the rollup keeps (CDSYNC_ENOTFOUND otherwise,
+ * or for a unit newer than the last rollup). */
+CDSYNC_API int cdsync_report_from_rollup(cdsync *db, const char *org_code,
+					 const char *period,
+					 cdsync_report **report_out) CDSYNC_CHECK;
 CDSYNC_API void cdsync_report_free(cdsync_report *r);
 /* The period's canonical name ("2025-2026"), and the as-of date
  * ("YYYY-MM-DD", NULL when none was given). */
