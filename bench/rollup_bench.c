@@ -438,18 +438,10 @@ baseline(const char *path, double *secs, uint64_t *rows)
 
 	for (i = 0; i < 36; i++) {	/* the rollup's 36 windows */
 		struct cds_period cp;
-		char name[16], e[256];
+		char name[24], e[256];
 
-		if (i == 0)
-			snprintf(name, sizeof name, "2023-2028");
-		else if (i <= 5)
-			snprintf(name, sizeof name, "%d-%d", 2022 + i, 2023 + i);
-		else if (i <= 11)
-			snprintf(name, sizeof name, "%d", 2017 + i);
-		else
-			snprintf(name, sizeof name, "%d-Q%d", 2023 + (i - 12) / 4,
-				 (i - 12) % 4 + 1);
-		if (cds_period_parse(name, &cp, e, sizeof e) != 0)
+		if (cds_period_parse(cds_rollup_period(i, name), &cp, e,
+				     sizeof e) != 0)
 			die(NULL, e);
 		d0[i] = dnum((const unsigned char *)cp.from);
 		d1[i] = dnum((const unsigned char *)cp.to);

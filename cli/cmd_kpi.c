@@ -324,22 +324,8 @@ cmd_kpi(int argc, char **argv)
 		print_json(k, cdsync_rec_get(org, "code"), period, asof);
 	else
 		ex = print_text(k, org, period, asof);
-	if (args_get(&a, TAG_JSON) == NULL && args_get(&a, TAG_FIELD + 1)) {
-		cdsync_rollup_state r;
-		time_t t;
-		struct tm tm;
-		char at[32] = "";
-
-		if (cdsync_rollup_info(db, &r) == CDSYNC_OK && r.made_ms > 0) {
-			t = (time_t)(r.made_ms / 1000);
-			if (localtime_r(&t, &tm) != NULL)
-				strftime(at, sizeof at, "%d/%m/%Y %H:%M", &tm);
-			printf(_("Counted by the rollup of %s; since then %zu "
-				 "record(s) added and %zu unit(s) with records "
-				 "changed.\n"),
-			       at, r.added, r.changed);
-		}
-	}
+	if (args_get(&a, TAG_JSON) == NULL && args_get(&a, TAG_FIELD + 1))
+		rollup_said(db, stdout);
 out:
 	cdsync_kpi_free(k);
 	cdsync_rec_free(org);

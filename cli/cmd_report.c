@@ -423,27 +423,6 @@ report_json(const struct rep *x, FILE *f)
 
 /* ==== The command ===================================================== */
 
-/* On stderr (the report may be on stdout): when the rollup the figures
- * come from ran, and what changed since. */
-static void
-rollup_said(cdsync *db)
-{
-	cdsync_rollup_state r;
-	char at[32] = "";
-	struct tm tm;
-	time_t t;
-
-	if (cdsync_rollup_info(db, &r) != CDSYNC_OK || r.made_ms == 0)
-		return;
-	t = (time_t)(r.made_ms / 1000);
-	if (localtime_r(&t, &tm) != NULL)
-		strftime(at, sizeof at, "%d/%m/%Y %H:%M", &tm);
-	fprintf(stderr, _("Counted by the rollup of %s; since then %zu "
-			  "record(s) added and %zu unit(s) with records "
-			  "changed.\n"),
-		at, r.added, r.changed);
-}
-
 int
 cmd_report(int argc, char **argv)
 {
@@ -579,7 +558,7 @@ cmd_report(int argc, char **argv)
 		ex = EXIT_FAIL;
 	}
 	if (ex == EXIT_OK && args_get(&a, TAG_ROLLUP) != NULL)
-		rollup_said(db);
+		rollup_said(db, stderr);	/* the report may be on stdout */
 out:
 	cdsync_report_free(r);
 	cdsync_close(db);

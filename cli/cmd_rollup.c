@@ -58,6 +58,24 @@ draw(void *arg, size_t done, size_t total)
 	b->drawn = 1;
 }
 
+void
+rollup_said(cdsync *db, FILE *f)
+{
+	cdsync_rollup_state r;
+	char at[32] = "";
+	struct tm tm;
+	time_t t;
+
+	if (cdsync_rollup_info(db, &r) != CDSYNC_OK || r.made_ms == 0)
+		return;
+	t = (time_t)(r.made_ms / 1000);
+	if (localtime_r(&t, &tm) != NULL)
+		strftime(at, sizeof at, "%d/%m/%Y %H:%M", &tm);
+	fprintf(f, _("Counted by the rollup of %s; since then %zu record(s) "
+		     "added and %zu unit(s) with records changed.\n"),
+		at, r.added, r.changed);
+}
+
 int
 cmd_rollup(int argc, char **argv)
 {

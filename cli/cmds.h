@@ -42,6 +42,9 @@ void sync_help(FILE *f);
 /* cmd_rollup.c: the nightly rollup, now. */
 int cmd_rollup(int argc, char **argv);
 void rollup_help(FILE *f);
+/* One line to f: when the last rollup ran and what changed since (for
+ * the commands that read figures from it); nothing without a rollup. */
+void rollup_said(cdsync *db, FILE *f);
 /* `keys passphrase` and `keys rotate` (argv[0] is the verb). */
 int cmd_keys_secret(int argc, char **argv);
 void keys_secret_help(FILE *f);

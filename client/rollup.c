@@ -55,7 +55,7 @@
 #include "text.h"
 #include "tree.h"
 
-#define NP 36			/* periods of the term */
+#define NP CDS_ROLLUP_PERIODS	/* periods of the term */
 
 enum {
 	F_UNIONS, F_PLAN, F_STRATEGY, F_LINKED, F_PROP, F_COUNCILS, F_INNOV,
@@ -153,27 +153,30 @@ day(const unsigned char *s)
 	return v;
 }
 
+const char *
+cds_rollup_period(int i, char name[24])
+{
+	if (i == 0)
+		snprintf(name, 24, "2023-2028");
+	else if (i <= 5)
+		snprintf(name, 24, "%d-%d", 2022 + i, 2023 + i);
+	else if (i <= 11)
+		snprintf(name, 24, "%d", 2017 + i);
+	else
+		snprintf(name, 24, "%d-Q%d", 2023 + (i - 12) / 4,
+			 (i - 12) % 4 + 1);
+	return name;
+}
+
 static int
 periods(struct ctx *c)
 {
-	char name[16], e[CDS_ERRLEN];
+	char name[24], e[CDS_ERRLEN];
 	struct cds_period cp;
 	size_t k = 0, i;
-	int y, q;
 
 	for (i = 0; i < NP; i++) {
-		if (i == 0)
-			snprintf(name, sizeof name, "2023-2028");
-		else if (i <= 5)
-			snprintf(name, sizeof name, "%d-%d", 2022 + (int)i,
-				 2023 + (int)i);
-		else if (i <= 11)
-			snprintf(name, sizeof name, "%d", 2017 + (int)i);
-		else {
-			y = 2023 + (int)(i - 12) / 4;
-			q = (int)(i - 12) % 4 + 1;
-			snprintf(name, sizeof name, "%d-Q%d", y, q);
-		}
+		cds_rollup_period((int)i, name);
 		if (cds_period_parse(name, &cp, e, sizeof e) != 0) {
 			cds_say(c->err, c->errlen, "%s: %s", name, e);
 			return CDSYNC_ERROR;

@@ -36,6 +36,12 @@
 
 #include "cdsync/cdsync.h"
 
+#define CDS_ROLLUP_PERIODS 36
+
+/* The name of the i-th period the rollup keeps (0 <= i < 36: the term,
+ * its school years, calendar years, then quarters), in name[24]. */
+const char *cds_rollup_period(int i, char name[24]);
+
 /* Brings the rollup up to date (full: recompute everything).  fn (may be
  * NULL) is called after each unit recomputed with (done, total).  *st
  * (may be NULL) says what was done.  Opens its own write transaction:

@@ -170,6 +170,28 @@ done(void *ctx, const char *id, const char *path, const char *meta,
 	return 0;
 }
 
+/* A 200 answer of the n bytes at p (the store's, freed here), with the
+ * ETag of its bytes (the first 16 of their BLAKE2b-256, in hex: SPEC.md
+ * 11.2, 12.8), so If-None-Match gets 304 while they are the same.  0, or
+ * -1 too large or out of memory. */
+static int
+answer(struct cds_hubhttp_reply *reply, uint8_t *p, size_t n)
+{
+	unsigned char hash[32];
+
+	if (n > CDS_HUBHTTP_REPLYMAX || (reply->body = cds_malloc(n)) == NULL) {
+		cdsync_free(p);
+		return -1;
+	}
+	memcpy(reply->body, p, n);
+	reply->len = n;
+	cdsync_free(p);
+	crypto_generichash(hash, sizeof hash, reply->body, n, NULL, 0);
+	sodium_bin2hex(reply->etag, sizeof reply->etag, hash, 16);
+	reply->status = 200;
+	return 0;
+}
+
 /* ==== The transparency log (SPEC.md 12.4, 12.5) ==================== */
 
 /* Answers with a file of the log made by the store (text, ETag the hash
@@ -180,7 +202,6 @@ static int
 log_reply(cdsync *db, int rc, uint8_t *p, size_t len,
 	  struct cds_hubhttp_reply *reply)
 {
-	unsigned char hash[32];
 
 	switch (rc) {
 	case CDSYNC_OK:
@@ -204,19 +225,9 @@ log_reply(cdsync *db, int rc, uint8_t *p, size_t len,
 		say(reply, 500, rc, cdsync_errmsg(db));
 		return 0;
 	}
-	if (len > CDS_HUBHTTP_REPLYMAX || (reply->body = cds_malloc(len)) ==
-					  NULL) {
-		cdsync_free(p);
+	if (answer(reply, p, len) != 0)
 		return -1;
-	}
-	memcpy(reply->body, p, len);
-	reply->len = len;
-	cdsync_free(p);
-	crypto_generichash(hash, sizeof hash, reply->body, reply->len, NULL,
-			   0);
-	sodium_bin2hex(reply->etag, sizeof reply->etag, hash, 16);
 	snprintf(reply->type, sizeof reply->type, "text/plain; charset=utf-8");
-	reply->status = 200;
 	return 0;
 }
 
@@ -283,7 +294,6 @@ get_log(struct cdsd_hub *h, const char *url, struct cds_hubhttp_reply *reply)
 static int
 catalog_reply(struct cdsd_hub *h, struct cds_hubhttp_reply *reply)
 {
-	unsigned char hash[32];
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 	int rc;
@@ -294,19 +304,7 @@ catalog_reply(struct cdsd_hub *h, struct cds_hubhttp_reply *reply)
 		say(reply, 404, rc, cdsync_errmsg(h->db));
 		return 1;
 	}
-	if (len > CDS_HUBHTTP_REPLYMAX ||
-	    (reply->body = cds_malloc(len)) == NULL) {
-		cdsync_free(bytes);
-		return -1;
-	}
-	memcpy(reply->body, bytes, len);
-	cdsync_free(bytes);
-	reply->len = len;
-	crypto_generichash(hash, sizeof hash, reply->body, reply->len, NULL,
-			   0);
-	sodium_bin2hex(reply->etag, sizeof reply->etag, hash, 16);
-	reply->status = 200;
-	return 0;
+	return answer(reply, bytes, len);
 }
 
 /* GET /enrol/NODE: the catalog once it certifies the node, else 404. */
@@ -416,7 +414,6 @@ static int
 get_receipt(struct cdsd_hub *h, const char *hex,
 	    struct cds_hubhttp_reply *reply)
 {
-	unsigned char tag[32];
 	uint8_t hash[32], *p = NULL;
 	const char *end = NULL;
 	size_t got = 0, len = 0;
@@ -447,17 +444,7 @@ get_receipt(struct cdsd_hub *h, const char *hex,
 		say(reply, 500, rc, cdsync_errmsg(h->db));
 		return 0;
 	}
-	if ((reply->body = cds_malloc(len)) == NULL) {
-		cdsync_free(p);
-		return -1;
-	}
-	memcpy(reply->body, p, len);
-	reply->len = len;
-	cdsync_free(p);
-	crypto_generichash(tag, sizeof tag, reply->body, reply->len, NULL, 0);
-	sodium_bin2hex(reply->etag, sizeof reply->etag, tag, 16);
-	reply->status = 200;
-	return 0;
+	return answer(reply, p, len);
 }
 
 /* GET /catalog: the catalog this hub has; and the log's files above. */

@@ -435,30 +435,16 @@ check_full(void)
 	sqlite3_close(copy);
 }
 
-static const char *
-period_name(int i, char b[32])
-{
-	if (i == 0)
-		snprintf(b, 32, "2023-2028");
-	else if (i <= 5)
-		snprintf(b, 32, "%d-%d", 2022 + i, 2023 + i);
-	else if (i <= 11)
-		snprintf(b, 32, "%d", 2017 + i);
-	else
-		snprintf(b, 32, "%d-Q%d", 2023 + (i - 12) / 4, (i - 12) % 4 + 1);
-	return b;
-}
-
 /* The rollup's figures of every unit not merged away for period i equal
  * the engine's. */
 static int
 check_period(int i)
 {
-	char code[24], name[32], err[512];
+	char code[24], name[24], err[512];
 	cdsync_kpis *a, *b;
 	int u, k, checked = 0, rc;
 
-	period_name(i, name);
+	cds_rollup_period(i, name);
 	for (u = 0; u < nunit; u++) {
 		snprintf(code, sizeof code, "U%02d", u);
 		rc = cds_kpi_run(db, NULL, code, name, NULL, &a, err,
