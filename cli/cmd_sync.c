@@ -311,8 +311,12 @@ bundles_import_help(FILE *f)
 		       "in a folder are taken in first, then the hand-overs "
 		       "of rotated keys (*.cdsh) of this node's children, "
 		       "then the receipts (*.cdsr) of the hubs above this "
-		       "node for the bundles it sent up.  In a folder, what "
-		       "is for other nodes is said and skipped."));
+		       "node for the bundles it sent up; after the bundles, "
+		       "the rollup snapshots (*.cdss) of the hubs below, each "
+		       "with the consistency proof of its checkpoint beside "
+		       "it, checked by counting their figures again from the "
+		       "bundles.  In a folder, what is for other nodes is "
+		       "said and skipped."));
 	rec_commonhelp(f);
 	fprintf(f, "\n%s\n  cdsync import /media/usb/cdsync\n",
 		_("Example:"));
@@ -334,7 +338,7 @@ static int
 rank(const char *name)
 {
 	return ends(name, ".cdsa") ? 0 : ends(name, ".cdsh") ? 1
-	       : ends(name, ".cdsr") ? 2 : 3;
+	       : ends(name, ".cdsr") ? 2 : ends(name, ".cdss") ? 4 : 3;
 }
 
 static int
@@ -456,6 +460,44 @@ import_receipt(cdsync *db, const char *path, int infolder)
 	}
 }
 
+/* Takes in a rollup snapshot of a hub below and checks it against the
+ * bundles (after them: rank 4); 1 if it counts as a failure -- a refusal,
+ * or figures that differ.  In a folder, one of another hub (a stick
+ * carried down, or this hub's own) is said and skipped. */
+static int
+import_snapshot(cdsync *db, const char *path, int infolder)
+{
+	cdsync_snapshot_info s;
+	int rc = cdsync_snapshot_import(db, path, &s);
+
+	if ((rc == CDSYNC_ESCOPE || rc == CDSYNC_EUNKNOWNKEY) && infolder) {
+		printf(_("%s: %s; skipped\n"), path, cdsync_errmsg(db));
+		return 0;
+	}
+	if (rc != CDSYNC_OK) {
+		msg_err("%s", cdsync_errmsg(db));
+		return 1;
+	}
+	switch (s.state) {
+	case CDSYNC_SNAP_SAME:
+		printf(_("%s: snapshot of %s (%zu units) taken: the same "
+			 "figures as the bundles, recounted here.\n"),
+		       path, s.org, s.units);
+		return 0;
+	case CDSYNC_SNAP_WAITING:
+		printf(_("%s: snapshot of %s taken; checked once its bundles "
+			 "are here: %s.\n"),
+		       path, s.org, s.note);
+		return 0;
+	default:
+		msg_err(_("%s: the snapshot of %s DIFFERS from its bundles "
+			  "in %zu figure(s); the first: %s (see 'cdsync "
+			  "snapshot list')"),
+			path, s.org, s.ndiff, s.note);
+		return 1;
+	}
+}
+
 /* Imports one file (found in a folder, or named); 1 if it counts as a
  * failure. */
 static int
@@ -470,6 +512,8 @@ import_one(cdsync *db, const char *path, int infolder)
 		return import_handover(db, path);
 	if (rank(path) == 2)
 		return import_receipt(db, path, infolder);
+	if (rank(path) == 4)
+		return import_snapshot(db, path, infolder);
 	rc = cdsync_import_file(db, path, &changes);
 
 	switch (rc) {

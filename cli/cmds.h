@@ -39,6 +39,9 @@ void pair_help(FILE *f);
 /* cmd_lan.c: sync now (a device with its node, a node with its hub). */
 int cmd_sync(int argc, char **argv);
 void sync_help(FILE *f);
+/* cmd_snapshot.c: signed rollup snapshots. */
+int cmd_snapshot(int argc, char **argv);
+void snapshot_help(FILE *f);
 /* cmd_rollup.c: the nightly rollup, now. */
 int cmd_rollup(int argc, char **argv);
 void rollup_help(FILE *f);

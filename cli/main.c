@@ -48,6 +48,8 @@ static const struct {
 		       "JSON)") },
 	{ "rollup", N_("Count the figures of every union for the whole term "
 		       "now, as a hub does each night") },
+	{ "snapshot", N_("Signed rollup figures: made at a hub, checked "
+			 "against the bundles at the hub above") },
 	{ "org", N_("Changes to the tree of unions: rename, move, merge; "
 		    "the tree of any date") },
 	{ "export", N_("Write this node's bundles to a folder (USB stick, "
@@ -145,6 +147,8 @@ dispatch(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "rollup") == 0)
 		return cmd_rollup(argc - 1, argv + 1);
+	if (strcmp(cmd, "snapshot") == 0)
+		return cmd_snapshot(argc - 1, argv + 1);
 	if (strcmp(cmd, "org") == 0)
 		return cmd_org(argc - 1, argv + 1);
 	if (strcmp(cmd, "changes") == 0)

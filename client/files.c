@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,6 +53,34 @@ sweep(const char *dir, const char *name, const char *mine)
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		if (strcmp(path, mine) != 0)
 			unlink(path);
+	}
+	closedir(d);
+}
+
+void
+cds_file_sweep(const char *dir)
+{
+	char path[4200];
+	struct dirent *e;
+	const char *t;
+	char *end;
+	long pid;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' ||
+		    (t = strstr(e->d_name, ".tmp-")) == NULL)
+			continue;
+		pid = strtol(t + 5, &end, 10);
+		if (end == t + 5 || *end != '\0' || pid <= 0 ||
+		    pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;	/* that run is alive (or not ours) */
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
 	}
 	closedir(d);
 }
@@ -176,4 +206,27 @@ cds_file_split(const char *path, char *dir, size_t dn, char *name, size_t nn)
 		snprintf(dir, dn, "%.*s", (int)(slash - path), path);
 		snprintf(name, nn, "%s", slash + 1);
 	}
+}
+
+CDSYNC_API int
+cdsync_file_save(cdsync *db, const char *path, const uint8_t *p, size_t n)
+{
+	char dir[4096], name[1024];
+	int wrote;
+
+	cds_ok(db);
+	if (path == NULL || (p == NULL && n > 0))
+		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
+	cds_file_split(path, dir, sizeof dir, name, sizeof name);
+	return cds_file_write(db, dir, name, p, n, &wrote);
+}
+
+CDSYNC_API int
+cdsync_file_load(cdsync *db, const char *path, size_t max, uint8_t **p,
+		 size_t *n)
+{
+	cds_ok(db);
+	if (path == NULL || p == NULL || n == NULL)
+		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
+	return cds_file_read(db, path, max, _("a file"), CDSYNC_EINVAL, p, n);
 }

@@ -21,6 +21,10 @@ int cds_file_read(cdsync *db, const char *path, size_t max, const char *what,
 /* Writes dir/name; *wrote 0 when it was already there. */
 int cds_file_write(cdsync *db, const char *dir, const char *name,
 		   const uint8_t *p, size_t n, int *wrote);
+/* Removes the temporary files ".NAME.tmp-PID" in dir that a run killed
+ * before its rename left there (PID no longer running; a file left alone
+ * because it holds the same bytes sweeps nothing). */
+void cds_file_sweep(const char *dir);
 /* Splits a path into its folder and file name (into dir and name). */
 void cds_file_split(const char *path, char *dir, size_t dn, char *name,
 		    size_t nn);

@@ -108,6 +108,7 @@ struct ctx {
 	struct period p[NP];
 	char names[NP * 16 + 8];
 	sqlite3_stmt *st[8];	/* the reads of one unit's rows */
+	const char *day;	/* the tree's day; NULL: today */
 	char *err;
 	size_t errlen;
 };
@@ -1130,7 +1131,9 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 	int rc, k, refull = 0, f, kept;
 
 	memset(&d, 0, sizeof d);
-	{
+	if (c->day != NULL) {
+		snprintf(today, sizeof today, "%s", c->day);
+	} else {
 		time_t now = time(NULL);
 		struct tm tm;
 
@@ -1146,7 +1149,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 	/* the tree of today: the one kept when nothing changed it */
 	if ((kept = full ? 0 : tree_kept(c, today)) < 0)
 		return -kept;
-	if (!kept && (rc = cds_tree_build(c->db, NULL, NULL, NULL, c->err,
+	if (!kept && (rc = cds_tree_build(c->db, c->day, NULL, NULL, c->err,
 					  c->errlen)) != CDSYNC_OK)
 		return rc;
 	if ((rc = tree_load(c, kept ? "SELECT id, parent_id, rep, level FROM "
@@ -1352,11 +1355,20 @@ int
 cds_rollup_run(sqlite3 *db, int full, cdsync_rollup_fn fn, void *ctx,
 	       cdsync_rollup_stats *st, char *err, size_t errlen)
 {
+	return cds_rollup_run_day(db, full, NULL, fn, ctx, st, err, errlen);
+}
+
+int
+cds_rollup_run_day(sqlite3 *db, int full, const char *day,
+		   cdsync_rollup_fn fn, void *ctx, cdsync_rollup_stats *st,
+		   char *err, size_t errlen)
+{
 	struct ctx c;
 	int rc;
 
 	memset(&c, 0, sizeof c);
 	c.db = db;
+	c.day = day;
 	c.err = err;
 	c.errlen = errlen;
 	if (st != NULL)
@@ -1376,6 +1388,31 @@ cds_rollup_run(sqlite3 *db, int full, cdsync_rollup_fn fn, void *ctx,
 
 /* ==== Reading ========================================================= */
 
+/* The figures of period i of a unit from its leaf and (above the
+ * grassroots; NULL for a union) its sums: what cds_kpi_fill takes. */
+static void
+to_sums(const int64_t *leaf, const int64_t *sums, int i,
+	struct cds_kpi_sums *f)
+{
+	const int64_t *x = leaf + (size_t)i * NF;
+	const int64_t *u = sums == NULL ? x : sums + (size_t)i * NUNION;
+	int k;
+
+	memset(f, 0, sizeof *f);
+	for (k = 0; k < CDS_KPI_NUN; k++)
+		f->un[k] = u[F_UNIONS + k];
+	f->cov[0] = u[F_MEMBERS];
+	f->cov[1] = u[F_COVERED];
+	f->leg[0] = u[F_LEGAL] + x[F_OLEGAL];
+	f->leg[1] = u[F_LEGALOK] + x[F_OLEGALOK];
+	f->own[0] = x[F_OTRAIN];
+	f->own[1] = x[F_OCARE];
+	f->own[2] = x[F_OAGREE];
+	f->own[3] = u[F_CARECOST] + x[F_OCARECOST];
+	for (k = 0; k < CDS_KPI_NKIND; k++)
+		f->kinds[k] = u[F_KIND + k];
+}
+
 int
 cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 		cdsync_kpis **out, char *err, size_t errlen)
@@ -1385,9 +1422,8 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 	struct cds_period cp;
 	sqlite3_stmt *st = NULL;
 	char e[CDS_ERRLEN], b[CDS_SHOWMAX + 4];
-	const int64_t *u, *x;
 	struct ctx c;
-	int rc, i = 0, k, lv;
+	int rc, i = 0, lv;
 
 	memset(&c, 0, sizeof c);
 	c.db = db;
@@ -1453,27 +1489,107 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 		return CDSYNC_ECORRUPT;
 	}
 	sqlite3_finalize(st);
-	x = leaf + (size_t)i * NF;
-	u = lv == L_GRASSROOTS ? x : sums + (size_t)i * NUNION;
-	memset(&f, 0, sizeof f);
-	for (k = 0; k < CDS_KPI_NUN; k++)
-		f.un[k] = u[F_UNIONS + k];
-	f.cov[0] = u[F_MEMBERS];
-	f.cov[1] = u[F_COVERED];
-	f.leg[0] = u[F_LEGAL] + x[F_OLEGAL];
-	f.leg[1] = u[F_LEGALOK] + x[F_OLEGALOK];
-	f.own[0] = x[F_OTRAIN];
-	f.own[1] = x[F_OCARE];
-	f.own[2] = x[F_OAGREE];
-	f.own[3] = u[F_CARECOST] + x[F_OCARECOST];
-	for (k = 0; k < CDS_KPI_NKIND; k++)
-		f.kinds[k] = u[F_KIND + k];
+	to_sums(leaf, lv == L_GRASSROOTS ? NULL : sums, i, &f);
 	if ((*out = cds_kpi_new(c.p[i].from, c.p[i].to)) == NULL) {
 		cds_say(err, errlen, "%s", _("out of memory"));
 		return CDSYNC_ENOMEM;
 	}
 	cds_kpi_fill(*out, &f, lv == L_NATIONAL, c.p[i].y2 - c.p[i].y1 + 1);
 	return CDSYNC_OK;
+}
+
+/* The units of the subtree of root (not merged away) in id order. */
+#define SUBTREE \
+	"WITH RECURSIVE sub(id) AS (SELECT id FROM rollup_unit WHERE id = ?1 " \
+	"UNION SELECT u.id FROM rollup_unit u JOIN sub ON u.parent_id = " \
+	"sub.id) "
+
+int
+cds_rollup_each(sqlite3 *db, const uint8_t root[16], cds_rollup_each_fn fn,
+		void *fctx, size_t *count, char *err, size_t errlen)
+{
+	int64_t *leaf = NULL, *sums = NULL;
+	struct cds_rollup_row *row = NULL;
+	sqlite3_stmt *st = NULL;
+	struct ctx c;
+	int rc, i, lv;
+
+	memset(&c, 0, sizeof c);
+	c.db = db;
+	c.err = err;
+	c.errlen = errlen;
+	if ((rc = periods(&c)) != CDSYNC_OK)
+		return rc;
+	if (fn == NULL) {
+		if (sqlite3_prepare_v2(db, SUBTREE "SELECT count(*) FROM sub "
+					   "JOIN rollup_unit u ON u.id = sub.id "
+					   "WHERE u.rep = u.id",
+				       -1, &st, NULL) != SQLITE_OK)
+			return fail(&c, st);
+		sqlite3_bind_blob(st, 1, root, 16, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			return fail(&c, st);
+		*count = (size_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		return CDSYNC_OK;
+	}
+	leaf = cds_malloc(LEAF_N * sizeof *leaf);
+	sums = cds_malloc(SUMS_N * sizeof *sums);
+	row = cds_malloc(sizeof *row);
+	if (leaf == NULL || sums == NULL || row == NULL) {
+		cds_say(err, errlen, "%s", _("out of memory"));
+		rc = CDSYNC_ENOMEM;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, SUBTREE "SELECT u.id, u.parent_id, u.level, "
+				   "o.code, u.leaf, u.sums, (SELECT value FROM "
+				   "rollup_state WHERE key = 'periods') FROM sub "
+				   "JOIN rollup_unit u ON u.id = sub.id LEFT JOIN "
+				   "org_unit o ON o.id = u.id WHERE u.rep = u.id "
+				   "ORDER BY u.id",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = fail(&c, st);
+		st = NULL;
+		goto out;
+	}
+	sqlite3_bind_blob(st, 1, root, 16, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *pid = sqlite3_column_blob(st, 1);
+
+		lv = level_of(sqlite3_column_text(st, 2));
+		if (sqlite3_column_bytes(st, 0) != 16 ||
+		    sqlite3_column_type(st, 6) != SQLITE_TEXT ||
+		    strcmp((const char *)sqlite3_column_text(st, 6), c.names) !=
+			    0 ||
+		    column_values(st, 4, leaf, LEAF_N) != 0 ||
+		    (lv != L_GRASSROOTS &&
+		     column_values(st, 5, sums, SUMS_N) != 0)) {
+			cds_say(err, errlen, "%s",
+				_("the rollup kept in the store cannot be read: "
+				  "run 'cdsync rollup --full'"));
+			rc = CDSYNC_ECORRUPT;
+			goto out;
+		}
+		memcpy(row->id, sqlite3_column_blob(st, 0), 16);
+		memset(row->parent, 0, 16);
+		if (pid != NULL && sqlite3_column_bytes(st, 1) == 16 &&
+		    memcmp(row->id, root, 16) != 0)
+			memcpy(row->parent, pid, 16);
+		row->level = lv + 1;
+		row->code = (const char *)sqlite3_column_text(st, 3);
+		for (i = 0; i < NP; i++)
+			to_sums(leaf, lv == L_GRASSROOTS ? NULL : sums, i,
+				&row->f[i]);
+		if ((rc = fn(fctx, row)) != CDSYNC_OK)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? CDSYNC_OK : fail(&c, NULL);
+out:
+	sqlite3_finalize(st);
+	cds_free(leaf);
+	cds_free(sums);
+	cds_free(row);
+	return rc;
 }
 
 /* ==== The API ========================================================= */

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "cdsync/cdsync.h"
+#include "kpi.h"
 
 #define CDS_ROLLUP_PERIODS 36
 
@@ -48,6 +49,28 @@ const char *cds_rollup_period(int i, char name[24]);
  * not inside one.  A cdsync_code; err[errlen] says why on failure. */
 int cds_rollup_run(sqlite3 *db, int full, cdsync_rollup_fn fn, void *ctx,
 		   cdsync_rollup_stats *st, char *err, size_t errlen);
+
+/* The same, with the tree of `day` ("YYYY-MM-DD"; NULL: today) instead
+ * of today's: what a recompute of a snapshot of that day needs. */
+int cds_rollup_run_day(sqlite3 *db, int full, const char *day,
+		       cdsync_rollup_fn fn, void *ctx, cdsync_rollup_stats *st,
+		       char *err, size_t errlen);
+
+/* One unit's figures as the last rollup left them, for every period. */
+struct cds_rollup_row {
+	uint8_t id[16];
+	uint8_t parent[16];	/* zero for the root asked for */
+	int level;		/* 1 national, 2 upper, 3 grassroots */
+	const char *code;	/* NULL when the store has no org_unit row */
+	struct cds_kpi_sums f[CDS_ROLLUP_PERIODS];
+};
+typedef int (*cds_rollup_each_fn)(void *ctx, const struct cds_rollup_row *r);
+/* Calls fn for every unit of the subtree of `root` (itself included) that
+ * is not merged away, in id order, stopping at the first code fn returns
+ * other than CDSYNC_OK (and returning it).  fn NULL: only counts them
+ * into *count.  A root not in the rollup gives no unit. */
+int cds_rollup_each(sqlite3 *db, const uint8_t root[16], cds_rollup_each_fn fn,
+		    void *ctx, size_t *count, char *err, size_t errlen);
 
 /* The KPIs of the unit `org_code` for `period` as the last rollup left
  * them.  CDSYNC_ENOTFOUND: no rollup yet, a period outside the term, a

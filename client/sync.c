@@ -29,6 +29,7 @@
 #include "merge.h"
 #include "rec.h"
 #include "scope.h"
+#include "snapstore.h"
 #include "store.h"
 #include "files.h"
 #include "keys.h"
@@ -573,6 +574,7 @@ cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
 		return cds_err(db, CDSYNC_ENOTFOUND,
 			       _("%s is not a folder"), dir);
+	cds_file_sweep(dir);	/* what killed exports left half-written */
 	if ((rc = recover_from(db, dir)) != CDSYNC_OK ||
 	    (rc = seal_up(db, sealed)) != CDSYNC_OK)
 		return rc;
@@ -612,6 +614,9 @@ cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 	/* the sheets this node signs, and those below it, travel up too */
 	if (rc == CDSYNC_OK)
 		rc = cds_trust_export(db, dir, &wrote);
+	/* and a hub's newest rollup snapshot, with its checkpoint's proofs */
+	if (rc == CDSYNC_OK)
+		rc = cds_snapshot_export(db, dir, written);
 	return rc;
 }
 

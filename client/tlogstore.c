@@ -736,3 +736,61 @@ cdsync_tlog_check_consistency(const uint8_t *file, size_t len,
 		snprintf(err, errlen, "%s", rc == CDSYNC_OK ? "" : e);
 	return rc;
 }
+
+int
+cds_tlog_store_consistency_to(cdsync *db, uint64_t old, const uint8_t *note,
+			      size_t note_len, uint8_t **file, size_t *len)
+{
+	uint8_t (*hashes)[32] = NULL, proof[CDS_TLOG_PATH_MAX][32], root[32];
+	char origin[CDS_CKPT_ORIGIN_MAX + 1], e[CDS_MSGLEN];
+	struct cds_checkpoint c;
+	struct cds_note_key k;
+	size_t n = 0, plen = 0;
+	cds_buf b;
+	int rc, own;
+
+	*file = NULL;
+	*len = 0;
+	if ((rc = need_node(db)) != CDSYNC_OK ||
+	    (rc = own_origin(db, origin)) != CDSYNC_OK)
+		return rc;
+	k.name = origin;
+	memcpy(k.pk, db->sign_pk, 32);
+	if (cds_checkpoint_read(note, note_len, &k, 1, &c, NULL, e, sizeof e))
+		return cds_err(db, CDSYNC_EBADSIG, _("transparency log: %s"), e);
+	if (old > c.size)
+		return cds_err(db, CDSYNC_EINVAL,
+			       _("transparency log: no consistency proof from "
+				 "size %llu to the smaller size %llu"),
+			       (unsigned long long)old,
+			       (unsigned long long)c.size);
+	if ((rc = begin(db, &own)) != CDSYNC_OK)
+		return rc;
+	cds_buf_init(&b, TLOG_OUT_MAX);
+	rc = load_hashes(db, &hashes, &n);
+	if (rc == CDSYNC_OK && c.size > n)
+		rc = cds_err(db, CDSYNC_ECORRUPT,
+			     _("transparency log: a checkpoint of size %llu "
+			       "for a log of %zu leaves"),
+			     (unsigned long long)c.size, n);
+	if (rc == CDSYNC_OK) {
+		cds_tlog_root((const uint8_t (*)[32])hashes, (size_t)c.size,
+			      root);
+		if (memcmp(root, c.root, 32) != 0)
+			rc = cds_err(db, CDSYNC_ECORRUPT, "%s",
+				     _("transparency log: the checkpoint's "
+				       "root is not the log's"));
+	}
+	if (rc == CDSYNC_OK && old > 0 &&
+	    cds_tlog_consistency_proof((const uint8_t (*)[32])hashes,
+				       (size_t)c.size, old, proof, &plen) != 0)
+		rc = cds_err(db, CDSYNC_ECORRUPT, "%s",
+			     _("transparency log: no consistency proof"));
+	if (rc == CDSYNC_OK)
+		cds_tlog_consistency_write(&b, old,
+					   (const uint8_t (*)[32])proof, plen,
+					   note, note_len);
+	cds_free(hashes);
+	rc = tx_close(db, own, rc);
+	return hand_out(db, rc, &b, file, len);
+}

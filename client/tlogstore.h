@@ -4,6 +4,7 @@
 #ifndef CDS_TLOGSTORE_H
 #define CDS_TLOGSTORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -14,5 +15,13 @@
 int cds_tlog_store_append(cdsync *db, const uint8_t hash[32],
 			  const uint8_t node[16], uint64_t seq,
 			  uint64_t seen_ms);
+
+/* The consistency proof file (SPEC.md §12.5) from size `old` (0: an
+ * empty proof) to the checkpoint note[0..note_len) this node signed of
+ * its own log earlier: what a hub above needs before a snapshot naming
+ * that checkpoint.  *file freed with cdsync_free. */
+int cds_tlog_store_consistency_to(cdsync *db, uint64_t old,
+				  const uint8_t *note, size_t note_len,
+				  uint8_t **file, size_t *len);
 
 #endif

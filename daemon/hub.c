@@ -20,6 +20,12 @@
  * and receipts again, for a bundle held for a gap:
  *   /receipt/HASH              GET (64 hex digits): its receipt now, with
  *                              an ETag; 404 if the hub never took it in
+ * and what a hub below forwards with its bundles (SPEC.md 14.5):
+ *   /checkpoint                POST: its checkpoint with the consistency
+ *                              proof from the last one taken (409 and the
+ *                              size held when from another size)
+ *   /files/... *.cdss          a tus upload named *.cdss is a rollup
+ *                              snapshot: taken in (200 "OK"), or refused
  */
 #include "hub.h"
 
@@ -95,6 +101,100 @@ unpath(const char *msg, const char *path, const char *id, char *out,
 	return out;
 }
 
+#define SNAPSHOT_MAX ((size_t)256 << 20)	/* an uploaded snapshot */
+
+/* An uploaded rollup snapshot of a hub below (SPEC.md 14.5): taken in,
+ * then checked by the daemon's loop (cdsync_snapshot_check_all). */
+static int
+take_snapshot(struct cdsd_hub *h, const char *id, const char *path,
+	      struct cds_hubhttp_reply *reply)
+{
+	uint8_t *p = NULL;
+	size_t n = 0;
+	FILE *f;
+	long sz = -1;
+	int rc;
+
+	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
+	    (sz = ftell(f)) < 0 || (size_t)sz > SNAPSHOT_MAX ||
+	    fseek(f, 0, SEEK_SET) != 0 ||
+	    (p = cds_malloc((size_t)sz + 1)) == NULL ||
+	    (n = fread(p, 1, (size_t)sz, f)) != (size_t)sz) {
+		if (f != NULL)
+			fclose(f);
+		cds_free(p);
+		if (sz >= 0 && (size_t)sz > SNAPSHOT_MAX) {
+			say(reply, 413, CDSYNC_EINVAL,
+			    _("a snapshot is at most 256 MiB"));
+			return 0;
+		}
+		cdsd_log(CDSD_WARN, _("upload %s: the snapshot cannot be read "
+				      "now"),
+			 id);
+		return -1;
+	}
+	fclose(f);
+	rc = cdsync_snapshot_take(h->db, p, n, NULL);
+	cds_free(p);
+	switch (rc) {
+	case CDSYNC_OK:
+	case CDSYNC_EREPLAY:
+		cdsd_log(CDSD_INFO, "%s", rc == CDSYNC_OK
+				? _("a snapshot from below taken in; it is "
+				    "checked against the bundles next")
+				: cdsync_errmsg(h->db));
+		say(reply, 200, CDSYNC_OK, _("snapshot taken"));
+		return 0;
+	case CDSYNC_EBUSY:
+	case CDSYNC_EIO:
+	case CDSYNC_ENOMEM:
+	case CDSYNC_ERROR:
+		cdsd_log(CDSD_WARN, _("upload %s: not taken in now (%s); the "
+				      "node will send it again"),
+			 id, cdsync_errmsg(h->db));
+		return -1;
+	default:
+		cdsd_log(CDSD_WARN, _("upload %s: snapshot refused: %s"), id,
+			 cdsync_errmsg(h->db));
+		say(reply, 422, rc, cdsync_errmsg(h->db));
+		return 0;
+	}
+}
+
+/* POST /checkpoint: a checkpoint of a hub below with its consistency
+ * proof from the last one this hub took of it (the body of a tlog-witness
+ * add-checkpoint request).  200; 409 with the size held (text/x.tlog.size,
+ * as tlog-witness answers) when the proof is from another size. */
+static int
+post_checkpoint(struct cdsd_hub *h, const uint8_t *body, size_t len,
+		struct cds_hubhttp_reply *reply)
+{
+	uint64_t held = 0;
+	int rc;
+
+	rc = cdsync_checkpoint_take(h->db, body, len, &held);
+	if (rc == CDSYNC_OK) {
+		say(reply, 200, CDSYNC_OK, _("checkpoint taken"));
+		return 0;
+	}
+	if (rc == CDSYNC_EBUSY || rc == CDSYNC_EIO || rc == CDSYNC_ENOMEM)
+		return -1;
+	if (rc == CDSYNC_EINVAL) {
+		if ((reply->body = cds_malloc(24)) == NULL)
+			return -1;
+		reply->len = (size_t)snprintf((char *)reply->body, 24,
+					      "%llu\n",
+					      (unsigned long long)held);
+		reply->status = 409;
+		snprintf(reply->type, sizeof reply->type, "text/x.tlog.size");
+		return 0;
+	}
+	cdsd_log(CDSD_WARN, _("a checkpoint from below refused: %s"),
+		 cdsync_errmsg(h->db));
+	say(reply, 422, rc, cdsync_errmsg(h->db));
+	return 0;
+}
+
 /* The last byte of an upload arrived: take the bundle in and answer with
  * the receipt. */
 static int
@@ -108,6 +208,11 @@ done(void *ctx, const char *id, const char *path, const char *meta,
 	uint8_t v[512];
 	size_t changes = 0, len = 0, vlen = 0;
 	int rc, vr;
+
+	if (cds_tus_meta_get(meta, "filename", v, sizeof v - 1, &vlen) ==
+		    CDSYNC_OK && vlen > 5 &&
+	    memcmp(v + vlen - 5, ".cdss", 5) == 0)
+		return take_snapshot(h, id, path, reply);
 
 	/* the hub below vouches for when it first took the bundle in */
 	if (cds_tus_meta_get(meta, "voucher", v, sizeof v, &vlen) ==
@@ -479,6 +584,8 @@ post(void *ctx, const char *url, const uint8_t *body, size_t len,
 
 	if (strcmp(url, "/enrol") == 0)
 		return post_enrol(h, body, len, reply);
+	if (strcmp(url, "/checkpoint") == 0)
+		return post_checkpoint(h, body, len, reply);
 	if (strcmp(url, "/catalog") != 0) {
 		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
 		return 0;

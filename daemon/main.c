@@ -309,6 +309,63 @@ finish(struct run *r)
 	r->db = NULL;
 }
 
+/* A hub below the national one signs a snapshot of its rollup after the
+ * nightly rollup (SPEC.md 14): its own writes sealed first, so that every
+ * figure comes from a bundle; the uplink forwards it. */
+static void
+snapshot_make(struct run *r)
+{
+	cdsync_snapshot_info info;
+	uint8_t *snap = NULL;
+	size_t len = 0, sealed = 0;
+	char err[256];
+
+	if (cdsync_seal(r->db, &sealed) != CDSYNC_OK ||
+	    cdsync_snapshot_make(r->db, NULL, &snap, &len) != CDSYNC_OK) {
+		cdsd_log(CDSD_ERROR, _("the nightly snapshot: %s"),
+			 cdsync_errmsg(r->db));
+		return;
+	}
+	if (cdsync_snapshot_read(snap, len, &info, err, sizeof err) ==
+	    CDSYNC_OK)
+		cdsd_log(CDSD_INFO, _("the nightly snapshot: %zu units, %zu "
+				      "nodes' bundles, checkpoint of %llu "
+				      "leaves, %zu bytes, signed"),
+			 info.units, info.heads,
+			 (unsigned long long)info.tree_size, len);
+	cdsync_free(snap);
+}
+
+/* At a hub with hubs below: the snapshots they forwarded, checked by
+ * recomputing their figures from the bundles (SPEC.md 14.6), at most
+ * every 2 s (*last: mono_ms of the last look). */
+static void
+snapshots_due(struct run *r, uint64_t *last)
+{
+	size_t checked = 0, differ = 0;
+	uint64_t now = mono_ms();
+
+	if (r->role == CDSYNC_ROLE_SCHOOL || r->role == CDSYNC_ROLE_CLIENT ||
+	    now - *last < 2000)
+		return;
+	*last = now;
+	if (cdsync_snapshot_check_all(r->db, &checked, &differ) !=
+	    CDSYNC_OK) {
+		cdsd_log(CDSD_WARN, _("checking the snapshots from below: %s"),
+			 cdsync_errmsg(r->db));
+		return;
+	}
+	if (differ > 0)
+		cdsd_log(CDSD_ERROR, _("%zu snapshot(s) from below differ from "
+				       "the figures of their bundles: see "
+				       "'cdsync snapshot list'"),
+			 differ);
+	else if (checked > 0)
+		cdsd_log(CDSD_INFO, _("%zu snapshot(s) from below checked: "
+				      "the same figures as their bundles"),
+			 checked);
+}
+
 /* The nightly rollup, at a hub, once a local day once `rollup_at` has
  * passed (*done_day: the day, yyyymmdd, it last ran). */
 static void
@@ -340,6 +397,8 @@ rollup_due(struct run *r, int *done_day)
 			      "in %llu ms"),
 		 st.units, st.rows, st.recomputed, st.full ? _(" (all)") : "",
 		 (unsigned long long)(mono_ms() - t0));
+	if (r->role == CDSYNC_ROLE_HUB)
+		snapshot_make(r);
 }
 
 /* One round of uploads; 0 empty, 1 something left, -1 failure. *wait_ms
@@ -375,6 +434,7 @@ main(int argc, char **argv)
 	struct timespec ts;
 	uint64_t next = 0, wait_ms = 0, now;
 	int i, once = 0, stop = 0, sig, rc, ex = 0, rolled = 0;
+	uint64_t looked = 0;
 
 	lang_init();
 	for (i = 1; i < argc; i++) {
@@ -430,6 +490,7 @@ main(int argc, char **argv)
 		 r.home);
 	while (!stop) {
 		rollup_due(&r, &rolled);
+		snapshots_due(&r, &looked);
 		now = mono_ms();
 		if (r.cfg.upstream[0] != '\0' && now >= next) {
 			if (round_once(&r, &wait_ms) < 0)

@@ -14,6 +14,10 @@
  *       of its receipt then: the next rounds ask for the receipt again
  *       (GET /receipt/HASH, If-None-Match) instead of sending the bundle
  *
+ *   state snapshot_sent, up_size
+ *       the hash of the newest rollup snapshot the hub above took (or
+ *       refused), and the size of this hub's log it holds a checkpoint of
+ *
  * The link to the hub (what it carries between cuts, uplink.h) is kept in
  * memory only: a restart learns it again at the first cuts.
  */
@@ -21,6 +25,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -483,19 +488,45 @@ send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	return out;
 }
 
+/* The start of an answer's body: what fits of it, NUL ended. */
+struct answer {
+	char text[256];
+	size_t n;
+};
+
 static size_t
 sink(char *p, size_t size, size_t n, void *ctx)
 {
-	(void)p;
-	(void)ctx;
+	struct answer *a = ctx;
+	size_t k = size * n;
+
+	if (a != NULL && a->n + 1 < sizeof a->text) {
+		size_t room = sizeof a->text - 1 - a->n;
+
+		memcpy(a->text + a->n, p, k < room ? k : room);
+		a->n += k < room ? k : room;
+		a->text[a->n] = '\0';
+	}
 	return size * n;
 }
 
 /* POSTs the n bytes at b to url; *status the hub's answer (0: none),
  * *wire grows by the bytes sent.  0, or -1 (no curl handle). */
 static int
+post_said(const char *url, const uint8_t *b, size_t n, unsigned timeout,
+	  long *status, uint64_t *wire, struct answer *said);
+
+static int
 post(const char *url, const uint8_t *b, size_t n, unsigned timeout,
      long *status, uint64_t *wire)
+{
+	return post_said(url, b, n, timeout, status, wire, NULL);
+}
+
+/* The same, keeping the start of the answer in *said (may be NULL). */
+static int
+post_said(const char *url, const uint8_t *b, size_t n, unsigned timeout,
+	  long *status, uint64_t *wire, struct answer *said)
 {
 	struct curl_slist *hd = NULL;
 	curl_off_t up = 0;
@@ -510,6 +541,7 @@ post(const char *url, const uint8_t *b, size_t n, unsigned timeout,
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hd);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, said);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout * 1000);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -881,6 +913,155 @@ done:
 	return out;
 }
 
+/* The hub above refused it for good, or took it: 0; a passing failure:
+ * 2; -1 a failure here. */
+static int
+snapshot_upload(struct cdsd_node *n, const struct cdsd_config *c,
+		const uint8_t *snap, size_t len, const uint8_t hash[32],
+		const char *name, uint64_t *wire)
+{
+	struct cds_uplink_target t;
+	struct cds_uplink_resume st;
+	struct cds_uplink_result res;
+	struct progress p = { n, hash };
+	char url[600], err[1024];
+	int rc, out;
+
+	snprintf(url, sizeof url, "%s%sfiles/", c->upstream,
+		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	memset(&t, 0, sizeof t);
+	t.base_url = url;
+	t.filename = name;
+	t.chunk = c->chunk;
+	t.link = &n->link;
+	t.max_time_ms = (long)c->timeout * 1000;
+	load_resume(n, hash, &st);
+	rc = cds_uplink_send(&t, NULL, snap, len, &st, save_resume, &p, &res,
+			     err, sizeof err);
+	*wire += res.body_bytes + res.header_bytes;
+	switch (rc) {
+	case CDSYNC_OK:
+		drop_resume(n, hash);
+		cdsd_log(CDSD_INFO, _("%s sent up: %zu bytes"), name, len);
+		out = 0;
+		break;
+	case CDS_UPLINK_RETRY:
+		put_state(n, "last_error", 0, err);
+		cdsd_log(CDSD_WARN, _("%s: %s; trying again later"), name, err);
+		out = 2;
+		break;
+	case CDS_UPLINK_REFUSED:
+		drop_resume(n, hash);
+		cdsd_log(CDSD_ERROR, _("%s: the hub refused it: %s"), name, err);
+		out = 0;
+		break;
+	default:
+		cdsd_log(CDSD_ERROR, "%s: %s", name, err);
+		out = -1;
+		break;
+	}
+	cds_uplink_result_free(&res);
+	return out;
+}
+
+/* A hub forwards the newest rollup snapshot it made (SPEC.md 14.5): its
+ * checkpoint first, POST /checkpoint with the consistency proof from the
+ * size the hub above holds (state up_size; a 409 answers it), then the
+ * snapshot itself, by tus.  state snapshot_sent: the hash of the last one
+ * taken, or refused, above.  0 done or nothing to do, 2 a passing
+ * failure, -1 a failure here. */
+static int
+send_snapshot(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+	      uint64_t *wire)
+{
+	cdsync_snapshot_info info;
+	struct answer said;
+	uint8_t *snap = NULL, *proof = NULL, hash[32];
+	char hex[65], sent[65], up[32], url[600], name[320], msg[256];
+	unsigned long long held;
+	cdsync_role role;
+	size_t slen = 0, plen = 0;
+	long status = 0;
+	int rc, tries, out = 2;
+	uint64_t from;
+
+	if (cdsync_node_role(db, &role) != CDSYNC_OK ||
+	    role != CDSYNC_ROLE_HUB)
+		return 0;
+	if ((rc = cdsync_snapshot_latest(db, &snap, &slen)) != CDSYNC_OK)
+		return rc == CDSYNC_ENOTFOUND ? 0 : -1;
+	crypto_generichash(hash, sizeof hash, snap, slen, NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, hash, 32);
+	get_state(n, "snapshot_sent", sent, sizeof sent);
+	if (strcmp(sent, hex) == 0 ||
+	    cdsync_snapshot_read(snap, slen, &info, msg, sizeof msg) !=
+		    CDSYNC_OK) {
+		cdsync_free(snap);
+		return 0;
+	}
+	get_state(n, "up_size", up, sizeof up);
+	from = (uint64_t)strtoull(up, NULL, 10);
+	snprintf(url, sizeof url, "%s%scheckpoint", c->upstream,
+		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	for (tries = 0; tries < 2; tries++) {
+		if (from > info.tree_size) {
+			cdsd_log(CDSD_ERROR,
+				 _("the hub above holds a checkpoint of this "
+				   "hub's log of %llu leaves, more than the "
+				   "%llu of the newest snapshot: was this "
+				   "store restored from a backup?"),
+				 (unsigned long long)from,
+				 (unsigned long long)info.tree_size);
+			put_state(n, "snapshot_sent", 0, hex);
+			out = 0;
+			goto done;
+		}
+		if (cdsync_snapshot_proof(db, snap, slen, from, &proof,
+					  &plen) != CDSYNC_OK) {
+			cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+			out = -1;
+			goto done;
+		}
+		memset(&said, 0, sizeof said);
+		rc = post_said(url, proof, plen, c->timeout, &status, wire,
+			       &said);
+		cdsync_free(proof);
+		proof = NULL;
+		if (rc != 0) {
+			out = -1;
+			goto done;
+		}
+		if (status != 409 || sscanf(said.text, "%llu", &held) != 1)
+			break;
+		from = (uint64_t)held;	/* the size it holds: again */
+	}
+	if (status != 200) {
+		if (status >= 400 && status < 500 && status != 408 &&
+		    status != 429) {
+			cdsd_log(CDSD_ERROR, _("the hub above refused this "
+					       "hub's checkpoint (%ld): %s"),
+				 status, said.text);
+			put_state(n, "snapshot_sent", 0, hex);
+			out = 0;
+		} else {
+			cdsd_log(CDSD_WARN, _("checkpoint not sent now (HTTP "
+					      "%ld); trying again later"),
+				 status);
+		}
+		goto done;
+	}
+	snprintf(up, sizeof up, "%llu", (unsigned long long)info.tree_size);
+	put_state(n, "up_size", 0, up);
+	snprintf(name, sizeof name, "snapshot-%s-%llu.cdss", info.org,
+		 (unsigned long long)info.tree_size);
+	out = snapshot_upload(n, c, snap, slen, hash, name, wire);
+	if (out == 0)
+		put_state(n, "snapshot_sent", 0, hex);
+done:
+	cdsync_free(snap);
+	return out;
+}
+
 int
 cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		uint64_t *retry_ms, size_t *sent, uint64_t *wire)
@@ -993,6 +1174,10 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 			put_held(n, hash, "");
 		}
 	}
+	if ((r = send_snapshot(n, db, c, wire)) < 0)
+		return -1;
+	if (r == 2)
+		left = 1;
 	put_state(n, "attempts", 0, NULL);
 	return left;
 }

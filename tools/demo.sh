@@ -661,6 +661,27 @@ fi
 if [ $en -eq 1 ]; then echo "✓ the rollup's figures equal those counted from the records, for the nation, the district and the school; the term's report from the rollup: bao-cao-nhiem-ky.html"
 else echo "✓ số liệu tổng hợp bằng số liệu tính trực tiếp từ dữ liệu, ở trung ương, huyện và trường; báo cáo cả nhiệm kỳ từ số liệu tổng hợp: bao-cao-nhiem-ky.html"; fi
 
+# ---- 16. Signed figures, checked above -------------------------------------
+# A district hub signs the figures of its rollup for itself and every
+# school under it, naming the bundles they come from and a checkpoint of
+# its log.  The national hub takes the checkpoint (consistent with the
+# ones it took before), then counts the same figures again from the
+# schools' bundles it merged itself, cell by cell.  The daemons did the
+# same over the network in step 13, after their nightly rollup.
+say "16. Số liệu có chữ ký: huyện ký số liệu tổng hợp, trung ương tính lại từ các gói dữ liệu của trường để đối chiếu" \
+    "16. Signed figures: the district signs its rollup, the national hub counts them again from the schools' bundles"
+at "$net/HG-YM" snapshot make
+q "$net/HG-YM" export --out "$net/usb-snapshot"
+at "$NN" import "$net/usb-snapshot" | grep -F '.cdss' || true
+at "$NN" snapshot list | sed -n '1,6p'
+if ! "$bin" --home "$NN" snapshot list --json | grep -q '"state": "same"' ||
+   "$bin" --home "$NN" snapshot list --json | grep -q '"state": "differs"'; then
+	echo "demo: a district's signed figures do not match its schools' bundles" >&2
+	exit 1
+fi
+if [ $en -eq 1 ]; then echo "✓ the districts' signed figures are the ones the national hub counts from the schools' bundles"
+else echo "✓ số liệu có chữ ký của huyện đúng bằng số liệu trung ương tính lại từ các gói dữ liệu của trường"; fi
+
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo
 	if [ $en -eq 1 ]; then

@@ -93,3 +93,35 @@ tu_srcdir(void)
 
 	return s && *s ? s : ".";
 }
+
+cdsync *
+tu_node(cdsync_role role, const char *code, const char *parent)
+{
+	cdsync *db = NULL;
+
+	if (cdsync_open(tu_path(tu_tmpdir(), "store.db"), CDSYNC_OPEN_CREATE,
+			&db) != CDSYNC_OK ||
+	    cdsync_node_init(db, role, code, code, parent) != CDSYNC_OK) {
+		fprintf(stderr, "tu_node %s: %s\n", code, cdsync_errmsg(db));
+		abort();
+	}
+	return db;
+}
+
+void
+tu_enrol(cdsync *child, cdsync *parent, const char *root_fpr)
+{
+	char req[600], cat[600], fpr[20];
+	const char *d = tu_tmpdir();
+
+	snprintf(req, sizeof req, "%s/req", d);
+	snprintf(cat, sizeof cat, "%s/cat", d);
+	if (cdsync_enrol_request(child, req) != CDSYNC_OK ||
+	    cdsync_fingerprint(child, fpr) != CDSYNC_OK ||
+	    cdsync_enrol_approve(parent, req, fpr, 0, cat) != CDSYNC_OK ||
+	    cdsync_catalog_import(child, cat, root_fpr) != CDSYNC_OK) {
+		fprintf(stderr, "tu_enrol: %s / %s\n", cdsync_errmsg(child),
+			cdsync_errmsg(parent));
+		abort();
+	}
+}

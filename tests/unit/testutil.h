@@ -23,6 +23,14 @@ cdsync *tu_store(void);
 void tu_write(const char *path, const void *data, size_t len);
 /* Number of rows of a SQL count query on the store's file. */
 long tu_count(cdsync *db, const char *sql);
+/* A new store in a new temp dir with a node of that role, org code (also
+ * its name) and parent code (NULL for the national union); aborts on
+ * failure. */
+cdsync *tu_node(cdsync_role role, const char *code, const char *parent);
+/* Enrols child under parent through files in a new temp dir: the
+ * request, the parent's approval with the child's fingerprint, the
+ * catalog taken in by the child with the root's fingerprint root_fpr. */
+void tu_enrol(cdsync *child, cdsync *parent, const char *root_fpr);
 /* Root of the source tree ($CDSYNC_SOURCE_DIR or "."). */
 const char *tu_srcdir(void);
 

@@ -637,7 +637,8 @@ test_tampered_proofs_and_other_logs_are_refused(void **state)
 	cdsync_free(old);
 }
 
-/* Drops what 0011_rollup.sql made: its triggers and tables. */
+/* Drops what 0011_rollup.sql and 0012_snapshot.sql made: their triggers
+ * and tables. */
 static void
 drop_rollup(sqlite3 *db)
 {
@@ -648,7 +649,9 @@ drop_rollup(sqlite3 *db)
 	for (;;) {
 		assert_int_equal(sqlite3_prepare_v2(db, "SELECT type, name FROM "
 						       "sqlite_schema WHERE "
-						       "name LIKE 'rollup_%' "
+						       "(name LIKE 'rollup_%' OR "
+						       "name LIKE 'snapshot_%' OR "
+						       "name LIKE 'tlog_peer%') "
 						       "AND type IN ('trigger', "
 						       "'table') ORDER BY type "
 						       "DESC LIMIT 1",

@@ -1113,6 +1113,114 @@ typedef struct cdsync_rollup_state {
 CDSYNC_API int cdsync_rollup_info(cdsync *db,
 				  cdsync_rollup_state *out) CDSYNC_CHECK;
 
+/* ==== Rollup snapshots ================================================ */
+
+/*
+ * A hub's signed statement of its rollup (SPEC.md §14): the figures of
+ * every org unit of its subtree for every period of the term, with what
+ * they were computed from -- a checkpoint of the hub's log, the hash of
+ * its catalog, the tree's day, and for each node whose bundles count the
+ * last bundle merged.  Deterministic: the same inputs give the same
+ * bytes.  The hub above takes the checkpoint (a consistency proof from
+ * the last one it took of that hub), then the snapshot, and checks it by
+ * recomputing the figures from the school bundles it merged itself.
+ *
+ *  - cdsync_snapshot_make: at a hub, with the secret keys.  Brings the
+ *    rollup up to date first; refused (CDSYNC_EINVAL) while the hub's
+ *    own writes are not all sealed in bundles.  org_code NULL: this
+ *    hub's union.  Kept (the newest 60) for cdsync_snapshot_latest.
+ *  - cdsync_snapshot_proof: at the hub that made it, the consistency
+ *    proof file (SPEC.md §12.5) from size `old` to the snapshot's
+ *    checkpoint; what cdsync_checkpoint_take wants above.
+ *  - cdsync_checkpoint_take: at the hub above, a consistency proof file
+ *    of a hub below: from the size of the last checkpoint taken of that
+ *    hub (0 at first; *held_out says which; CDSYNC_EINVAL when it is
+ *    from another), checked with the hub's key of the catalog
+ *    (CDSYNC_EUNKNOWNKEY, CDSYNC_ESCOPE for a node not a hub below,
+ *    CDSYNC_EBADSIG when it does not hold: a log rewritten).
+ *  - cdsync_snapshot_take: a snapshot of a hub below, whose checkpoint
+ *    was taken (CDSYNC_EGAP if not; CDSYNC_EBADSIG for a second root of
+ *    one size); CDSYNC_EREPLAY for one taken before.
+ *  - cdsync_snapshot_check: recomputes it: every bundle it names must be
+ *    merged here (else state WAITING, or DIFFERS for another bundle of
+ *    that number), then the figures from exactly those bundles' changes
+ *    under the tree of its day, cell by cell (DIFFERS, naming each cell:
+ *    cdsync_snapshot_diff_at) or SAME.  _check_all does it for every
+ *    snapshot new or waiting.  A transaction of its own.
+ */
+enum {
+	CDSYNC_SNAP_NEW = 0,
+	CDSYNC_SNAP_WAITING = 1,	/* a bundle it names is not here yet */
+	CDSYNC_SNAP_SAME = 2,		/* recomputed: the same figures */
+	CDSYNC_SNAP_DIFFERS = 3		/* recomputed: cells differ */
+};
+typedef struct cdsync_snapshot_info {
+	uint8_t hash[32];	/* BLAKE2b-256 of its bytes */
+	uint8_t hub[16];	/* the hub that signed it */
+	char hub_code[256];	/* its org code (taken ones) */
+	char org[256];		/* the root unit of the figures */
+	char day[16];		/* the tree's day, YYYY-MM-DD */
+	uint64_t tree_size;	/* its checkpoint: size and root */
+	uint8_t root[32];
+	size_t units, heads;
+	int state;		/* CDSYNC_SNAP_* (taken ones) */
+	size_t ndiff;		/* cells that differ */
+	char note[512];		/* the first difference, or what waits */
+	int64_t taken_ms, checked_ms;
+} cdsync_snapshot_info;
+typedef struct cdsync_snapshot_diff {
+	char unit[256];		/* org code */
+	char period[24];	/* "2025-2026", "2026-Q1", ... */
+	char field[32];		/* "P2.U.care", "members", ... */
+	int64_t signed_value;	/* what the snapshot says */
+	int64_t computed;	/* what the bundles give */
+} cdsync_snapshot_diff;
+
+CDSYNC_API int cdsync_snapshot_make(cdsync *db, const char *org_code,
+				    uint8_t **out, size_t *len) CDSYNC_CHECK;
+CDSYNC_API int cdsync_snapshot_latest(cdsync *db, uint8_t **out,
+				      size_t *len) CDSYNC_CHECK;
+CDSYNC_API int cdsync_snapshot_proof(cdsync *db, const uint8_t *snapshot,
+				     size_t len, uint64_t old, uint8_t **file,
+				     size_t *file_len) CDSYNC_CHECK;
+/* Layout and signature only (by the key it names), without a store. */
+CDSYNC_API int cdsync_snapshot_read(const uint8_t *bytes, size_t len,
+				    cdsync_snapshot_info *out, char *err,
+				    size_t errlen) CDSYNC_CHECK;
+CDSYNC_API int cdsync_checkpoint_take(cdsync *db, const uint8_t *file,
+				      size_t len,
+				      uint64_t *held_out) CDSYNC_CHECK;
+CDSYNC_API int cdsync_snapshot_take(cdsync *db, const uint8_t *bytes,
+				    size_t len,
+				    uint8_t hash_out[32]) CDSYNC_CHECK;
+CDSYNC_API int cdsync_snapshot_check(cdsync *db, const uint8_t hash[32],
+				     cdsync_snapshot_info *out) CDSYNC_CHECK;
+CDSYNC_API int cdsync_snapshot_check_all(cdsync *db, size_t *checked,
+					 size_t *differ) CDSYNC_CHECK;
+/* A snapshot file written by 'cdsync export' at a hub below: its
+ * checkpoint taken first with the proof beside it
+ * (checkpoint-CODE-FROM-SIZE.tlog-consistency, FROM the size held here;
+ * CDSYNC_EGAP when it is missing), then the snapshot taken and checked
+ * (*out; CDSYNC_OK whatever the check found: see out->state). */
+CDSYNC_API int cdsync_snapshot_import(cdsync *db, const char *path,
+				      cdsync_snapshot_info *out) CDSYNC_CHECK;
+/* The i-th snapshot taken, newest first; CDSYNC_ENOTFOUND past the end. */
+CDSYNC_API int cdsync_snapshot_at(cdsync *db, size_t i,
+				  cdsync_snapshot_info *out) CDSYNC_CHECK;
+/* The i-th difference found (at most 1,000 kept); CDSYNC_ENOTFOUND past
+ * the end. */
+CDSYNC_API int cdsync_snapshot_diff_at(cdsync *db, const uint8_t hash[32],
+				       size_t i,
+				       cdsync_snapshot_diff *out) CDSYNC_CHECK;
+
+/* Files as the library writes them: atomically (a temporary file beside,
+ * fsync, rename, fsync of the folder), a file with the same bytes left
+ * alone; and read whole, at most max bytes (CDSYNC_EINVAL above). */
+CDSYNC_API int cdsync_file_save(cdsync *db, const char *path,
+				const uint8_t *bytes, size_t len) CDSYNC_CHECK;
+CDSYNC_API int cdsync_file_load(cdsync *db, const char *path, size_t max,
+				uint8_t **bytes, size_t *len) CDSYNC_CHECK;
+
 /* ==== Tree changes: rename, move, merge ============================== */
 
 /*
