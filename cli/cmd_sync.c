@@ -1,5 +1,6 @@
 /* cmd_sync.c -- moving data between nodes on files: `cdsync keys`, `peer
- * add`, `export`, `import`, `bundle show` and `conflicts`.
+ * add`, `export`, `import`, `bundle show`, `receipt check` and
+ * `conflicts`.
  *
  * Contract: each verb prints what it did in one line per file or item,
  * and exits 0 when everything it was given was taken in (a bundle merged
@@ -7,7 +8,9 @@
  * is said so; so does, in a folder, what travels to other nodes on the
  * same stick: a bundle not addressed to this node, a receipt for the
  * nodes below its signer); 1 when any file was refused or the library
- * failed; 2 on a usage error.  Until the signed catalog (the trust
+ * failed; 2 on a usage error.  `receipt check` exits 0 only when the
+ * receipt and the inclusion proof of its bundle hold together.  Until the
+ * signed catalog (the trust
  * issue), the keys of other nodes come as public key files given to
  * `peer add`.
  */
@@ -423,7 +426,7 @@ static int
 import_receipt(cdsync *db, const char *path, int infolder)
 {
 	cdsync_receipt_info ri;
-	char seen[32];
+	char seen[32], said[128];
 
 	switch (cdsync_receipt_import(db, path)) {
 	case CDSYNC_OK:
@@ -436,13 +439,20 @@ import_receipt(cdsync *db, const char *path, int infolder)
 			return 0;
 		}
 		when(ri.seen_ms, seen, sizeof seen);
+		if (ri.has_leaf)
+			snprintf(said, sizeof said,
+				 _("it first saw it on %s; leaf %" PRIu64
+				   " in the hub's log"),
+				 seen, ri.leaf);
+		else
+			snprintf(said, sizeof said, _("it first saw it on %s"),
+				 seen);
 		printf(ri.merged
 		       ? _("%s: receipt kept: %s merged bundle %" PRIu64
-			   " of %s (it first saw it on %s).\n")
+			   " of %s (%s).\n")
 		       : _("%s: receipt kept: %s holds bundle %" PRIu64
-			   " of %s until the ones before it arrive (it first "
-			   "saw it on %s).\n"),
-		       path, ri.hub_org, ri.seq, ri.org, seen);
+			   " of %s until the ones before it arrive (%s).\n"),
+		       path, ri.hub_org, ri.seq, ri.org, said);
 		return 0;
 	case CDSYNC_EREPLAY:
 		printf("%s\n", cdsync_errmsg(db));
@@ -786,6 +796,171 @@ cmd_bundle(int argc, char **argv)
 	}
 out:
 	ex = ex < 0 ? EXIT_OK : ex;
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
+}
+
+/* ==== receipt check =================================================== */
+
+void
+receipt_help(FILE *f)
+{
+	fprintf(f, "%s cdsync receipt check %s [%s] [--json]\n\n", _("Usage:"),
+		_("RECEIPT"), _("PROOF"));
+	help_para(f, _("Checks, offline, that the bundle a hub gave a receipt "
+		       "for is in the hub's transparency log: the receipt's "
+		       "signature, then the inclusion proof (PROOF; without "
+		       "it, the .tlog-proof file beside the receipt, which a "
+		       "hub's export writes) against the hub's key and the "
+		       "origin of its log, taken from this node's catalog, "
+		       "and that the proof is of the receipt's bundle, at the "
+		       "leaf the receipt says.  Exits 0 only when all of it "
+		       "holds."));
+	fprintf(f, "\n%s\n", _("Options:"));
+	help_opt(f, "--json", _("print JSON"));
+	rec_commonhelp(f);
+	fprintf(f, "\n%s\n  cdsync receipt check "
+		   "/media/usb/cdsync/receipt-HG-VX-TH-LUNGCU-000001.cdsr\n",
+		_("Example:"));
+}
+
+/* The proof beside a receipt: receipt-X.cdsr -> receipt-X.tlog-proof
+ * (any other name: NAME.tlog-proof).  NULL out of memory. */
+static char *
+proof_beside(const char *receipt)
+{
+	static const char ext[] = ".tlog-proof";
+	size_t n = strlen(receipt);
+	char *p;
+
+	if ((p = malloc(n + sizeof ext)) == NULL)
+		return NULL;
+	if (ends(receipt, ".cdsr"))
+		n -= 5;
+	memcpy(p, receipt, n);
+	memcpy(p + n, ext, sizeof ext);
+	return p;
+}
+
+int
+cmd_receipt(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	struct json j = { 0 };
+	cdsync_receipt_info ri;
+	cdsync_tlog_head head;
+	cdsync_tlog_entry e;
+	cdsync *db = NULL;
+	char *beside = NULL, hub[33], node[33], h[65], root[65], sender[96];
+	const char *proof;
+	int ex, rc;
+
+	if (argc < 1 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0) {
+		receipt_help(argc < 1 ? stderr : stdout);
+		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[0], "check") != 0) {
+		msg_err(_("'%s' is not a verb of 'cdsync receipt'"), argv[0]);
+		return EXIT_USAGE;
+	}
+	if (optset_add(&os, "json", T_JSON, OPT_FLAG) != 0) {
+		optset_free(&os);
+		return EXIT_FAIL;
+	}
+	if ((ex = parse("receipt check", argc - 1, argv + 1, &os, &a,
+			receipt_help)) != EXIT_OK)
+		goto out;
+	if ((ex = args_positional("receipt check", &a, 1, 2,
+				  _("the receipt file"))) != EXIT_OK)
+		goto out;
+	if (a.npos == 2) {
+		proof = a.pos[1];
+	} else if ((beside = proof_beside(a.pos[0])) == NULL) {
+		ex = EXIT_FAIL;
+		goto out;
+	} else {
+		proof = beside;
+	}
+	if ((ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	rc = cdsync_receipt_check(db, a.pos[0], proof, &ri, &head, &e);
+	if (rc != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	hexs(ri.hub, 16, hub);
+	hexs(ri.node, 16, node);
+	if (ri.org[0] != '\0') {
+		snprintf(sender, sizeof sender, "%s", ri.org);
+	} else {
+		char tail[9];
+
+		out_shortid(node, tail);
+		snprintf(sender, sizeof sender, _("node %s"), tail);
+	}
+	if (args_get(&a, T_JSON) != NULL) {
+		hexs(ri.hash, 32, h);
+		hexs(head.root, 32, root);
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_key(&j, "receipt");
+		json_str(&j, a.pos[0]);
+		json_key(&j, "proof");
+		json_str(&j, proof);
+		json_key(&j, "version");
+		json_int(&j, ri.version);
+		json_key(&j, "hub");
+		json_str(&j, hub);
+		json_key(&j, "hub_org");
+		json_str(&j, ri.hub_org);
+		json_key(&j, "node");
+		json_str(&j, node);
+		json_key(&j, "org");
+		json_str(&j, ri.org[0] ? ri.org : NULL);
+		json_key(&j, "seq");
+		json_int(&j, (int64_t)ri.seq);
+		json_key(&j, "hash");
+		json_str(&j, h);
+		json_key(&j, "merged");
+		json_bool(&j, ri.merged);
+		json_key(&j, "seen_ms");
+		json_int(&j, (int64_t)ri.seen_ms);
+		json_key(&j, "made_ms");
+		json_int(&j, (int64_t)ri.made_ms);
+		json_key(&j, "receipt_leaf");
+		if (ri.has_leaf)
+			json_int(&j, (int64_t)ri.leaf);
+		else
+			json_str(&j, NULL);
+		json_key(&j, "leaf");
+		json_int(&j, (int64_t)e.index);
+		json_key(&j, "origin");
+		json_str(&j, head.origin);
+		json_key(&j, "tree_size");
+		json_int(&j, (int64_t)head.size);
+		json_key(&j, "root");
+		json_str(&j, root);
+		json_obj_end(&j);
+		json_done(&j);
+	} else {
+		printf(_("%s: bundle %" PRIu64 " of %s is leaf %" PRIu64
+			 " of the log of %s, checkpoint of size %" PRIu64
+			 ".\n"),
+		       a.pos[0], ri.seq, sender, e.index, ri.hub_org,
+		       head.size);
+		if (!ri.has_leaf)
+			printf("%s\n", _("The receipt is of version 1, which "
+					 "does not say its leaf: the proof "
+					 "does."));
+	}
+	ex = EXIT_OK;
+out:
+	ex = ex < 0 ? EXIT_OK : ex;
+	free(beside);
 	cdsync_close(db);
 	args_free(&a);
 	optset_free(&os);

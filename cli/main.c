@@ -66,6 +66,8 @@ static const struct {
 	{ "sync", N_("Sync now: a phone with its school node, a node with "
 		     "its upper hub") },
 	{ "bundle", N_("Show what a bundle file holds") },
+	{ "receipt", N_("Check a hub's receipt with the proof that its bundle "
+			"is in the hub's log") },
 	{ "status", N_("Where this node stands: bundles sealed, waiting, "
 		       "missing") },
 	{ "conflicts", N_("What merging noticed: concurrent edits, hidden "
@@ -169,6 +171,8 @@ dispatch(int argc, char **argv)
 		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(cmd, "bundle") == 0)
 		return cmd_bundle(argc - 1, argv + 1);
+	if (strcmp(cmd, "receipt") == 0)
+		return cmd_receipt(argc - 1, argv + 1);
 	if (strcmp(cmd, "conflicts") == 0)
 		return cmd_conflicts(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)

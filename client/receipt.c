@@ -1,14 +1,17 @@
 /* receipt.c -- receipts and the outbox in the store (cdsync.h "Receipts
  * and the outbox"; SPEC.md "Receipts").
  *
- * A hub makes a receipt from what its store recorded when it took a
- * bundle in (sync_bundle_in: sender, number, status, seen_ms, status_ms),
- * so the same state gives the same bytes.  The node below checks a
+ * A hub makes a receipt (version 2) from what its store recorded when it
+ * took a bundle in (sync_bundle_in: sender, number, status, seen_ms,
+ * status_ms; tlog_leaf: the bundle's leaf index), so the same state gives
+ * the same bytes.  The node below checks a
  * receipt cheapest first -- layout, a signer it knows as upstream with
  * the key it knows, the signature, a bundle it holds -- and keeps it in
  * sync_receipt with one INSERT, so a refusal keeps nothing.  The outbox is
  * a query: the bundles this node holds that no upstream node has said it
- * merged.
+ * merged.  Receipts of version 1 (without the leaf) read and count as
+ * before.  cdsync_receipt_check is the auditor's offline check of a
+ * receipt with the inclusion proof of its bundle (SPEC.md 12.6 step 3).
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +24,8 @@
 #include "keys.h"
 #include "receipt.h"
 #include "store.h"
+#include "tlog.h"
+#include "tlogstore.h"
 
 #define RECEIPT_FILE_MAX 4096	/* bytes of a receipt file we read */
 
@@ -141,8 +146,21 @@ cdsync_receipt_make(cdsync *db, const uint8_t hash[32], uint8_t **out,
 				 "and has no receipt"),
 			       (unsigned long long)r.seq, name);
 	}
+	/* its leaf, appended when it was taken in (SPEC §12.8) */
+	rc = cds_tlog_store_index(db, hash, &r.leaf);
+	if (rc == CDSYNC_ENOTFOUND) {
+		who(db, r.node, name, sizeof name);
+		return cds_err(db, CDSYNC_ECORRUPT,
+			       _("bundle %llu of %s was taken in here but has "
+				 "no leaf in this node's transparency log: the "
+				 "store is damaged; no receipt made"),
+			       (unsigned long long)r.seq, name);
+	}
+	if (rc != CDSYNC_OK)
+		return rc;
 	if ((rc = cds_keys_need(db)) != CDSYNC_OK)
 		return rc;
+	r.version = CDS_RECEIPT_V2;
 	memcpy(r.hub, db->node_id, 16);
 	memcpy(r.hub_pk, db->sign_pk, 32);
 	memcpy(r.hash, hash, 32);
@@ -394,41 +412,257 @@ cdsync_receipt_import(cdsync *db, const char *path)
 	return rc;
 }
 
-CDSYNC_API int
-cdsync_receipt_read(cdsync *db, const char *path, cdsync_receipt_info *out)
+/* What a receipt that read says, for people. */
+static void
+info_of(cdsync *db, const struct cds_receipt *r, cdsync_receipt_info *out)
 {
-	struct cds_receipt r;
+	memset(out, 0, sizeof *out);
+	memcpy(out->hub, r->hub, 16);
+	memcpy(out->node, r->node, 16);
+	memcpy(out->hash, r->hash, 32);
+	out->seq = r->seq;
+	out->merged = r->status == CDS_RECEIPT_MERGED;
+	out->seen_ms = r->seen_ms;
+	out->made_ms = r->made_ms;
+	out->version = r->version;
+	out->has_leaf = r->version >= CDS_RECEIPT_V2;
+	out->leaf = out->has_leaf ? r->leaf : 0;
+	if (db->has_node) {
+		code_of(db, r->hub, out->hub_org, sizeof out->hub_org);
+		code_of(db, r->node, out->org, sizeof out->org);
+	}
+}
+
+/* Reads a receipt file and checks its layout and its signature by the key
+ * it names: into *r. */
+static int
+read_signed(cdsync *db, const char *path, struct cds_receipt *r)
+{
 	uint8_t *p = NULL;
 	size_t n = 0;
 	char err[256];
 	int rc;
 
-	cds_ok(db);
-	memset(out, 0, sizeof *out);
 	if ((rc = read_file(db, path, &p, &n)) != CDSYNC_OK)
 		return rc;
-	if (cds_receipt_read(p, n, &r, err, sizeof err) != 0) {
+	if (cds_receipt_read(p, n, r, err, sizeof err) != 0) {
 		cds_free(p);
 		return cds_err(db, CDSYNC_EBADINPUT, "%s: %s", path, err);
 	}
-	rc = cds_receipt_verify(p, n, &r, err, sizeof err);
+	rc = cds_receipt_verify(p, n, r, err, sizeof err);
 	cds_free(p);
 	if (rc == -2)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	if (rc != 0)
 		return cds_err(db, CDSYNC_EBADSIG, "%s: %s", path, err);
-	memcpy(out->hub, r.hub, 16);
-	memcpy(out->node, r.node, 16);
-	memcpy(out->hash, r.hash, 32);
-	out->seq = r.seq;
-	out->merged = r.status == CDS_RECEIPT_MERGED;
-	out->seen_ms = r.seen_ms;
-	out->made_ms = r.made_ms;
-	if (db->has_node) {
-		code_of(db, r.hub, out->hub_org, sizeof out->hub_org);
-		code_of(db, r.node, out->org, sizeof out->org);
-	}
 	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_receipt_read(cdsync *db, const char *path, cdsync_receipt_info *out)
+{
+	struct cds_receipt r;
+	int rc;
+
+	cds_ok(db);
+	memset(out, 0, sizeof *out);
+	if ((rc = read_signed(db, path, &r)) != CDSYNC_OK)
+		return rc;
+	info_of(db, &r, out);
+	return CDSYNC_OK;
+}
+
+/* ==== Checking a receipt with its inclusion proof ====================== */
+
+/* The hub as this store knows it: its org code and the key it signs with
+ * now (this node itself, or a known node).  0 unknown, 1 known, -1 an
+ * error (message set). */
+static int
+known_hub(cdsync *db, const uint8_t hub[16], char *code, size_t n,
+	  uint8_t pk[32])
+{
+	sqlite3_stmt *st;
+	int step, found = 0;
+
+	code[0] = '\0';
+	if (memcmp(hub, db->node_id, 16) == 0) {	/* not secret */
+		memcpy(pk, db->sign_pk, 32);
+		return code_of(db, hub, code, n) && code[0] != '\0';
+	}
+	st = cds_prepare(db, "SELECT org_code, sign_pk FROM sync_peer WHERE "
+			     "node_id = ?1");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_blob(st, 1, hub, 16, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL &&
+	    sqlite3_column_bytes(st, 1) == 32) {
+		snprintf(code, n, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		memcpy(pk, sqlite3_column_blob(st, 1), 32);
+		found = code[0] != '\0';
+	}
+	sqlite3_finalize(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		cds_sqlerr(db, _("receipt"));
+		return -1;
+	}
+	return found;
+}
+
+/* 1 if pk is a key the hub signed with before a hand-over (SPEC §10.8),
+ * 0 if not, -1 on an error. */
+static int
+former_key(cdsync *db, const uint8_t hub[16], const uint8_t pk[32])
+{
+	sqlite3_stmt *st;
+	int step;
+
+	st = cds_prepare(db, "SELECT 1 FROM sync_key_old WHERE node_id = ?1 "
+			     "AND sign_pk = ?2");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_blob(st, 1, hub, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, pk, 32, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		cds_sqlerr(db, _("receipt"));
+		return -1;
+	}
+	return step == SQLITE_ROW;
+}
+
+/* The field in which the leaf of a proof and the one rebuilt from a
+ * receipt differ; NULL when they are the same leaf. */
+static const char *
+other_leaf(const struct cds_receipt *r, const cdsync_tlog_entry *e)
+{
+	struct cds_tlog_leaf a, b;
+	uint8_t la[CDS_TLOG_LEAF_BYTES], lb[CDS_TLOG_LEAF_BYTES];
+
+	memcpy(a.hash, r->hash, 32);
+	memcpy(a.node, r->node, 16);
+	a.seq = r->seq;
+	a.seen_ms = r->seen_ms;
+	memcpy(b.hash, e->hash, 32);
+	memcpy(b.node, e->node, 16);
+	b.seq = e->seq;
+	b.seen_ms = e->seen_ms;
+	cds_tlog_leaf_encode(&a, la);
+	cds_tlog_leaf_encode(&b, lb);
+	if (memcmp(la, lb, sizeof la) == 0)	/* public */
+		return NULL;
+	if (memcmp(a.hash, b.hash, 32) != 0)
+		return _("another bundle hash");
+	if (memcmp(a.node, b.node, 16) != 0)
+		return _("another sender");
+	if (a.seq != b.seq)
+		return _("another bundle number");
+	return _("another time the hub first saw it");
+}
+
+static int
+check(cdsync *db, const char *rpath, const char *ppath,
+      cdsync_receipt_info *ri, cdsync_tlog_head *head,
+      cdsync_tlog_entry *entry)
+{
+	struct cds_receipt r;
+	uint8_t pk[32], *p = NULL;
+	char code[256], origin[CDSYNC_TLOG_ORIGINBYTES], hex[33], err[512];
+	const char *why;
+	size_t n = 0;
+	int rc, known;
+
+	if ((rc = need_node(db)) != CDSYNC_OK)
+		return rc;
+	/* the receipt: its layout, its signature by the key it names */
+	if ((rc = read_signed(db, rpath, &r)) != CDSYNC_OK)
+		return rc;
+	info_of(db, &r, ri);
+	/* the hub: known here, for its log's origin and its key */
+	if ((known = known_hub(db, r.hub, code, sizeof code, pk)) < 0)
+		return CDSYNC_ERROR;
+	sodium_bin2hex(hex, sizeof hex, r.hub, 16);
+	if (!known)
+		return cds_err(db, CDSYNC_EUNKNOWNKEY,
+			       _("%s: signed by the hub %s, which this store "
+				 "does not know: without its org code the "
+				 "origin of its log is not known here; take in "
+				 "a catalog that lists it"),
+			       rpath, hex);
+	if (sodium_memcmp(pk, r.hub_pk, 32) != 0) {
+		if ((known = former_key(db, r.hub, r.hub_pk)) < 0)
+			return CDSYNC_ERROR;
+		if (!known)
+			return cds_err(db, CDSYNC_EUNKNOWNKEY,
+				       _("%s: signed with a key that is not "
+					 "one this store knows for %s"),
+				       rpath, code);
+	}
+	if (cdsync_tlog_origin(code, r.hub, origin, sizeof origin) !=
+	    CDSYNC_OK)
+		return cds_err(db, CDSYNC_EUNKNOWNKEY,
+			       _("%s: the org code of %s gives no origin of a "
+				 "log"),
+			       rpath, code);
+	/* the proof: of that log, signed with the hub's key */
+	rc = cds_file_read(db, ppath, CDS_TLOG_FILE_MAX,
+			   _("an inclusion proof"), CDSYNC_EBADINPUT, &p, &n);
+	if (rc != CDSYNC_OK)
+		return rc;
+	rc = cdsync_tlog_check_inclusion(p, n, pk, origin, head, entry, err,
+					 sizeof err);
+	cds_free(p);
+	if (rc != CDSYNC_OK)
+		return cds_err(db, rc == CDSYNC_EINVAL ? CDSYNC_EBADSIG : rc,
+			       "%s: %s", ppath, err);
+	/* of the receipt's leaf, at the index it says */
+	if ((why = other_leaf(&r, entry)) != NULL)
+		return cds_err(db, CDSYNC_EBADSIG,
+			       _("%s: the leaf it proves is not the one "
+				 "rebuilt from %s: %s"),
+			       ppath, rpath, why);
+	if (r.version >= CDS_RECEIPT_V2 && entry->index != r.leaf)
+		return cds_err(db, CDSYNC_EBADSIG,
+			       _("%s: it proves leaf %llu of the log, but the "
+				 "receipt %s says leaf %llu"),
+			       ppath, (unsigned long long)entry->index, rpath,
+			       (unsigned long long)r.leaf);
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_receipt_check(cdsync *db, const char *receipt_path,
+		     const char *proof_path, cdsync_receipt_info *receipt,
+		     cdsync_tlog_head *head, cdsync_tlog_entry *entry)
+{
+	cdsync_receipt_info ri;
+	cdsync_tlog_head h;
+	cdsync_tlog_entry e;
+	int rc;
+
+	cds_ok(db);
+	memset(&ri, 0, sizeof ri);
+	memset(&h, 0, sizeof h);
+	memset(&e, 0, sizeof e);
+	if (receipt_path == NULL || proof_path == NULL)
+		rc = cds_err(db, CDSYNC_EINVAL, "%s",
+			     _("a receipt and its proof file are needed"));
+	else
+		rc = check(db, receipt_path, proof_path, &ri, &h, &e);
+	if (rc != CDSYNC_OK) {
+		memset(&ri, 0, sizeof ri);
+		memset(&h, 0, sizeof h);
+		memset(&e, 0, sizeof e);
+	}
+	if (receipt != NULL)
+		*receipt = ri;
+	if (head != NULL)
+		*head = h;
+	if (entry != NULL)
+		*entry = e;
+	return rc;
 }
 
 /* ==== The outbox ====================================================== */

@@ -517,41 +517,108 @@ recover_from(cdsync *db, const char *dir)
 	return CDSYNC_OK;
 }
 
+/* 1 if this node took any bundle in (merged or held), 0 if not, -1 on an
+ * error (message set). */
+static int
+took_any(cdsync *db)
+{
+	sqlite3_stmt *st = cds_prepare(db, "SELECT 1 FROM sync_bundle_in WHERE "
+					   "status IN ('merged', 'held') "
+					   "LIMIT 1");
+	int step;
+
+	if (st == NULL)
+		return -1;
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		cds_sqlerr(db, _("receipt"));
+		return -1;
+	}
+	return step == SQLITE_ROW;
+}
+
 /* At a hub: receipt-CODE-SEQ.cdsr for every bundle it merged or holds
- * (SPEC.md "Receipts"); the same store gives the same bytes, so writing
- * them again leaves the files alone. */
+ * (SPEC.md "Receipts"), and beside each receipt-CODE-SEQ.tlog-proof, the
+ * bundle's inclusion proof against one checkpoint of the log, signed now
+ * (SPEC.md 11.2, 12.5).  The same store gives the same receipts, so
+ * writing them again leaves the files alone; a proof already in the
+ * folder is left as it is (it still proves the leaf against the
+ * checkpoint inside it), so an export costs the bundles new since.  A
+ * bundle taken in meanwhile (by cdsyncd) gets its receipt now and its
+ * proof at the next export. */
 static int
 write_receipts(cdsync *db, const char *dir)
 {
+	struct cds_tlog_proofs *proofs = NULL;
 	sqlite3_stmt *st;
 	uint8_t *r = NULL, hash[32];
 	size_t n = 0;
-	char name[200];
-	int rc = CDSYNC_OK, step = SQLITE_DONE, wrote;
+	/* "receipt-" CODE (an org code: at most 255 bytes) "-" SEQ (at most
+	 * 19 digits) ".tlog-proof" */
+	char name[320], path[4500];
+	struct stat sb;
+	int rc = CDSYNC_OK, step = SQLITE_DONE, wrote, any;
 
+	if ((any = took_any(db)) <= 0)
+		return any < 0 ? CDSYNC_ERROR : CDSYNC_OK;
 	st = cds_prepare(db, "SELECT coalesce(p.org_code, 'node'), b.seq, "
 			     "b.hash FROM sync_bundle_in b LEFT JOIN sync_peer "
 			     "p ON p.node_id = b.node_id WHERE b.status IN "
 			     "('merged', 'held') ORDER BY 1, 2, b.node_id");
-	if (st == NULL)
+	if (st == NULL) {
+		cds_tlog_proofs_close(proofs);
 		return CDSYNC_ERROR;
+	}
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *c = (const char *)sqlite3_column_text(st, 0);
+		int len;
 
 		if (sqlite3_column_bytes(st, 2) != 32)
 			continue;
 		memcpy(hash, sqlite3_column_blob(st, 2), 32);
-		snprintf(name, sizeof name, "receipt-%s-%06lld.cdsr",
-			 c ? c : "node", (long long)sqlite3_column_int64(st, 1));
+		len = snprintf(name, sizeof name, "receipt-%s-%06lld.cdsr",
+			       c ? c : "node",
+			       (long long)sqlite3_column_int64(st, 1));
+		if (len < 5 || (size_t)len + 7 >= sizeof name) {
+			rc = cds_err(db, CDSYNC_ECORRUPT, "%s",
+				     _("receipt: an org code too long for a "
+				       "file name"));
+			break;
+		}
 		if ((rc = cdsync_receipt_make(db, hash, &r, &n)) != CDSYNC_OK)
 			break;
 		rc = cds_file_write(db, dir, name, r, n, &wrote);
+		cds_free(r);
+		r = NULL;
+		if (rc != CDSYNC_OK)
+			break;
+		/* receipt-CODE-SEQ.cdsr -> receipt-CODE-SEQ.tlog-proof, once:
+		 * a proof written whole stays a proof (its checkpoint inside
+		 * it), so a bigger log writes only the new bundles' */
+		snprintf(name + len - 5, sizeof name - (size_t)(len - 5),
+			 ".tlog-proof");
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+			continue;
+		if (proofs == NULL &&
+		    (rc = cds_tlog_proofs_open(db, &proofs)) != CDSYNC_OK)
+			break;
+		rc = cds_tlog_proofs_file(db, proofs, hash, &r, &n);
+		if (rc == CDSYNC_ENOTFOUND) {	/* taken in since */
+			cds_ok(db);
+			rc = CDSYNC_OK;
+			continue;
+		}
+		if (rc == CDSYNC_OK)
+			rc = cds_file_write(db, dir, name, r, n, &wrote);
 		cds_free(r);
 		r = NULL;
 	}
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = cds_sqlerr(db, _("receipt"));
 	sqlite3_finalize(st);
+	cds_tlog_proofs_close(proofs);
 	return rc;
 }
 

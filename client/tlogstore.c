@@ -462,6 +462,24 @@ cdsync_tlog_index(cdsync *db, const uint8_t bundle_hash[32], uint64_t *index)
 	return rc;
 }
 
+int
+cds_tlog_store_index(cdsync *db, const uint8_t hash[32], uint64_t *index)
+{
+	uint8_t leaf[CDS_TLOG_LEAF_BYTES];
+	int rc, own, pending;
+
+	*index = 0;
+	if ((pending = backfill_pending(db)) < 0)
+		return CDSYNC_ERROR;
+	if (!pending)
+		rc = find_leaf(db, hash, index, leaf);
+	else if ((rc = begin(db, &own)) == CDSYNC_OK)
+		rc = tx_close(db, own, find_leaf(db, hash, index, leaf));
+	if (rc != CDSYNC_OK)
+		*index = 0;
+	return rc;
+}
+
 CDSYNC_API int
 cdsync_tlog_checkpoint(cdsync *db, uint8_t **note, size_t *len)
 {
@@ -566,6 +584,93 @@ cdsync_tlog_consistency(cdsync *db, uint64_t old_size, uint8_t **file,
 	cds_buf_free(&note);
 	rc = tx_close(db, own, rc);
 	return hand_out(db, rc, &b, file, len);
+}
+
+/* ==== Many proofs against one checkpoint (cdsync_export) ============= */
+
+struct cds_tlog_proofs {
+	uint8_t (*hashes)[32];		/* every leaf hash of the tree */
+	uint8_t (*levels)[32];		/* cds_tlog_levels_build of them */
+	size_t n;			/* leaves in the tree */
+	cds_buf note;			/* its checkpoint, as signed */
+};
+
+void
+cds_tlog_proofs_close(struct cds_tlog_proofs *p)
+{
+	if (p == NULL)
+		return;
+	cds_free(p->hashes);
+	cds_free(p->levels);
+	cds_buf_free(&p->note);
+	cds_free(p);
+}
+
+int
+cds_tlog_proofs_open(cdsync *db, struct cds_tlog_proofs **out)
+{
+	struct cds_tlog_proofs *p;
+	int rc, own;
+
+	*out = NULL;
+	if ((rc = need_node(db)) != CDSYNC_OK)
+		return rc;
+	if ((p = cds_malloc(sizeof *p)) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	memset(p, 0, sizeof *p);
+	cds_buf_init(&p->note, TLOG_OUT_MAX);
+	if ((rc = begin(db, &own)) != CDSYNC_OK) {
+		cds_tlog_proofs_close(p);
+		return rc;
+	}
+	rc = load_hashes(db, &p->hashes, &p->n);
+	if (rc == CDSYNC_OK &&
+	    (p->levels = cds_malloc(cds_tlog_levels_len(p->n) * 32 + 32)) ==
+		    NULL)
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if (rc == CDSYNC_OK)
+		rc = sign_head(db, (const uint8_t (*)[32])p->hashes, p->n,
+			       &p->note);
+	rc = tx_close(db, own, rc);
+	if (rc != CDSYNC_OK) {
+		cds_tlog_proofs_close(p);
+		return rc;
+	}
+	cds_tlog_levels_build((const uint8_t (*)[32])p->hashes, p->n,
+			      p->levels);
+	*out = p;
+	return CDSYNC_OK;
+}
+
+/* The leaves are append-only, so a leaf below p->n read now is the one
+ * the tree was built from. */
+int
+cds_tlog_proofs_file(cdsync *db, const struct cds_tlog_proofs *p,
+		     const uint8_t hash[32], uint8_t **file, size_t *len)
+{
+	uint8_t leaf[CDS_TLOG_LEAF_BYTES], proof[CDS_TLOG_PATH_MAX][32];
+	uint64_t index = 0;
+	size_t plen = 0;
+	cds_buf b;
+	int rc;
+
+	*file = NULL;
+	*len = 0;
+	if ((rc = find_leaf(db, hash, &index, leaf)) != CDSYNC_OK)
+		return rc;
+	if (index >= p->n ||
+	    cds_tlog_levels_proof((const uint8_t (*)[32])p->hashes, p->n,
+				  (const uint8_t (*)[32])p->levels, index,
+				  proof, &plen) != 0)
+		return cds_err(db, CDSYNC_ENOTFOUND,
+			       _("transparency log: leaf %llu came after the "
+				 "checkpoint of %zu leaves"),
+			       (unsigned long long)index, p->n);
+	cds_buf_init(&b, TLOG_OUT_MAX);
+	cds_tlog_inclusion_write(&b, index, leaf, sizeof leaf,
+				 (const uint8_t (*)[32])proof, plen,
+				 p->note.p, p->note.n);
+	return hand_out(db, CDSYNC_OK, &b, file, len);
 }
 
 /* ==== Checking, offline =============================================== */

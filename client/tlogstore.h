@@ -24,4 +24,27 @@ int cds_tlog_store_consistency_to(cdsync *db, uint64_t old,
 				  const uint8_t *note, size_t note_len,
 				  uint8_t **file, size_t *len);
 
+/* The index of the leaf of the bundle with this hash, for its receipt
+ * (SPEC.md 11.1 version 2): a plain read, or, while the leaves of before
+ * the log are still to be written, those first (in a transaction of its
+ * own or a savepoint).  CDSYNC_ENOTFOUND (*index 0) with a message when
+ * the log has no leaf for it. */
+int cds_tlog_store_index(cdsync *db, const uint8_t hash[32],
+			 uint64_t *index);
+
+/* Inclusion proofs of many bundles against one checkpoint: cdsync_export
+ * writes one beside each receipt (SPEC.md 11.2).  cds_tlog_proofs_open
+ * reads every leaf hash, builds the levels of the tree and signs the
+ * checkpoint of the log as it is, once, in one transaction; each
+ * cds_tlog_proofs_file then costs O(log^2 n) hashes and gives the bytes
+ * cdsync_tlog_inclusion would give for that tree (*file freed with
+ * cds_free; CDSYNC_ENOTFOUND for a bundle with no leaf in that tree --
+ * never taken in, or taken in since the checkpoint).  Needs the secret
+ * keys.  cds_tlog_proofs_close(NULL) is a no-op. */
+struct cds_tlog_proofs;
+int cds_tlog_proofs_open(cdsync *db, struct cds_tlog_proofs **out);
+int cds_tlog_proofs_file(cdsync *db, const struct cds_tlog_proofs *p,
+			 const uint8_t hash[32], uint8_t **file, size_t *len);
+void cds_tlog_proofs_close(struct cds_tlog_proofs *p);
+
 #endif

@@ -243,6 +243,125 @@ cds_tlog_inclusion_proof(const uint8_t (*leaf_hashes)[32], size_t n,
 	return 0;
 }
 
+/* ---- Many proofs of one tree ---- */
+
+/* levels[] holds level 1 (n / 2 roots of 2 leaves), then level 2 (n / 4
+ * roots of 4), and so on: the perfect subtree i of level l covers the
+ * leaves [i * 2^l, (i + 1) * 2^l) and exists when i < n >> l. */
+size_t
+cds_tlog_levels_len(size_t n)
+{
+	size_t len = 0;
+
+	while ((n >>= 1) != 0)
+		len += n;
+	return len;
+}
+
+void
+cds_tlog_levels_build(const uint8_t (*leaf_hashes)[32], size_t n,
+		      uint8_t (*levels)[32])
+{
+	const uint8_t (*below)[32] = leaf_hashes;
+	size_t i, k;
+
+	for (k = n >> 1; k != 0; k >>= 1) {
+		for (i = 0; i < k; i++)
+			cds_tlog_node_hash(below[2 * i], below[2 * i + 1],
+					   levels[i]);
+		below = (const uint8_t (*)[32])levels;
+		levels += k;
+	}
+}
+
+/* The root of the perfect subtree of 2^l leaves that starts at leaf a (a
+ * multiple of 2^l). */
+static const uint8_t *
+perfect(const uint8_t (*leaf_hashes)[32], size_t n,
+	const uint8_t (*levels)[32], unsigned l, size_t a)
+{
+	size_t off = 0;
+	unsigned j;
+
+	if (l == 0)
+		return leaf_hashes[a];
+	for (j = 1; j < l; j++)
+		off += n >> j;
+	return levels[off + (a >> l)];
+}
+
+/* MTH of the len leaves from a, where a is a multiple of the largest power
+ * of two not above len (so every part below is a perfect subtree): the
+ * RFC split takes the largest power of two below len to the left, so the
+ * root folds the parts of len's bits, largest first, from the right. */
+static void
+range_root(const uint8_t (*leaf_hashes)[32], size_t n,
+	   const uint8_t (*levels)[32], size_t a, size_t len,
+	   uint8_t out[32])
+{
+	const uint8_t *part[64];
+	size_t k = 0;
+	unsigned l;
+
+	for (l = 64; l-- > 0;) {
+		if (!((len >> l) & 1))
+			continue;
+		part[k++] = perfect(leaf_hashes, n, levels, l, a);
+		a += (size_t)1 << l;
+	}
+	memcpy(out, part[--k], 32);
+	while (k-- > 0)
+		cds_tlog_node_hash(part[k], out, out);
+}
+
+void
+cds_tlog_levels_root(const uint8_t (*leaf_hashes)[32], size_t n,
+		     const uint8_t (*levels)[32], uint8_t root[32])
+{
+	if (n == 0) {
+		crypto_hash_sha256(root, NULL, 0);
+		return;
+	}
+	range_root(leaf_hashes, n, levels, 0, n, root);
+}
+
+/* cds_tlog_inclusion_proof's walk, with each sibling's root from the
+ * levels: at every step lo is a multiple of the split s, so the left
+ * sibling is a perfect subtree and the right one a range_root. */
+int
+cds_tlog_levels_proof(const uint8_t (*leaf_hashes)[32], size_t n,
+		      const uint8_t (*levels)[32], uint64_t index,
+		      uint8_t proof[CDS_TLOG_PATH_MAX][32], size_t *len)
+{
+	size_t lo = 0, sz = n, m, k = 0;
+	unsigned l;
+
+	*len = 0;
+	if (index >= n)
+		return -1;
+	m = (size_t)index;
+	while (sz > 1) {
+		size_t s = (size_t)split_at(sz);
+
+		for (l = 0; ((size_t)1 << l) < s; l++)
+			;
+		if (m < s) {
+			range_root(leaf_hashes, n, levels, lo + s, sz - s,
+				   proof[k++]);
+			sz = s;
+		} else {
+			memcpy(proof[k++],
+			       perfect(leaf_hashes, n, levels, l, lo), 32);
+			lo += s;
+			m -= s;
+			sz -= s;
+		}
+	}
+	reverse(proof, k);
+	*len = k;
+	return 0;
+}
+
 /* SUBPROOF(m, D[n], b) walked from the top the same way; when m reaches
  * the size of the subtree, its root ends the proof unless that subtree
  * is the old tree itself (b still true). */

@@ -99,6 +99,24 @@ void cds_tlog_builder_root(const struct cds_tlog_builder *b,
 int cds_tlog_inclusion_proof(const uint8_t (*leaf_hashes)[32], size_t n,
 			     uint64_t index,
 			     uint8_t proof[CDS_TLOG_PATH_MAX][32], size_t *len);
+/* Many inclusion proofs of one tree (a hub's export writes one beside
+ * each receipt): the roots of the perfect subtrees above the leaves --
+ * of 2 leaves, of 4, ... -- kept level after level in levels[], which the
+ * caller allocates with room for cds_tlog_levels_len(n) hashes (fewer
+ * than n) and fills once with cds_tlog_levels_build (O(n)).  Then each
+ * proof costs O(log^2 n) hashes instead of O(n), and cds_tlog_levels_root
+ * O(log n).  They give the same bytes as cds_tlog_inclusion_proof and
+ * cds_tlog_root over the same leaf hashes, which must not change in
+ * between. */
+size_t cds_tlog_levels_len(size_t n);
+void cds_tlog_levels_build(const uint8_t (*leaf_hashes)[32], size_t n,
+			   uint8_t (*levels)[32]);
+void cds_tlog_levels_root(const uint8_t (*leaf_hashes)[32], size_t n,
+			  const uint8_t (*levels)[32], uint8_t root[32]);
+/* As cds_tlog_inclusion_proof: 0; -1 when index >= n (*len = 0). */
+int cds_tlog_levels_proof(const uint8_t (*leaf_hashes)[32], size_t n,
+			  const uint8_t (*levels)[32], uint64_t index,
+			  uint8_t proof[CDS_TLOG_PATH_MAX][32], size_t *len);
 /* The verification of RFC 9162 2.1.3.2: 0 when proof[0..len) leads from
  * leaf_hash at `index` to `root` in a tree of `size` leaves; -1 otherwise,
  * and when index >= size or len > CDS_TLOG_PATH_MAX. */

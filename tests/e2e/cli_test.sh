@@ -433,6 +433,8 @@ for v in keys export import status conflicts; do
 done
 help_ok peer
 help_ok bundle
+help_ok receipt
+help_ok receipt check
 
 # ==== Moving data on files =============================================
 
@@ -625,6 +627,15 @@ run --home "$RD" import "$T/stick"
 same "receipts: the district merges the school's bundle" 0 "$rc"
 run --home "$RD" export --out "$T/stick"
 same "receipts: the district's export writes the receipt" 1 "$(ls "$T/stick" | grep -cx 'receipt-HG-VX-TH-LUNGCU-000001.cdsr')"
+same "receipts: and beside it the inclusion proof of the bundle" 1 "$(ls "$T/stick" | grep -cx 'receipt-HG-VX-TH-LUNGCU-000001.tlog-proof')"
+same "receipts: the proof is a tlog-proof of leaf 0" "c2sp.org/tlog-proof@v1" "$(head -n 1 "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.tlog-proof")"
+same "receipts: the proof's index line" 1 "$(grep -cx 'index 0' "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.tlog-proof")"
+# exported again unchanged, the receipt and its proof are left alone
+pino=$(stat -c %i "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.tlog-proof")
+rino=$(stat -c %i "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr")
+run --home "$RD" export --out "$T/stick"
+same "receipts: a second export leaves the proof alone" "$pino" "$(stat -c %i "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.tlog-proof")"
+same "receipts: a second export leaves the receipt alone" "$rino" "$(stat -c %i "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr")"
 run --home "$RD" status
 same "status at the district: its bundle and the school's to go up" 1 "$(grep -c '^Waiting to go up: 2 bundle(s), ' "$T/out")"
 # the stick back at the school: the receipt is kept; the district's own
@@ -632,7 +643,7 @@ same "status at the district: its bundle and the school's to go up" 1 "$(grep -c
 run --home "$RS" import "$T/stick"
 same "receipts: import at the school: exit" 0 "$rc"
 same "receipts: import at the school: messages" "" "$(cat "$T/err")"
-same "receipts: the receipt is kept" 1 "$(grep -c "^$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr: receipt kept: HG-VX merged bundle 1 of HG-VX-TH-LUNGCU (it first saw it on [0-9/]* [0-9:]*)\.$" "$T/out")"
+same "receipts: the receipt is kept" 1 "$(grep -c "^$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr: receipt kept: HG-VX merged bundle 1 of HG-VX-TH-LUNGCU (it first saw it on [0-9/]* [0-9:]*; leaf 0 in the hub's log)\.$" "$T/out")"
 same "receipts: the district's bundle is skipped" 1 "$(grep -c '^.*/HG-VX-[0-9a-f]*-000001.cdsb: not addressed to this node; skipped: it travels to other nodes$' "$T/out")"
 run --home "$RS" status
 same "status: nothing waits to go up" 1 "$(grep -cx 'Waiting to go up: 0 bundle(s), 0 bytes' "$T/out")"
@@ -645,7 +656,37 @@ expect "a receipt twice" 0 "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr: the re
 # a damaged receipt, named on the command line, is refused
 head -c 150 "$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr" >"$T/cut.cdsr"
 run --home "$RS" import "$T/cut.cdsr"
-expect "a cut receipt" 1 "" "cdsync: $T/cut.cdsr: receipt offset 126: runs past the end"
+expect "a cut receipt" 1 "" "cdsync: $T/cut.cdsr: receipt offset 134: runs past the end"
+# the receipt checked offline with the proof beside it: the district's key
+# and the origin of its log from the school's catalog
+R1="$T/stick/receipt-HG-VX-TH-LUNGCU-000001.cdsr"
+P1="$T/stick/receipt-HG-VX-TH-LUNGCU-000001.tlog-proof"
+run --home "$RS" receipt check "$R1"
+expect "receipt check" 0 "$R1: bundle 1 of HG-VX-TH-LUNGCU is leaf 0 of the log of HG-VX, checkpoint of size 1." ""
+run --home "$RS" receipt check "$R1" "$P1" --json
+same "receipt check --json: exit" 0 "$rc"
+same "receipt check --json: the leaf" 1 "$(grep -c '"leaf": 0,' "$T/out")"
+same "receipt check --json: the receipt's leaf" 1 "$(grep -c '"receipt_leaf": 0,' "$T/out")"
+same "receipt check --json: the tree" 1 "$(grep -c '"tree_size": 1,' "$T/out")"
+same "receipt check --json: the hub" 1 "$(grep -c '"hub_org": "HG-VX",' "$T/out")"
+# one byte of the proof's index line changed: the check fails and says why
+sed 's/^index 0$/index 1/' "$P1" >"$T/bad.tlog-proof"
+same "receipt check: the proof is changed" 1 "$(cmp -l "$P1" "$T/bad.tlog-proof" | wc -l)"
+run --home "$RS" receipt check "$R1" "$T/bad.tlog-proof"
+expect "receipt check with a changed index" 1 "" "cdsync: $T/bad.tlog-proof: inclusion proof: leaf 1 is past the end of the tree of size 1"
+# a proof that is not of this receipt's bundle, a missing one, a receipt
+# whose hub the store does not know
+run --home "$RS" receipt check "$T/cut.cdsr" "$P1"
+expect "receipt check of a cut receipt" 1 "" "cdsync: $T/cut.cdsr: receipt offset 134: runs past the end"
+cp "$R1" "$T/lone.cdsr"
+run --home "$RS" receipt check "$T/lone.cdsr"
+expect "receipt check without a proof" 1 "" "cdsync: cannot open $T/lone.tlog-proof: No such file or directory"
+run receipt check "$R1"
+expect "receipt check where the hub is not known" 1 "" "cdsync: $R1: signed by the hub <fullid>, which this store does not know: without its org code the origin of its log is not known here; take in a catalog that lists it"
+run --home "$RS" receipt show "$R1"
+expect "receipt: an unknown verb" 2 "" "cdsync: 'show' is not a verb of 'cdsync receipt'"
+run --home "$RS" receipt check
+same "receipt check without a receipt: usage" 2 "$rc"
 # up to the national hub: the district's receipt is for the school, not
 # for it; the national hub's receipts come back to the district
 run --home "$RD" export --out "$T/stick-up"
@@ -657,6 +698,9 @@ same "receipts: the national hub exports (nothing to seal)" 0 "$rc"
 run --home "$RD" import "$T/stick-up"
 same "receipts: import at the district: exit" 0 "$rc"
 same "receipts: the district keeps two receipts" 2 "$(grep -c ': receipt kept: VN merged bundle 1 of ' "$T/out")"
+run --home "$RD" receipt check "$T/stick-up/receipt-HG-VX-000001.cdsr"
+same "receipt check at the district: the national hub's receipt" 0 "$rc"
+same "receipt check at the district: what it says" 1 "$(grep -cE "^$T/stick-up/receipt-HG-VX-000001.cdsr: bundle 1 of HG-VX is leaf [01] of the log of VN, checkpoint of size 2\.$" "$T/out")"
 run --home "$RD" status --json
 same "status --json at the district: outbox" 1 "$(grep -c '"outbox": 0,' "$T/out")"
 same "status --json at the district: from VN" 1 "$(grep -c '"last_receipt_from": "VN"' "$T/out")"

@@ -806,6 +806,7 @@ struct rcpt_ctx {
 	const uint8_t *bytes;
 	size_t n;
 	const char *path;
+	const char *proof;
 	size_t sealed;
 	size_t i;
 	cdsync_outbox_item item;
@@ -849,6 +850,28 @@ call_receipt_import(void *ctx, char *bad, size_t badlen)
 	(void)bad;
 	(void)badlen;
 	return cdsync_receipt_import(c->db, c->path);
+}
+
+static int
+call_receipt_check(void *ctx, char *bad, size_t badlen)
+{
+	struct rcpt_ctx *c = ctx;
+	cdsync_receipt_info ri;
+	cdsync_tlog_head h;
+	cdsync_tlog_entry e;
+	int rc;
+
+	memset(&ri, 0x5a, sizeof ri);
+	memset(&h, 0x5a, sizeof h);
+	memset(&e, 0x5a, sizeof e);
+	rc = cdsync_receipt_check(c->db, c->path, c->proof, &ri, &h, &e);
+	if (rc != CDSYNC_OK && (ri.seq != 0 || ri.version != 0 ||
+				h.size != 0 || h.origin[0] != '\0' ||
+				e.index != 0 || e.seq != 0))
+		snprintf(bad, badlen, "outputs not zeroed after a failure");
+	if (rc == CDSYNC_OK && (e.seq != ri.seq || e.index != ri.leaf))
+		snprintf(bad, badlen, "the leaf proven is not the receipt's");
+	return rc;
 }
 
 static int
@@ -939,7 +962,7 @@ receipts_made_taken_and_imported(void **state)
 	struct rcpt_ctx c;
 	uint8_t *ref = NULL;
 	size_t reflen = 0, sealed, written, changes;
-	char path[700], rpath[700];
+	char path[700], rpath[700], ppath[700];
 
 	(void)state;
 	memset(&c, 0, sizeof c);
@@ -982,6 +1005,16 @@ receipts_made_taken_and_imported(void **state)
 	assert_int_equal(tu_count(sch2, "SELECT count(*) FROM sync_receipt"),
 			 1);
 	assert_int_equal(cdsync_receipt_import(sch2, rpath), CDSYNC_EREPLAY);
+	/* the receipt checked with the inclusion proof of its bundle */
+	cdsync_free(ref);
+	ref = NULL;
+	assert_int_equal(cdsync_tlog_inclusion(hub, c.hash, &ref, &reflen),
+			 CDSYNC_OK);
+	snprintf(ppath, sizeof ppath, "%s", at(d, "receipt.tlog-proof"));
+	tu_write(ppath, ref, reflen);
+	c.db = sch;
+	c.proof = ppath;
+	oom_loop("cdsync_receipt_check", sch, NULL, call_receipt_check, &c);
 	cdsync_free(ref);
 	cdsync_close(sch);
 	cdsync_close(sch2);

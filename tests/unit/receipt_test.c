@@ -1,10 +1,14 @@
-/* receipt_test.c -- signed receipts and the outbox: the vectors, byte for
- * byte and read back; a school -> district -> national round trip on
+/* receipt_test.c -- signed receipts and the outbox: the vectors of both
+ * versions, byte for byte and read back, and the lengths and versions
+ * each refuses; a school -> district -> national round trip on
  * files with the receipts coming back (the outbox empties only when a hub
  * above says "merged"; a held bundle's receipt leaves it in); every
  * refusal -- a flipped bit, a sibling school's or a child's signature, a
  * bundle the node does not hold, a receipt cut at every length -- with
- * its exact message and nothing kept; a receipt taken twice; cdsync_seal
+ * its exact message and nothing kept; a receipt taken twice; receipts of
+ * version 2 carrying the bundle's leaf (cdsync_tlog_index), those of
+ * version 1 still taken; a receipt checked with the inclusion proof an
+ * export writes beside it, and every way that check fails; cdsync_seal
  * sealing as export does; cdsync_bundle_bytes giving the bytes export
  * writes; out of memory at every allocation. */
 #include <stdarg.h>
@@ -36,16 +40,16 @@ fakeclock(void)
 /* ==== The format ====================================================== */
 
 static void
-vector_receipt(const char *name, uint8_t seq, uint8_t hashbyte,
-	       uint8_t status, uint64_t seen, uint64_t made,
+vector_receipt(uint8_t version, uint8_t seq, uint8_t hashbyte,
+	       uint8_t status, uint64_t seen, uint64_t made, uint64_t leaf,
 	       struct cds_receipt *r, uint8_t sk[64])
 {
 	uint8_t seed[32];
 
-	(void)name;
 	memset(r, 0, sizeof *r);
 	memset(seed, 0x11, 32);
 	crypto_sign_seed_keypair(r->hub_pk, sk, seed);
+	r->version = version;
 	memset(r->hub, 0x22, 16);
 	memset(r->node, 0x33, 16);
 	r->seq = seq;
@@ -53,6 +57,7 @@ vector_receipt(const char *name, uint8_t seq, uint8_t hashbyte,
 	r->status = status;
 	r->seen_ms = seen;
 	r->made_ms = made;
+	r->leaf = leaf;
 }
 
 static void
@@ -60,13 +65,18 @@ test_receipts_match_their_vectors(void **st)
 {
 	static const struct {
 		const char *name;
-		uint8_t seq, hash, status;
-		uint64_t seen, made;
-	} v[2] = {
-		{ "receipt-merged", 7, 0x44, CDS_RECEIPT_MERGED, T0,
-		  T0 + 60000 },
-		{ "receipt-held", 9, 0x55, CDS_RECEIPT_HELD, T0 + 3600000,
-		  T0 + 3600000 },
+		uint8_t version, seq, hash, status;
+		uint64_t seen, made, leaf;
+		size_t len;
+	} v[4] = {
+		{ "receipt-merged", 1, 7, 0x44, CDS_RECEIPT_MERGED, T0,
+		  T0 + 60000, 0, CDS_RECEIPT_BYTES_V1 },
+		{ "receipt-held", 1, 9, 0x55, CDS_RECEIPT_HELD, T0 + 3600000,
+		  T0 + 3600000, 0, CDS_RECEIPT_BYTES_V1 },
+		{ "receipt-v2-merged", 2, 7, 0x44, CDS_RECEIPT_MERGED, T0,
+		  T0 + 60000, 41, CDS_RECEIPT_BYTES },
+		{ "receipt-v2-held", 2, 9, 0x55, CDS_RECEIPT_HELD,
+		  T0 + 3600000, T0 + 3600000, 42, CDS_RECEIPT_BYTES },
 	};
 	struct cds_receipt r, back;
 	uint8_t sk[64], want[256], pk[32];
@@ -76,14 +86,18 @@ test_receipts_match_their_vectors(void **st)
 
 	(void)st;
 	assert_int_equal(vec_get("receipt.vec", "hub-pk", pk, sizeof pk), 32);
-	for (k = 0; k < 2; k++) {
-		vector_receipt(v[k].name, v[k].seq, v[k].hash, v[k].status,
-			       v[k].seen, v[k].made, &r, sk);
+	assert_int_equal(cds_receipt_len(1), 190);
+	assert_int_equal(cds_receipt_len(2), 198);
+	assert_int_equal(cds_receipt_len(0), 0);
+	assert_int_equal(cds_receipt_len(3), 0);
+	for (k = 0; k < 4; k++) {
+		vector_receipt(v[k].version, v[k].seq, v[k].hash, v[k].status,
+			       v[k].seen, v[k].made, v[k].leaf, &r, sk);
 		assert_memory_equal(r.hub_pk, pk, 32);
 		cds_buf_init(&b, 4096);
 		cds_receipt_write(&b, &r, sk);
 		n = vec_get("receipt.vec", v[k].name, want, sizeof want);
-		assert_int_equal(n, CDS_RECEIPT_BYTES);
+		assert_int_equal(n, v[k].len);
 		assert_int_equal(b.rc, 0);
 		assert_int_equal(b.n, n);
 		assert_memory_equal(b.p, want, n);
@@ -92,9 +106,33 @@ test_receipts_match_their_vectors(void **st)
 		assert_int_equal(cds_receipt_read(want, n, &back, err,
 						  sizeof err), 0);
 		assert_memory_equal(&back, &r, sizeof r);
+		assert_int_equal(back.version, v[k].version);
+		assert_int_equal(back.leaf, v[k].leaf);
 		assert_int_equal(cds_receipt_verify(want, n, &back, err,
 						    sizeof err), 0);
 	}
+	/* version 1 does not carry the leaf: the same bytes whatever it is */
+	vector_receipt(1, 7, 0x44, CDS_RECEIPT_MERGED, T0, T0 + 60000, 41, &r,
+		       sk);
+	cds_buf_init(&b, 4096);
+	cds_receipt_write(&b, &r, sk);
+	n = vec_get("receipt.vec", "receipt-merged", want, sizeof want);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(b.n, n);
+	assert_memory_equal(b.p, want, n);
+	cds_buf_free(&b);
+	/* a version the writer does not know writes nothing */
+	r.version = 3;
+	cds_buf_init(&b, 4096);
+	cds_receipt_write(&b, &r, sk);
+	assert_int_equal(b.rc, CDSYNC_EINVAL);
+	assert_int_equal(b.n, 0);
+	cds_buf_free(&b);
+	r.version = 0;
+	cds_buf_init(&b, 4096);
+	cds_receipt_write(&b, &r, sk);
+	assert_int_equal(b.rc, CDSYNC_EINVAL);
+	cds_buf_free(&b);
 	sodium_memzero(sk, sizeof sk);
 }
 
@@ -128,9 +166,23 @@ test_a_receipt_is_read_with_bounds(void **st)
 				 "signature");
 	/* fields the reader judges */
 	memcpy(x, want, n);
-	x[4] = 2;
+	x[4] = 3;
 	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
 	assert_string_equal(err, "receipt offset 4: unknown version");
+	x[4] = 0;
+	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 4: unknown version");
+	/* a version 1 receipt called version 2 is 8 bytes short */
+	x[4] = 2;
+	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 134: runs past the end");
+	/* a version 1 receipt of 198 bytes has bytes after its signature */
+	memcpy(x, want, n);
+	memset(x + n, 0, 8);
+	assert_int_equal(cds_receipt_read(x, CDS_RECEIPT_BYTES, &r, err,
+					  sizeof err), -1);
+	assert_string_equal(err, "receipt offset 126: bytes after the "
+				 "signature");
 	memcpy(x, want, n);
 	memset(x + 69, 0, 8);
 	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
@@ -157,8 +209,111 @@ test_a_receipt_is_read_with_bounds(void **st)
 	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), 0);
 	assert_int_equal(cds_receipt_verify(x, n, &r, err, sizeof err), -1);
 	snprintf(msg, sizeof msg, "receipt offset %d: the signature does not "
-				  "verify", CDS_RECEIPT_SIG_AT);
+				  "verify", CDS_RECEIPT_SIG_AT_V1);
 	assert_string_equal(err, msg);
+}
+
+static void
+test_a_version_2_receipt_is_read_with_bounds(void **st)
+{
+	struct cds_receipt r;
+	uint8_t want[256], v1[256], x[256];
+	char err[256];
+	size_t n, n1, i;
+	int bit;
+
+	(void)st;
+	n = vec_get("receipt.vec", "receipt-v2-merged", want, sizeof want);
+	n1 = vec_get("receipt.vec", "receipt-merged", v1, sizeof v1);
+	assert_int_equal(n, CDS_RECEIPT_BYTES);
+	assert_int_equal(n1, CDS_RECEIPT_BYTES_V1);
+	/* cut at every length: refused, with the offset */
+	for (i = 0; i < n; i++) {
+		assert_int_equal(cds_receipt_read(want, i, &r, err, sizeof err),
+				 -1);
+		assert_int_equal(strncmp(err, "receipt offset ", 15), 0);
+		assert_int_equal(r.version, 0);
+	}
+	assert_int_equal(cds_receipt_read(want, 130, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 126: runs past the end");
+	/* version 2 in the 190 bytes of version 1 */
+	assert_int_equal(cds_receipt_read(want, CDS_RECEIPT_BYTES_V1, &r, err,
+					  sizeof err), -1);
+	assert_string_equal(err, "receipt offset 134: runs past the end");
+	assert_int_equal(cds_receipt_read(want, n - 1, &r, err, sizeof err),
+			 -1);
+	assert_string_equal(err, "receipt offset 134: runs past the end");
+	memcpy(x, want, n);
+	x[n] = 0;
+	assert_int_equal(cds_receipt_read(x, n + 1, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 134: bytes after the "
+				 "signature");
+	/* version 1 in 198 bytes: the leaf and signature read as version 1 */
+	memcpy(x, want, n);
+	x[4] = 1;
+	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 126: bytes after the "
+				 "signature");
+	/* an unknown version, with the length of either */
+	memcpy(x, want, n);
+	x[4] = 3;
+	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 4: unknown version");
+	assert_int_equal(cds_receipt_read(x, CDS_RECEIPT_BYTES_V1, &r, err,
+					  sizeof err), -1);
+	assert_string_equal(err, "receipt offset 4: unknown version");
+	memcpy(x, want, n);
+	x[4] = 0xff;
+	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 4: unknown version");
+	/* the fields judged as in version 1 */
+	memcpy(x, want, n);
+	memset(x + 69, 0, 8);
+	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 69: bundle number 0 (they "
+				 "start at 1)");
+	memcpy(x, want, n);
+	x[109] = 0;
+	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 109: unknown status");
+	/* any leaf index reads; it is signed like every other field */
+	memcpy(x, want, n);
+	memset(x + 126, 0xff, 8);
+	assert_int_equal(cds_receipt_read(x, n, &r, err, sizeof err), 0);
+	assert_true(r.leaf == UINT64_MAX);
+	assert_int_equal(cds_receipt_verify(x, n, &r, err, sizeof err), -1);
+	assert_string_equal(err, "receipt offset 134: the signature does not "
+				 "verify");
+	/* one flipped bit anywhere: the reader or the signature refuses */
+	for (i = 0; i < n; i++) {
+		for (bit = 0; bit < 8; bit++) {
+			memcpy(x, want, n);
+			x[i] ^= (uint8_t)(1u << bit);
+			if (cds_receipt_read(x, n, &r, err, sizeof err) != 0)
+				continue;
+			assert_int_equal(cds_receipt_verify(x, n, &r, err,
+							    sizeof err),
+					 -1);
+		}
+	}
+	/* a version 2 signature does not hold under version 1's context:
+	 * the same fields, the leaf dropped, the v2 signature put at 126 */
+	memcpy(x, want, CDS_RECEIPT_SIG_AT_V1);
+	x[4] = 1;
+	memcpy(x + CDS_RECEIPT_SIG_AT_V1, want + CDS_RECEIPT_SIG_AT, 64);
+	assert_int_equal(cds_receipt_read(x, n1, &r, err, sizeof err), 0);
+	assert_int_equal(cds_receipt_verify(x, n1, &r, err, sizeof err), -1);
+	/* the verifier takes only what the reader read, at its length */
+	assert_int_equal(cds_receipt_read(want, n, &r, err, sizeof err), 0);
+	assert_int_equal(cds_receipt_verify(want, n1, &r, err, sizeof err),
+			 -1);
+	assert_string_equal(err, "receipt offset 0: not a receipt that was "
+				 "read");
+	assert_int_equal(cds_receipt_read(v1, n1, &r, err, sizeof err), 0);
+	assert_int_equal(cds_receipt_verify(want, n1, &r, err, sizeof err),
+			 -1);
+	assert_string_equal(err, "receipt offset 0: not a receipt that was "
+				 "read");
 }
 
 /* ==== A tree of stores ================================================ */
@@ -300,6 +455,7 @@ test_receipts_come_back_down_the_tree_on_files(void **state)
 	cdsync_receipt_info ri;
 	struct cds_receipt r;
 	uint8_t file[8192], *bytes = NULL, *made = NULL;
+	uint64_t leaf = 99;
 	size_t sealed, written, n, len, mlen;
 	char err[256], msg[1024], name[64];
 	struct stat sb1, sb2;
@@ -362,6 +518,16 @@ test_receipts_come_back_down_the_tree_on_files(void **state)
 	assert_int_equal(r.status, CDS_RECEIPT_MERGED);
 	assert_int_equal(r.seen_ms, T0 + 1000);
 	assert_int_equal(r.made_ms, T0 + 1000);
+	/* version 2: the bundle's leaf in the district's log */
+	assert_int_equal(r.version, CDS_RECEIPT_V2);
+	assert_int_equal(cdsync_tlog_index(dis, mine.hash, &leaf), CDSYNC_OK);
+	assert_true(r.leaf == leaf);
+	assert_true(leaf == 0);		/* the district's first bundle in */
+	/* and beside it, the inclusion proof of that leaf */
+	n = slurp(in(stick, "receipt-HG-VX-TH-LUNGCU-000001.tlog-proof"),
+		  file, sizeof file);
+	assert_int_equal(memcmp(file, "c2sp.org/tlog-proof@v1\n", 23), 0);
+	assert_non_null(strstr((const char *)file, "\nindex 0\n"));
 	/* the school keeps it: its outbox is empty */
 	fake_now = T0 + 20000;
 	assert_int_equal(cdsync_receipt_import(sch, in(stick, "receipt-HG-VX-"
@@ -384,6 +550,9 @@ test_receipts_come_back_down_the_tree_on_files(void **state)
 	assert_string_equal(ri.org, "HG-VX-TH-LUNGCU");
 	assert_int_equal(ri.merged, 1);
 	assert_int_equal(ri.seen_ms, T0 + 1000);
+	assert_int_equal(ri.version, 2);
+	assert_int_equal(ri.has_leaf, 1);
+	assert_true(ri.leaf == leaf);
 	/* a second time: nothing to do */
 	assert_int_equal(cdsync_receipt_take(sch, made, mlen), CDSYNC_EREPLAY);
 	assert_string_equal(cdsync_errmsg(sch), "receipt: the receipt of HG-VX "
@@ -470,6 +639,7 @@ test_a_held_bundle_stays_in_the_outbox(void **state)
 	cdsync_outbox_item it2, it3;
 	struct cds_receipt r;
 	uint8_t *b = NULL, *held = NULL, *merged = NULL;
+	uint64_t leaf = 0, leaf2 = 0;
 	size_t sealed, len, hlen, mlen;
 	char err[256];
 
@@ -511,6 +681,14 @@ test_a_held_bundle_stays_in_the_outbox(void **state)
 	assert_int_equal(r.status, CDS_RECEIPT_MERGED);
 	assert_int_equal(r.seen_ms, T0 + 200000);	/* first seen */
 	assert_int_equal(r.made_ms, T0 + 300000);	/* merged */
+	/* logged once, when it was held: the same leaf in both receipts */
+	assert_int_equal(cdsync_tlog_index(dis, it3.hash, &leaf), CDSYNC_OK);
+	assert_true(r.leaf == leaf);
+	assert_int_equal(cds_receipt_read(held, hlen, &r, err, sizeof err), 0);
+	assert_true(r.leaf == leaf);
+	/* the bundle that filled the gap came after it in the log */
+	assert_int_equal(cdsync_tlog_index(dis, it2.hash, &leaf2), CDSYNC_OK);
+	assert_true(leaf2 == leaf + 1);
 	assert_int_equal(cdsync_receipt_take(sch, merged, mlen), CDSYNC_OK);
 	assert_int_equal(outbox_len(sch), 1);
 	assert_int_equal(cdsync_outbox_at(sch, 0, &it3), 0);
@@ -572,7 +750,7 @@ test_forged_and_misdirected_receipts_are_refused(void **state)
 	memcpy(x, good, n);
 	x[CDS_RECEIPT_SIG_AT + 3] ^= 0x10;
 	assert_int_equal(cdsync_receipt_take(sch, x, n), CDSYNC_EBADSIG);
-	assert_string_equal(cdsync_errmsg(sch), "receipt: receipt offset 126: "
+	assert_string_equal(cdsync_errmsg(sch), "receipt: receipt offset 134: "
 						"the signature does not "
 						"verify; nothing kept");
 	memcpy(x, good, n);
@@ -640,7 +818,7 @@ test_forged_and_misdirected_receipts_are_refused(void **state)
 		assert_int_equal(strncmp(cdsync_errmsg(sch), "receipt: receipt "
 					 "offset ", 24), 0);
 	}
-	assert_string_equal(cdsync_errmsg(sch), "receipt: receipt offset 126: "
+	assert_string_equal(cdsync_errmsg(sch), "receipt: receipt offset 134: "
 						"bytes after the signature");
 	/* a file: named in the message, too big, missing */
 	memcpy(x, good, n);
@@ -683,6 +861,245 @@ test_forged_and_misdirected_receipts_are_refused(void **state)
 			 CDSYNC_ENOTFOUND);
 	assert_string_equal(cdsync_errmsg(sch), "this node holds no bundle "
 						"with hash 7777777777777777…");
+}
+
+/* ==== Version 1; a receipt checked with its proof ===================== */
+
+static void
+test_receipts_of_version_1_still_count(void **state)
+{
+	const char *d = tu_tmpdir();
+	cdsync_outbox_item it;
+	cdsync_receipt_info ri;
+	cdsync_tlog_head head;
+	cdsync_tlog_entry e;
+	struct cds_receipt r;
+	uint8_t *good = NULL, *proof = NULL, x[512];
+	uint64_t leaf = 0;
+	size_t sealed, n, plen, changes, before;
+	char err[256];
+
+	(void)state;
+	activity(sch, "Thăm hỏi");
+	assert_int_equal(cdsync_export(sch, d, &sealed, &changes), 0);
+	before = outbox_len(sch);
+	assert_int_equal(cdsync_outbox_at(sch, before - 1, &it), 0);
+	assert_int_equal(cdsync_import_file(dis, in(d, it.name), &changes), 0);
+	assert_int_equal(cdsync_receipt_make(dis, it.hash, &good, &n), 0);
+	assert_int_equal(n, CDS_RECEIPT_BYTES);
+	assert_int_equal(cds_receipt_read(good, n, &r, err, sizeof err), 0);
+	/* what a hub made before version 2: the same fields, no leaf */
+	r.version = CDS_RECEIPT_V1;
+	n = forge(dis, &r, x);
+	assert_int_equal(n, CDS_RECEIPT_BYTES_V1);
+	assert_int_equal(cdsync_receipt_take(sch, x, n), CDSYNC_OK);
+	assert_int_equal(outbox_len(sch), before - 1);
+	/* its version 2 says nothing new to the outbox */
+	assert_int_equal(cdsync_receipt_take(sch, good, CDS_RECEIPT_BYTES),
+			 CDSYNC_EREPLAY);
+	/* read from a file */
+	tu_write(in(d, "old.cdsr"), x, n);
+	assert_int_equal(cdsync_receipt_read(sch, in(d, "old.cdsr"), &ri), 0);
+	assert_int_equal(ri.version, 1);
+	assert_int_equal(ri.has_leaf, 0);
+	assert_true(ri.leaf == 0);
+	assert_true(ri.seq == it.seq);
+	assert_int_equal(ri.merged, 1);
+	/* checked with the proof of its bundle, which says the leaf */
+	assert_int_equal(cdsync_tlog_inclusion(dis, it.hash, &proof, &plen), 0);
+	tu_write(in(d, "old.tlog-proof"), proof, plen);
+	if (cdsync_receipt_check(sch, in(d, "old.cdsr"),
+				 in(d, "old.tlog-proof"), &ri, &head,
+				 &e) != CDSYNC_OK)
+		fail_msg("check: %s", cdsync_errmsg(sch));
+	assert_int_equal(cdsync_tlog_index(dis, it.hash, &leaf), 0);
+	assert_true(e.index == leaf);
+	assert_int_equal(ri.version, 1);
+	assert_int_equal(ri.has_leaf, 0);
+	cdsync_free(proof);
+	cdsync_free(good);
+}
+
+static void
+test_a_receipt_is_checked_with_the_proof_beside_it(void **state)
+{
+	const char *d = tu_tmpdir();
+	cdsync *other;
+	cdsync_receipt_info ri;
+	cdsync_tlog_head head;
+	cdsync_tlog_entry e;
+	struct cds_receipt r;
+	uint8_t file[8192], x[512], hub[16];
+	char text[8192], *at;
+	char r1[700], p1[700], p2[700], bad[700], msg[2048], hex[33];
+	char origin[CDSYNC_TLOG_ORIGINBYTES], err[256];
+	uint64_t size = 0, leaf = 0;
+	size_t sealed, written, n;
+	cds_buf b;
+
+	(void)state;
+	assert_int_equal(cdsync_export(dis, d, &sealed, &written), 0);
+	snprintf(r1, sizeof r1, "%s", in(d, "receipt-HG-VX-TH-LUNGCU-000001."
+					    "cdsr"));
+	snprintf(p1, sizeof p1, "%s", in(d, "receipt-HG-VX-TH-LUNGCU-000001."
+					    "tlog-proof"));
+	snprintf(p2, sizeof p2, "%s", in(d, "receipt-HG-VX-TH-LUNGCU-000002."
+					    "tlog-proof"));
+	snprintf(bad, sizeof bad, "%s", in(d, "bad.tlog-proof"));
+	assert_int_equal(cdsync_tlog_size(dis, &size), 0);
+	/* at the school: the district's key and origin from its catalog */
+	if (cdsync_receipt_check(sch, r1, p1, &ri, &head, &e) != CDSYNC_OK)
+		fail_msg("check: %s", cdsync_errmsg(sch));
+	assert_string_equal(cdsync_errmsg(sch), "");
+	assert_string_equal(ri.hub_org, "HG-VX");
+	assert_string_equal(ri.org, "HG-VX-TH-LUNGCU");
+	assert_true(ri.seq == 1);
+	assert_int_equal(ri.version, 2);
+	assert_int_equal(ri.has_leaf, 1);
+	assert_true(e.index == ri.leaf);
+	assert_int_equal(cdsync_tlog_index(dis, ri.hash, &leaf), 0);
+	assert_true(leaf == e.index);
+	assert_true(head.size == size);
+	assert_memory_equal(e.hash, ri.hash, 32);
+	assert_memory_equal(e.node, ri.node, 16);
+	assert_int_equal(cdsync_node_id(dis, hub), 0);
+	assert_int_equal(cdsync_tlog_origin("HG-VX", hub, origin,
+					    sizeof origin), 0);
+	assert_string_equal(head.origin, origin);
+	/* a sibling school knows the district too; the district itself */
+	assert_int_equal(cdsync_receipt_check(sib, r1, p1, NULL, NULL, NULL),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_receipt_check(dis, r1, p1, NULL, NULL, NULL),
+			 CDSYNC_OK);
+	/* the proof of another bundle: outputs zeroed, the reason said */
+	assert_int_equal(cdsync_receipt_check(sch, r1, p2, &ri, &head, &e),
+			 CDSYNC_EBADSIG);
+	snprintf(msg, sizeof msg, "%s: the leaf it proves is not the one "
+		 "rebuilt from %s: another bundle hash", p2, r1);
+	assert_string_equal(cdsync_errmsg(sch), msg);
+	assert_true(ri.seq == 0 && ri.version == 0);
+	assert_true(head.size == 0);
+	assert_true(e.index == 0 && e.seq == 0);
+	/* one byte of its index line changed */
+	n = slurp(p1, file, sizeof file);
+	assert_true(n < sizeof text);
+	memcpy(text, file, n);
+	text[n] = '\0';
+	assert_non_null(at = strstr(text, "\nindex "));
+	at[7] = at[7] == '9' ? '8' : (char)(at[7] + 1);
+	tu_write(bad, text, n);
+	assert_int_equal(cdsync_receipt_check(sch, r1, bad, &ri, &head, &e),
+			 CDSYNC_EBADSIG);
+	snprintf(msg, sizeof msg, "%s: inclusion proof: the proof does not "
+		 "lead from leaf %llu to the root of the tree of size %llu",
+		 bad, (unsigned long long)(leaf + 1),
+		 (unsigned long long)size);
+	assert_string_equal(cdsync_errmsg(sch), msg);
+	/* a proof file that does not read; none */
+	tu_write(bad, "hello\n", 6);
+	assert_int_equal(cdsync_receipt_check(sch, r1, bad, NULL, NULL, NULL),
+			 CDSYNC_EBADINPUT);
+	snprintf(msg, sizeof msg, "%s: inclusion proof line 1: not a "
+		 "c2sp.org/tlog-proof@v1 file", bad);
+	assert_string_equal(cdsync_errmsg(sch), msg);
+	assert_int_equal(cdsync_receipt_check(sch, r1, in(d, "none"), NULL,
+					      NULL, NULL), CDSYNC_ENOTFOUND);
+	/* a receipt by the district saying another leaf */
+	n = slurp(r1, file, sizeof file);
+	assert_int_equal(cds_receipt_read(file, n, &r, err, sizeof err), 0);
+	r.leaf = leaf + 7;
+	n = forge(dis, &r, x);
+	tu_write(in(d, "other-leaf.cdsr"), x, n);
+	assert_int_equal(cdsync_receipt_check(sch, in(d, "other-leaf.cdsr"), p1,
+					      NULL, NULL, NULL),
+			 CDSYNC_EBADSIG);
+	snprintf(msg, sizeof msg, "%s: it proves leaf %llu of the log, but "
+		 "the receipt %s says leaf %llu", p1, (unsigned long long)leaf,
+		 in(d, "other-leaf.cdsr"), (unsigned long long)(leaf + 7));
+	assert_string_equal(cdsync_errmsg(sch), msg);
+	/* damaged receipts */
+	n = slurp(r1, file, sizeof file);
+	file[CDS_RECEIPT_SIG_AT + 9] ^= 4;
+	tu_write(in(d, "flipped.cdsr"), file, n);
+	assert_int_equal(cdsync_receipt_check(sch, in(d, "flipped.cdsr"), p1,
+					      NULL, NULL, NULL),
+			 CDSYNC_EBADSIG);
+	snprintf(msg, sizeof msg, "%s: receipt offset 134: the signature does "
+		 "not verify", in(d, "flipped.cdsr"));
+	assert_string_equal(cdsync_errmsg(sch), msg);
+	tu_write(in(d, "cut.cdsr"), file, 190);
+	assert_int_equal(cdsync_receipt_check(sch, in(d, "cut.cdsr"), p1, NULL,
+					      NULL, NULL), CDSYNC_EBADINPUT);
+	/* a hub this store does not know: no origin for its log */
+	other = node(CDSYNC_ROLE_HUB, "HG-KHAC", "VN");
+	n = slurp(r1, file, sizeof file);
+	assert_int_equal(cds_receipt_read(file, n, &r, err, sizeof err), 0);
+	n = forge(other, &r, x);
+	tu_write(in(d, "stranger.cdsr"), x, n);
+	assert_int_equal(cdsync_receipt_check(sch, in(d, "stranger.cdsr"), p1,
+					      NULL, NULL, NULL),
+			 CDSYNC_EUNKNOWNKEY);
+	sodium_bin2hex(hex, sizeof hex, r.hub, 16);
+	snprintf(msg, sizeof msg, "%s: signed by the hub %s, which this store "
+		 "does not know: without its org code the origin of its log is "
+		 "not known here; take in a catalog that lists it",
+		 in(d, "stranger.cdsr"), hex);
+	assert_string_equal(cdsync_errmsg(sch), msg);
+	cdsync_close(other);
+	/* the district's id with a key that is not the district's */
+	memcpy(r.hub, hub, 16);
+	memcpy(r.hub_pk, nat->sign_pk, 32);
+	cds_buf_init(&b, 4096);
+	cds_receipt_write(&b, &r, nat->sign_sk);
+	assert_int_equal(b.rc, 0);
+	tu_write(in(d, "wrong-key.cdsr"), b.p, b.n);
+	cds_buf_free(&b);
+	assert_int_equal(cdsync_receipt_check(sch, in(d, "wrong-key.cdsr"), p1,
+					      NULL, NULL, NULL),
+			 CDSYNC_EUNKNOWNKEY);
+	snprintf(msg, sizeof msg, "%s: signed with a key that is not one this "
+		 "store knows for HG-VX", in(d, "wrong-key.cdsr"));
+	assert_string_equal(cdsync_errmsg(sch), msg);
+	/* and the good pair still holds */
+	assert_int_equal(cdsync_receipt_check(sch, r1, p1, NULL, NULL, NULL),
+			 CDSYNC_OK);
+}
+
+/* A hub's store that lost a leaf (the log is append-only; here by hand):
+ * no receipt is made for that bundle, and the message says why. */
+static void
+test_a_bundle_without_a_leaf_is_a_damaged_store(void **state)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t hash[32], node_id[16], *out = NULL;
+	size_t n = 5;
+
+	(void)state;
+	memset(hash, 0x66, 32);
+	assert_int_equal(cdsync_node_id(sch, node_id), 0);
+	assert_int_equal(sqlite3_prepare_v2(dis->db, "INSERT INTO "
+					     "sync_bundle_in (hash, node_id, "
+					     "seq, status, bytes, seen_ms, "
+					     "status_ms) VALUES (?1, ?2, 999, "
+					     "'merged', x'00', 1, 1)", -1, &st,
+					     NULL), SQLITE_OK);
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, node_id, 16, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(cdsync_receipt_make(dis, hash, &out, &n),
+			 CDSYNC_ECORRUPT);
+	assert_null(out);
+	assert_int_equal(n, 0);
+	assert_string_equal(cdsync_errmsg(dis), "bundle 999 of "
+						"HG-VX-TH-LUNGCU was taken in "
+						"here but has no leaf in this "
+						"node's transparency log: the "
+						"store is damaged; no receipt "
+						"made");
+	assert_int_equal(sqlite3_exec(dis->db, "DELETE FROM sync_bundle_in "
+					       "WHERE seq = 999", NULL, NULL,
+				      NULL), SQLITE_OK);
 }
 
 /* ==== Sealing ========================================================= */
@@ -796,9 +1213,15 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_receipts_match_their_vectors),
 		cmocka_unit_test(test_a_receipt_is_read_with_bounds),
+		cmocka_unit_test(test_a_version_2_receipt_is_read_with_bounds),
 		cmocka_unit_test(test_receipts_come_back_down_the_tree_on_files),
 		cmocka_unit_test(test_a_held_bundle_stays_in_the_outbox),
 		cmocka_unit_test(test_forged_and_misdirected_receipts_are_refused),
+		cmocka_unit_test(test_receipts_of_version_1_still_count),
+		cmocka_unit_test(
+			test_a_receipt_is_checked_with_the_proof_beside_it),
+		cmocka_unit_test(
+			test_a_bundle_without_a_leaf_is_a_damaged_store),
 		cmocka_unit_test(test_seal_seals_as_export_does),
 		cmocka_unit_test(test_out_of_memory_gives_enomem_or_success),
 	};

@@ -4,9 +4,10 @@
  * consistency proof of every tree of 1 to 16 leaves made and verified,
  * and refused after any one flipped bit, at a wrong index or size; the
  * edge cases (index >= size, size 0, m = n, m = 0); the builder against
- * cds_tlog_root for every size up to 300; checkpoints and proof files
- * written, read back, and each refusal with its exact message; out of
- * memory in the writers. */
+ * cds_tlog_root for every size up to 300, and the proofs and roots made
+ * from the levels of a tree against those made from its leaves;
+ * checkpoints and proof files written, read back, and each refusal with
+ * its exact message; out of memory in the writers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,7 +123,7 @@ test_inclusion_proofs_match_their_vectors(void **st)
 {
 	static const size_t sizes[] = { 7, 13 };
 	uint8_t want[CDS_TLOG_PATH_MAX * 32], proof[CDS_TLOG_PATH_MAX][32];
-	uint8_t root[32];
+	uint8_t root[32], lv[16][32];
 	char name[64];
 	size_t k, m, n, len;
 
@@ -140,6 +141,16 @@ test_inclusion_proofs_match_their_vectors(void **st)
 			assert_int_equal(cds_tlog_inclusion_verify(
 				m, sizes[k], lh[m],
 				(const uint8_t (*)[32])want, len, root), 0);
+			/* and from the levels of the tree, for many proofs */
+			assert_true(cds_tlog_levels_len(sizes[k]) <=
+				    sizeof lv / sizeof lv[0]);
+			cds_tlog_levels_build((const uint8_t (*)[32])lh,
+					      sizes[k], lv);
+			assert_int_equal(cds_tlog_levels_proof(
+				(const uint8_t (*)[32])lh, sizes[k],
+				(const uint8_t (*)[32])lv, m, proof, &len), 0);
+			assert_int_equal(len * 32, n);
+			assert_memory_equal(proof, want, n);
 		}
 	}
 }
@@ -423,6 +434,60 @@ test_the_builder_gives_the_root_of_every_size_up_to_300(void **st)
 		cds_tlog_builder_root(&b, got);
 		cds_tlog_root((const uint8_t (*)[32])h, n, want);
 		assert_memory_equal(got, want, 32);
+	}
+}
+
+/* The root of every tree up to 300 leaves from its levels as from its
+ * leaves; every proof up to 100 leaves, and some of each larger tree
+ * (the ends, the middle, a third); index n and past refused alike. */
+static void
+test_the_levels_give_every_proof_and_root_up_to_300(void **st)
+{
+	static uint8_t h[300][32], lv[300][32];
+	uint8_t want[CDS_TLOG_PATH_MAX][32], got[CDS_TLOG_PATH_MAX][32];
+	uint8_t rw[32], rg[32];
+	size_t n, i, wl, gl;
+
+	(void)st;
+	synthetic(h, 300);
+	assert_int_equal(cds_tlog_levels_len(0), 0);
+	assert_int_equal(cds_tlog_levels_len(1), 0);
+	assert_int_equal(cds_tlog_levels_len(2), 1);
+	assert_int_equal(cds_tlog_levels_len(7), 4);	/* 3 + 1 */
+	assert_int_equal(cds_tlog_levels_len(300), 296);
+	cds_tlog_levels_root((const uint8_t (*)[32])h, 0,
+			     (const uint8_t (*)[32])lv, rg);
+	cds_tlog_root((const uint8_t (*)[32])h, 0, rw);
+	assert_memory_equal(rg, rw, 32);
+	for (n = 1; n <= 300; n++) {
+		assert_true(cds_tlog_levels_len(n) < n);
+		memset(lv, 0xee, sizeof lv);
+		cds_tlog_levels_build((const uint8_t (*)[32])h, n, lv);
+		/* nothing written past its length */
+		for (i = cds_tlog_levels_len(n); i < 300; i++)
+			assert_int_equal(lv[i][0], 0xee);
+		cds_tlog_levels_root((const uint8_t (*)[32])h, n,
+				     (const uint8_t (*)[32])lv, rg);
+		cds_tlog_root((const uint8_t (*)[32])h, n, rw);
+		assert_memory_equal(rg, rw, 32);
+		for (i = 0; i < n + 2; i++) {
+			int a, b;
+
+			if (n > 100 && i > 1 && i != n / 3 && i != n / 2 &&
+			    i + 2 < n)
+				continue;
+			a = cds_tlog_inclusion_proof(
+				(const uint8_t (*)[32])h, n, i, want, &wl);
+			b = cds_tlog_levels_proof(
+				(const uint8_t (*)[32])h, n,
+				(const uint8_t (*)[32])lv, i, got, &gl);
+
+			assert_int_equal(a, b);
+			assert_int_equal(a, i < n ? 0 : -1);
+			assert_int_equal(wl, gl);
+			if (a == 0)
+				assert_memory_equal(got, want, wl * 32);
+		}
 	}
 }
 
@@ -1461,6 +1526,8 @@ main(void)
 		cmocka_unit_test(test_edge_cases_are_refused_as_rfc_9162_says),
 		cmocka_unit_test(
 			test_the_builder_gives_the_root_of_every_size_up_to_300),
+		cmocka_unit_test(
+			test_the_levels_give_every_proof_and_root_up_to_300),
 		cmocka_unit_test(test_leaves_match_their_vectors),
 		cmocka_unit_test(test_origins_and_key_ids_match_their_vectors),
 		cmocka_unit_test(test_checkpoints_match_their_vectors),

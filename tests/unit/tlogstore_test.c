@@ -4,13 +4,14 @@
  * A district hub takes in bundles from two schools: the log grows by one
  * leaf for each bundle first taken in (a held one when it is held, not
  * again when merged; none for a replay, a refusal or fork evidence), in
- * that order, each leaf repeating its bundle's receipt; the checkpoint
- * verifies with the hub's key under its origin; every inclusion proof and
- * a consistency proof verify offline; a flipped bit anywhere in a proof
- * file, another key, another origin, a checkpoint of another log and a
- * tampered consistency proof are refused.  A store from before the log
- * gets the same leaves back.  The hub serves the checkpoint and the proofs
- * over HTTP with ETags (cdsd_hub_start on 127.0.0.1, fetched with
+ * that order, each leaf repeating its bundle's receipt, which names the
+ * leaf's index (version 2); the checkpoint verifies with the hub's key
+ * under its origin; every inclusion proof and a consistency proof verify
+ * offline; a flipped bit anywhere in a proof file, another key, another
+ * origin, a checkpoint of another log and a tampered consistency proof
+ * are refused.  A store from before the log gets the same leaves back,
+ * also when a receipt asks first.  The hub serves the checkpoint and the
+ * proofs over HTTP with ETags (cdsd_hub_start on 127.0.0.1, fetched with
  * libcurl).  Out of memory at every allocation of a proof.
  *
  * Cost of the root, measured here (test_a_large_log_..., which prints
@@ -267,6 +268,9 @@ test_the_log_grows_by_one_leaf_per_bundle_first_taken_in(void **state)
 		rc_bytes = NULL;
 		assert_int_equal(r.seen_ms, want[k].seen);
 		assert_int_equal(r.seq, want[k].seq);
+		/* version 2: the receipt says the leaf */
+		assert_int_equal(r.version, CDS_RECEIPT_V2);
+		assert_true(r.leaf == index);
 		memcpy(l.hash, r.hash, 32);
 		memcpy(l.node, r.node, 16);
 		l.seq = r.seq;
@@ -428,6 +432,7 @@ test_checkpoints_and_proofs_verify_offline(void **state)
 		assert_memory_equal(e.node, r.node, 16);
 		assert_int_equal(e.seq, r.seq);
 		assert_int_equal(e.seen_ms, r.seen_ms);
+		assert_true(e.index == r.leaf);
 		cdsync_free(rb);
 		cdsync_free(file);
 		file = NULL;
@@ -676,13 +681,20 @@ drop_rollup(sqlite3 *db)
 static void
 test_a_store_from_before_the_log_gets_its_leaves(void **state)
 {
-	uint8_t *before = NULL, *after = NULL;
-	size_t blen, alen;
+	uint8_t *before = NULL, *after = NULL, *rb = NULL, *ra = NULL;
+	uint8_t hash[32];
+	size_t blen, alen, rblen, ralen;
 
 	(void)state;
 	five_bundles();
 	assert_int_equal(cdsync_tlog_checkpoint(hub, &before, &blen),
 			 CDSYNC_OK);
+	/* the receipt of the last bundle taken in: leaf 3 */
+	hash_of(bundle(dir_a, 2), hash);
+	assert_int_equal(cdsync_receipt_make(hub, hash, &rb, &rblen),
+			 CDSYNC_OK);
+	assert_int_equal(rblen, CDS_RECEIPT_BYTES);
+	assert_int_equal(rb[CDS_RECEIPT_SIG_AT - 1], 3);
 	/* the store as it was before 0010_tlog.sql (and the migrations
 	 * after it), opened again: the migrations run, and the first use of
 	 * the log writes the leaves */
@@ -699,6 +711,14 @@ test_a_store_from_before_the_log_gets_its_leaves(void **state)
 				       "key = 'tlog_backfill'"),
 			 tu_count(hub, "SELECT max(id) FROM sync_bundle_in"));
 	assert_int_equal(tu_count(hub, "SELECT count(*) FROM tlog_leaf"), 0);
+	/* a receipt asked first writes the leaves, and says the same leaf */
+	assert_int_equal(cdsync_receipt_make(hub, hash, &ra, &ralen),
+			 CDSYNC_OK);
+	assert_int_equal(ralen, rblen);
+	assert_memory_equal(ra, rb, rblen);
+	cdsync_free(ra);
+	cdsync_free(rb);
+	assert_int_equal(tu_count(hub, "SELECT count(*) FROM tlog_leaf"), 4);
 	assert_int_equal(log_size(hub), 4);
 	assert_int_equal(tu_count(hub, "SELECT count(*) FROM sync_state WHERE "
 				       "key = 'tlog_backfill'"), 0);

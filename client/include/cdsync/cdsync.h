@@ -400,7 +400,10 @@ CDSYNC_API int cdsync_peer_add(cdsync *db, const char *text,
  * written atomically (temporary file, fsync, rename, fsync of the
  * folder); a file already there with the same bytes is left alone, so
  * running it twice is harmless.  *sealed: 0 or 1 new bundles; *written:
- * files written now.
+ * bundle files written now.  A node that took bundles in (a hub) also
+ * writes the receipt of each (receipt-CODE-SEQ.cdsr) and beside it its
+ * inclusion proof (receipt-CODE-SEQ.tlog-proof) against one checkpoint
+ * of its log, signed at the time of the export (SPEC.md §11.2, §12.5).
  */
 CDSYNC_API int cdsync_export(cdsync *db, const char *dir, size_t *sealed,
 			     size_t *written) CDSYNC_CHECK;
@@ -764,8 +767,9 @@ CDSYNC_API int cdsync_bundle_read(cdsync *db, const char *path,
  * time the hub first saw it, by the hub's clock.  The node that sent the
  * bundle keeps the receipt; a bundle leaves its outbox once a node above
  * it says "merged".  Receipts travel down as files (cdsync_export at a
- * hub writes receipt-CODE-SEQ.cdsr for every bundle it took in) or in the
- * answer to an upload (the daemon).
+ * hub writes receipt-CODE-SEQ.cdsr for every bundle it took in, and the
+ * bundle's inclusion proof in the hub's log beside it: see
+ * cdsync_receipt_check) or in the answer to an upload (the daemon).
  */
 
 /* One bundle this node must still get to its upper hub: its own, or one it
@@ -787,8 +791,9 @@ CDSYNC_API int cdsync_outbox_at(cdsync *db, size_t i, cdsync_outbox_item *out) C
  * *bytes freed with cdsync_free. */
 CDSYNC_API int cdsync_bundle_bytes(cdsync *db, const uint8_t hash[32], uint8_t **bytes, size_t *len) CDSYNC_CHECK;
 /* At a hub: a signed receipt for a bundle it took in (merged, or held
- * waiting for a gap), naming the time it first saw it; *out freed with
- * cdsync_free.  CDSYNC_ENOTFOUND if it never took it in. */
+ * waiting for a gap), naming the time it first saw it and the bundle's
+ * leaf in its transparency log (a receipt of version 2, SPEC §11.1);
+ * *out freed with cdsync_free.  CDSYNC_ENOTFOUND if it never took it in. */
 CDSYNC_API int cdsync_receipt_make(cdsync *db, const uint8_t hash[32], uint8_t **out, size_t *len) CDSYNC_CHECK;
 /* At the node that sent it: checks a receipt (signed by a node it knows
  * as upstream, for a bundle it holds) and keeps it; the bundle leaves the
@@ -810,9 +815,12 @@ CDSYNC_API int cdsync_receipt_import(cdsync *db, const char *path) CDSYNC_CHECK;
  *    (merged, held, or kept as evidence).  CDSYNC_ENOTFOUND otherwise.
  *  - cdsync_receipt_make: needs the secret keys.  The receipt is made from
  *    the store alone (the times are those the hub recorded when it took
- *    the bundle in and when it reached its status), so asking again gives
- *    the same bytes.  CDSYNC_ENOTFOUND also for a bundle kept only as
- *    evidence of a fork.
+ *    the bundle in and when it reached its status; the leaf is the one
+ *    appended when it took it in), so asking again gives the same bytes.
+ *    CDSYNC_ENOTFOUND also for a bundle kept only as evidence of a fork;
+ *    CDSYNC_ECORRUPT for a bundle taken in that has no leaf in the log
+ *    (it always has one).  Receipts of version 1 (190 bytes, without the
+ *    leaf), which hubs made before, are still taken and read.
  *  - cdsync_receipt_take checks, in this order (nothing is kept on a
  *    failure; the message names the receipt -- "receipt", or the file for
  *    cdsync_receipt_import -- and why):
@@ -845,12 +853,17 @@ typedef struct cdsync_receipt_info {
 	int merged;		/* 1 merged at the hub; 0 held for a gap */
 	uint64_t seen_ms;	/* hub's clock: it first took the bundle in */
 	uint64_t made_ms;	/* hub's clock: the bundle reached that state */
+	int version;		/* 1, or 2: hubs write 2, which says the leaf */
+	int has_leaf;		/* 1 if it says the bundle's leaf (version 2) */
+	uint64_t leaf;		/* that leaf's index in the hub's transparency
+				 * log (SPEC §12.1); 0 without has_leaf */
 } cdsync_receipt_info;
 
-/* Reads a receipt file and checks its layout and its signature by the key
- * it names (not whether this node believes that key: cdsync_receipt_take
- * does); fills *out.  Nothing is kept.  CDSYNC_EBADINPUT, CDSYNC_EBADSIG,
- * CDSYNC_ENOTFOUND, CDSYNC_EIO with a message. */
+/* Reads a receipt file (version 1 or 2) and checks its layout and its
+ * signature by the key it names (not whether this node believes that key:
+ * cdsync_receipt_take does); fills *out.  Nothing is kept.
+ * CDSYNC_EBADINPUT, CDSYNC_EBADSIG, CDSYNC_ENOTFOUND, CDSYNC_EIO with a
+ * message. */
 CDSYNC_API int cdsync_receipt_read(cdsync *db, const char *path,
 				   cdsync_receipt_info *out) CDSYNC_CHECK;
 /* The number of bundles in the outbox and their bytes. */
@@ -996,6 +1009,44 @@ CDSYNC_API int cdsync_tlog_check_consistency(const uint8_t *file, size_t len,
 					     size_t trusted_len,
 					     cdsync_tlog_head *out, char *err,
 					     size_t errlen) CDSYNC_CHECK;
+
+/*
+ * A receipt and the inclusion proof of its bundle, checked offline
+ * (SPEC.md §12.6 step 3): cdsync_export at a hub writes, beside each
+ * receipt-CODE-SEQ.cdsr, receipt-CODE-SEQ.tlog-proof, the proof of that
+ * bundle against the checkpoint of the log at the time of the export.
+ *
+ * cdsync_receipt_check reads the receipt file (as cdsync_receipt_read:
+ * its layout and its signature by the key it names), then needs the hub
+ * to be known here -- this node itself, or a node of the catalog (or
+ * added with 'peer add') -- for its org code, whence the origin of its
+ * log (cdsync_tlog_origin), and for its key: the receipt's must be the
+ * key known for it, now or before a hand-over, and the proof's checkpoint
+ * must be signed with the key known now.  Then the proof file
+ * (cdsync_tlog_check_inclusion against that key and origin), whose leaf
+ * must be the one rebuilt from the receipt (its hash, sender, number and
+ * seen_ms) and, for a receipt of version 2, whose index must be the leaf
+ * the receipt says.  Nothing is kept.  CDSYNC_OK with *receipt (what the
+ * receipt says), *head (the checkpoint) and *entry (the leaf proven, its
+ * index) filled (each may be NULL); or, with them zeroed and the message
+ * naming the file and what fails:
+ *   CDSYNC_ENOTFOUND, CDSYNC_EIO   a file cannot be read
+ *   CDSYNC_EBADINPUT   the receipt or the proof file does not read
+ *   CDSYNC_EBADSIG     the receipt's signature does not verify; the
+ *                      proof does not hold (its checkpoint is not the
+ *                      hub's, or does not lead to its root); or it holds
+ *                      for another leaf than the receipt's, or at another
+ *                      index than the receipt says
+ *   CDSYNC_EUNKNOWNKEY this store does not know the hub (so neither the
+ *                      origin of its log), or not the key that signed
+ *   CDSYNC_ENOTINIT    this store has no node
+ *   CDSYNC_EINVAL      no receipt path, or no proof path
+ */
+CDSYNC_API int cdsync_receipt_check(cdsync *db, const char *receipt_path,
+				    const char *proof_path,
+				    cdsync_receipt_info *receipt,
+				    cdsync_tlog_head *head,
+				    cdsync_tlog_entry *entry) CDSYNC_CHECK;
 
 /* ==== Member import =================================================== */
 
