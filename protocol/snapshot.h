@@ -13,7 +13,7 @@
  * never holds more than the bytes.  Reading checks the layout and the
  * canonical form; the signature is checked by cds_snap_verify, a call of
  * its own, so a caller can tell "a key we do not know" from "damaged".
- * What a hub or an auditor does with a snapshot is client/snapshot.c's.
+ * What a hub or an auditor does with a snapshot is client/snapstore.c's.
  */
 #ifndef CDS_SNAPSHOT_H
 #define CDS_SNAPSHOT_H
