@@ -1225,6 +1225,55 @@ rollup_state(cdsync *db, struct json *j)
 	       at, r.added, r.changed);
 }
 
+/* At a hub: the newest snapshot it signed; at a hub with hubs below,
+ * what the checks of theirs found. */
+static void
+snapshot_state(cdsync *db, struct json *j)
+{
+	cdsync_snapshot_info s;
+	uint8_t *p = NULL;
+	size_t n = 0, c[4];
+	char err[256];
+	int mine;
+
+	mine = cdsync_snapshot_latest(db, &p, &n) == CDSYNC_OK &&
+	       cdsync_snapshot_read(p, n, &s, err, sizeof err) == CDSYNC_OK;
+	cdsync_free(p);
+	if (cdsync_snapshot_counts(db, c) != CDSYNC_OK)
+		memset(c, 0, sizeof c);
+	if (j != NULL) {
+		if (mine) {
+			json_key(j, "snapshot_tree_size");
+			json_int(j, (int64_t)s.tree_size);
+		}
+		json_key(j, "snapshots_same");
+		json_int(j, (int64_t)c[CDSYNC_SNAP_SAME]);
+		json_key(j, "snapshots_waiting");
+		json_int(j, (int64_t)(c[CDSYNC_SNAP_WAITING] +
+				      c[CDSYNC_SNAP_NEW]));
+		json_key(j, "snapshots_differ");
+		json_int(j, (int64_t)c[CDSYNC_SNAP_DIFFERS]);
+		return;
+	}
+	if (mine) {
+		char day[11];
+
+		out_date(s.day, day);
+		printf(_("Newest snapshot signed here: %zu unit(s), the tree of "
+			 "%s, checkpoint of %llu leaves\n"),
+		       s.units, day, (unsigned long long)s.tree_size);
+	}
+	if (c[0] + c[1] + c[2] + c[3] > 0)
+		printf(_("Snapshots from below: %zu the same as their bundles, "
+			 "%zu waiting, %zu DIFFER%s\n"),
+		       c[CDSYNC_SNAP_SAME],
+		       c[CDSYNC_SNAP_WAITING] + c[CDSYNC_SNAP_NEW],
+		       c[CDSYNC_SNAP_DIFFERS],
+		       c[CDSYNC_SNAP_DIFFERS] ? _(" (see 'cdsync snapshot "
+						  "list')")
+					      : "");
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -1286,6 +1335,7 @@ cmd_status(int argc, char **argv)
 		json_key(&j, "last_receipt_from");
 		json_str(&j, s.last_receipt_ms ? s.last_receipt_from : NULL);
 		rollup_state(db, &j);
+		snapshot_state(db, &j);
 		daemon_state(&j);
 		json_key(&j, "peers");
 		json_arr(&j);
@@ -1304,6 +1354,7 @@ cmd_status(int argc, char **argv)
 			printf("%s\n", _("Last receipt: none yet"));
 		}
 		rollup_state(db, NULL);
+		snapshot_state(db, NULL);
 		daemon_state(NULL);
 		head[0] = _("Union");
 		head[1] = _("Node");

@@ -35,8 +35,11 @@
 #include "tlogstore.h"
 
 #define SNAP_KEEP 60		/* own snapshots kept */
+#define SNAP_KEEP_IN 30		/* of each hub below, but those that differ */
 #define DIFF_KEEP 1000		/* differences kept per snapshot */
 #define BATCH 4096		/* changes per cds_merge call */
+#define CDS_STR2(x) #x
+#define CDS_STR(x) CDS_STR2(x)
 
 static int
 need_node(cdsync *db)
@@ -406,7 +409,7 @@ make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 	if (rc == CDSYNC_OK)
 		rc = cds_exec(db, "DELETE FROM snapshot_own WHERE hash NOT IN "
 				  "(SELECT hash FROM snapshot_own ORDER BY "
-				  "made_ms DESC LIMIT 60)");
+				  "made_ms DESC LIMIT " CDS_STR(SNAP_KEEP) ")");
 out:
 	cds_free(m);
 	cds_free(heads);
@@ -826,7 +829,23 @@ cdsync_snapshot_take(cdsync *db, const uint8_t *p, size_t n,
 	if (sqlite3_changes(db->db) == 0)
 		return cds_err(db, CDSYNC_EREPLAY, "%s",
 			       _("this snapshot was taken before"));
-	return CDSYNC_OK;
+	/* a hub signs one a night: the newest are kept, and every one that
+	 * differed (evidence) */
+	st = cds_prepare(db, "DELETE FROM snapshot_in WHERE hub_id = ?1 AND "
+			     "state <> 'differs' AND hash NOT IN (SELECT hash "
+			     "FROM snapshot_in WHERE hub_id = ?1 ORDER BY "
+			     "tree_size DESC, taken_ms DESC LIMIT ?2)");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, s.hub, 16, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, SNAP_KEEP_IN);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("snapshot"));
+	sqlite3_finalize(st);
+	if (rc == CDSYNC_OK)
+		rc = cds_exec(db, "DELETE FROM snapshot_diff WHERE hash NOT IN "
+				  "(SELECT hash FROM snapshot_in)");
+	return rc;
 }
 
 /* ==== Checking: the recompute ========================================= */
@@ -1402,6 +1421,25 @@ cdsync_snapshot_check_all(cdsync *db, size_t *checked, size_t *differ)
 	}
 	cds_free(hashes);
 	return rc;
+}
+
+CDSYNC_API int
+cdsync_snapshot_counts(cdsync *db, size_t counts[4])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	cds_ok(db);
+	memset(counts, 0, 4 * sizeof *counts);
+	st = cds_prepare(db, "SELECT state, count(*) FROM snapshot_in GROUP BY "
+			     "state");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		counts[state_of(sqlite3_column_text(st, 0))] +=
+			(size_t)sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? CDSYNC_OK : cds_sqlerr(db, _("snapshot"));
 }
 
 CDSYNC_API int

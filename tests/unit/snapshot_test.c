@@ -549,6 +549,40 @@ test_export_and_import_carry_it_with_its_proof(void **state)
 	assert_int_equal(cdsync_snapshot_import(sib, path, &s), CDSYNC_ESCOPE);
 }
 
+static void
+test_old_snapshots_are_pruned_those_that_differ_kept(void **state)
+{
+	uint8_t hash[32];
+	size_t c[4];
+	uint64_t from = 0;
+	int i;
+
+	(void)state;
+	/* one that differs first: kept as evidence whatever comes after */
+	assert_int_equal(sqlite3_exec(dis->db, "UPDATE activity SET kind = "
+					       "'care' WHERE kind = 'culture'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(forward(from, hash), CDSYNC_OK);
+	assert_int_equal(cdsync_snapshot_check(nat, hash, NULL), CDSYNC_OK);
+	from = log_size(dis);
+	for (i = 0; i < 31; i++) {
+		char day[16];
+
+		snprintf(day, sizeof day, "2026-02-%02d", i % 28 + 1);
+		activity(sch, day, "health");
+		carry(sch, dis);
+		assert_int_equal(forward(from, hash), CDSYNC_OK);
+		from = log_size(dis);
+	}
+	assert_int_equal(cdsync_snapshot_counts(nat, c), CDSYNC_OK);
+	assert_int_equal(c[CDSYNC_SNAP_DIFFERS], 1);
+	assert_int_equal(c[CDSYNC_SNAP_NEW] + c[CDSYNC_SNAP_WAITING] +
+				 c[CDSYNC_SNAP_SAME],
+			 30);
+	assert_int_equal(tu_count(nat, "SELECT count(*) FROM snapshot_in"), 31);
+	assert_true(tu_count(nat, "SELECT count(*) FROM snapshot_diff") > 0);
+}
+
 int
 main(void)
 {
@@ -569,6 +603,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_export_and_import_carry_it_with_its_proof, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_old_snapshots_are_pruned_those_that_differ_kept,
+			setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

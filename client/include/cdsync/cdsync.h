@@ -1255,6 +1255,11 @@ CDSYNC_API int cdsync_snapshot_check_all(cdsync *db, size_t *checked,
  * (*out; CDSYNC_OK whatever the check found: see out->state). */
 CDSYNC_API int cdsync_snapshot_import(cdsync *db, const char *path,
 				      cdsync_snapshot_info *out) CDSYNC_CHECK;
+/* How many snapshots taken from below are in each state (counts[state],
+ * CDSYNC_SNAP_*).  The newest 30 of each hub are kept, and every one that
+ * differs. */
+CDSYNC_API int cdsync_snapshot_counts(cdsync *db,
+				      size_t counts[4]) CDSYNC_CHECK;
 /* The i-th snapshot taken, newest first; CDSYNC_ENOTFOUND past the end. */
 CDSYNC_API int cdsync_snapshot_at(cdsync *db, size_t i,
 				  cdsync_snapshot_info *out) CDSYNC_CHECK;
