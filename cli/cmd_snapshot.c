@@ -2,7 +2,8 @@
  * SPEC.md §14, made at a hub and checked at the hub above.
  *
  * Contract: as the other commands (args.h exit codes).  Verbs:
- *   make [--org CODE] [--out FILE]   sign one now (a hub)
+ *   make [--org CODE] [--out FILE]   sign one now (a hub; its own
+ *                                    records sealed in a bundle first)
  *   proof FILE --from N --out FILE   the consistency proof it needs above
  *   show FILE                        what a snapshot file says (offline)
  *   take FILE [--proof FILE]         at the hub above: take it and check it
@@ -267,6 +268,14 @@ do_make(cdsync *db, const struct args *a)
 	int rc, ex = EXIT_OK;
 	struct json j;
 
+	/* this hub's own records first into a bundle, as the daemon does:
+	 * every figure then comes from a bundle */
+	if ((rc = cdsync_seal(db, &n)) != CDSYNC_OK)
+		return lib_err(db, rc);
+	if (n > 0 && args_get(a, T_JSON) == NULL)
+		printf("%s\n", _("This hub's own records since its last bundle "
+				 "are sealed in a new one (it goes up with the "
+				 "next export or round of the daemon)."));
 	if ((rc = cdsync_snapshot_make(db, args_get(a, T_ORG), &p, &n)) !=
 	    CDSYNC_OK)
 		return lib_err(db, rc);

@@ -41,6 +41,9 @@ void pair_help(FILE *f);
 /* cmd_lan.c: sync now (a device with its node, a node with its hub). */
 int cmd_sync(int argc, char **argv);
 void sync_help(FILE *f);
+/* cmd_audit.c: an auditor's check of a folder of files. */
+int cmd_audit(int argc, char **argv);
+void audit_help(FILE *f);
 /* cmd_snapshot.c: signed rollup snapshots. */
 int cmd_snapshot(int argc, char **argv);
 void snapshot_help(FILE *f);

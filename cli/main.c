@@ -50,6 +50,8 @@ static const struct {
 		       "now, as a hub does each night") },
 	{ "snapshot", N_("Signed rollup figures: made at a hub, checked "
 			 "against the bundles at the hub above") },
+	{ "audit", N_("An auditor's check of a folder of files, trusting no "
+		      "hub: signatures, chains, receipts, logs") },
 	{ "org", N_("Changes to the tree of unions: rename, move, merge; "
 		    "the tree of any date") },
 	{ "export", N_("Write this node's bundles to a folder (USB stick, "
@@ -149,6 +151,8 @@ dispatch(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "rollup") == 0)
 		return cmd_rollup(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "snapshot") == 0)
 		return cmd_snapshot(argc - 1, argv + 1);
 	if (strcmp(cmd, "org") == 0)

@@ -682,6 +682,21 @@ fi
 if [ $en -eq 1 ]; then echo "✓ the districts' signed figures are the ones the national hub counts from the schools' bundles"
 else echo "✓ số liệu có chữ ký của huyện đúng bằng số liệu trung ương tính lại từ các gói dữ liệu của trường"; fi
 
+# ---- 17. The audit -------------------------------------------------------------
+# An inspector gets the district's stick and the national catalog, and
+# trusts nobody who carried them: only the root, by its fingerprint.
+say "17. Kiểm toán: kiểm tra USB của huyện và danh bạ quốc gia, chỉ tin dấu vân tay của gốc" \
+    "17. The audit: the district's stick and the national catalog, trusting only the root's fingerprint"
+q "$NN" catalog export --out "$net/usb-snapshot/catalog-VN.cdsa"
+nroot=$("$bin" --home "$NN" catalog show | fpr)
+at "$NN" audit "$net/usb-snapshot" --root-fingerprint "$nroot"
+if ! "$bin" audit "$net/usb-snapshot" --root-fingerprint "$nroot" >/dev/null; then
+	echo "demo: the audit of the district's stick failed" >&2
+	exit 1
+fi
+if [ $en -eq 1 ]; then echo "✓ the audit of the district's files: every signature, chain, receipt and checkpoint holds"
+else echo "✓ kiểm toán tệp của huyện: mọi chữ ký, chuỗi gói, biên nhận và điểm kiểm tra đều đúng"; fi
+
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo
 	if [ $en -eq 1 ]; then

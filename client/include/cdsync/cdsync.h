@@ -1269,6 +1269,57 @@ CDSYNC_API int cdsync_snapshot_diff_at(cdsync *db, const uint8_t hash[32],
 				       size_t i,
 				       cdsync_snapshot_diff *out) CDSYNC_CHECK;
 
+/* ==== The audit ====================================================== */
+
+/*
+ * An auditor's check of a folder of files (SPEC.md §15), trusting no hub:
+ * only the national root, by its fingerprint (read out by phone, as at
+ * enrolment).  Offline, without a store of the caller's: the catalogs
+ * (*.cdsa) are checked from the root; every bundle (*.cdsb) for its
+ * signature by the key the catalog gives its sender; every receipt
+ * (*.cdsr) with the inclusion proof beside it (*.tlog-proof) against its
+ * hub's key and log; every snapshot (*.cdss) for its signature and its
+ * checkpoint; every consistency proof (*.tlog-consistency) against a
+ * checkpoint of the same log in the files.  Then together: each sender's
+ * chain whole (from 1, no gap, each naming the one before, one bundle per
+ * number); each receipt "merged" with its bundle among the files, the
+ * same one; no bundle first logged after its signer's key was revoked;
+ * one root per size of each hub's log.  fn (may be NULL) gets every
+ * failure; prog (may be NULL) each file done.  CDSYNC_OK when the audit
+ * ran -- then *out says what was checked and how many failures (0: all
+ * holds) -- or, with err saying why: CDSYNC_ENOTFOUND (no folder, or no
+ * catalog with the root of that fingerprint), CDSYNC_ENOMEM, CDSYNC_EINVAL.
+ * The figures of the snapshots are not counted again: that needs the
+ * bundles' contents, which only their recipients can read (not yet an
+ * auditor).
+ */
+typedef struct cdsync_audit_item {
+	const char *file;	/* in the folder */
+	const char *what;	/* "bundle", "receipt", "snapshot",
+				 * "checkpoint", "catalog" */
+	char node[80];		/* the node it is about ("" none) */
+	uint64_t seq;		/* its bundle number or tree size (0 none) */
+	const char *reason;	/* translated */
+} cdsync_audit_item;
+typedef void (*cdsync_audit_fn)(void *ctx, const cdsync_audit_item *it);
+typedef void (*cdsync_audit_progress_fn)(void *ctx, size_t done,
+					 size_t total);
+typedef struct cdsync_audit_summary {
+	size_t catalogs, older;	/* taken; older editions beside newer */
+	size_t bundles, nodes;	/* bundle files; their senders */
+	size_t receipts, proofs;
+	size_t snapshots;
+	size_t checkpoints, hubs;	/* read in all the files; their logs */
+	size_t consistency;	/* consistency proofs checked */
+	size_t unchecked;	/* ... without a checkpoint to start from */
+	size_t failures;
+} cdsync_audit_summary;
+CDSYNC_API int cdsync_audit_dir(const char *dir, const char *root_fingerprint,
+				cdsync_audit_fn fn,
+				cdsync_audit_progress_fn prog, void *ctx,
+				cdsync_audit_summary *out, char *err,
+				size_t errlen) CDSYNC_CHECK;
+
 /* Files as the library writes them: atomically (a temporary file beside,
  * fsync, rename, fsync of the folder), a file with the same bytes left
  * alone; and read whole, at most max bytes (CDSYNC_EINVAL above). */

@@ -1,0 +1,829 @@
+/* audit.c -- the offline audit of a folder of files (cdsync.h "The
+ * audit"; SPEC.md §15).
+ *
+ * Trusts nothing but the national root's fingerprint.  A private scratch
+ * store takes the catalogs (the root's sheet checked against the
+ * fingerprint, then every sheet chained from it); then every bundle's
+ * header and signature are read against the keys of that catalog, every
+ * receipt and the inclusion proof beside it are checked against the
+ * hub's key and origin, every snapshot's signature and checkpoint, and
+ * every consistency proof against a checkpoint of the same hub found in
+ * the files.  Then what the files say together: each sender's chain
+ * (numbers from 1 without a gap, each bundle naming the one before, one
+ * bundle per number), each receipt "merged" with its bundle among the
+ * files and the same hash, no bundle first seen after its signer's key
+ * was revoked, and for each hub one root per tree size.  Every failure
+ * goes to the caller's function with the file and the reason; nothing is
+ * written anywhere, and the scratch store goes with the call.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "alloc.h"
+#include "bundle.h"
+#include "i18n.h"
+#include "id.h"
+#include "snapshot.h"
+#include "store.h"
+#include "tlog.h"
+
+#define NAME_MAX_AUDIT 256
+
+struct ckpt {
+	uint8_t node[16];	/* the hub */
+	uint64_t size;
+	uint8_t root[32];
+	char file[NAME_MAX_AUDIT];
+	uint8_t *note;		/* the checkpoint as signed */
+	size_t nlen;
+};
+
+struct bund {
+	uint8_t node[16];
+	char org[80];
+	uint64_t seq;
+	uint8_t hash[32], prev[32];
+	char file[NAME_MAX_AUDIT];
+};
+
+struct rcpt {
+	cdsync_receipt_info r;
+	char file[NAME_MAX_AUDIT];
+};
+
+struct au {
+	cdsync *sc;			/* the scratch store */
+	const char *dir;
+	char **names;			/* the files, sorted */
+	size_t nnames;
+	cdsync_audit_fn fn;
+	cdsync_audit_progress_fn prog;
+	void *ctx;
+	cdsync_audit_summary *sum;
+	struct ckpt *ck;
+	size_t nck, capck;
+	struct bund *bd;
+	size_t nbd, capbd;
+	struct rcpt *rc;
+	size_t nrc, caprc;
+	size_t done;
+};
+
+static int
+ends(const char *s, const char *ext)
+{
+	size_t l = strlen(s), e = strlen(ext);
+
+	return l > e && strcmp(s + l - e, ext) == 0;
+}
+
+static const char *
+path_of(const struct au *a, const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s", a->dir, name);
+	return buf;
+}
+
+/* One failure: to the caller, counted. */
+static void
+failed(struct au *a, const char *file, const char *what, const char *node,
+       uint64_t seq, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void
+failed(struct au *a, const char *file, const char *what, const char *node,
+       uint64_t seq, const char *fmt, ...)
+{
+	cdsync_audit_item it;
+	char reason[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	memset(&it, 0, sizeof it);
+	it.file = file;
+	it.what = what;
+	snprintf(it.node, sizeof it.node, "%s", node ? node : "");
+	it.seq = seq;
+	it.reason = reason;
+	a->sum->failures++;
+	if (a->fn != NULL)
+		a->fn(a->ctx, &it);
+}
+
+static void
+step(struct au *a)
+{
+	a->done++;
+	if (a->prog != NULL)
+		a->prog(a->ctx, a->done, a->nnames);
+}
+
+/* A node's org code by the catalog, or the last 8 hex digits of its id. */
+static void
+org_of(struct au *a, const uint8_t node[16], char *out, size_t n)
+{
+	sqlite3_stmt *st;
+	char hex[33];
+
+	st = cds_prepare(a->sc, "SELECT org_code FROM sync_peer WHERE node_id = "
+				"?1");
+	if (st != NULL) {
+		sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			snprintf(out, n, "%s",
+				 (const char *)sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+			return;
+		}
+		sqlite3_finalize(st);
+	}
+	cds_id_hex(node, hex);
+	snprintf(out, n, "…%s", hex + 24);
+}
+
+/* The catalog's signing key of hub `node` and its log's origin: 0, or -1
+ * when the catalog does not have it. */
+static int
+hub_key(struct au *a, const uint8_t node[16], uint8_t pk[32],
+	char origin[CDS_CKPT_ORIGIN_MAX + 1])
+{
+	sqlite3_stmt *st;
+	int ok = 0;
+
+	st = cds_prepare(a->sc, "SELECT sign_pk, org_code FROM sync_peer WHERE "
+				"node_id = ?1");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(pk, sqlite3_column_blob(st, 0), 32);
+		ok = cds_tlog_origin(origin,
+				     (const char *)sqlite3_column_text(st, 1),
+				     node) == 0;
+	}
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
+static int
+add_ckpt(struct au *a, const uint8_t node[16], uint64_t size,
+	 const uint8_t root[32], const char *file, const uint8_t *note,
+	 size_t nlen)
+{
+	struct ckpt *c;
+
+	if (a->nck == a->capck) {
+		size_t cap = a->capck ? a->capck * 2 : 32;
+
+		if ((c = cds_realloc(a->ck, cap * sizeof *c)) == NULL)
+			return CDSYNC_ENOMEM;
+		a->ck = c;
+		a->capck = cap;
+	}
+	c = &a->ck[a->nck];
+	memset(c, 0, sizeof *c);
+	if (note != NULL) {
+		if ((c->note = cds_malloc(nlen ? nlen : 1)) == NULL)
+			return CDSYNC_ENOMEM;
+		memcpy(c->note, note, nlen);
+		c->nlen = nlen;
+	}
+	memcpy(c->node, node, 16);
+	c->size = size;
+	memcpy(c->root, root, 32);
+	snprintf(c->file, sizeof c->file, "%s", file);
+	a->nck++;
+	a->sum->checkpoints++;
+	return CDSYNC_OK;
+}
+
+/* ==== The files, one by one ========================================== */
+
+/* 1 when the ciphertext of the bundle at path is the one its signed header
+ * names (BLAKE2b-256, SPEC §7.2): a reader who cannot decrypt it checks
+ * it so; 0 not; -1 the file does not read. */
+static int
+cipher_holds(struct au *a, const char *path)
+{
+	struct cds_bundle_head h;
+	uint8_t *p = NULL, hash[32];
+	char e[256];
+	size_t n = 0;
+	int ok;
+
+	if (cdsync_file_load(a->sc, path, CDS_BUNDLE_MAX_BYTES, &p, &n) !=
+		    CDSYNC_OK ||
+	    cds_bundle_head(p, n, &h, e, sizeof e) != CDSYNC_OK ||
+	    h.head_len + 64 + h.cipher_len != n) {
+		cds_free(p);
+		return -1;
+	}
+	crypto_generichash(hash, 32, p + h.head_len + 64, h.cipher_len, NULL,
+			   0);
+	ok = memcmp(hash, h.cipher_hash, 32) == 0;	/* not secret */
+	cds_free(p);
+	return ok;
+}
+
+static int
+catalogs(struct au *a, const char *root_fpr)
+{
+	char path[4400];
+	size_t i, root = (size_t)-1;
+	int rc;
+
+	/* first the one holding the root's sheet, checked against the
+	 * fingerprint; then the others, chained from it */
+	for (i = 0; i < a->nnames && root == (size_t)-1; i++)
+		if (ends(a->names[i], ".cdsa") &&
+		    cdsync_catalog_import(a->sc,
+					  path_of(a, a->names[i], path,
+						  sizeof path),
+					  root_fpr) == CDSYNC_OK)
+			root = i;
+	if (root == (size_t)-1)
+		return CDSYNC_ENOTFOUND;
+	for (i = 0; i < a->nnames; i++) {
+		const char *n = a->names[i];
+
+		if (!ends(n, ".cdsa"))
+			continue;
+		step(a);
+		if (i == root) {
+			a->sum->catalogs++;
+			continue;
+		}
+		rc = cdsync_catalog_import(a->sc, path_of(a, n, path,
+							  sizeof path), NULL);
+		if (rc == CDSYNC_OK)
+			a->sum->catalogs++;
+		else if (rc == CDSYNC_EROLLBACK)
+			a->sum->older++;
+		else if (rc == CDSYNC_ENOMEM)
+			return rc;
+		else
+			failed(a, n, "catalog", NULL, 0, "%s",
+			       cdsync_errmsg(a->sc));
+	}
+	return CDSYNC_OK;
+}
+
+static int
+bundles(struct au *a)
+{
+	cdsync_bundle_info info;
+	char path[4400], org[80];
+	struct bund *b;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < a->nnames; i++) {
+		const char *n = a->names[i];
+
+		if (!ends(n, ".cdsb"))
+			continue;
+		step(a);
+		a->sum->bundles++;
+		rc = cdsync_bundle_read(a->sc, path_of(a, n, path, sizeof path),
+					&info, NULL, NULL);
+		if (rc == CDSYNC_ENOMEM)
+			return rc;
+		if (rc != CDSYNC_OK && rc != CDSYNC_EDECRYPT &&
+		    rc != CDSYNC_ENOTRECIPIENT) {
+			failed(a, n, "bundle", NULL, 0, "%s",
+			       cdsync_errmsg(a->sc));
+			continue;
+		}
+		org_of(a, info.node, org, sizeof org);
+		if (!info.signature_ok || cipher_holds(a, path) != 1) {
+			failed(a, n, "bundle", org, info.seq, "%s",
+			       _("its signature does not verify: the bundle "
+				 "was changed after it was signed"));
+			continue;
+		}
+		if (!info.sender_known) {
+			failed(a, n, "bundle", org, info.seq,
+			       _("signed by a key the catalog does not give "
+				 "%s: a bundle the school did not sign"),
+			       org);
+			continue;
+		}
+		if (a->nbd == a->capbd) {
+			size_t cap = a->capbd ? a->capbd * 2 : 64;
+
+			if ((b = cds_realloc(a->bd, cap * sizeof *b)) == NULL)
+				return CDSYNC_ENOMEM;
+			a->bd = b;
+			a->capbd = cap;
+		}
+		b = &a->bd[a->nbd++];
+		memcpy(b->node, info.node, 16);
+		snprintf(b->org, sizeof b->org, "%s", org);
+		b->seq = info.seq;
+		memcpy(b->hash, info.hash, 32);
+		memcpy(b->prev, info.prev, 32);
+		snprintf(b->file, sizeof b->file, "%s", n);
+	}
+	return CDSYNC_OK;
+}
+
+static int
+receipts(struct au *a)
+{
+	cdsync_receipt_info r;
+	cdsync_tlog_head h;
+	cdsync_tlog_entry e;
+	char path[4400], proof[4400], name[NAME_MAX_AUDIT + 16];
+	struct rcpt *x;
+	struct stat sb;
+	size_t i, l;
+	int rc;
+
+	for (i = 0; i < a->nnames; i++) {
+		const char *n = a->names[i];
+
+		if (!ends(n, ".cdsr"))
+			continue;
+		step(a);
+		a->sum->receipts++;
+		l = strlen(n);
+		snprintf(name, sizeof name, "%.*s.tlog-proof", (int)(l - 5), n);
+		path_of(a, name, proof, sizeof proof);
+		if (stat(proof, &sb) != 0) {
+			failed(a, n, "receipt", NULL, 0,
+			       _("no inclusion proof beside it (%s): nothing "
+				 "shows the hub logged the bundle"),
+			       name);
+			continue;
+		}
+		a->sum->proofs++;
+		rc = cdsync_receipt_check(a->sc, path_of(a, n, path, sizeof path),
+					  proof, &r, &h, &e);
+		if (rc == CDSYNC_ENOMEM)
+			return rc;
+		if (rc != CDSYNC_OK) {
+			failed(a, n, "receipt", NULL, 0, "%s",
+			       cdsync_errmsg(a->sc));
+			continue;
+		}
+		if ((rc = add_ckpt(a, r.hub, h.size, h.root, name, NULL, 0)) !=
+		    CDSYNC_OK)
+			return rc;
+		if (a->nrc == a->caprc) {
+			size_t cap = a->caprc ? a->caprc * 2 : 64;
+
+			if ((x = cds_realloc(a->rc, cap * sizeof *x)) == NULL)
+				return CDSYNC_ENOMEM;
+			a->rc = x;
+			a->caprc = cap;
+		}
+		x = &a->rc[a->nrc++];
+		x->r = r;
+		snprintf(x->file, sizeof x->file, "%s", n);
+	}
+	return CDSYNC_OK;
+}
+
+static int
+snapshots(struct au *a)
+{
+	char path[4400], origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
+	cdsync_tlog_head h;
+	struct cds_snap s;
+	uint8_t *p = NULL, pk[32];
+	size_t i, n;
+	int rc;
+
+	for (i = 0; i < a->nnames; i++) {
+		const char *f = a->names[i];
+
+		if (!ends(f, ".cdss"))
+			continue;
+		step(a);
+		a->sum->snapshots++;
+		rc = cdsync_file_load(a->sc, path_of(a, f, path, sizeof path),
+				      CDS_SNAP_MAX, &p, &n);
+		if (rc == CDSYNC_ENOMEM)
+			return rc;
+		if (rc != CDSYNC_OK) {
+			failed(a, f, "snapshot", NULL, 0, "%s",
+			       cdsync_errmsg(a->sc));
+			continue;
+		}
+		if (cds_snap_read(p, n, &s, e, sizeof e) != 0) {
+			failed(a, f, "snapshot", NULL, 0, "%s", e);
+		} else if ((org_of(a, s.hub, org, sizeof org),
+			    hub_key(a, s.hub, pk, origin)) != 0) {
+			failed(a, f, "snapshot", org, 0, "%s",
+			       _("signed by a hub the catalog does not have"));
+		} else if (memcmp(pk, s.hub_pk, 32) != 0) {	/* not secret */
+			failed(a, f, "snapshot", org, 0,
+			       _("signed with a key that is not %s's in the "
+				 "catalog"),
+			       org);
+		} else if ((rc = cds_snap_verify(p, n, &s, e, sizeof e)) != 0) {
+			if (rc == -2) {
+				cds_free(p);
+				return CDSYNC_ENOMEM;
+			}
+			failed(a, f, "snapshot", org, 0, "%s", e);
+		} else if (cdsync_tlog_check_checkpoint(s.note, s.note_len, pk,
+							origin, &h, e,
+							sizeof e) != CDSYNC_OK) {
+			failed(a, f, "snapshot", org, 0, "%s", e);
+		} else if ((rc = add_ckpt(a, s.hub, h.size, h.root, f, s.note,
+					  s.note_len)) != CDSYNC_OK) {
+			cds_free(p);
+			return rc;
+		}
+		cds_free(p);
+		p = NULL;
+	}
+	return CDSYNC_OK;
+}
+
+/* The node id in an origin "cdsync.vn/hub/CODE/NODE". */
+static int
+origin_node(const uint8_t *note, size_t n, uint8_t node[16])
+{
+	const uint8_t *nl = memchr(note, '\n', n);
+	char hex[33];
+
+	if (nl == NULL || nl - note < 33 || nl[-33] != '/')
+		return -1;
+	memcpy(hex, nl - 32, 32);
+	hex[32] = '\0';
+	return cds_id_parse(hex, node);
+}
+
+static int
+consistency(struct au *a)
+{
+	char path[4400], origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
+	struct cds_tlog_file tf;
+	cdsync_tlog_head h;
+	uint8_t *p = NULL, pk[32], node[16];
+	size_t i, k, n;
+	int rc;
+
+	for (i = 0; i < a->nnames; i++) {
+		const char *f = a->names[i];
+		const struct ckpt *old = NULL;
+
+		if (!ends(f, ".tlog-consistency"))
+			continue;
+		step(a);
+		rc = cdsync_file_load(a->sc, path_of(a, f, path, sizeof path),
+				      CDS_TLOG_FILE_MAX, &p, &n);
+		if (rc == CDSYNC_ENOMEM)
+			return rc;
+		if (rc != CDSYNC_OK) {
+			failed(a, f, "checkpoint", NULL, 0, "%s",
+			       cdsync_errmsg(a->sc));
+			continue;
+		}
+		if (cds_tlog_consistency_read(p, n, &tf, e, sizeof e) != 0 ||
+		    origin_node(tf.ckpt, tf.ckpt_len, node) != 0) {
+			failed(a, f, "checkpoint", NULL, 0, "%s",
+			       e[0] ? e : _("not the log of a cdsync hub"));
+			goto next;
+		}
+		org_of(a, node, org, sizeof org);
+		if (hub_key(a, node, pk, origin) != 0) {
+			failed(a, f, "checkpoint", org, 0, "%s",
+			       _("the log of a hub the catalog does not have"));
+			goto next;
+		}
+		for (k = 0; k < a->nck && old == NULL; k++)
+			if (memcmp(a->ck[k].node, node, 16) == 0 &&
+			    a->ck[k].size == tf.at && a->ck[k].note != NULL)
+				old = &a->ck[k];
+		if (tf.at > 0 && old == NULL) {
+			a->sum->unchecked++;	/* no checkpoint to start from */
+			goto next;
+		}
+		a->sum->consistency++;
+		rc = tf.at == 0 ? cdsync_tlog_check_checkpoint(
+					  tf.ckpt, tf.ckpt_len, pk, origin, &h,
+					  e, sizeof e)
+				: cdsync_tlog_check_consistency(
+					  p, n, pk, origin, old->note,
+					  old->nlen, &h, e, sizeof e);
+		if (rc != CDSYNC_OK) {
+			failed(a, f, "checkpoint", org, tf.at,
+			       _("%s (the log of %s was rewritten, or shown "
+				 "in two versions)"),
+			       e, org);
+			goto next;
+		}
+		if ((rc = add_ckpt(a, node, h.size, h.root, f, tf.ckpt,
+				   tf.ckpt_len)) != CDSYNC_OK) {
+			cds_free(p);
+			return rc;
+		}
+next:
+		cds_free(p);
+		p = NULL;
+	}
+	return CDSYNC_OK;
+}
+
+/* ==== What the files say together ===================================== */
+
+static int
+by_node_seq(const void *x, const void *y)
+{
+	const struct bund *a = x, *b = y;
+	int c = memcmp(a->node, b->node, 16);
+
+	if (c != 0)
+		return c;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return memcmp(a->hash, b->hash, 32);
+}
+
+static void
+chains(struct au *a)
+{
+	size_t i, j;
+
+	if (a->nbd > 1)
+		qsort(a->bd, a->nbd, sizeof *a->bd, by_node_seq);
+	for (i = 0; i < a->nbd; i = j) {
+		uint64_t expect = 1;
+
+		a->sum->nodes++;
+		for (j = i; j < a->nbd &&
+			    memcmp(a->bd[j].node, a->bd[i].node, 16) == 0;
+		     j++) {
+			const struct bund *b = &a->bd[j];
+
+			if (j > i && b->seq == a->bd[j - 1].seq) {
+				if (memcmp(b->hash, a->bd[j - 1].hash, 32) != 0)
+					failed(a, b->file, "bundle", b->org,
+					       b->seq,
+					       _("two different bundles with "
+						 "number %llu of %s (the other "
+						 "is %s): a forked chain"),
+					       (unsigned long long)b->seq,
+					       b->org, a->bd[j - 1].file);
+				continue;	/* the same bundle twice */
+			}
+			if (b->seq > expect)
+				failed(a, b->file, "bundle", b->org, expect,
+				       _("bundles %llu to %llu of %s are not "
+					 "among the files: the chain has a "
+					 "gap (dropped?)"),
+				       (unsigned long long)expect,
+				       (unsigned long long)(b->seq - 1),
+				       b->org);
+			else if (j > i && b->seq == a->bd[j - 1].seq + 1 &&
+				 memcmp(b->prev, a->bd[j - 1].hash, 32) != 0)
+				failed(a, b->file, "bundle", b->org, b->seq,
+				       _("it does not name bundle %llu of "
+					 "%s as the one before it (%s): the "
+					 "chain is broken"),
+				       (unsigned long long)(b->seq - 1),
+				       b->org, a->bd[j - 1].file);
+			expect = b->seq + 1;
+		}
+	}
+}
+
+static const struct bund *
+bundle_of(const struct au *a, const uint8_t node[16], uint64_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < a->nbd; i++)
+		if (a->bd[i].seq == seq && memcmp(a->bd[i].node, node, 16) == 0)
+			return &a->bd[i];
+	return NULL;
+}
+
+/* Receipts against the bundles, and revocations against the receipts. */
+static void
+received(struct au *a)
+{
+	cdsync_cat_entry e;
+	char hub[80], org[80], day[32];
+	size_t i, k;
+
+	for (i = 0; i < a->nrc; i++) {
+		const cdsync_receipt_info *r = &a->rc[i].r;
+		const struct bund *b = bundle_of(a, r->node, r->seq);
+
+		org_of(a, r->hub, hub, sizeof hub);
+		org_of(a, r->node, org, sizeof org);
+		if (b == NULL && r->merged)
+			failed(a, a->rc[i].file, "receipt", org, r->seq,
+			       _("%s says it merged bundle %llu of %s, and the "
+				 "bundle is not among the files (dropped?)"),
+			       hub, (unsigned long long)r->seq, org);
+		else if (b != NULL &&
+			 memcmp(b->hash, r->hash, 32) != 0)	/* not secret */
+			failed(a, b->file, "bundle", org, r->seq,
+			       _("not the bundle %s received as number %llu "
+				 "of %s (%s names another): replaced or "
+				 "altered"),
+			       hub, (unsigned long long)r->seq, org,
+			       a->rc[i].file);
+	}
+	/* a bundle is judged by when a hub first logged it (SPEC §10.6) */
+	for (k = 0; cdsync_catalog_at(a->sc, k, &e) == CDSYNC_OK; k++) {
+		if (e.revoked_from == 0)
+			continue;
+		for (i = 0; i < a->nbd; i++) {
+			const struct bund *b = &a->bd[i];
+			uint64_t first = UINT64_MAX;
+			size_t j;
+
+			if (memcmp(b->node, e.node, 16) != 0)
+				continue;
+			for (j = 0; j < a->nrc; j++)
+				if (memcmp(a->rc[j].r.hash, b->hash, 32) == 0 &&
+				    a->rc[j].r.seen_ms < first)
+					first = a->rc[j].r.seen_ms;
+			if (first < e.revoked_from)
+				continue;	/* logged in time: it counts */
+			cds_day_text(e.revoked_from, day, sizeof day);
+			failed(a, b->file, "bundle", b->org, b->seq,
+			       _("signed by the key of %s revoked on %s, and "
+				 "no hub logged it before: it must not "
+				 "count"),
+			       b->org, day);
+		}
+	}
+}
+
+/* Two checkpoints of one hub's log of one size with two roots: said once
+ * for each size, naming a file of each root. */
+static void
+views(struct au *a)
+{
+	char org[80];
+	size_t i, j, k;
+
+	for (i = 0; i < a->nck; i++) {
+		const struct ckpt *x = &a->ck[i];
+
+		for (k = 0; k < i; k++)	/* this size said already */
+			if (a->ck[k].size == x->size &&
+			    memcmp(a->ck[k].node, x->node, 16) == 0)
+				break;
+		if (k < i)
+			continue;
+		for (j = i + 1; j < a->nck; j++)
+			if (a->ck[j].size == x->size &&
+			    memcmp(a->ck[j].node, x->node, 16) == 0 &&
+			    memcmp(a->ck[j].root, x->root, 32) != 0)
+				break;
+		if (j == a->nck)
+			continue;
+		org_of(a, x->node, org, sizeof org);
+		failed(a, a->ck[j].file, "checkpoint", org, x->size,
+		       _("%s signed two different trees of size %llu (another "
+			 "in %s): a split view"),
+		       org, (unsigned long long)x->size, x->file);
+	}
+	for (i = 0; i < a->nck; i++) {
+		for (j = 0; j < i; j++)
+			if (memcmp(a->ck[j].node, a->ck[i].node, 16) == 0)
+				break;
+		a->sum->hubs += j == i;
+	}
+}
+
+/* ==== The call ======================================================== */
+
+static int
+byname(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int
+list(struct au *a, char *err, size_t errlen)
+{
+	struct dirent *de;
+	char path[4400];
+	struct stat sb;
+	size_t cap = 0;
+	char **t;
+	DIR *d;
+
+	if ((d = opendir(a->dir)) == NULL) {
+		snprintf(err, errlen, _("cannot read the folder %s"), a->dir);
+		return CDSYNC_ENOTFOUND;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    strlen(de->d_name) >= NAME_MAX_AUDIT ||
+		    stat(path_of(a, de->d_name, path, sizeof path), &sb) != 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		if (a->nnames == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((t = cds_realloc(a->names, cap * sizeof *t)) ==
+			    NULL) {
+				closedir(d);
+				return CDSYNC_ENOMEM;
+			}
+			a->names = t;
+		}
+		if ((a->names[a->nnames] = cds_strdup(de->d_name)) == NULL) {
+			closedir(d);
+			return CDSYNC_ENOMEM;
+		}
+		a->nnames++;
+	}
+	closedir(d);
+	if (a->nnames > 1)
+		qsort(a->names, a->nnames, sizeof *a->names, byname);
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_audit_dir(const char *dir, const char *root_fingerprint,
+		 cdsync_audit_fn fn, cdsync_audit_progress_fn prog, void *ctx,
+		 cdsync_audit_summary *out, char *err, size_t errlen)
+{
+	cdsync_audit_summary sum;
+	struct au a;
+	size_t i;
+	int rc;
+
+	memset(&sum, 0, sizeof sum);
+	memset(&a, 0, sizeof a);
+	if (out != NULL)
+		memset(out, 0, sizeof *out);
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (dir == NULL || root_fingerprint == NULL || err == NULL) {
+		if (err != NULL)
+			snprintf(err, errlen, "%s", _("invalid argument"));
+		return CDSYNC_EINVAL;
+	}
+	a.dir = dir;
+	a.fn = fn;
+	a.prog = prog;
+	a.ctx = ctx;
+	a.sum = &sum;
+	if ((rc = list(&a, err, errlen)) != CDSYNC_OK)
+		goto out;
+	if ((rc = cdsync_open("", CDSYNC_OPEN_CREATE, &a.sc)) != CDSYNC_OK ||
+	    (rc = cdsync_node_init(a.sc, CDSYNC_ROLE_SCHOOL, "cdsync-audit",
+				   "cdsync audit", NULL)) != CDSYNC_OK) {
+		snprintf(err, errlen, _("the audit's scratch store: %s"),
+			 a.sc ? cdsync_errmsg(a.sc) : cdsync_strerror(rc));
+		goto out;
+	}
+	(void)cds_exec(a.sc, "PRAGMA synchronous = OFF");
+	rc = catalogs(&a, root_fingerprint);
+	if (rc == CDSYNC_ENOTFOUND) {
+		snprintf(err, errlen,
+			 _("%s: no catalog holds the national root's sheet "
+			   "with the fingerprint %s: nothing can be checked"),
+			 dir, root_fingerprint);
+		goto out;
+	}
+	if (rc == CDSYNC_OK)
+		rc = bundles(&a);
+	if (rc == CDSYNC_OK)
+		rc = receipts(&a);
+	if (rc == CDSYNC_OK)
+		rc = snapshots(&a);
+	if (rc == CDSYNC_OK)
+		rc = consistency(&a);
+	if (rc == CDSYNC_ENOMEM) {
+		snprintf(err, errlen, "%s", _("out of memory"));
+		goto out;
+	}
+	chains(&a);
+	received(&a);
+	views(&a);
+	rc = CDSYNC_OK;
+out:
+	if (out != NULL)
+		*out = sum;
+	for (i = 0; i < a.nnames; i++)
+		cds_free(a.names[i]);
+	cds_free(a.names);
+	for (i = 0; i < a.nck; i++)
+		cds_free(a.ck[i].note);
+	cds_free(a.ck);
+	cds_free(a.bd);
+	cds_free(a.rc);
+	cdsync_close(a.sc);
+	return rc;
+}
