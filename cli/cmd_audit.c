@@ -12,15 +12,25 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "home.h"
 #include "lang.h"
 
-enum { T_JSON = TAG_JSON, T_ROOT = TAG_FIELD + 1 };
+enum {
+	T_JSON = TAG_JSON,
+	T_ORG = TAG_ORG,
+	T_PERIOD = TAG_PERIOD,
+	T_ROOT = TAG_FIELD + 1,
+	T_OUT
+};
 
 void
 audit_help(FILE *f)
 {
-	fprintf(f, "%s cdsync audit %s --root-fingerprint F [--json]\n\n",
+	fprintf(f, "%s cdsync audit %s --root-fingerprint F [--json]\n",
 		_("Usage:"), _("FOLDER"));
+	fprintf(f, "       cdsync audit pack [--org CODE] [--period P] --out "
+		   "%s\n\n",
+		_("FOLDER"));
 	help_para(f, _("Checks a folder of files -- bundles, receipts with "
 		       "their inclusion proofs, rollup snapshots, checkpoints "
 		       "and catalogs -- trusting no hub, only the national "
@@ -33,6 +43,65 @@ audit_help(FILE *f)
 	help_opt(f, _("--root-fingerprint F"),
 		 _("the national root's fingerprint, as read out by phone"));
 	help_opt(f, "--json", _("the answer as JSON"));
+	fprintf(f, "\n%s\n", _("cdsync audit pack, at a hub:"));
+	help_para(f, _("Writes into FOLDER what an auditor needs for the "
+		       "union CODE (default: this hub's) and those below it: "
+		       "their bundles, this hub's receipts with their proofs, "
+		       "the snapshots, this hub's checkpoint, the catalog, the "
+		       "files stock tools (openssl, sha256sum) check "
+		       "signatures with, and a manifest."));
+	help_opt(f, _("--org CODE"), _("the union at the top of the pack"));
+	help_opt(f, _("--period P"), _("the period the audit is for (noted "
+				       "in PACK.txt; chains go in whole)"));
+	help_opt(f, _("--out FOLDER"), _("where to write it"));
+}
+
+static int
+pack(int argc, char **argv)
+{
+	struct optset os = { 0 };
+	struct args a = { 0 };
+	cdsync *db = NULL;
+	const char *out;
+	size_t files = 0;
+	int ex, rc;
+
+	if (optset_add(&os, "org", T_ORG, OPT_VALUE) != 0 ||
+	    optset_add(&os, "period", T_PERIOD, OPT_VALUE) != 0 ||
+	    optset_add(&os, "out", T_OUT, OPT_VALUE) != 0) {
+		msg_err("%s", _("out of memory"));
+		ex = EXIT_FAIL;
+		goto out;
+	}
+	if ((ex = args_parse("audit pack", argc, argv, &os, &a)) != EXIT_OK)
+		goto out;
+	if (a.help) {
+		audit_help(stdout);
+		goto out;
+	}
+	if ((ex = args_positional("audit pack", &a, 0, 0, "")) != EXIT_OK)
+		goto out;
+	if ((out = args_get(&a, T_OUT)) == NULL) {
+		ex = usage_err("audit pack", "%s",
+			       _("give --out FOLDER: where to write the pack"));
+		goto out;
+	}
+	if ((ex = home_open(&db)) != EXIT_OK)
+		goto out;
+	rc = cdsync_audit_pack(db, args_get(&a, T_ORG), args_get(&a, T_PERIOD),
+			       out, &files);
+	if (rc != CDSYNC_OK) {
+		ex = lib_err(db, rc);
+		goto out;
+	}
+	printf(_("Audit pack written to %s: %zu file(s), listed in "
+		 "MANIFEST.sha256; README.txt says how to check it.\n"),
+	       out, files);
+out:
+	cdsync_close(db);
+	args_free(&a);
+	optset_free(&os);
+	return ex;
 }
 
 struct out {
@@ -92,6 +161,8 @@ cmd_audit(int argc, char **argv)
 	char err[1024];
 	int ex, rc;
 
+	if (argc > 0 && strcmp(argv[0], "pack") == 0)
+		return pack(argc - 1, argv + 1);
 	if (optset_add(&os, "root-fingerprint", T_ROOT, OPT_VALUE) != 0 ||
 	    optset_add(&os, "json", T_JSON, OPT_FLAG) != 0) {
 		msg_err("%s", _("out of memory"));

@@ -537,6 +537,52 @@ next:
 	return CDSYNC_OK;
 }
 
+/* Checkpoints on their own (*.checkpoint: a signed note, §12.4). */
+static int
+notes(struct au *a)
+{
+	char path[4400], origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
+	cdsync_tlog_head h;
+	uint8_t *p = NULL, pk[32], node[16];
+	size_t i, n;
+	int rc;
+
+	for (i = 0; i < a->nnames; i++) {
+		const char *f = a->names[i];
+
+		if (!ends(f, ".checkpoint"))
+			continue;
+		step(a);
+		rc = cdsync_file_load(a->sc, path_of(a, f, path, sizeof path),
+				      CDS_CKPT_MAX, &p, &n);
+		if (rc == CDSYNC_ENOMEM)
+			return rc;
+		if (rc != CDSYNC_OK) {
+			failed(a, f, "checkpoint", NULL, 0, "%s",
+			       cdsync_errmsg(a->sc));
+			continue;
+		}
+		if (origin_node(p, n, node) != 0) {
+			failed(a, f, "checkpoint", NULL, 0, "%s",
+			       _("not the log of a cdsync hub"));
+		} else if ((org_of(a, node, org, sizeof org),
+			    hub_key(a, node, pk, origin)) != 0) {
+			failed(a, f, "checkpoint", org, 0, "%s",
+			       _("the log of a hub the catalog does not have"));
+		} else if (cdsync_tlog_check_checkpoint(p, n, pk, origin, &h, e,
+							sizeof e) != CDSYNC_OK) {
+			failed(a, f, "checkpoint", org, 0, "%s", e);
+		} else if ((rc = add_ckpt(a, node, h.size, h.root, f, p, n)) !=
+			   CDSYNC_OK) {
+			cds_free(p);
+			return rc;
+		}
+		cds_free(p);
+		p = NULL;
+	}
+	return CDSYNC_OK;
+}
+
 /* ==== What the files say together ===================================== */
 
 static int
@@ -803,6 +849,8 @@ cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 		rc = receipts(&a);
 	if (rc == CDSYNC_OK)
 		rc = snapshots(&a);
+	if (rc == CDSYNC_OK)
+		rc = notes(&a);
 	if (rc == CDSYNC_OK)
 		rc = consistency(&a);
 	if (rc == CDSYNC_ENOMEM) {

@@ -7,7 +7,10 @@
 # found, with its message: a change altered, a bundle dropped, a bundle
 # nobody signed, a forked chain, a bundle replaced by another of its
 # number, a split view of the hub's log, a log rewritten, a bundle signed
-# with a revoked key passed off as counted, a forged catalog.
+# with a revoked key passed off as counted, a forged catalog.  And the
+# district's audit pack: it holds, its manifest checks with sha256sum, and
+# openssl verifies a school's bundle and the hub's checkpoint from the
+# files in its verify/ folder (and refuses a changed header).
 #
 # Run by ctest with CDSYNC_BIN_DIR set; by hand:
 #   CDSYNC_BIN_DIR=build/bin LANG=en bash tests/e2e/audit_test.sh
@@ -108,6 +111,28 @@ set +e
 set -e
 [ $urc -eq 2 ] && ok || bad "without --root-fingerprint: a usage error (exit $urc)"
 if [ $frc -eq 1 ] && grep -q "no catalog holds the national root's sheet with the fingerprint AAAA-BBBB-CCCC-DDDD" "$T/out"; then ok; else bad "another root (exit $frc)"; fi
+
+# ==== An audit pack, and stock tools =====================================
+must --home "$D" audit pack --org HG-VX --period 2025-2026 --out "$T/pack"
+audit "$T/pack"
+if [ $rc -eq 0 ] && grep -q "Everything holds." "$T/out"; then ok; else bad "the audit pack (exit $rc)"; cat "$T/out" >&2; fi
+if (cd "$T/pack" && sha256sum -c --quiet MANIFEST.sha256); then ok; else bad "sha256sum -c MANIFEST.sha256"; fi
+grep -q "^period 2025-2026$" "$T/pack/PACK.txt" && ok || bad "PACK.txt names the period"
+if command -v openssl >/dev/null; then
+	pem=$(ls "$T/pack/verify"/HG-VX-TH-LUNGCU-*.pem)
+	hdr=$(ls "$T/pack/verify"/HG-VX-TH-LUNGCU-*-000001.header)
+	v=$(openssl pkeyutl -verify -pubin -inkey "$pem" -rawin -in "$hdr" -sigfile "${hdr%.header}.sig" 2>&1 || true)
+	[ "$v" = "Signature Verified Successfully" ] && ok || bad "openssl verifies a school's bundle: $v"
+	hub=$(ls "$T/pack/verify"/HG-VX-[0-9a-f]*.pem)
+	v=$(openssl pkeyutl -verify -pubin -inkey "$hub" -rawin -in "$T/pack/verify/checkpoint.text" -sigfile "$T/pack/verify/checkpoint.sig" 2>&1 || true)
+	[ "$v" = "Signature Verified Successfully" ] && ok || bad "openssl verifies the hub's checkpoint: $v"
+	cp "$hdr" "$T/changed.header"
+	printf '\x01' | dd of="$T/changed.header" bs=1 seek=20 conv=notrunc 2>/dev/null
+	v=$(openssl pkeyutl -verify -pubin -inkey "$pem" -rawin -in "$T/changed.header" -sigfile "${hdr%.header}.sig" 2>&1 || true)
+	case "$v" in *"Verification Failure"*) ok ;; *) bad "openssl refuses a changed header: $v" ;; esac
+else
+	bad "openssl is not installed (tools/deps installs it)"
+fi
 
 b1=$(ls "$T/clean" | grep -E '^HG-VX-TH-LUNGCU-[0-9a-f]{8}-000001\.cdsb$')
 b2=$(ls "$T/clean" | grep -E '^HG-VX-TH-LUNGCU-[0-9a-f]{8}-000002\.cdsb$')

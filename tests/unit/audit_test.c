@@ -1,6 +1,7 @@
 /* audit_test.c -- cdsync_audit_dir on a folder a district hub exported
- * with the national catalog beside it: everything holds, and the summary
- * counts what was checked; one byte of a bundle changed is one failure
+ * with the national catalog beside it, and on the district's audit pack
+ * (cdsync_audit_pack): everything holds, and the summary counts what was
+ * checked; one byte of a bundle changed is one failure
  * naming the file; a folder without the root of the fingerprint given, no
  * folder, and missing arguments are refused with their reason. */
 #include <stdarg.h>
@@ -110,6 +111,27 @@ test_a_district_export_is_audited(void **state)
 	assert_int_equal(s.receipts, 1);
 	assert_int_equal(s.proofs, 1);
 	assert_int_equal(s.hubs, 1);
+
+	/* the district's audit pack holds too; a school writes none */
+	{
+		const char *pk = tu_tmpdir();
+		size_t files = 0;
+
+		assert_int_equal(cdsync_audit_pack(dis, NULL, "2025-2026", pk,
+						   &files),
+				 CDSYNC_OK);
+		assert_true(files > 8);
+		assert_int_equal(cdsync_audit_dir(pk, root, collect, NULL, NULL,
+						  &s, err, sizeof err),
+				 CDSYNC_OK);
+		assert_int_equal(s.failures, 0);
+		assert_int_equal(s.bundles, 2);
+		assert_int_equal(cdsync_audit_pack(dis, "NO-SUCH-UNION", NULL,
+						   pk, &files),
+				 CDSYNC_ENOTFOUND);
+		assert_int_equal(cdsync_audit_pack(sch, NULL, NULL, pk, &files),
+				 CDSYNC_ESCOPE);
+	}
 
 	/* one byte of the school's bundle changed, in a copy */
 	d2 = tu_tmpdir();

@@ -1320,6 +1320,23 @@ CDSYNC_API int cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 				cdsync_audit_summary *out, char *err,
 				size_t errlen) CDSYNC_CHECK;
 
+/* At a hub: an audit pack for the subtree of org_code (NULL: this hub's
+ * union) into dir (made if missing): the bundles of every node of that
+ * subtree that this hub holds, whole chains, each with this hub's receipt
+ * and inclusion proof; the snapshots of the subtree's hub (this hub's own
+ * with the proofs of its checkpoint, or those taken from the hub below);
+ * this hub's checkpoint (checkpoint-CODE-SIZE.checkpoint); the whole
+ * catalog; in verify/
+ * what stock tools need (each signer's key as PEM, each bundle's signed
+ * header and signature, the checkpoint's signed text and signature); a
+ * README; and MANIFEST.sha256 of every file (sha256sum -c).  `period`
+ * (may be NULL) is written in PACK.txt: the pack holds whole chains,
+ * whatever the period.  *files: the files in the pack.  CDSYNC_ENOTFOUND
+ * for a code the catalog does not have, CDSYNC_ESCOPE at a school. */
+CDSYNC_API int cdsync_audit_pack(cdsync *db, const char *org_code,
+				 const char *period, const char *dir,
+				 size_t *files) CDSYNC_CHECK;
+
 /* Files as the library writes them: atomically (a temporary file beside,
  * fsync, rename, fsync of the folder), a file with the same bytes left
  * alone; and read whole, at most max bytes (CDSYNC_EINVAL above). */
