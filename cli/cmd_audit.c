@@ -20,13 +20,15 @@ enum {
 	T_ORG = TAG_ORG,
 	T_PERIOD = TAG_PERIOD,
 	T_ROOT = TAG_FIELD + 1,
-	T_OUT
+	T_OUT,
+	T_RECOUNT
 };
 
 void
 audit_help(FILE *f)
 {
-	fprintf(f, "%s cdsync audit %s --root-fingerprint F [--json]\n",
+	fprintf(f, "%s cdsync audit %s --root-fingerprint F [--recount] "
+		   "[--json]\n",
 		_("Usage:"), _("FOLDER"));
 	fprintf(f, "       cdsync audit pack [--org CODE] [--period P] --out "
 		   "%s\n\n",
@@ -42,6 +44,11 @@ audit_help(FILE *f)
 	fprintf(f, "\n%s\n", _("Options:"));
 	help_opt(f, _("--root-fingerprint F"),
 		 _("the national root's fingerprint, as read out by phone"));
+	help_opt(f, "--recount", _("at an auditor's node (cdsync init --role "
+				   "auditor, enrolled by the national "
+				   "union): count every snapshot's figures "
+				   "again from the bundles, opened with its "
+				   "keys"));
 	help_opt(f, "--json", _("the answer as JSON"));
 	fprintf(f, "\n%s\n", _("cdsync audit pack, at a hub:"));
 	help_para(f, _("Writes into FOLDER what an auditor needs for the "
@@ -156,6 +163,8 @@ cmd_audit(int argc, char **argv)
 	struct args a = { 0 };
 	cdsync_audit_summary s;
 	struct out o = { NULL, 0, 0 };
+	cdsync *db = NULL;
+	cdsync_role role;
 	struct json j;
 	const char *root;
 	char err[1024];
@@ -164,7 +173,8 @@ cmd_audit(int argc, char **argv)
 	if (argc > 0 && strcmp(argv[0], "pack") == 0)
 		return pack(argc - 1, argv + 1);
 	if (optset_add(&os, "root-fingerprint", T_ROOT, OPT_VALUE) != 0 ||
-	    optset_add(&os, "json", T_JSON, OPT_FLAG) != 0) {
+	    optset_add(&os, "json", T_JSON, OPT_FLAG) != 0 ||
+	    optset_add(&os, "recount", T_RECOUNT, OPT_FLAG) != 0) {
 		msg_err("%s", _("out of memory"));
 		ex = EXIT_FAIL;
 		goto out;
@@ -184,6 +194,22 @@ cmd_audit(int argc, char **argv)
 				 "the national root by its fingerprint alone"));
 		goto out;
 	}
+	if (args_get(&a, T_RECOUNT) != NULL) {
+		if ((ex = home_open(&db)) != EXIT_OK)
+			goto out;
+		if (cdsync_node_role(db, &role) != CDSYNC_OK ||
+		    role != CDSYNC_ROLE_AUDITOR) {
+			msg_err("%s", _("--recount needs an auditor's node: "
+					"'cdsync init --role auditor', enrolled "
+					"by the national union"));
+			ex = EXIT_FAIL;
+			goto out;
+		}
+		if ((rc = cdsync_unlock(db, NULL)) != CDSYNC_OK) {
+			ex = lib_err(db, rc);
+			goto out;
+		}
+	}
 	if (args_get(&a, T_JSON) != NULL) {
 		json_init(&j, stdout);
 		o.j = &j;
@@ -194,7 +220,7 @@ cmd_audit(int argc, char **argv)
 	o.bar = o.j == NULL && isatty(STDERR_FILENO);
 	if (o.j == NULL)
 		printf(_("Audit of %s:\n"), a.pos[0]);
-	rc = cdsync_audit_dir(a.pos[0], root, item, progress, &o, &s, err,
+	rc = cdsync_audit_dir(a.pos[0], root, db, item, progress, &o, &s, err,
 			      sizeof err);
 	if (o.drawn)
 		fputs("\r\033[K", stderr);
@@ -232,6 +258,10 @@ cmd_audit(int argc, char **argv)
 		json_int(&j, (int64_t)s.consistency);
 		json_key(&j, "unchecked");
 		json_int(&j, (int64_t)s.unchecked);
+		json_key(&j, "recounted");
+		json_int(&j, (int64_t)s.recounted);
+		json_key(&j, "not_recounted");
+		json_int(&j, (int64_t)s.unrecounted);
 		json_key(&j, "ok");
 		json_bool(&j, s.failures == 0);
 		json_obj_end(&j);
@@ -253,13 +283,22 @@ cmd_audit(int argc, char **argv)
 		else
 			printf(_("%zu thing(s) do not hold (above).\n"),
 			       s.failures);
-		printf("%s\n", _("Not checked here: the figures of the "
-				 "snapshots against the bundles' contents "
-				 "(only the bundles' recipients can read "
-				 "them)."));
+		if (db == NULL)
+			printf("%s\n", _("Not checked here: the figures of the "
+					 "snapshots against the bundles' "
+					 "contents (only the bundles' recipients "
+					 "can read them: --recount at an "
+					 "auditor's node)."));
+		else
+			printf(_("Snapshots counted again from the bundles: "
+				 "%zu; not: %zu%s%s\n"),
+			       s.recounted, s.unrecounted,
+			       s.unrecounted ? _(" -- the first: ") : "",
+			       s.unrecounted ? s.why : "");
 	}
 	ex = s.failures == 0 ? EXIT_OK : EXIT_FAIL;
 out:
+	cdsync_close(db);
 	args_free(&a);
 	optset_free(&os);
 	return ex;

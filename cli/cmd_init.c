@@ -57,6 +57,9 @@ cmd_init(int argc, char **argv)
 		{ "national", CDSYNC_ROLE_NATIONAL, N_("national hub") },
 		{ "client", CDSYNC_ROLE_CLIENT,
 		  N_("client device (pair it with the school node)") },
+		{ "auditor", CDSYNC_ROLE_AUDITOR,
+		  N_("auditor (enrolled by the national union; checks the "
+		     "figures with 'cdsync audit')") },
 	};
 	const char *verb = "init";
 	struct optset os = { 0 };

@@ -28,6 +28,9 @@
 
 #include "alloc.h"
 #include "bundle.h"
+#include "change.h"
+#include "merge.h"
+#include "snapstore.h"
 #include "i18n.h"
 #include "id.h"
 #include "snapshot.h"
@@ -60,6 +63,7 @@ struct rcpt {
 
 struct au {
 	cdsync *sc;			/* the scratch store */
+	cdsync *auditor;		/* its keys open the bundles, or NULL */
 	const char *dir;
 	char **names;			/* the files, sorted */
 	size_t nnames;
@@ -393,6 +397,158 @@ receipts(struct au *a)
 	return CDSYNC_OK;
 }
 
+/* Each cell a recount finds different, as a failure of the snapshot. */
+struct recount {
+	struct au *a;
+	const char *file;
+};
+
+static int
+recount_diff(void *ctx, const char *unit, const char *period,
+	     const char *field, int64_t theirs, int64_t ours)
+{
+	struct recount *r = ctx;
+
+	failed(r->a, r->file, "snapshot", unit, 0,
+	       _("%s, %s, %s: signed %lld, counted from the bundles %lld"),
+	       unit, period, field, (long long)theirs, (long long)ours);
+	return CDSYNC_OK;
+}
+
+/* The catalog of the audit's scratch store into sc. */
+static int
+copy_catalog(struct au *a, cdsync *sc)
+{
+	sqlite3_stmt *st, *ins = NULL;
+	int rc = CDSYNC_OK, step;
+
+	st = cds_prepare(a->sc, "SELECT issuer, serial, bytes FROM trust_sheet");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	if (sqlite3_prepare_v2(sc->db, "INSERT INTO trust_sheet (issuer, "
+				       "serial, bytes) VALUES (?1, ?2, ?3)",
+			       -1, &ins, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return cds_err(a->sc, CDSYNC_ERROR, "%s",
+			       sqlite3_errmsg(sc->db));
+	}
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		int i;
+
+		for (i = 0; i < 3; i++)
+			sqlite3_bind_value(ins, i + 1,
+					   sqlite3_column_value(st, i));
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			rc = cds_err(a->sc, CDSYNC_ERROR, "%s",
+				     sqlite3_errmsg(sc->db));
+		sqlite3_reset(ins);
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(a->sc, _("catalog"));
+	sqlite3_finalize(st);
+	sqlite3_finalize(ins);
+	return rc;
+}
+
+/* Counts the snapshot's figures again from the bundles among the files
+ * it names, opened with the auditor's keys: 1 recounted, 0 it cannot be
+ * (*why says why), < 0 an error code negated. */
+static int
+recount(struct au *a, const char *file, const uint8_t *p,
+	const struct cds_snap *s, char *why, size_t whylen)
+{
+	struct cds_snap_head hd;
+	struct cds_bundle_head h;
+	struct cds_merge_stats ms;
+	struct cds_payload pl;
+	struct recount r = { a, file };
+	char path[4400], org[80];
+	cdsync *sc = NULL;
+	uint8_t *b = NULL;
+	size_t i, k, n = 0, ndiff = 0;
+	uint64_t q;
+	int rc, out = 1;
+
+	if ((rc = cdsync_open("", CDSYNC_OPEN_CREATE, &sc)) != CDSYNC_OK ||
+	    (rc = cds_exec(sc, "PRAGMA synchronous = OFF")) != CDSYNC_OK ||
+	    (rc = copy_catalog(a, sc)) != CDSYNC_OK ||
+	    (rc = cds_merge_begin(sc)) != CDSYNC_OK) {
+		snprintf(why, whylen, "%s", sc ? cdsync_errmsg(sc) : "");
+		cdsync_close(sc);
+		return rc == CDSYNC_ENOMEM ? -rc : 0;
+	}
+	memset(&ms, 0, sizeof ms);
+	for (i = 0; i < s->nheads && out == 1; i++) {
+		cds_snap_head_at(s, i, &hd);
+		org_of(a, hd.node, org, sizeof org);
+		for (q = 1; q <= hd.seq && out == 1; q++) {
+			const struct bund *x = NULL;
+
+			for (k = 0; k < a->nbd && x == NULL; k++)
+				if (a->bd[k].seq == q &&
+				    memcmp(a->bd[k].node, hd.node, 16) == 0)
+					x = &a->bd[k];
+			if (x == NULL || (q == hd.seq &&
+					  memcmp(x->hash, hd.hash, 32) != 0)) {
+				snprintf(why, whylen,
+					 _("bundle %llu of %s, which it counts, "
+					   "is not among the files"),
+					 (unsigned long long)q, org);
+				out = 0;
+				break;
+			}
+			rc = cdsync_file_load(a->sc,
+					      path_of(a, x->file, path,
+						      sizeof path),
+					      CDS_BUNDLE_MAX_BYTES, &b, &n);
+			if (rc == CDSYNC_OK)
+				rc = cds_bundle_decode(a->auditor, x->file, b, n,
+						       &h, &pl);
+			cds_free(b);
+			b = NULL;
+			if (rc == CDSYNC_ENOMEM) {
+				out = -rc;
+				break;
+			}
+			if (rc != CDSYNC_OK) {
+				snprintf(why, whylen, "%s",
+					 rc == CDSYNC_ENOTRECIPIENT
+						 ? _("a bundle it counts is not "
+						     "encrypted to this auditor "
+						     "(sealed before the auditor "
+						     "was enrolled)")
+						 : cdsync_errmsg(a->auditor));
+				out = 0;
+				break;
+			}
+			rc = cds_merge(sc, pl.ch, pl.count, 1, &ms);
+			if (pl.mem != NULL)
+				sodium_memzero(pl.mem, pl.memlen);
+			cds_payload_free(&pl);
+			if (rc != CDSYNC_OK) {
+				snprintf(why, whylen, "%s", cdsync_errmsg(sc));
+				out = rc == CDSYNC_ENOMEM ? -rc : 0;
+			}
+		}
+	}
+	if (out == 1 && cds_merge_commit(sc) != CDSYNC_OK) {
+		snprintf(why, whylen, "%s", cdsync_errmsg(sc));
+		out = 0;
+	} else if (out != 1) {
+		cds_merge_rollback(sc);
+	}
+	if (out == 1) {
+		rc = cds_snapshot_recount(a->sc, sc, p, s, recount_diff, &r,
+					  &ndiff);
+		if (rc != CDSYNC_OK) {
+			snprintf(why, whylen, "%s", cdsync_errmsg(a->sc));
+			out = rc == CDSYNC_ENOMEM ? -rc : 0;
+		}
+	}
+	cdsync_close(sc);
+	return out;
+}
+
 static int
 snapshots(struct au *a)
 {
@@ -444,6 +600,23 @@ snapshots(struct au *a)
 					  s.note_len)) != CDSYNC_OK) {
 			cds_free(p);
 			return rc;
+		} else if (a->auditor != NULL) {
+			char why[512] = "";
+			int k = recount(a, f, p, &s, why, sizeof why);
+
+			if (k < 0) {
+				cds_free(p);
+				return -k;
+			}
+			if (k == 1) {
+				a->sum->recounted++;
+			} else {
+				a->sum->unrecounted++;
+				if (a->sum->why[0] == '\0')
+					snprintf(a->sum->why,
+						 sizeof a->sum->why, "%s: %s",
+						 f, why);
+			}
 		}
 		cds_free(p);
 		p = NULL;
@@ -801,7 +974,8 @@ list(struct au *a, char *err, size_t errlen)
 
 CDSYNC_API int
 cdsync_audit_dir(const char *dir, const char *root_fingerprint,
-		 cdsync_audit_fn fn, cdsync_audit_progress_fn prog, void *ctx,
+		 cdsync *auditor, cdsync_audit_fn fn,
+		 cdsync_audit_progress_fn prog, void *ctx,
 		 cdsync_audit_summary *out, char *err, size_t errlen)
 {
 	cdsync_audit_summary sum;
@@ -821,6 +995,7 @@ cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 		return CDSYNC_EINVAL;
 	}
 	a.dir = dir;
+	a.auditor = auditor;
 	a.fn = fn;
 	a.prog = prog;
 	a.ctx = ctx;

@@ -1044,9 +1044,9 @@ struct cmp {
 	int more;			/* *u holds a signed unit not yet used */
 	struct cds_snap_unit u;		/* the signed one */
 	struct cds_snap_unit mine;	/* the computed one */
-	const uint8_t *hash;
+	cds_snap_diff_fn fn;		/* each cell that differs */
+	void *ctx;
 	size_t ndiff;
-	char first[256];
 	int rc;
 };
 
@@ -1054,31 +1054,48 @@ static int
 diff(struct cmp *m, const char *unit, size_t cell, int64_t theirs,
      int64_t ours)
 {
-	const char *period = m->s->periods[cell / CDS_SNAP_FIELDS];
-	const char *field = cds_snap_field((int)(cell % CDS_SNAP_FIELDS));
+	m->ndiff++;
+	return m->fn(m->ctx, unit, m->s->periods[cell / CDS_SNAP_FIELDS],
+		     cds_snap_field((int)(cell % CDS_SNAP_FIELDS)), theirs,
+		     ours);
+}
+
+/* What the hub above keeps of a difference (snapshot_diff). */
+struct keep {
+	cdsync *db;
+	const uint8_t *hash;
+	size_t n;
+	char first[256];
+};
+
+static int
+keep_diff(void *ctx, const char *unit, const char *period, const char *field,
+	  int64_t theirs, int64_t ours)
+{
+	struct keep *k = ctx;
 	sqlite3_stmt *st;
 	int rc;
 
-	if (m->ndiff == 0)
-		snprintf(m->first, sizeof m->first,
+	if (k->n == 0)
+		snprintf(k->first, sizeof k->first,
 			 _("%s, %s, %s: signed %lld, computed %lld"), unit,
 			 period, field, (long long)theirs, (long long)ours);
-	if (m->ndiff++ >= DIFF_KEEP)
+	if (k->n++ >= DIFF_KEEP)
 		return CDSYNC_OK;
-	st = cds_prepare(m->db, "INSERT INTO snapshot_diff (hash, n, unit, "
+	st = cds_prepare(k->db, "INSERT INTO snapshot_diff (hash, n, unit, "
 				"period, field, signed, computed) VALUES (?1, "
 				"?2, ?3, ?4, ?5, ?6, ?7)");
 	if (st == NULL)
 		return CDSYNC_ERROR;
-	sqlite3_bind_blob(st, 1, m->hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)m->ndiff);
+	sqlite3_bind_blob(st, 1, k->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)k->n);
 	sqlite3_bind_text(st, 3, unit, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, period, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, field, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, theirs);
 	sqlite3_bind_int64(st, 7, ours);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
-					      : cds_sqlerr(m->db, _("snapshot"));
+					      : cds_sqlerr(k->db, _("snapshot"));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -1165,17 +1182,59 @@ set_state(cdsync *db, const uint8_t hash[32], const char *state,
 	return rc;
 }
 
+int
+cds_snapshot_recount(cdsync *db, cdsync *sc, const uint8_t *p,
+		     const struct cds_snap *s, cds_snap_diff_fn fn, void *ctx,
+		     size_t *ndiff)
+{
+	struct cmp *m = NULL;
+	uint8_t root[16];
+	char err[CDS_MSGLEN];
+	int rc, k;
+
+	*ndiff = 0;
+	if ((rc = cds_rollup_run_day(sc->db, 1, s->day, NULL, NULL, NULL, err,
+				     sizeof err)) != CDSYNC_OK)
+		return cds_err(db, rc, "%s", err);
+	if ((m = cds_calloc(1, sizeof *m)) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	m->db = db;
+	m->p = p;
+	m->s = s;
+	m->off = s->units_at;
+	m->fn = fn;
+	m->ctx = ctx;
+	cds_id_name("cdsync.org.v1", s->org, root);
+	db->msg[0] = '\0';
+	rc = cds_rollup_each(sc->db, root, cmp_unit, m, NULL, err, sizeof err);
+	if (rc != CDSYNC_OK && db->msg[0] == '\0')
+		rc = cds_err(db, rc, "%s", err);
+	while (rc == CDSYNC_OK && (k = next_signed(m)) != 0) {
+		if (k < 0) {
+			rc = -k;
+			break;
+		}
+		m->more = 0;
+		rc = cmp_cells(m, m->u.code, &m->u, NULL);
+	}
+	*ndiff = m->ndiff;
+	cds_free(m);
+	return rc;
+}
+
 /* Recomputes the snapshot p[0..n) (read as *s) and records the result. */
 static int
 recompute(cdsync *db, const uint8_t hash[32], const uint8_t *p,
 	  const struct cds_snap *s)
 {
-	struct cmp *m = NULL;
+	struct keep k;
 	cdsync *sc = NULL;
-	uint8_t root[16];
-	char err[CDS_MSGLEN];
-	int rc, k;
+	size_t ndiff = 0;
+	int rc;
 
+	memset(&k, 0, sizeof k);
+	k.db = db;
+	k.hash = hash;
 	if ((rc = cdsync_open("", CDSYNC_OPEN_CREATE, &sc)) != CDSYNC_OK) {
 		rc = cds_err(db, rc, _("the scratch store of the recompute: %s"),
 			     sc != NULL ? cdsync_errmsg(sc) : "");
@@ -1184,21 +1243,6 @@ recompute(cdsync *db, const uint8_t hash[32], const uint8_t *p,
 	if ((rc = cds_exec(sc, "PRAGMA synchronous = OFF")) != CDSYNC_OK ||
 	    (rc = fill_scratch(db, sc, s)) != CDSYNC_OK)
 		goto out;
-	if ((rc = cds_rollup_run_day(sc->db, 1, s->day, NULL, NULL, NULL, err,
-				     sizeof err)) != CDSYNC_OK) {
-		rc = cds_err(db, rc, "%s", err);
-		goto out;
-	}
-	if ((m = cds_calloc(1, sizeof *m)) == NULL) {
-		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
-		goto out;
-	}
-	m->db = db;
-	m->p = p;
-	m->s = s;
-	m->off = s->units_at;
-	m->hash = hash;
-	cds_id_name("cdsync.org.v1", s->org, root);
 	if ((rc = cds_exec(db, "SAVEPOINT snapcheck")) != CDSYNC_OK)
 		goto out;
 	{
@@ -1217,20 +1261,10 @@ recompute(cdsync *db, const uint8_t hash[32], const uint8_t *p,
 		if (rc != CDSYNC_OK)
 			goto undo;
 	}
-	rc = cds_rollup_each(sc->db, root, cmp_unit, m, NULL, err, sizeof err);
-	if (rc != CDSYNC_OK && db->msg[0] == '\0')
-		rc = cds_err(db, rc, "%s", err);
-	while (rc == CDSYNC_OK && (k = next_signed(m)) != 0) {
-		if (k < 0) {
-			rc = -k;
-			break;
-		}
-		m->more = 0;
-		rc = cmp_cells(m, m->u.code, &m->u, NULL);
-	}
+	rc = cds_snapshot_recount(db, sc, p, s, keep_diff, &k, &ndiff);
 	if (rc == CDSYNC_OK)
-		rc = set_state(db, hash, m->ndiff ? "differs" : "same",
-			       m->ndiff, m->first);
+		rc = set_state(db, hash, ndiff ? "differs" : "same", ndiff,
+			       k.first);
 undo:
 	if (rc == CDSYNC_OK)
 		rc = cds_exec(db, "RELEASE snapcheck");
@@ -1238,7 +1272,6 @@ undo:
 		sqlite3_exec(db->db, "ROLLBACK TO snapcheck; RELEASE snapcheck",
 			     NULL, NULL, NULL);
 out:
-	cds_free(m);
 	cdsync_close(sc);
 	return rc;
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "snapshot.h"
 #include "store.h"
 
 /* At a hub below the national one, into dir: the newest snapshot it
@@ -15,5 +16,20 @@
  * takes the one from the size it holds).  Nothing when there is
  * none.  *written grows by 1 for a snapshot file new in dir. */
 int cds_snapshot_export(cdsync *db, const char *dir, size_t *written);
+
+/* Each cell of a snapshot that a recount finds different: the unit's
+ * code, the period, the field's name, the signed value and the one
+ * counted.  A code other than CDSYNC_OK stops the recount. */
+typedef int (*cds_snap_diff_fn)(void *ctx, const char *unit,
+				const char *period, const char *field,
+				int64_t signed_value, int64_t counted);
+/* Counts the figures of snapshot p (read as *s) again in the scratch
+ * store sc, which holds the catalog and exactly the changes of the
+ * bundles the snapshot names (a full rollup of its day), and compares
+ * them cell by cell: fn for each that differs, *ndiff how many.  Errors
+ * in db's message. */
+int cds_snapshot_recount(cdsync *db, cdsync *sc, const uint8_t *p,
+			 const struct cds_snap *s, cds_snap_diff_fn fn,
+			 void *ctx, size_t *ndiff);
 
 #endif

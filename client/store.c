@@ -357,7 +357,7 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 {
 	/* a client device records for its school's union */
 	static const char *const lv[] = { "", "grassroots", "upper",
-					  "national", "grassroots" };
+					  "national", "grassroots", "upper" };
 	cdsync_rec *org = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -366,10 +366,10 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 	if (db->has_node)
 		return cds_err(db, CDSYNC_EEXIST, "%s",
 			       _("this store already belongs to a node"));
-	if (role < CDSYNC_ROLE_SCHOOL || role > CDSYNC_ROLE_CLIENT)
+	if (role < CDSYNC_ROLE_SCHOOL || role > CDSYNC_ROLE_AUDITOR)
 		return cds_err(db, CDSYNC_EINVAL, "%s",
-			       _("role must be school, hub, national or "
-				 "client"));
+			       _("role must be school, hub, national, client or "
+				 "auditor"));
 	if (org_code == NULL || org_name == NULL)
 		return cds_err(db, CDSYNC_EINVAL, "%s",
 			       _("a node needs an org code and an org name"));
@@ -428,7 +428,7 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 	/* A device does not speak for its union's own row: it shows this
 	 * one until the school node's row arrives with the first sync,
 	 * which replaces it; so it keeps no change of it to send. */
-	if (role == CDSYNC_ROLE_CLIENT &&
+	if ((role == CDSYNC_ROLE_CLIENT || role == CDSYNC_ROLE_AUDITOR) &&
 	    (rc = cds_exec(db, "DELETE FROM sync_change WHERE node = 1")) !=
 		    CDSYNC_OK)
 		goto fail;

@@ -78,6 +78,17 @@ int cds_save(cdsync *db);
 int cds_release(cdsync *db);
 void cds_undo(cdsync *db);
 
+/* sync.c: the changes of the bundle b[0..n) (named path in messages) for
+ * a node it is encrypted to -- its header read and its signature checked
+ * (not against the catalog), then opened with this node's keys: into *pl
+ * (free with cds_payload_free).  CDSYNC_ENOTRECIPIENT, CDSYNC_EBADBUNDLE,
+ * CDSYNC_EBADSIG, CDSYNC_EDECRYPT, CDSYNC_ENOMEM. */
+struct cds_bundle_head;
+struct cds_payload;
+int cds_bundle_decode(cdsync *db, const char *path, const uint8_t *b,
+		      size_t n, struct cds_bundle_head *h,
+		      struct cds_payload *pl);
+
 /* Milliseconds since the Unix epoch, from the system clock, or from
  * cds_wall_hook when a test sets it. */
 uint64_t cds_wall_ms(void);

@@ -315,8 +315,11 @@ seal(cdsync *db, size_t *sealed)
 	}
 	if ((rc = cds_keys_need(db)) != CDSYNC_OK)
 		goto out;
+	/* the hubs above, and the auditors the national union enrolled:
+	 * they count the figures again from the bundles (SPEC.md §15.2) */
 	st = cds_prepare(db, "SELECT box_pk FROM sync_peer WHERE upstream = 1 "
-			     "ORDER BY node_id");
+			     "OR (role = 5 AND catalog = 1 AND revoked_from IS "
+			     "NULL) ORDER BY upstream DESC, node_id");
 	if (st == NULL) {
 		rc = CDSYNC_ERROR;
 		goto out;
@@ -871,6 +874,20 @@ decode(cdsync *db, const char *path, const uint8_t *b, size_t n,
 				 "header"));
 	}
 	return CDSYNC_OK;
+}
+
+int
+cds_bundle_decode(cdsync *db, const char *path, const uint8_t *b, size_t n,
+		  struct cds_bundle_head *h, struct cds_payload *pl)
+{
+	char err[512];
+
+	memset(pl, 0, sizeof *pl);
+	if (cds_bundle_head(b, n, h, err, sizeof err) != CDSYNC_OK)
+		return cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path, err);
+	if (cds_bundle_verify(b, n, h, err, sizeof err) != CDSYNC_OK)
+		return cds_err(db, CDSYNC_EBADSIG, "%s: %s", path, err);
+	return decode(db, path, b, n, h, pl);
 }
 
 static int

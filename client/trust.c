@@ -796,7 +796,13 @@ cdsync_enrol_approve(cdsync *db, const char *request_path,
 			       _("%s: %s asks to be enrolled under %s, but "
 				 "this node is %s"),
 			       request_path, q.org_code, q.parent_code, code);
-	if (q.role == CDSYNC_ROLE_NATIONAL || (int)q.role > (int)db->role)
+	if (q.role == CDSYNC_ROLE_AUDITOR && db->role != CDSYNC_ROLE_NATIONAL)
+		return cds_err(db, CDSYNC_ESCOPE,
+			       _("%s: an auditor is enrolled by the national "
+				 "union, not under %s"),
+			       request_path, code);
+	if (q.role != CDSYNC_ROLE_AUDITOR &&
+	    (q.role == CDSYNC_ROLE_NATIONAL || (int)q.role > (int)db->role))
 		return cds_err(db, CDSYNC_ESCOPE,
 			       _("%s: a %s node cannot be enrolled under a "
 				 "%s node"),

@@ -173,7 +173,7 @@ cds_request_read(const uint8_t *p, size_t n, struct cds_request *q,
 	at = r.off;
 	if (cds_rd_byte(&r, &q->role) != 0)
 		return -1;
-	if (q->role < 1 || q->role > 3)
+	if (q->role < 1 || q->role > 5 || q->role == 4)
 		return cds_rd_bad(&r, at, N_("unknown role"));
 	if (cds_rd_bytes(&r, q->sign_pk, 32) != 0 || cds_rd_bytes(&r, q->box_pk, 32) != 0 ||
 	    cds_rd_u64(&r, &q->created_ms) != 0)
@@ -252,7 +252,7 @@ rd_entry(struct cds_rd *r, struct cds_entry *e)
 	at = r->off;
 	if (cds_rd_byte(r, &e->role) != 0)
 		return -1;
-	if (e->role < 1 || e->role > 3)
+	if (e->role < 1 || e->role > 5 || e->role == 4)
 		return cds_rd_bad(r, at, N_("unknown role"));
 	if (cds_rd_bytes(r, e->sign_pk, 32) != 0 || cds_rd_bytes(r, e->box_pk, 32) != 0 ||
 	    cds_rd_u64(r, &e->from_ms) != 0 || cds_rd_u64(r, &e->until_ms) != 0)

@@ -68,6 +68,11 @@ enrol() {	# enrol CHILD PARENT
 	must --home "$2" enrol approve "$T/req.cdsq" --fingerprint "$f" --out "$T/cat.cdsa"
 	must --home "$1" catalog import "$T/cat.cdsa" --root-fingerprint "$root"
 }
+# the auditor, enrolled by the national union first: every bundle sealed
+# below is encrypted to it too
+AU="$T/auditor"
+must --home "$AU" init --role auditor --org KT-VN --name "Kiểm toán viên" --parent VN
+enrol "$AU" "$N"
 must --home "$D" init --role hub --org HG-VX --name "Công đoàn Giáo dục huyện Vị Xuyên" --parent VN
 enrol "$D" "$N"
 must --home "$S" init --role school --org HG-VX-TH-LUNGCU --name "Trường Tiểu học Lũng Cú" --parent HG-VX
@@ -133,6 +138,31 @@ if command -v openssl >/dev/null; then
 else
 	bad "openssl is not installed (tools/deps installs it)"
 fi
+
+# ==== The auditor counts the figures again ===============================
+set +e
+"$CDSYNC" --home "$AU" audit "$T/clean" --root-fingerprint "$root" --recount >"$T/out" 2>&1
+rc=$?
+set -e
+if [ $rc -eq 0 ] && grep -q "Snapshots counted again from the bundles: 2; not: 0" "$T/out"; then ok; else bad "the auditor recounts the snapshots (exit $rc)"; cat "$T/out" >&2; fi
+set +e
+"$CDSYNC" --home "$D" audit "$T/clean" --root-fingerprint "$root" --recount >"$T/out" 2>&1
+rc=$?
+set -e
+if [ $rc -eq 1 ] && grep -q "recount needs an auditor's node" "$T/out"; then ok; else bad "--recount at a hub (exit $rc)"; fi
+# the district's store changed behind its change log: its signed figures
+# are not the schools'
+cp -r "$D" "$T/hg-vx-dishonest"
+sqlite3 "$T/hg-vx-dishonest/store.db" "UPDATE activity SET kind = 'training' WHERE title = 'Hội thao'"
+copy figures
+must --home "$T/hg-vx-dishonest" snapshot make --out "$T/dishonest.cdss"
+rm "$T/figures"/snapshot-HG-VX-*.cdss
+cp "$T/dishonest.cdss" "$T/figures/snapshot-HG-VX-3.cdss"
+set +e
+"$CDSYNC" --home "$AU" audit "$T/figures" --root-fingerprint "$root" --recount >"$T/out" 2>&1
+rc=$?
+set -e
+if [ $rc -eq 1 ] && grep -q "snapshot-HG-VX-3.cdss: HG-VX-TH-LUNGCU, 2025-2026, kind.training: signed 1, counted from the bundles 0" "$T/out"; then ok; else bad "a figure changed at the district, found by the auditor (exit $rc)"; cat "$T/out" >&2; fi
 
 b1=$(ls "$T/clean" | grep -E '^HG-VX-TH-LUNGCU-[0-9a-f]{8}-000001\.cdsb$')
 b2=$(ls "$T/clean" | grep -E '^HG-VX-TH-LUNGCU-[0-9a-f]{8}-000002\.cdsb$')

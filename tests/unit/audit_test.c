@@ -66,7 +66,7 @@ first(const char *dir, const char *ext, char *out, size_t n)
 static void
 test_a_district_export_is_audited(void **state)
 {
-	cdsync *nat, *dis, *sch;
+	cdsync *nat, *dis, *sch, *aud;
 	cdsync_cat_entry e;
 	cdsync_audit_summary s;
 	char root[20], err[512], path[1024], stick[600];
@@ -83,6 +83,9 @@ test_a_district_export_is_audited(void **state)
 	sch = tu_node(CDSYNC_ROLE_SCHOOL, "HG-VX-TH-LUNGCU", "HG-VX");
 	assert_int_equal(cdsync_catalog_at(nat, 0, &e), CDSYNC_OK);
 	snprintf(root, sizeof root, "%s", e.fingerprint);
+	/* the auditor first: every bundle sealed below is encrypted to it */
+	aud = tu_node(CDSYNC_ROLE_AUDITOR, "KT-VN", "VN");
+	tu_enrol(aud, nat, root);
 	tu_enrol(dis, nat, root);
 	tu_enrol(sch, dis, root);
 	activity(sch, "2025-10-20");
@@ -95,12 +98,16 @@ test_a_district_export_is_audited(void **state)
 				 CDSYNC_OK);
 	}
 	dir = tu_tmpdir();
+	assert_int_equal(cdsync_seal(dis, &sealed), CDSYNC_OK);
+	assert_int_equal(cdsync_snapshot_make(dis, NULL, &p, &n), CDSYNC_OK);
+	cdsync_free(p);
+	p = NULL;
 	assert_int_equal(cdsync_export(dis, dir, &sealed, &written), CDSYNC_OK);
 	snprintf(path, sizeof path, "%s/catalog-VN.cdsa", dir);
 	assert_int_equal(cdsync_catalog_export(nat, path), CDSYNC_OK);
 
 	nseen = 0;
-	assert_int_equal(cdsync_audit_dir(dir, root, collect, NULL, NULL, &s,
+	assert_int_equal(cdsync_audit_dir(dir, root, NULL, collect, NULL, NULL, &s,
 					  err, sizeof err),
 			 CDSYNC_OK);
 	assert_int_equal(s.failures, 0);
@@ -111,6 +118,31 @@ test_a_district_export_is_audited(void **state)
 	assert_int_equal(s.receipts, 1);
 	assert_int_equal(s.proofs, 1);
 	assert_int_equal(s.hubs, 1);
+	assert_int_equal(s.snapshots, 1);
+	assert_int_equal(s.recounted, 0);	/* no auditor given */
+	/* the auditor counts the district's figures again: the same */
+	assert_int_equal(cdsync_audit_dir(dir, root, aud, collect, NULL, NULL,
+					  &s, err, sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(s.failures, 0);
+	assert_int_equal(s.recounted, 1);
+	assert_int_equal(s.unrecounted, 0);
+	/* a district enrols no auditor */
+	{
+		cdsync *a2 = tu_node(CDSYNC_ROLE_AUDITOR, "KT-2", "HG-VX");
+		char fpr[20], req[600], cat[600];
+
+		snprintf(req, sizeof req, "%s/req", tu_tmpdir());
+		snprintf(cat, sizeof cat, "%s/cat", tu_tmpdir());
+		assert_int_equal(cdsync_enrol_request(a2, req), CDSYNC_OK);
+		assert_int_equal(cdsync_fingerprint(a2, fpr), CDSYNC_OK);
+		assert_int_equal(cdsync_enrol_approve(dis, req, fpr, 0, cat),
+				 CDSYNC_ESCOPE);
+		assert_non_null(strstr(cdsync_errmsg(dis), "an auditor is "
+							   "enrolled by the "
+							   "national union"));
+		cdsync_close(a2);
+	}
 
 	/* the district's audit pack holds too; a school writes none */
 	{
@@ -121,7 +153,7 @@ test_a_district_export_is_audited(void **state)
 						   &files),
 				 CDSYNC_OK);
 		assert_true(files > 8);
-		assert_int_equal(cdsync_audit_dir(pk, root, collect, NULL, NULL,
+		assert_int_equal(cdsync_audit_dir(pk, root, NULL, collect, NULL, NULL,
 						  &s, err, sizeof err),
 				 CDSYNC_OK);
 		assert_int_equal(s.failures, 0);
@@ -148,7 +180,7 @@ test_a_district_export_is_audited(void **state)
 	snprintf(path, sizeof path, "%s/catalog-VN.cdsa", d2);
 	assert_int_equal(cdsync_catalog_export(nat, path), CDSYNC_OK);
 	nseen = 0;
-	assert_int_equal(cdsync_audit_dir(d2, root, collect, NULL, NULL, &s,
+	assert_int_equal(cdsync_audit_dir(d2, root, NULL, collect, NULL, NULL, &s,
 					  err, sizeof err),
 			 CDSYNC_OK);
 	assert_int_equal(s.failures, 1);
@@ -156,22 +188,23 @@ test_a_district_export_is_audited(void **state)
 					"its signature does not verify"));
 
 	/* refusals */
-	assert_int_equal(cdsync_audit_dir(dir, "AAAA-BBBB-CCCC-DDDD", NULL, NULL,
+	assert_int_equal(cdsync_audit_dir(dir, "AAAA-BBBB-CCCC-DDDD", NULL, NULL, NULL,
 					  NULL, &s, err, sizeof err),
 			 CDSYNC_ENOTFOUND);
 	assert_non_null(strstr(err, "no catalog holds the national root's "
 				    "sheet with the fingerprint "
 				    "AAAA-BBBB-CCCC-DDDD"));
-	assert_int_equal(cdsync_audit_dir("/nonexistent/folder", root, NULL,
+	assert_int_equal(cdsync_audit_dir("/nonexistent/folder", root, NULL, NULL,
 					  NULL, NULL, &s, err, sizeof err),
 			 CDSYNC_ENOTFOUND);
 	assert_non_null(strstr(err, "cannot read the folder"));
-	assert_int_equal(cdsync_audit_dir(NULL, root, NULL, NULL, NULL, &s, err,
+	assert_int_equal(cdsync_audit_dir(NULL, root, NULL, NULL, NULL, NULL, &s, err,
 					  sizeof err),
 			 CDSYNC_EINVAL);
 	cdsync_close(nat);
 	cdsync_close(dis);
 	cdsync_close(sch);
+	cdsync_close(aud);
 	tu_cleanup();
 }
 

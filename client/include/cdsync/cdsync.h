@@ -171,7 +171,10 @@ typedef enum cdsync_role {
 	CDSYNC_ROLE_SCHOOL = 1,	  /* grassroots union node */
 	CDSYNC_ROLE_HUB = 2,	  /* upper-level (district, province) hub */
 	CDSYNC_ROLE_NATIONAL = 3, /* national hub */
-	CDSYNC_ROLE_CLIENT = 4	  /* a phone or PC paired with a school node */
+	CDSYNC_ROLE_CLIENT = 4,	  /* a phone or PC paired with a school node */
+	CDSYNC_ROLE_AUDITOR = 5	  /* an auditor the national union enrols:
+				   * every bundle sealed is encrypted to it
+				   * too, so it counts the figures again */
 } cdsync_role;
 
 /*
@@ -1289,9 +1292,15 @@ CDSYNC_API int cdsync_snapshot_diff_at(cdsync *db, const uint8_t hash[32],
  * ran -- then *out says what was checked and how many failures (0: all
  * holds) -- or, with err saying why: CDSYNC_ENOTFOUND (no folder, or no
  * catalog with the root of that fingerprint), CDSYNC_ENOMEM, CDSYNC_EINVAL.
- * The figures of the snapshots are not counted again: that needs the
- * bundles' contents, which only their recipients can read (not yet an
- * auditor).
+ * With `auditor` (may be NULL), the store of a node of role
+ * CDSYNC_ROLE_AUDITOR, its keys unlocked: every snapshot's figures are
+ * counted again from exactly the bundles it names among the files,
+ * opened with those keys (every bundle sealed after the national union
+ * enrolled the auditor is encrypted to it), cell by cell; each cell that
+ * differs is a failure ("UNIT, PERIOD, FIELD: signed N, counted from the
+ * bundles M").  A snapshot whose bundles are not all among the files, or
+ * not all encrypted to the auditor, is counted as not recounted, with the
+ * first reason in out->why.
  */
 typedef struct cdsync_audit_item {
 	const char *file;	/* in the folder */
@@ -1312,10 +1321,13 @@ typedef struct cdsync_audit_summary {
 	size_t checkpoints, hubs;	/* read in all the files; their logs */
 	size_t consistency;	/* consistency proofs checked */
 	size_t unchecked;	/* ... without a checkpoint to start from */
+	size_t recounted;	/* snapshots counted again (with `auditor`) */
+	size_t unrecounted;	/* ... that could not be: *why the first */
+	char why[600];
 	size_t failures;
 } cdsync_audit_summary;
 CDSYNC_API int cdsync_audit_dir(const char *dir, const char *root_fingerprint,
-				cdsync_audit_fn fn,
+				cdsync *auditor, cdsync_audit_fn fn,
 				cdsync_audit_progress_fn prog, void *ctx,
 				cdsync_audit_summary *out, char *err,
 				size_t errlen) CDSYNC_CHECK;
