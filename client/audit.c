@@ -210,6 +210,26 @@ add_ckpt(struct au *a, const uint8_t node[16], uint64_t size,
 	return CDSYNC_OK;
 }
 
+/* Reads file f of the folder whole: 1, or 0 (a failure of kind `what`
+ * said), or -CDSYNC_ENOMEM. */
+static int
+load(struct au *a, const char *f, const char *what, size_t max, uint8_t **p,
+     size_t *n)
+{
+	char path[4400];
+	int rc;
+
+	rc = cdsync_file_load(a->sc, path_of(a, f, path, sizeof path), max, p,
+			      n);
+	if (rc == CDSYNC_ENOMEM)
+		return -rc;
+	if (rc != CDSYNC_OK) {
+		failed(a, f, what, NULL, 0, "%s", cdsync_errmsg(a->sc));
+		return 0;
+	}
+	return 1;
+}
+
 /* ==== The files, one by one ========================================== */
 
 /* 1 when the ciphertext of the bundle at path is the one its signed header
@@ -415,41 +435,6 @@ recount_diff(void *ctx, const char *unit, const char *period,
 	return CDSYNC_OK;
 }
 
-/* The catalog of the audit's scratch store into sc. */
-static int
-copy_catalog(struct au *a, cdsync *sc)
-{
-	sqlite3_stmt *st, *ins = NULL;
-	int rc = CDSYNC_OK, step;
-
-	st = cds_prepare(a->sc, "SELECT issuer, serial, bytes FROM trust_sheet");
-	if (st == NULL)
-		return CDSYNC_ERROR;
-	if (sqlite3_prepare_v2(sc->db, "INSERT INTO trust_sheet (issuer, "
-				       "serial, bytes) VALUES (?1, ?2, ?3)",
-			       -1, &ins, NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return cds_err(a->sc, CDSYNC_ERROR, "%s",
-			       sqlite3_errmsg(sc->db));
-	}
-	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		int i;
-
-		for (i = 0; i < 3; i++)
-			sqlite3_bind_value(ins, i + 1,
-					   sqlite3_column_value(st, i));
-		if (sqlite3_step(ins) != SQLITE_DONE)
-			rc = cds_err(a->sc, CDSYNC_ERROR, "%s",
-				     sqlite3_errmsg(sc->db));
-		sqlite3_reset(ins);
-	}
-	if (rc == CDSYNC_OK && step != SQLITE_DONE)
-		rc = cds_sqlerr(a->sc, _("catalog"));
-	sqlite3_finalize(st);
-	sqlite3_finalize(ins);
-	return rc;
-}
-
 /* Counts the snapshot's figures again from the bundles among the files
  * it names, opened with the auditor's keys: 1 recounted, 0 it cannot be
  * (*why says why), < 0 an error code negated. */
@@ -471,7 +456,7 @@ recount(struct au *a, const char *file, const uint8_t *p,
 
 	if ((rc = cdsync_open("", CDSYNC_OPEN_CREATE, &sc)) != CDSYNC_OK ||
 	    (rc = cds_exec(sc, "PRAGMA synchronous = OFF")) != CDSYNC_OK ||
-	    (rc = copy_catalog(a, sc)) != CDSYNC_OK ||
+	    (rc = cds_snapshot_copy_catalog(a->sc, sc)) != CDSYNC_OK ||
 	    (rc = cds_merge_begin(sc)) != CDSYNC_OK) {
 		snprintf(why, whylen, "%s", sc ? cdsync_errmsg(sc) : "");
 		cdsync_close(sc);
@@ -552,7 +537,7 @@ recount(struct au *a, const char *file, const uint8_t *p,
 static int
 snapshots(struct au *a)
 {
-	char path[4400], origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
+	char origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
 	cdsync_tlog_head h;
 	struct cds_snap s;
 	uint8_t *p = NULL, pk[32];
@@ -566,13 +551,9 @@ snapshots(struct au *a)
 			continue;
 		step(a);
 		a->sum->snapshots++;
-		rc = cdsync_file_load(a->sc, path_of(a, f, path, sizeof path),
-				      CDS_SNAP_MAX, &p, &n);
-		if (rc == CDSYNC_ENOMEM)
-			return rc;
-		if (rc != CDSYNC_OK) {
-			failed(a, f, "snapshot", NULL, 0, "%s",
-			       cdsync_errmsg(a->sc));
+		if ((rc = load(a, f, "snapshot", CDS_SNAP_MAX, &p, &n)) <= 0) {
+			if (rc < 0)
+				return -rc;
 			continue;
 		}
 		if (cds_snap_read(p, n, &s, e, sizeof e) != 0) {
@@ -624,24 +605,11 @@ snapshots(struct au *a)
 	return CDSYNC_OK;
 }
 
-/* The node id in an origin "cdsync.vn/hub/CODE/NODE". */
-static int
-origin_node(const uint8_t *note, size_t n, uint8_t node[16])
-{
-	const uint8_t *nl = memchr(note, '\n', n);
-	char hex[33];
-
-	if (nl == NULL || nl - note < 33 || nl[-33] != '/')
-		return -1;
-	memcpy(hex, nl - 32, 32);
-	hex[32] = '\0';
-	return cds_id_parse(hex, node);
-}
 
 static int
 consistency(struct au *a)
 {
-	char path[4400], origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
+	char origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
 	struct cds_tlog_file tf;
 	cdsync_tlog_head h;
 	uint8_t *p = NULL, pk[32], node[16];
@@ -655,17 +623,13 @@ consistency(struct au *a)
 		if (!ends(f, ".tlog-consistency"))
 			continue;
 		step(a);
-		rc = cdsync_file_load(a->sc, path_of(a, f, path, sizeof path),
-				      CDS_TLOG_FILE_MAX, &p, &n);
-		if (rc == CDSYNC_ENOMEM)
-			return rc;
-		if (rc != CDSYNC_OK) {
-			failed(a, f, "checkpoint", NULL, 0, "%s",
-			       cdsync_errmsg(a->sc));
+		if ((rc = load(a, f, "checkpoint", CDS_TLOG_FILE_MAX, &p, &n)) <= 0) {
+			if (rc < 0)
+				return -rc;
 			continue;
 		}
 		if (cds_tlog_consistency_read(p, n, &tf, e, sizeof e) != 0 ||
-		    origin_node(tf.ckpt, tf.ckpt_len, node) != 0) {
+		    cds_tlog_origin_node(tf.ckpt, tf.ckpt_len, node) != 0) {
 			failed(a, f, "checkpoint", NULL, 0, "%s",
 			       e[0] ? e : _("not the log of a cdsync hub"));
 			goto next;
@@ -714,7 +678,7 @@ next:
 static int
 notes(struct au *a)
 {
-	char path[4400], origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
+	char origin[CDS_CKPT_ORIGIN_MAX + 1], e[512], org[80];
 	cdsync_tlog_head h;
 	uint8_t *p = NULL, pk[32], node[16];
 	size_t i, n;
@@ -726,16 +690,12 @@ notes(struct au *a)
 		if (!ends(f, ".checkpoint"))
 			continue;
 		step(a);
-		rc = cdsync_file_load(a->sc, path_of(a, f, path, sizeof path),
-				      CDS_CKPT_MAX, &p, &n);
-		if (rc == CDSYNC_ENOMEM)
-			return rc;
-		if (rc != CDSYNC_OK) {
-			failed(a, f, "checkpoint", NULL, 0, "%s",
-			       cdsync_errmsg(a->sc));
+		if ((rc = load(a, f, "checkpoint", CDS_CKPT_MAX, &p, &n)) <= 0) {
+			if (rc < 0)
+				return -rc;
 			continue;
 		}
-		if (origin_node(p, n, node) != 0) {
+		if (cds_tlog_origin_node(p, n, node) != 0) {
 			failed(a, f, "checkpoint", NULL, 0, "%s",
 			       _("not the log of a cdsync hub"));
 		} else if ((org_of(a, node, org, sizeof org),

@@ -605,19 +605,6 @@ hub_below(cdsync *db, const uint8_t node[16], struct hub *h)
 	return CDSYNC_OK;
 }
 
-/* The node id in an origin "cdsync.vn/hub/CODE/NODE". */
-static int
-origin_node(const uint8_t *note, size_t n, uint8_t node[16])
-{
-	const uint8_t *nl = memchr(note, '\n', n);
-	char hex[33];
-
-	if (nl == NULL || nl - note < 33 || nl[-33] != '/')
-		return -1;
-	memcpy(hex, nl - 32, 32);
-	hex[32] = '\0';
-	return cds_id_parse(hex, node);
-}
 
 /* The newest checkpoint taken of hub `node`: 1 found, 0 none, < 0 an
  * error code negated. */
@@ -677,7 +664,7 @@ cdsync_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
 		return rc;
 	if (cds_tlog_consistency_read(file, len, &f, e, sizeof e) != 0)
 		return cds_err(db, CDSYNC_EBADINPUT, "%s", e);
-	if (origin_node(f.ckpt, f.ckpt_len, node) != 0)
+	if (cds_tlog_origin_node(f.ckpt, f.ckpt_len, node) != 0)
 		return cds_err(db, CDSYNC_EBADINPUT, "%s",
 			       _("checkpoint line 1: not the origin of a "
 				 "cdsync hub's log"));
@@ -927,19 +914,12 @@ flush(cdsync *sc, struct batch *b)
 	return rc;
 }
 
-/* The catalog and the changes of the bundles the heads name, from db
- * into the scratch store sc. */
-static int
-fill_scratch(cdsync *db, cdsync *sc, const struct cds_snap *s)
+int
+cds_snapshot_copy_catalog(cdsync *db, cdsync *sc)
 {
-	struct cds_snap_head hd;
-	struct batch *b;
 	sqlite3_stmt *st = NULL, *ins = NULL;
-	size_t i;
-	int rc = CDSYNC_OK, step;
+	int rc = CDSYNC_OK, step, i;
 
-	if ((b = cds_calloc(1, sizeof *b)) == NULL)
-		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	st = cds_prepare(db, "SELECT issuer, serial, bytes FROM trust_sheet");
 	ins = sqlite3_prepare_v2(sc->db, "INSERT INTO trust_sheet (issuer, "
 					 "serial, bytes) VALUES (?1, ?2, ?3)",
@@ -947,13 +927,15 @@ fill_scratch(cdsync *db, cdsync *sc, const struct cds_snap *s)
 		      ? ins
 		      : NULL;
 	if (st == NULL || ins == NULL) {
-		rc = st == NULL ? CDSYNC_ERROR : cds_sqlerr(sc, "trust_sheet");
+		rc = st == NULL ? CDSYNC_ERROR
+				: cds_err(db, cds_sqlerr(sc, "trust_sheet"),
+					  "%s", cdsync_errmsg(sc));
 		goto out;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		for (i = 0; i < 3; i++)
-			sqlite3_bind_value(ins, (int)i + 1,
-					   sqlite3_column_value(st, (int)i));
+			sqlite3_bind_value(ins, i + 1,
+					   sqlite3_column_value(st, i));
 		if (sqlite3_step(ins) != SQLITE_DONE) {
 			rc = cds_err(db, cds_sqlerr(sc, "trust_sheet"), "%s",
 				     cdsync_errmsg(sc));
@@ -961,12 +943,29 @@ fill_scratch(cdsync *db, cdsync *sc, const struct cds_snap *s)
 		}
 		sqlite3_reset(ins);
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (step != SQLITE_DONE) {
+	if (step != SQLITE_DONE)
 		rc = cds_sqlerr(db, _("catalog"));
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(ins);
+	return rc;
+}
+
+/* The catalog and the changes of the bundles the heads name, from db
+ * into the scratch store sc. */
+static int
+fill_scratch(cdsync *db, cdsync *sc, const struct cds_snap *s)
+{
+	struct cds_snap_head hd;
+	struct batch *b;
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc, step;
+
+	if ((b = cds_calloc(1, sizeof *b)) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if ((rc = cds_snapshot_copy_catalog(db, sc)) != CDSYNC_OK)
 		goto out;
-	}
 	st = cds_prepare(db, "SELECT c.tbl, c.rid, c.op, c.hlc, n.node_id, "
 			     "c.base, c.vals FROM sync_change c JOIN sync_node "
 			     "n ON n.idx = c.node WHERE c.via IN (SELECT id "
@@ -1029,7 +1028,6 @@ fill_scratch(cdsync *db, cdsync *sc, const struct cds_snap *s)
 		cds_merge_rollback(sc);
 out:
 	sqlite3_finalize(st);
-	sqlite3_finalize(ins);
 	cds_free(b->mem);
 	cds_free(b);
 	return rc;

@@ -17,6 +17,10 @@
  * none.  *written grows by 1 for a snapshot file new in dir. */
 int cds_snapshot_export(cdsync *db, const char *dir, size_t *written);
 
+/* Copies the catalog (trust_sheet) of db into the scratch store sc, for a
+ * recount; errors in db's message. */
+int cds_snapshot_copy_catalog(cdsync *db, cdsync *sc);
+
 /* Each cell of a snapshot that a recount finds different: the unit's
  * code, the period, the field's name, the signed value and the one
  * counted.  A code other than CDSYNC_OK stops the recount. */

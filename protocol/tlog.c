@@ -20,6 +20,7 @@
 #include "tlog.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include "cdsync/cdsync.h"
 #include "doc.h"
 #include "i18n.h"
+#include "id.h"
 
 /* ==== Hashing =========================================================== */
 
@@ -1438,4 +1440,19 @@ cds_tlog_consistency_check(const uint8_t *p, size_t n,
 	if (signed_by != NULL && nkeys > 0)
 		memset(signed_by, 0, nkeys);
 	return -1;
+}
+
+int
+cds_tlog_origin_node(const uint8_t *note, size_t n, uint8_t node[16])
+{
+	static const char pre[] = "cdsync.vn/hub/";
+	const uint8_t *nl = memchr(note, '\n', n);
+	char hex[33];
+
+	if (nl == NULL || nl - note < (ptrdiff_t)(sizeof pre - 1) + 34 ||
+	    memcmp(note, pre, sizeof pre - 1) != 0 || nl[-33] != '/')
+		return -1;
+	memcpy(hex, nl - 32, 32);
+	hex[32] = '\0';
+	return cds_id_parse(hex, node);
 }

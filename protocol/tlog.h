@@ -153,6 +153,11 @@ int cds_tlog_consistency_verify(uint64_t m, uint64_t n,
 int cds_tlog_origin(char out[CDS_CKPT_ORIGIN_MAX + 1], const char *org_code,
 		    const uint8_t node[16]);
 
+/* The node id NODE of a checkpoint whose first line (its origin) is that
+ * of a cdsync hub, "cdsync.vn/hub/CODE/NODE": 0, or -1 for another
+ * origin. */
+int cds_tlog_origin_node(const uint8_t *note, size_t n, uint8_t node[16]);
+
 /* The 4-byte key ID of an Ed25519 key in signed notes:
  * SHA-256(name || 0x0A || 0x01 || pk)[0..4). */
 void cds_note_key_id(const char *name, const uint8_t pk[32], uint8_t id[4]);

@@ -1512,11 +1512,33 @@ test_out_of_memory_in_the_writers_gives_enomem_or_the_bytes(void **st)
 	assert_true(done);
 }
 
+/* The node id in a hub's origin, and other origins refused. */
+static void
+test_the_node_of_an_origin(void **st)
+{
+	static const char good[] = "cdsync.vn/hub/HN-CAUGIAY/"
+				   "22222222222222222222222222222222\n5\n";
+	static const char other[] = "example.com/log/22222222222222222222"
+				    "222222222222\n5\n";
+	uint8_t node[16], want[16];
+
+	(void)st;
+	memset(want, 0x22, 16);
+	assert_int_equal(cds_tlog_origin_node((const uint8_t *)good,
+					      sizeof good - 1, node), 0);
+	assert_memory_equal(node, want, 16);
+	assert_int_equal(cds_tlog_origin_node((const uint8_t *)other,
+					      sizeof other - 1, node), -1);
+	assert_int_equal(cds_tlog_origin_node((const uint8_t *)"x", 1, node),
+			 -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roots_match_their_vectors),
+		cmocka_unit_test(test_the_node_of_an_origin),
 		cmocka_unit_test(test_inclusion_proofs_match_their_vectors),
 		cmocka_unit_test(test_consistency_proofs_match_their_vectors),
 		cmocka_unit_test(
