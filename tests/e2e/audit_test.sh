@@ -6,7 +6,7 @@
 # written holds; then each way a dishonest hub could tamper with it is
 # found, with its message: a change altered, a bundle dropped, a bundle
 # nobody signed, a forked chain, a bundle replaced by another of its
-# number, a split view of the hub's log, a log rewritten, a bundle signed
+# number, a bundle that follows another history, a split view of the hub's log, a log rewritten, a bundle signed
 # with a revoked key passed off as counted, a forged catalog.  And the
 # district's audit pack: it holds, its manifest checks with sha256sum, and
 # openssl verifies a school's bundle and the hub's checkpoint from the
@@ -221,6 +221,18 @@ copy replaced
 cp "$T/fork-out/$fb" "$T/replaced/$b2"
 finds "a bundle replaced by another of its number" "$T/replaced" \
 	"not the bundle HG-VX received as number 2 of HG-VX-TH-LUNGCU"
+
+# ==== A bundle from another history ======================================
+# bundle 3 of the forked chain follows bundle 2 of that chain, not the
+# bundle 2 among the files: put in after it, the chain does not hold
+must --home "$T/lungcu-backup" activity add --held-on 22/11/2025 --title "Tiếp" --kind care
+rm -rf "$T/fork-out3"; mkdir "$T/fork-out3"
+must --home "$T/lungcu-backup" export --out "$T/fork-out3"
+f3=$(ls "$T/fork-out3" | grep -E '000003\.cdsb$')
+copy broken
+cp "$T/fork-out3/$f3" "$T/broken/"
+finds "a bundle that follows another bundle 2" "$T/broken" \
+	"$f3: it does not name bundle 2 of HG-VX-TH-LUNGCU as the one before it"
 
 # ==== A split view, and a log rewritten ==================================
 # The district's store as it was before bundle 2 takes the other bundle 2
