@@ -5,7 +5,8 @@
  * chains); its nodes' bundles go in whole (own ones from sync_bundle_out,
  * the others merged here), each with this hub's receipt and inclusion
  * proof, then the snapshots of the subtree's hub (this hub's own, with
- * the proofs of its checkpoint; or those a hub below sent up), the whole
+ * the proofs of its checkpoint; or those a hub below sent up, with the
+ * checkpoints of its log taken here), the whole
  * catalog, and in verify/ what stock tools need to check signatures
  * without cdsync: each signer's key as a PEM file, each bundle's signed
  * header and signature, this hub's checkpoint's signed text and
@@ -414,6 +415,25 @@ snapshots(struct pk *k, const char *org)
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(name, sizeof name, "snapshot-%s-%lld.cdss", org,
 			 (long long)sqlite3_column_int64(st, 0));
+		rc = put(k, name, sqlite3_column_blob(st, 1),
+			 (size_t)sqlite3_column_bytes(st, 1));
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(k->db, _("snapshot"));
+	sqlite3_finalize(st);
+	if (rc != CDSYNC_OK)
+		return rc;
+	/* and the checkpoints of that hub's log this hub took, each one
+	 * consistent with the one before when it was taken */
+	st = cds_prepare(k->db, "SELECT t.size, t.note FROM tlog_peer t JOIN "
+				"sync_peer p ON p.node_id = t.node_id WHERE "
+				"p.org_code = ?1 ORDER BY t.size");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		snprintf(name, sizeof name, "checkpoint-%s-%lld.checkpoint",
+			 org, (long long)sqlite3_column_int64(st, 0));
 		rc = put(k, name, sqlite3_column_blob(st, 1),
 			 (size_t)sqlite3_column_bytes(st, 1));
 	}
