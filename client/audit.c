@@ -130,8 +130,9 @@ step(struct au *a)
 		a->prog(a->ctx, a->done, a->nnames);
 }
 
-/* A node's org code by the catalog, or the last 8 hex digits of its id. */
-static void
+/* A node's org code by the catalog (1), or the last 8 hex digits of its
+ * id (0: the catalog does not have it). */
+static int
 org_of(struct au *a, const uint8_t node[16], char *out, size_t n)
 {
 	sqlite3_stmt *st;
@@ -145,12 +146,13 @@ org_of(struct au *a, const uint8_t node[16], char *out, size_t n)
 			snprintf(out, n, "%s",
 				 (const char *)sqlite3_column_text(st, 0));
 			sqlite3_finalize(st);
-			return;
+			return 1;
 		}
 		sqlite3_finalize(st);
 	}
 	cds_id_hex(node, hex);
 	snprintf(out, n, "…%s", hex + 24);
+	return 0;
 }
 
 /* The catalog's signing key of hub `node` and its log's origin: 0, or -1
@@ -308,7 +310,7 @@ bundles(struct au *a)
 	char path[4400], org[80];
 	struct bund *b;
 	size_t i;
-	int rc;
+	int rc, known;
 
 	for (i = 0; i < a->nnames; i++) {
 		const char *n = a->names[i];
@@ -327,11 +329,18 @@ bundles(struct au *a)
 			       cdsync_errmsg(a->sc));
 			continue;
 		}
-		org_of(a, info.node, org, sizeof org);
+		known = org_of(a, info.node, org, sizeof org);
 		if (!info.signature_ok || cipher_holds(a, path) != 1) {
 			failed(a, n, "bundle", org, info.seq, "%s",
 			       _("its signature does not verify: the bundle "
 				 "was changed after it was signed"));
+			continue;
+		}
+		if (!known) {
+			failed(a, n, "bundle", org, info.seq,
+			       _("sent by node %s, which the catalog does not "
+				 "have: nobody enrolled signed it"),
+			       org);
 			continue;
 		}
 		if (!info.sender_known) {
