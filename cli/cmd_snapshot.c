@@ -89,29 +89,6 @@ state_word(int s)
 static const char *const state_json[] = { "new", "waiting", "same",
 					  "differs" };
 
-static void
-when(int64_t ms, char *out, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	out[0] = '\0';
-	if (ms > 0 && localtime_r(&t, &tm) != NULL)
-		strftime(out, n, "%d/%m/%Y %H:%M", &tm);
-}
-
-static void
-hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static void
 info_json(struct json *j, const cdsync_snapshot_info *s, int taken)
@@ -119,10 +96,10 @@ info_json(struct json *j, const cdsync_snapshot_info *s, int taken)
 	char h[65];
 
 	json_key(j, "hash");
-	hex(s->hash, 32, h);
+	out_hexs(s->hash, 32, h);
 	json_str(j, h);
 	json_key(j, "hub");
-	hex(s->hub, 16, h);
+	out_hexs(s->hub, 16, h);
 	json_str(j, h);
 	if (taken) {
 		json_key(j, "hub_code");
@@ -154,14 +131,16 @@ info_text(const cdsync_snapshot_info *s, int taken)
 	char day[11], at[32], h[65];
 
 	out_date(s->day, day);
-	hex(s->hash, 8, h);
+	out_hexs(s->hash, 8, h);
 	printf(_("Snapshot %s of %s: %zu unit(s), the tree of %s, the "
 		 "bundles of %zu node(s), checkpoint of %llu leaves\n"),
 	       h, s->org, s->units, day, s->heads,
 	       (unsigned long long)s->tree_size);
 	if (!taken)
 		return;
-	when(s->taken_ms, at, sizeof at);
+	at[0] = '\0';
+	if (s->taken_ms > 0)
+		out_when((uint64_t)s->taken_ms, at, sizeof at);
 	printf(_("  from %s, taken %s: %s\n"), s->hub_code, at,
 	       state_word(s->state));
 	if (s->state == CDSYNC_SNAP_DIFFERS)

@@ -46,18 +46,6 @@ parse(const char *verb, int argc, char **argv, struct optset *os,
 	return EXIT_OK;
 }
 
-static void
-hexs(const uint8_t *p, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static char *
 slurp(const char *path, size_t max)
@@ -405,17 +393,6 @@ import_catalog(cdsync *db, const char *path)
 }
 
 
-/* A moment (ms since the epoch) as local "dd/mm/yyyy HH:MM". */
-static void
-when(uint64_t ms, char *out, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	if (strftime(out, n, "%d/%m/%Y %H:%M", &tm) == 0)
-		snprintf(out, n, "?");
-}
 
 /* Takes in a receipt of a hub above this node; 1 if it counts as a
  * failure.  One kept before is said.  In a folder, one that is not for
@@ -438,7 +415,7 @@ import_receipt(cdsync *db, const char *path, int infolder)
 			printf(_("%s: receipt kept.\n"), path);
 			return 0;
 		}
-		when(ri.seen_ms, seen, sizeof seen);
+		out_when(ri.seen_ms, seen, sizeof seen);
 		if (ri.has_leaf)
 			snprintf(said, sizeof said,
 				 _("it first saw it on %s; leaf %" PRIu64
@@ -724,10 +701,10 @@ cmd_bundle(int argc, char **argv)
 		ex = EXIT_FAIL;
 		goto out;
 	}
-	hexs(bi.node, 16, node);
-	hexs(bi.hash, 32, h);
-	hexs(bi.prev, 32, prev);
-	hexs(bi.sign_pk, 32, key);
+	out_hexs(bi.node, 16, node);
+	out_hexs(bi.hash, 32, h);
+	out_hexs(bi.prev, 32, prev);
+	out_hexs(bi.sign_pk, 32, key);
 	if (json) {
 		json_obj(&j);
 		json_key(&j, "node");
@@ -751,7 +728,7 @@ cmd_bundle(int argc, char **argv)
 		json_key(&j, "recipients");
 		json_arr(&j);
 		for (i = 0; i < bi.nrcpt; i++) {
-			hexs(bi.rcpt[i], 32, key);
+			out_hexs(bi.rcpt[i], 32, key);
 			json_str(&j, key);
 		}
 		json_arr_end(&j);
@@ -892,8 +869,8 @@ cmd_receipt(int argc, char **argv)
 		ex = lib_err(db, rc);
 		goto out;
 	}
-	hexs(ri.hub, 16, hub);
-	hexs(ri.node, 16, node);
+	out_hexs(ri.hub, 16, hub);
+	out_hexs(ri.node, 16, node);
 	if (ri.org[0] != '\0') {
 		snprintf(sender, sizeof sender, "%s", ri.org);
 	} else {
@@ -903,8 +880,8 @@ cmd_receipt(int argc, char **argv)
 		snprintf(sender, sizeof sender, _("node %s"), tail);
 	}
 	if (args_get(&a, T_JSON) != NULL) {
-		hexs(ri.hash, 32, h);
-		hexs(head.root, 32, root);
+		out_hexs(ri.hash, 32, h);
+		out_hexs(head.root, 32, root);
 		json_init(&j, stdout);
 		json_obj(&j);
 		json_key(&j, "receipt");
@@ -1146,7 +1123,7 @@ daemon_state(struct json *j)
 		return;
 	}
 	if (contact) {
-		when((uint64_t)contact, last, sizeof last);
+		out_when((uint64_t)contact, last, sizeof last);
 		printf(_("Last contact with the upper hub: %s\n"), last);
 	} else {
 		printf("%s\n", _("Last contact with the upper hub: none yet"));
@@ -1186,7 +1163,7 @@ device_status(cdsync *db, int json)
 		return EXIT_OK;
 	}
 	if (ms) {
-		when(ms, last, sizeof last);
+		out_when(ms, last, sizeof last);
 		printf(_("Last sync with the school node: %s, at %s\n"), last,
 		       ep);
 	} else {
@@ -1219,7 +1196,7 @@ rollup_state(cdsync *db, struct json *j)
 		json_int(j, (int64_t)r.changed);
 		return;
 	}
-	when((uint64_t)r.made_ms, at, sizeof at);
+	out_when((uint64_t)r.made_ms, at, sizeof at);
 	printf(_("Last rollup: %s; since then %zu record(s) added and %zu "
 		 "unit(s) with records changed ('cdsync rollup')\n"),
 	       at, r.added, r.changed);
@@ -1347,7 +1324,7 @@ cmd_status(int argc, char **argv)
 		printf(_("Waiting to go up: %zu bundle(s), %" PRIu64
 			 " bytes\n"), s.outbox, s.outbox_bytes);
 		if (s.last_receipt_ms) {
-			when(s.last_receipt_ms, last, sizeof last);
+			out_when(s.last_receipt_ms, last, sizeof last);
 			printf(_("Last receipt: %s from %s\n"), last,
 			       s.last_receipt_from);
 		} else {
@@ -1368,7 +1345,7 @@ cmd_status(int argc, char **argv)
 		}
 	}
 	for (i = 0; cdsync_peer_at(db, i, &p) == CDSYNC_OK; i++) {
-		hexs(p.node, 16, node);
+		out_hexs(p.node, 16, node);
 		if (json) {
 			json_obj(&j);
 			json_key(&j, "org");

@@ -2,8 +2,10 @@
 #include "out.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lang.h"
 
@@ -142,16 +144,33 @@ out_shortid(const char *hex, char out[9])
 }
 
 void
-out_hex(const uint8_t id[16], char out[33])
+out_hexs(const uint8_t *p, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
 
-	for (i = 0; i < 16; i++) {
-		out[2 * i] = digits[id[i] >> 4];
-		out[2 * i + 1] = digits[id[i] & 15];
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
 	}
-	out[32] = '\0';
+	out[2 * n] = '\0';
+}
+
+void
+out_hex(const uint8_t id[16], char out[33])
+{
+	out_hexs(id, 16, out);
+}
+
+void
+out_when(uint64_t ms, char *out, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(out, n, "%d/%m/%Y %H:%M", &tm) == 0)
+		snprintf(out, n, "?");
 }
 
 void

@@ -36,6 +36,11 @@ void out_money(int64_t v, char *buf, size_t n);
 void out_shortid(const char *hex, char out[9]);
 /* Hex of 16 bytes: out[33]. */
 void out_hex(const uint8_t id[16], char out[33]);
+/* The n bytes at p in lower-case hex, into out[2n + 1]. */
+void out_hexs(const uint8_t *p, size_t n, char *out);
+/* A moment (ms since the epoch) as local "dd/mm/yyyy HH:MM" ("?" when it
+ * cannot be written). */
+void out_when(uint64_t ms, char *out, size_t n);
 /* A number with one decimal, with the decimal mark of the language
  * ("90.5" in English, "90,5" in Vietnamese). */
 void out_decimal(double v, char *buf, size_t n);

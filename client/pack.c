@@ -473,10 +473,8 @@ cdsync_audit_pack(cdsync *db, const char *org_code, const char *period,
 		*files = 0;
 	if (dir == NULL)
 		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
-	if (!db->has_node || !db->has_pub)
-		return cds_err(db, CDSYNC_ENOTINIT, "%s",
-			       _("this store has no node yet: run 'cdsync init' "
-				 "first"));
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
+		return rc;
 	if (db->role != CDSYNC_ROLE_HUB && db->role != CDSYNC_ROLE_NATIONAL)
 		return cds_err(db, CDSYNC_ESCOPE, "%s",
 			       _("an audit pack is written at a hub, which "

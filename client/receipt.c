@@ -29,16 +29,6 @@
 
 #define RECEIPT_FILE_MAX 4096	/* bytes of a receipt file we read */
 
-static int
-need_node(cdsync *db)
-{
-	if (db->has_node && db->has_pub)
-		return CDSYNC_OK;
-	return cds_err(db, CDSYNC_ENOTINIT, "%s",
-		       _("this store has no node yet: run 'cdsync init' "
-			 "first"));
-}
-
 /* The last 8 hex digits of a node id, into out[9]. */
 static void
 tail8(const uint8_t node[16], char out[9])
@@ -107,7 +97,7 @@ cdsync_receipt_make(cdsync *db, const uint8_t hash[32], uint8_t **out,
 	cds_ok(db);
 	*out = NULL;
 	*len = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	memset(&r, 0, sizeof r);
 	st = cds_prepare(db, "SELECT node_id, seq, status, seen_ms, status_ms "
@@ -272,7 +262,7 @@ take(cdsync *db, const char *what, const uint8_t *p, size_t n)
 	char err[256], hub[120], sender[120], t[9];
 	int rc, found = 0, upstream = 0, role = 0, held;
 
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	if (db->txdepth)
 		return cds_err(db, CDSYNC_EINVAL, "%s",
@@ -403,7 +393,7 @@ cdsync_receipt_import(cdsync *db, const char *path)
 	int rc;
 
 	cds_ok(db);
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	if ((rc = read_file(db, path, &p, &n)) != CDSYNC_OK)
 		return rc;
@@ -574,7 +564,7 @@ check(cdsync *db, const char *rpath, const char *ppath,
 	size_t n = 0;
 	int rc, known;
 
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	/* the receipt: its layout, its signature by the key it names */
 	if ((rc = read_signed(db, rpath, &r)) != CDSYNC_OK)
@@ -708,7 +698,7 @@ cdsync_outbox_at(cdsync *db, size_t i, cdsync_outbox_item *out)
 
 	cds_ok(db);
 	memset(out, 0, sizeof *out);
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	if (db->role == CDSYNC_ROLE_NATIONAL)
 		return CDSYNC_ENOTFOUND;	/* nobody above it */
@@ -750,7 +740,7 @@ cdsync_outbox_size(cdsync *db, size_t *count, uint64_t *bytes)
 	cds_ok(db);
 	*count = 0;
 	*bytes = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	if (db->role == CDSYNC_ROLE_NATIONAL)
 		return CDSYNC_OK;

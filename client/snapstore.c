@@ -41,16 +41,6 @@
 #define CDS_STR2(x) #x
 #define CDS_STR(x) CDS_STR2(x)
 
-static int
-need_node(cdsync *db)
-{
-	if (db->has_node && db->has_pub)
-		return CDSYNC_OK;
-	return cds_err(db, CDSYNC_ENOTINIT, "%s",
-		       _("this store has no node yet: run 'cdsync init' "
-			 "first"));
-}
-
 static void
 hex8(const uint8_t id[16], char out[9])
 {
@@ -435,7 +425,7 @@ cdsync_snapshot_make(cdsync *db, const char *org_code, uint8_t **out,
 		return cds_err(db, CDSYNC_EINVAL, "%s",
 			       _("a snapshot has a transaction of its own: "
 				 "not inside cdsync_begin"));
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	if (db->role != CDSYNC_ROLE_HUB && db->role != CDSYNC_ROLE_NATIONAL)
 		return cds_err(db, CDSYNC_ESCOPE, "%s",
@@ -605,7 +595,6 @@ hub_below(cdsync *db, const uint8_t node[16], struct hub *h)
 	return CDSYNC_OK;
 }
 
-
 /* The newest checkpoint taken of hub `node`: 1 found, 0 none, < 0 an
  * error code negated. */
 static int
@@ -660,7 +649,7 @@ cdsync_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
 		*held_out = 0;
 	if (file == NULL)
 		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	if (cds_tlog_consistency_read(file, len, &f, e, sizeof e) != 0)
 		return cds_err(db, CDSYNC_EBADINPUT, "%s", e);
@@ -791,7 +780,7 @@ cdsync_snapshot_take(cdsync *db, const uint8_t *p, size_t n,
 	memset(&c, 0, sizeof c);
 	if (p == NULL)
 		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
-	if ((rc = need_node(db)) != CDSYNC_OK ||
+	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
 	    (rc = snap_check_sig(db, p, n, &s, &h, &c)) != CDSYNC_OK)
 		return rc;
 	crypto_generichash(hash, 32, p, n, NULL, 0);
@@ -1532,7 +1521,7 @@ cdsync_snapshot_proof(cdsync *db, const uint8_t *snapshot, size_t len,
 		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
 	*file = NULL;
 	*file_len = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	if (cds_snap_read(snapshot, len, &s, e, sizeof e) != 0)
 		return cds_err(db, CDSYNC_EBADINPUT, "%s", e);
@@ -1628,7 +1617,7 @@ cdsync_snapshot_import(cdsync *db, const char *path,
 	if (path == NULL || out == NULL)
 		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
 	memset(out, 0, sizeof *out);
-	if ((rc = need_node(db)) != CDSYNC_OK ||
+	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
 	    (rc = cds_file_read(db, path, CDS_SNAP_MAX, _("a snapshot"),
 				CDSYNC_EBADINPUT, &p, &n)) != CDSYNC_OK)
 		return rc;

@@ -766,3 +766,13 @@ cds_own_code(cdsync *db, char *code, size_t n)
 		     : cds_err(db, CDSYNC_ENOTFOUND, "%s",
 			       _("this node's own union is missing"));
 }
+
+int
+cds_need_node(cdsync *db)
+{
+	if (db->has_node && db->has_pub)
+		return CDSYNC_OK;
+	return cds_err(db, CDSYNC_ENOTINIT, "%s",
+		       _("this store has no node yet: run 'cdsync init' "
+			 "first"));
+}

@@ -68,6 +68,10 @@ sqlite3_stmt *cds_prepare(cdsync *db, const char *sql);
 int cds_meta_put(cdsync *db, const char *key, const void *p, size_t n);
 int cds_meta_get(cdsync *db, const char *key, void *out, size_t n);
 
+/* CDSYNC_OK when the store has a node (its id and public keys), else
+ * CDSYNC_ENOTINIT with a message saying to run 'cdsync init'. */
+int cds_need_node(cdsync *db);
+
 /* This node's org code into code[n]; CDSYNC_ENOTFOUND (with a message)
  * when its union's row is missing. */
 int cds_own_code(cdsync *db, char *code, size_t n);

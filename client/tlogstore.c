@@ -38,16 +38,6 @@
  * with one signature; a proof adds at most 65 lines of 45 bytes. */
 #define TLOG_OUT_MAX CDS_TLOG_FILE_MAX
 
-static int
-need_node(cdsync *db)
-{
-	if (db->has_node && db->has_pub)
-		return CDSYNC_OK;
-	return cds_err(db, CDSYNC_ENOTINIT, "%s",
-		       _("this store has no node yet: run 'cdsync init' "
-			 "first"));
-}
-
 /* ==== Appending (inside the caller's transaction) ==================== */
 
 static int
@@ -398,7 +388,7 @@ cdsync_tlog_size(cdsync *db, uint64_t *size)
 
 	cds_ok(db);
 	*size = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK ||
+	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
 	    (rc = begin(db, &own)) != CDSYNC_OK)
 		return rc;
 	rc = tx_close(db, own, count_leaves(db, size));
@@ -453,7 +443,7 @@ cdsync_tlog_index(cdsync *db, const uint8_t bundle_hash[32], uint64_t *index)
 
 	cds_ok(db);
 	*index = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK ||
+	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
 	    (rc = begin(db, &own)) != CDSYNC_OK)
 		return rc;
 	rc = tx_close(db, own, find_leaf(db, bundle_hash, index, leaf));
@@ -491,7 +481,7 @@ cdsync_tlog_checkpoint(cdsync *db, uint8_t **note, size_t *len)
 	cds_ok(db);
 	*note = NULL;
 	*len = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK ||
+	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
 	    (rc = begin(db, &own)) != CDSYNC_OK)
 		return rc;
 	cds_buf_init(&b, TLOG_OUT_MAX);
@@ -517,7 +507,7 @@ cdsync_tlog_inclusion(cdsync *db, const uint8_t bundle_hash[32],
 	cds_ok(db);
 	*file = NULL;
 	*len = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK ||
+	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
 	    (rc = begin(db, &own)) != CDSYNC_OK)
 		return rc;
 	cds_buf_init(&note, TLOG_OUT_MAX);
@@ -557,7 +547,7 @@ cdsync_tlog_consistency(cdsync *db, uint64_t old_size, uint8_t **file,
 	cds_ok(db);
 	*file = NULL;
 	*len = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK ||
+	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
 	    (rc = begin(db, &own)) != CDSYNC_OK)
 		return rc;
 	cds_buf_init(&note, TLOG_OUT_MAX);
@@ -613,7 +603,7 @@ cds_tlog_proofs_open(cdsync *db, struct cds_tlog_proofs **out)
 	int rc, own;
 
 	*out = NULL;
-	if ((rc = need_node(db)) != CDSYNC_OK)
+	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
 	if ((p = cds_malloc(sizeof *p)) == NULL)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
@@ -856,7 +846,7 @@ cds_tlog_store_consistency_to(cdsync *db, uint64_t old, const uint8_t *note,
 
 	*file = NULL;
 	*len = 0;
-	if ((rc = need_node(db)) != CDSYNC_OK ||
+	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
 	    (rc = own_origin(db, origin)) != CDSYNC_OK)
 		return rc;
 	k.name = origin;

@@ -111,31 +111,21 @@ take_snapshot(struct cdsd_hub *h, const char *id, const char *path,
 {
 	uint8_t *p = NULL;
 	size_t n = 0;
-	FILE *f;
-	long sz = -1;
 	int rc;
 
-	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
-	    (sz = ftell(f)) < 0 || (size_t)sz > SNAPSHOT_MAX ||
-	    fseek(f, 0, SEEK_SET) != 0 ||
-	    (p = cds_malloc((size_t)sz + 1)) == NULL ||
-	    (n = fread(p, 1, (size_t)sz, f)) != (size_t)sz) {
-		if (f != NULL)
-			fclose(f);
-		cds_free(p);
-		if (sz >= 0 && (size_t)sz > SNAPSHOT_MAX) {
-			say(reply, 413, CDSYNC_EINVAL,
-			    _("a snapshot is at most 256 MiB"));
-			return 0;
-		}
+	rc = cdsync_file_load(h->db, path, SNAPSHOT_MAX, &p, &n);
+	if (rc == CDSYNC_EINVAL) {	/* larger than that */
+		say(reply, 413, CDSYNC_EINVAL, _("a snapshot is at most 256 MiB"));
+		return 0;
+	}
+	if (rc != CDSYNC_OK) {
 		cdsd_log(CDSD_WARN, _("upload %s: the snapshot cannot be read "
 				      "now"),
 			 id);
 		return -1;
 	}
-	fclose(f);
 	rc = cdsync_snapshot_take(h->db, p, n, NULL);
-	cds_free(p);
+	cdsync_free(p);
 	switch (rc) {
 	case CDSYNC_OK:
 	case CDSYNC_EREPLAY:
