@@ -554,9 +554,13 @@ static int
 write_receipts(cdsync *db, const char *dir)
 {
 	struct cds_tlog_proofs *proofs = NULL;
+	struct missing {
+		uint8_t hash[32];
+		char name[320];
+	} *miss = NULL, *m;
 	sqlite3_stmt *st;
 	uint8_t *r = NULL, hash[32];
-	size_t n = 0;
+	size_t n = 0, nmiss = 0, cap = 0, i;
 	/* "receipt-" CODE (an org code: at most 255 bytes) "-" SEQ (at most
 	 * 19 digits) ".tlog-proof" */
 	char name[320], path[4500];
@@ -569,10 +573,8 @@ write_receipts(cdsync *db, const char *dir)
 			     "b.hash FROM sync_bundle_in b LEFT JOIN sync_peer "
 			     "p ON p.node_id = b.node_id WHERE b.status IN "
 			     "('merged', 'held') ORDER BY 1, 2, b.node_id");
-	if (st == NULL) {
-		cds_tlog_proofs_close(proofs);
+	if (st == NULL)
 		return CDSYNC_ERROR;
-	}
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *c = (const char *)sqlite3_column_text(st, 0);
 		int len;
@@ -598,30 +600,47 @@ write_receipts(cdsync *db, const char *dir)
 			break;
 		/* receipt-CODE-SEQ.cdsr -> receipt-CODE-SEQ.tlog-proof, once:
 		 * a proof written whole stays a proof (its checkpoint inside
-		 * it), so a bigger log writes only the new bundles' */
+		 * it), so a bigger log writes only the new bundles' -- after
+		 * this read: the proofs sign a checkpoint, a write, which a
+		 * read still open here could not make once another program
+		 * wrote to the store meanwhile */
 		snprintf(name + len - 5, sizeof name - (size_t)(len - 5),
 			 ".tlog-proof");
 		snprintf(path, sizeof path, "%s/%s", dir, name);
 		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
 			continue;
-		if (proofs == NULL &&
-		    (rc = cds_tlog_proofs_open(db, &proofs)) != CDSYNC_OK)
-			break;
-		rc = cds_tlog_proofs_file(db, proofs, hash, &r, &n);
+		if (nmiss == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((m = cds_realloc(miss, cap * sizeof *m)) == NULL) {
+				rc = cds_err(db, CDSYNC_ENOMEM, "%s",
+					     _("out of memory"));
+				break;
+			}
+			miss = m;
+		}
+		memcpy(miss[nmiss].hash, hash, 32);
+		memcpy(miss[nmiss].name, name, sizeof name);
+		nmiss++;
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(db, _("receipt"));
+	sqlite3_finalize(st);
+	if (rc == CDSYNC_OK && nmiss > 0)
+		rc = cds_tlog_proofs_open(db, &proofs);
+	for (i = 0; rc == CDSYNC_OK && i < nmiss; i++) {
+		rc = cds_tlog_proofs_file(db, proofs, miss[i].hash, &r, &n);
 		if (rc == CDSYNC_ENOTFOUND) {	/* taken in since */
 			cds_ok(db);
 			rc = CDSYNC_OK;
 			continue;
 		}
 		if (rc == CDSYNC_OK)
-			rc = cds_file_write(db, dir, name, r, n, &wrote);
+			rc = cds_file_write(db, dir, miss[i].name, r, n, &wrote);
 		cds_free(r);
 		r = NULL;
 	}
-	if (rc == CDSYNC_OK && step != SQLITE_DONE)
-		rc = cds_sqlerr(db, _("receipt"));
-	sqlite3_finalize(st);
 	cds_tlog_proofs_close(proofs);
+	cds_free(miss);
 	return rc;
 }
 
