@@ -28,10 +28,12 @@
  * rollup are checked against the KPI engine (cds_kpi_run) for the school
  * year.
  *
- * Usage: rollup_bench [--schools N] [--dir DIR] [--night]
+ * Usage: rollup_bench [--schools N] [--dir DIR]
+ *                     [--night | --write-night | --rollup]
  * (--dir keeps the store there; by default a temporary folder, removed.
- * --night, with the --dir of an earlier run: one more night and its
- * rollup only, to profile it.)
+ * With the --dir of an earlier run, to profile by hand: --night writes one
+ * more night and runs its rollup; --write-night only writes it, --rollup
+ * only runs the incremental rollup, each in a process of its own.)
  */
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -126,7 +128,14 @@ open_db(const char *path)
 		die(db, path);
 	exec(db, "PRAGMA journal_mode = WAL");
 	exec(db, "PRAGMA synchronous = NORMAL");
-	exec(db, "PRAGMA cache_size = -524288");	/* 512 MiB */
+	{
+		char q[64];
+		const char *mib = getenv("BENCH_CACHE_MIB");
+
+		snprintf(q, sizeof q, "PRAGMA cache_size = -%ld",
+			 (mib ? strtol(mib, NULL, 10) : 512) * 1024);
+		exec(db, q);
+	}
 	if (getenv("BENCH_MMAP"))
 		exec(db, "PRAGMA mmap_size = 2147418112");
 	exec(db, "PRAGMA foreign_keys = OFF");
@@ -693,11 +702,14 @@ main(int argc, char **argv)
 			schools = (int)strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
 			dir = argv[++i];
-		else if (strcmp(argv[i], "--night") == 0)
-			phase = "night";
+		else if (strcmp(argv[i], "--night") == 0 ||
+			 strcmp(argv[i], "--write-night") == 0 ||
+			 strcmp(argv[i], "--rollup") == 0)
+			phase = argv[i] + 2;
 		else {
 			fprintf(stderr, "usage: rollup_bench [--schools N] "
-					"[--dir DIR]\n");
+					"[--dir DIR] [--night | --write-night "
+					"| --rollup]\n");
 			return 2;
 		}
 	}
@@ -710,8 +722,10 @@ main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/hub.db", dir);
 	if (phase != NULL) {	/* by hand, to profile: one more night */
 		rng ^= (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
-		night(path, 0);
-		rollup(path, 0, "night");
+		if (strcmp(phase, "rollup") != 0)
+			night(path, 0);
+		if (strcmp(phase, "write-night") != 0)
+			rollup(path, 0, "night");
 		return 0;
 	}
 	unlink(path);
