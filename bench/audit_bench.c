@@ -209,7 +209,7 @@ main(int argc, char **argv)
 		die(nat, "catalog export");
 
 	t0 = now();
-	if (cdsync_audit_dir(dir, root, NULL, NULL, NULL, NULL, &s, err,
+	if (cdsync_audit_dir(dir, root, 0, NULL, NULL, NULL, NULL, &s, err,
 			     sizeof err) != CDSYNC_OK || s.failures != 0) {
 		fprintf(stderr, "audit_bench: audit: %s (%zu failures)\n", err,
 			s.failures);
@@ -217,7 +217,7 @@ main(int argc, char **argv)
 	}
 	ta = now() - t0;
 	t0 = now();
-	if (cdsync_audit_dir(dir, root, aud, NULL, NULL, NULL, &s, err,
+	if (cdsync_audit_dir(dir, root, 0, aud, NULL, NULL, NULL, &s, err,
 			     sizeof err) != CDSYNC_OK || s.failures != 0 ||
 	    s.recounted != 1) {
 		fprintf(stderr, "audit_bench: recount: %s (%zu failures, %s)\n",

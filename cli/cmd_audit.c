@@ -7,7 +7,9 @@
  * progress bar on stderr.  Exit 0 only if everything holds, 1 when
  * something does not (or the audit cannot run), 2 for a bad command line.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,7 +23,8 @@ enum {
 	T_PERIOD = TAG_PERIOD,
 	T_ROOT = TAG_FIELD + 1,
 	T_OUT,
-	T_RECOUNT
+	T_RECOUNT,
+	T_WITNESSES
 };
 
 void
@@ -49,6 +52,10 @@ audit_help(FILE *f)
 				   "union): count every snapshot's figures "
 				   "again from the bundles, opened with its "
 				   "keys"));
+	help_opt(f, _("--witnesses N"),
+		 _("require every bundle the national hub logged to be in a "
+		   "tree of its log that N witnesses (district hubs) "
+		   "cosigned"));
 	help_opt(f, "--json", _("the answer as JSON"));
 	fprintf(f, "\n%s\n", _("cdsync audit pack, at a hub:"));
 	help_para(f, _("Writes into FOLDER what an auditor needs for the "
@@ -166,15 +173,17 @@ cmd_audit(int argc, char **argv)
 	cdsync *db = NULL;
 	cdsync_role role;
 	struct json j;
-	const char *root;
+	const char *root, *w;
 	char err[1024];
+	size_t want = 0;
 	int ex, rc;
 
 	if (argc > 0 && strcmp(argv[0], "pack") == 0)
 		return pack(argc - 1, argv + 1);
 	if (optset_add(&os, "root-fingerprint", T_ROOT, OPT_VALUE) != 0 ||
 	    optset_add(&os, "json", T_JSON, OPT_FLAG) != 0 ||
-	    optset_add(&os, "recount", T_RECOUNT, OPT_FLAG) != 0) {
+	    optset_add(&os, "recount", T_RECOUNT, OPT_FLAG) != 0 ||
+	    optset_add(&os, "witnesses", T_WITNESSES, OPT_VALUE) != 0) {
 		msg_err("%s", _("out of memory"));
 		ex = EXIT_FAIL;
 		goto out;
@@ -193,6 +202,21 @@ cmd_audit(int argc, char **argv)
 			       _("give --root-fingerprint: the audit trusts "
 				 "the national root by its fingerprint alone"));
 		goto out;
+	}
+	if ((w = args_get(&a, T_WITNESSES)) != NULL) {
+		char *end = NULL;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(w, &end, 10);
+		if (w[0] < '0' || w[0] > '9' || *end != '\0' || errno != 0 ||
+		    v > 4096) {
+			ex = usage_err("audit", _("--witnesses %s: a number of "
+						  "witnesses from 0 to 4096"),
+				       w);
+			goto out;
+		}
+		want = (size_t)v;
 	}
 	if (args_get(&a, T_RECOUNT) != NULL) {
 		if ((ex = home_open(&db)) != EXIT_OK)
@@ -220,8 +244,8 @@ cmd_audit(int argc, char **argv)
 	o.bar = o.j == NULL && isatty(STDERR_FILENO);
 	if (o.j == NULL)
 		printf(_("Audit of %s:\n"), a.pos[0]);
-	rc = cdsync_audit_dir(a.pos[0], root, db, item, progress, &o, &s, err,
-			      sizeof err);
+	rc = cdsync_audit_dir(a.pos[0], root, want, db, item, progress, &o, &s,
+			      err, sizeof err);
 	if (o.drawn)
 		fputs("\r\033[K", stderr);
 	if (rc != CDSYNC_OK) {
@@ -258,6 +282,12 @@ cmd_audit(int argc, char **argv)
 		json_int(&j, (int64_t)s.consistency);
 		json_key(&j, "unchecked");
 		json_int(&j, (int64_t)s.unchecked);
+		json_key(&j, "cosignatures");
+		json_int(&j, (int64_t)s.cosignatures);
+		json_key(&j, "witnesses_required");
+		json_int(&j, (int64_t)want);
+		json_key(&j, "witnessed_size");
+		json_int(&j, (int64_t)s.witnessed);
 		json_key(&j, "recounted");
 		json_int(&j, (int64_t)s.recounted);
 		json_key(&j, "not_recounted");
@@ -278,6 +308,17 @@ cmd_audit(int argc, char **argv)
 				 "log to start from)"),
 			       s.unchecked);
 		printf(".\n");
+		if (s.cosignatures > 0 || want > 0) {
+			printf(_("Witnesses: %zu cosignature(s) verified; "
+				 "required for each bundle the national hub "
+				 "logged: %zu"),
+			       s.cosignatures, want);
+			if (want > 0 && s.witnessed > 0)
+				printf(_(" (they cover its log up to %llu "
+					 "leaves)"),
+				       (unsigned long long)s.witnessed);
+			printf(".\n");
+		}
 		if (s.failures == 0)
 			printf("%s\n", _("Everything holds."));
 		else

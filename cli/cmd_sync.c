@@ -1251,6 +1251,42 @@ snapshot_state(cdsync *db, struct json *j)
 					      : "");
 }
 
+/* At a hub: how far its witnesses cosigned its log, and how far it
+ * cosigned the log of the hub above (SPEC.md 12.9). */
+static void
+witness_state(cdsync *db, struct json *j)
+{
+	uint64_t log = 0, wsize = 0, above = 0;
+	size_t w = 0;
+
+	if (cdsync_tlog_size(db, &log) != CDSYNC_OK ||
+	    cdsync_tlog_witnessed(db, &wsize, &w) != CDSYNC_OK ||
+	    cdsync_witness_from(db, &above) != CDSYNC_OK)
+		return;
+	if (j != NULL) {
+		json_key(j, "log_size");
+		json_int(j, (int64_t)log);
+		json_key(j, "witnessed_size");
+		json_int(j, (int64_t)wsize);
+		json_key(j, "witnesses");
+		json_int(j, (int64_t)w);
+		json_key(j, "witnessed_above");
+		json_int(j, (int64_t)above);
+		return;
+	}
+	if (w > 0)
+		printf(_("Log: %llu leaves; its witnesses cosigned it up to "
+			 "%llu (%zu of them)\n"),
+		       (unsigned long long)log, (unsigned long long)wsize, w);
+	else if (log > 0)
+		printf(_("Log: %llu leaves; no witness has cosigned it yet\n"),
+		       (unsigned long long)log);
+	if (above > 0)
+		printf(_("As a witness: cosigned the log of the hub above up to "
+			 "%llu leaves\n"),
+		       (unsigned long long)above);
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -1313,6 +1349,7 @@ cmd_status(int argc, char **argv)
 		json_str(&j, s.last_receipt_ms ? s.last_receipt_from : NULL);
 		rollup_state(db, &j);
 		snapshot_state(db, &j);
+		witness_state(db, &j);
 		daemon_state(&j);
 		json_key(&j, "peers");
 		json_arr(&j);
@@ -1332,6 +1369,7 @@ cmd_status(int argc, char **argv)
 		}
 		rollup_state(db, NULL);
 		snapshot_state(db, NULL);
+		witness_state(db, NULL);
 		daemon_state(NULL);
 		head[0] = _("Union");
 		head[1] = _("Node");

@@ -46,6 +46,14 @@ struct ckpt {
 	char file[NAME_MAX_AUDIT];
 	uint8_t *note;		/* the checkpoint as signed */
 	size_t nlen;
+	size_t cosigs;		/* witnesses whose cosignature verified */
+};
+
+/* A consistency proof checked: the log of `node` from size `from` grew to
+ * size `to` (from > 0). */
+struct link {
+	uint8_t node[16];
+	uint64_t from, to;
 };
 
 struct bund {
@@ -58,6 +66,7 @@ struct bund {
 
 struct rcpt {
 	cdsync_receipt_info r;
+	uint64_t proof_size;	/* the tree its inclusion proof is of */
 	char file[NAME_MAX_AUDIT];
 };
 
@@ -77,6 +86,9 @@ struct au {
 	size_t nbd, capbd;
 	struct rcpt *rc;
 	size_t nrc, caprc;
+	struct link *ln;
+	size_t nln, capln;
+	size_t want;			/* witnesses required (0: none) */
 	size_t done;
 };
 
@@ -210,6 +222,95 @@ add_ckpt(struct au *a, const uint8_t node[16], uint64_t size,
 	a->nck++;
 	a->sum->checkpoints++;
 	return CDSYNC_OK;
+}
+
+static int
+add_link(struct au *a, const uint8_t node[16], uint64_t from, uint64_t to)
+{
+	struct link *l;
+
+	if (a->nln == a->capln) {
+		size_t cap = a->capln ? a->capln * 2 : 16;
+
+		if ((l = cds_realloc(a->ln, cap * sizeof *l)) == NULL)
+			return CDSYNC_ENOMEM;
+		a->ln = l;
+		a->capln = cap;
+	}
+	l = &a->ln[a->nln++];
+	memcpy(l->node, node, 16);
+	l->from = from;
+	l->to = to;
+	return CDSYNC_OK;
+}
+
+/* The cosignatures of checkpoint c (its note read and checked) by the
+ * witnesses of its log: every other hub of the catalog.  A line of one
+ * that does not verify is a failure of file f. */
+static int
+cosigs(struct au *a, struct ckpt *c, const char *f)
+{
+	char (*names)[CDS_CKPT_ORIGIN_MAX + 1] = NULL, e[512], org[80];
+	struct cds_note_key *k = NULL;
+	struct cds_cosig *found = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0, cap = 0, i;
+	int rc = CDSYNC_OK;
+
+	st = cds_prepare(a->sc, "SELECT node_id, org_code, sign_pk FROM "
+				"sync_peer WHERE role = 2 AND node_id != ?1 "
+				"ORDER BY node_id");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, c->node, 16, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(st, 1);
+
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			void *x = cds_realloc(k, nc * sizeof *k),
+			     *y = x ? cds_realloc(names, nc * sizeof *names)
+				    : NULL;
+
+			if (x != NULL)
+				k = x;
+			if (y != NULL)
+				names = y;
+			if (x == NULL || y == NULL) {
+				rc = CDSYNC_ENOMEM;
+				break;
+			}
+			cap = nc;
+		}
+		if (code == NULL || sqlite3_column_bytes(st, 0) != 16 ||
+		    sqlite3_column_bytes(st, 2) != 32 ||
+		    cds_tlog_witness_name(names[n], code,
+					  sqlite3_column_blob(st, 0)) != 0)
+			continue;
+		memcpy(k[n].pk, sqlite3_column_blob(st, 2), 32);
+		n++;
+	}
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		k[i].name = names[i];
+	if (rc == CDSYNC_OK && n > 0 &&
+	    (found = cds_calloc(n, sizeof *found)) == NULL)
+		rc = CDSYNC_ENOMEM;
+	if (rc == CDSYNC_OK && n > 0) {
+		if (cds_cosig_check(c->note, c->nlen, k, n, found, e,
+				    sizeof e) != 0) {
+			org_of(a, c->node, org, sizeof org);
+			failed(a, f, "checkpoint", org, c->size, "%s", e);
+		} else {
+			for (i = 0; i < n; i++)
+				c->cosigs += found[i].time != UINT64_MAX;
+			a->sum->cosignatures += c->cosigs;
+		}
+	}
+	cds_free(found);
+	cds_free(k);
+	cds_free(names);
+	return rc;
 }
 
 /* Reads file f of the folder whole: 1, or 0 (a failure of kind `what`
@@ -421,6 +522,7 @@ receipts(struct au *a)
 		}
 		x = &a->rc[a->nrc++];
 		x->r = r;
+		x->proof_size = h.size;
 		snprintf(x->file, sizeof x->file, "%s", n);
 	}
 	return CDSYNC_OK;
@@ -672,7 +774,10 @@ consistency(struct au *a)
 			goto next;
 		}
 		if ((rc = add_ckpt(a, node, h.size, h.root, f, tf.ckpt,
-				   tf.ckpt_len)) != CDSYNC_OK) {
+				   tf.ckpt_len)) != CDSYNC_OK ||
+		    (rc = cosigs(a, &a->ck[a->nck - 1], f)) != CDSYNC_OK ||
+		    (tf.at > 0 &&
+		     (rc = add_link(a, node, tf.at, h.size)) != CDSYNC_OK)) {
 			cds_free(p);
 			return rc;
 		}
@@ -715,7 +820,9 @@ notes(struct au *a)
 							sizeof e) != CDSYNC_OK) {
 			failed(a, f, "checkpoint", org, 0, "%s", e);
 		} else if ((rc = add_ckpt(a, node, h.size, h.root, f, p, n)) !=
-			   CDSYNC_OK) {
+				   CDSYNC_OK ||
+			   (rc = cosigs(a, &a->ck[a->nck - 1], f)) !=
+				   CDSYNC_OK) {
 			cds_free(p);
 			return rc;
 		}
@@ -892,6 +999,97 @@ views(struct au *a)
 	}
 }
 
+/* The role of node `node` in the catalog (0: not there). */
+static int
+role_of(struct au *a, const uint8_t node[16])
+{
+	sqlite3_stmt *st;
+	int role = 0;
+
+	st = cds_prepare(a->sc, "SELECT coalesce(role, 0) FROM sync_peer WHERE "
+				"node_id = ?1");
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		role = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return role;
+}
+
+/* 1 when the files prove the log of `node` at size x and at size y are
+ * one history: the same size, or a consistency proof checked from the
+ * smaller to the larger. */
+static int
+linked(const struct au *a, const uint8_t node[16], uint64_t x, uint64_t y)
+{
+	uint64_t lo = x < y ? x : y, hi = x < y ? y : x;
+	size_t i;
+
+	if (x == y)
+		return 1;
+	for (i = 0; i < a->nln; i++)
+		if (memcmp(a->ln[i].node, node, 16) == 0 &&
+		    a->ln[i].from == lo && a->ln[i].to == hi)
+			return 1;
+	return 0;
+}
+
+/* With a->want witnesses required: every receipt of the national hub
+ * must be of a bundle logged in a tree that many witnesses cosigned --
+ * a checkpoint of at least a->want cosignatures, larger than its leaf,
+ * one history with the tree of its inclusion proof. */
+static void
+witnessed(struct au *a)
+{
+	char hub[80];
+	size_t i, k, most;
+
+	if (a->want == 0)
+		return;
+	for (i = 0; i < a->nrc; i++) {
+		const struct rcpt *x = &a->rc[i];
+		const struct ckpt *best = NULL;
+
+		if (role_of(a, x->r.hub) != CDSYNC_ROLE_NATIONAL)
+			continue;
+		org_of(a, x->r.hub, hub, sizeof hub);
+		most = 0;
+		for (k = 0; k < a->nck; k++) {
+			const struct ckpt *c = &a->ck[k];
+
+			if (memcmp(c->node, x->r.hub, 16) != 0)
+				continue;
+			if (c->cosigs > most)
+				most = c->cosigs;
+			if (c->cosigs >= a->want && c->size > x->r.leaf &&
+			    linked(a, c->node, c->size, x->proof_size) &&
+			    (best == NULL || c->size > best->size))
+				best = c;
+		}
+		if (best != NULL) {
+			if (best->size > a->sum->witnessed)
+				a->sum->witnessed = best->size;
+			continue;
+		}
+		if (most < a->want)
+			failed(a, x->file, "receipt", hub, x->r.leaf,
+			       _("no checkpoint of %s's log among the files "
+				 "carries the cosignatures of %zu witnesses "
+				 "(at most %zu): nothing shows %s showed others "
+				 "the same history"),
+			       hub, a->want, most, hub);
+		else
+			failed(a, x->file, "receipt", hub, x->r.leaf,
+			       _("%s logged this bundle at leaf %llu, and no "
+				 "checkpoint cosigned by %zu witnesses covers "
+				 "it with a consistency proof to the tree of "
+				 "its proof (%llu leaves): not witnessed yet"),
+			       hub, (unsigned long long)x->r.leaf, a->want,
+			       (unsigned long long)x->proof_size);
+	}
+}
+
 /* ==== The call ======================================================== */
 
 static int
@@ -943,7 +1141,7 @@ list(struct au *a, char *err, size_t errlen)
 
 CDSYNC_API int
 cdsync_audit_dir(const char *dir, const char *root_fingerprint,
-		 cdsync *auditor, cdsync_audit_fn fn,
+		 size_t witnesses, cdsync *auditor, cdsync_audit_fn fn,
 		 cdsync_audit_progress_fn prog, void *ctx,
 		 cdsync_audit_summary *out, char *err, size_t errlen)
 {
@@ -964,6 +1162,7 @@ cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 		return CDSYNC_EINVAL;
 	}
 	a.dir = dir;
+	a.want = witnesses;
 	a.auditor = auditor;
 	a.fn = fn;
 	a.prog = prog;
@@ -1004,6 +1203,7 @@ cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 	chains(&a);
 	received(&a);
 	views(&a);
+	witnessed(&a);
 	rc = CDSYNC_OK;
 out:
 	if (out != NULL)
@@ -1016,6 +1216,7 @@ out:
 	cds_free(a.ck);
 	cds_free(a.bd);
 	cds_free(a.rc);
+	cds_free(a.ln);
 	cdsync_close(a.sc);
 	return rc;
 }

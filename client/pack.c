@@ -37,6 +37,8 @@ struct pk {
 	size_t files;
 	char (*orgs)[256];	/* the subtree's org codes */
 	size_t norgs, caporgs;
+	uint8_t *note;		/* the checkpoint the proofs are against */
+	size_t nlen;
 };
 
 /* Writes dir/name ("verify/NAME": into the folder verify/). */
@@ -301,6 +303,15 @@ bundles(struct pk *k)
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = cds_sqlerr(k->db, _("bundle"));
 	sqlite3_finalize(st);
+	if (rc == CDSYNC_OK) {
+		const uint8_t *note = cds_tlog_proofs_note(proofs, &k->nlen);
+
+		if ((k->note = cds_malloc(k->nlen ? k->nlen : 1)) == NULL)
+			rc = cds_err(k->db, CDSYNC_ENOMEM, "%s",
+				     _("out of memory"));
+		else
+			memcpy(k->note, note, k->nlen);
+	}
 	cds_tlog_proofs_close(proofs);
 	return rc;
 }
@@ -337,31 +348,105 @@ keys(struct pk *k)
 	return rc;
 }
 
+/* Reads note[0..n) as a checkpoint of this hub's log (org code own). */
+static int
+own_ckpt(struct pk *k, const char *own, const uint8_t *note, size_t n,
+	 struct cds_checkpoint *c)
+{
+	char origin[CDS_CKPT_ORIGIN_MAX + 1], e[512];
+	struct cds_note_key key;
+
+	if (cds_tlog_origin(origin, own, k->db->node_id) != 0)
+		return cds_err(k->db, CDSYNC_ECORRUPT, "%s",
+			       _("this hub's org code makes no origin"));
+	key.name = origin;
+	memcpy(key.pk, k->db->sign_pk, 32);
+	if (cds_checkpoint_read(note, n, &key, 1, c, NULL, e, sizeof e) != 0)
+		return cds_err(k->db, CDSYNC_ECORRUPT, "%s", e);
+	return CDSYNC_OK;
+}
+
+/* The newest checkpoint of this hub's log its witnesses cosigned (SPEC.md
+ * 12.9), as checkpoint-CODE-SIZE.checkpoint, and the consistency proof
+ * between it and the pack's checkpoint c (note[0..n)), as
+ * checkpoint-CODE-FROM-SIZE.tlog-consistency.  Nothing when no witness
+ * cosigned any. */
+static int
+witnessed(struct pk *k, const char *own, const struct cds_checkpoint *c,
+	  const uint8_t *note, size_t n)
+{
+	struct cds_checkpoint w;
+	char name[400];
+	uint8_t *cn = NULL, *f = NULL;
+	size_t cl = 0, fl = 0;
+	int rc;
+
+	memset(&w, 0, sizeof w);
+	rc = cdsync_tlog_cosigned(k->db, 1, &cn, &cl);
+	if (rc == CDSYNC_ENOTFOUND) {
+		cds_ok(k->db);
+		return CDSYNC_OK;
+	}
+	if (rc != CDSYNC_OK)
+		return rc;
+	if ((rc = own_ckpt(k, own, cn, cl, &w)) != CDSYNC_OK) {
+		cdsync_free(cn);
+		return rc;
+	}
+	snprintf(name, sizeof name, "checkpoint-%s-%llu.checkpoint", own,
+		 (unsigned long long)w.size);
+	rc = put(k, name, cn, cl);
+	if (rc == CDSYNC_OK && w.size != c->size) {
+		/* from the smaller to the larger: either may be newer */
+		if (w.size < c->size)
+			rc = cds_tlog_store_consistency_to(k->db, w.size, note,
+							   n, &f, &fl);
+		else
+			rc = cds_tlog_store_consistency_to(k->db, c->size, cn,
+							   cl, &f, &fl);
+		if (rc == CDSYNC_OK) {
+			snprintf(name, sizeof name,
+				 "checkpoint-%s-%llu-%llu.tlog-consistency",
+				 own,
+				 (unsigned long long)(w.size < c->size
+							      ? w.size
+							      : c->size),
+				 (unsigned long long)(w.size < c->size
+							      ? c->size
+							      : w.size));
+			rc = put(k, name, f, fl);
+		}
+	}
+	cdsync_free(f);
+	cdsync_free(cn);
+	return rc;
+}
+
 /* This hub's checkpoint now, and its signed text and signature. */
 static int
 checkpoint(struct pk *k)
 {
 	struct cds_checkpoint c;
-	struct cds_note_key key;
-	char origin[CDS_CKPT_ORIGIN_MAX + 1], own[256], e[512];
+	char own[256];
 	uint8_t *note = NULL, sig[80];
 	const uint8_t *line, *end, *sp;
 	size_t n = 0, got = 0;
 	int rc;
 
-	if ((rc = cds_own_code(k->db, own, sizeof own)) != CDSYNC_OK ||
-	    (rc = cdsync_tlog_checkpoint(k->db, &note, &n)) != CDSYNC_OK)
+	if ((rc = cds_own_code(k->db, own, sizeof own)) != CDSYNC_OK)
 		return rc;
-	if (cds_tlog_origin(origin, own, k->db->node_id) != 0) {
-		cdsync_free(note);
-		return cds_err(k->db, CDSYNC_ECORRUPT, "%s",
-			       _("this hub's org code makes no origin"));
+	if (k->note != NULL) {	/* the tree of the inclusion proofs */
+		note = k->note;
+		n = k->nlen;
+		k->note = NULL;
+	} else if ((rc = cdsync_tlog_checkpoint(k->db, &note, &n)) !=
+		   CDSYNC_OK) {
+		return rc;
 	}
-	key.name = origin;
-	memcpy(key.pk, k->db->sign_pk, 32);
-	if (cds_checkpoint_read(note, n, &key, 1, &c, NULL, e, sizeof e) != 0) {
+	memset(&c, 0, sizeof c);
+	if ((rc = own_ckpt(k, own, note, n, &c)) != CDSYNC_OK) {
 		cdsync_free(note);
-		return cds_err(k->db, CDSYNC_ECORRUPT, "%s", e);
+		return rc;
 	}
 	{
 		char name[400];
@@ -369,6 +454,8 @@ checkpoint(struct pk *k)
 		snprintf(name, sizeof name, "checkpoint-%s-%llu.checkpoint",
 			 own, (unsigned long long)c.size);
 		rc = put(k, name, note, n);
+		if (rc == CDSYNC_OK)
+			rc = witnessed(k, own, &c, note, n);
 	}
 	if (rc == CDSYNC_OK)
 		rc = put(k, "verify/checkpoint.text", note, c.text_len);
@@ -528,5 +615,6 @@ cdsync_audit_pack(cdsync *db, const char *org_code, const char *period,
 		*files = k.files;
 out:
 	cds_free(k.orgs);
+	cds_free(k.note);
 	return rc;
 }

@@ -551,9 +551,10 @@ struct hub {
 	char origin[CDS_CKPT_ORIGIN_MAX + 1];
 };
 
-/* The hub below with node id `node`, as the catalog names it. */
+/* The hub with node id `node`, as the catalog names it: below this node
+ * (above 0), or the hub this node sends to (above 1). */
 static int
-hub_below(cdsync *db, const uint8_t node[16], struct hub *h)
+hub_peer(cdsync *db, const uint8_t node[16], struct hub *h, int above)
 {
 	sqlite3_stmt *st;
 	char n8[9];
@@ -564,7 +565,10 @@ hub_below(cdsync *db, const uint8_t node[16], struct hub *h)
 	memcpy(h->node, node, 16);
 	if (memcmp(node, db->node_id, 16) == 0)
 		return cds_err(db, CDSYNC_ESCOPE,
-			       _("node …%s is this node, not a hub below it"),
+			       above ? _("node …%s is this node, not the hub "
+					 "above it")
+				     : _("node …%s is this node, not a hub "
+					 "below it"),
 			       n8);
 	st = cds_prepare(db, "SELECT sign_pk, org_code, coalesce(role, 0), "
 			     "upstream FROM sync_peer WHERE node_id = ?1");
@@ -585,14 +589,25 @@ hub_below(cdsync *db, const uint8_t node[16], struct hub *h)
 	role = sqlite3_column_int(st, 2);
 	up = sqlite3_column_int(st, 3);
 	sqlite3_finalize(st);
-	if (role != CDSYNC_ROLE_HUB || up)
+	if ((role != CDSYNC_ROLE_HUB &&
+	     !(above && role == CDSYNC_ROLE_NATIONAL)) ||
+	    up != above)
 		return cds_err(db, CDSYNC_ESCOPE,
-			       _("%s (…%s) is not a hub below this node"),
+			       above ? _("%s (…%s) is not the hub above this "
+					 "node")
+				     : _("%s (…%s) is not a hub below this "
+					 "node"),
 			       h->code, n8);
 	if (cds_tlog_origin(h->origin, h->code, node) != 0)
 		return cds_err(db, CDSYNC_ECORRUPT, "%s",
 			       _("the catalog has a bad org code"));
 	return CDSYNC_OK;
+}
+
+static int
+hub_below(cdsync *db, const uint8_t node[16], struct hub *h)
+{
+	return hub_peer(db, node, h, 0);
 }
 
 /* The newest checkpoint taken of hub `node`: 1 found, 0 none, < 0 an
@@ -633,6 +648,15 @@ CDSYNC_API int
 cdsync_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
 		       uint64_t *held_out)
 {
+	struct cds_checkpoint c;
+
+	return cds_peer_checkpoint_take(db, file, len, 0, held_out, &c);
+}
+
+int
+cds_peer_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
+			 int above, uint64_t *held_out, struct cds_checkpoint *out)
+{
 	struct cds_checkpoint old, c;
 	struct cds_tlog_file f;
 	struct cds_note_key k;
@@ -657,7 +681,7 @@ cdsync_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
 		return cds_err(db, CDSYNC_EBADINPUT, "%s",
 			       _("checkpoint line 1: not the origin of a "
 				 "cdsync hub's log"));
-	if ((rc = hub_below(db, node, &h)) != CDSYNC_OK)
+	if ((rc = hub_peer(db, node, &h, above)) != CDSYNC_OK)
 		return rc;
 	if ((have = held_of(db, node, &hsize, &held, &hlen)) < 0)
 		return -have;
@@ -702,6 +726,8 @@ cdsync_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
 	sqlite3_finalize(st);
 	if (rc == CDSYNC_OK && held_out != NULL)
 		*held_out = c.size;
+	if (rc == CDSYNC_OK)
+		*out = c;
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "snapshot.h"
+#include "tlog.h"
 #include "store.h"
 
 /* At a hub below the national one, into dir: the newest snapshot it
@@ -35,5 +36,11 @@ typedef int (*cds_snap_diff_fn)(void *ctx, const char *unit,
 int cds_snapshot_recount(cdsync *db, cdsync *sc, const uint8_t *p,
 			 const struct cds_snap *s, cds_snap_diff_fn fn,
 			 void *ctx, size_t *ndiff);
+
+/* cdsync_checkpoint_take, of a hub below (above 0) or of the hub this
+ * node sends to (above 1, a witness's): the checkpoint taken is *out. */
+int cds_peer_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
+			     int above, uint64_t *held_out,
+			     struct cds_checkpoint *out);
 
 #endif

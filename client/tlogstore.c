@@ -276,8 +276,8 @@ load_hashes(cdsync *db, uint8_t (**hashes)[32], size_t *n)
 }
 
 /* This node's origin (SPEC.md §12.4), from its org code and node id. */
-static int
-own_origin(cdsync *db, char out[CDS_CKPT_ORIGIN_MAX + 1])
+int
+cds_tlog_own_origin(cdsync *db, char out[CDS_CKPT_ORIGIN_MAX + 1])
 {
 	sqlite3_stmt *st;
 	char code[256];
@@ -314,7 +314,7 @@ sign_head(cdsync *db, const uint8_t (*hashes)[32], size_t n, cds_buf *note)
 	int rc, step, differs = 0;
 
 	if ((rc = cds_keys_need(db)) != CDSYNC_OK ||
-	    (rc = own_origin(db, origin)) != CDSYNC_OK)
+	    (rc = cds_tlog_own_origin(db, origin)) != CDSYNC_OK)
 		return rc;
 	cds_tlog_root(hashes, n, root);
 	st = cds_prepare(db, "SELECT root FROM tlog_checkpoint WHERE size = "
@@ -585,6 +585,13 @@ struct cds_tlog_proofs {
 	cds_buf note;			/* its checkpoint, as signed */
 };
 
+const uint8_t *
+cds_tlog_proofs_note(const struct cds_tlog_proofs *p, size_t *len)
+{
+	*len = p->note.n;
+	return p->note.p;
+}
+
 void
 cds_tlog_proofs_close(struct cds_tlog_proofs *p)
 {
@@ -847,7 +854,7 @@ cds_tlog_store_consistency_to(cdsync *db, uint64_t old, const uint8_t *note,
 	*file = NULL;
 	*len = 0;
 	if ((rc = cds_need_node(db)) != CDSYNC_OK ||
-	    (rc = own_origin(db, origin)) != CDSYNC_OK)
+	    (rc = cds_tlog_own_origin(db, origin)) != CDSYNC_OK)
 		return rc;
 	k.name = origin;
 	memcpy(k.pk, db->sign_pk, 32);

@@ -8,6 +8,10 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "tlog.h"
+
+/* This node's log's origin (SPEC.md 12.4), from its org code. */
+int cds_tlog_own_origin(cdsync *db, char out[CDS_CKPT_ORIGIN_MAX + 1]);
 
 /* Appends the leaf of a bundle first taken in (merged or held) to the
  * log, inside the caller's transaction, with the seen_ms it records: the
@@ -46,5 +50,8 @@ int cds_tlog_proofs_open(cdsync *db, struct cds_tlog_proofs **out);
 int cds_tlog_proofs_file(cdsync *db, const struct cds_tlog_proofs *p,
 			 const uint8_t hash[32], uint8_t **file, size_t *len);
 void cds_tlog_proofs_close(struct cds_tlog_proofs *p);
+/* The checkpoint of that tree, as signed (p's until it is closed). */
+const uint8_t *cds_tlog_proofs_note(const struct cds_tlog_proofs *p,
+				    size_t *len);
 
 #endif

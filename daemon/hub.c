@@ -185,6 +185,35 @@ post_checkpoint(struct cdsd_hub *h, const uint8_t *body, size_t len,
 	return 0;
 }
 
+/* POST /cosignature: a checkpoint of this hub's log, cosigned by a hub
+ * below as its witness (SPEC.md 12.9).  200 with how many witnesses
+ * cosigned that tree head; 422 when a line does not verify, or the
+ * checkpoint is not one this hub signed. */
+static int
+post_cosignature(struct cdsd_hub *h, const uint8_t *body, size_t len,
+		 struct cds_hubhttp_reply *reply)
+{
+	char said[96];
+	size_t n = 0;
+	int rc;
+
+	rc = cdsync_tlog_cosigned_take(h->db, body, len, &n);
+	if (rc == CDSYNC_OK) {
+		snprintf(said, sizeof said,
+			 _("cosignature taken: %zu witnesses cosigned this "
+			   "tree head"),
+			 n);
+		say(reply, 200, CDSYNC_OK, said);
+		return 0;
+	}
+	if (rc == CDSYNC_EBUSY || rc == CDSYNC_EIO || rc == CDSYNC_ENOMEM)
+		return -1;
+	cdsd_log(CDSD_WARN, _("a cosignature from below refused: %s"),
+		 cdsync_errmsg(h->db));
+	say(reply, 422, rc, cdsync_errmsg(h->db));
+	return 0;
+}
+
 /* The last byte of an upload arrived: take the bundle in and answer with
  * the receipt. */
 static int
@@ -358,8 +387,8 @@ get_log(struct cdsd_hub *h, const char *url, struct cds_hubhttp_reply *reply)
 	size_t len = 0, got = 0;
 	int rc;
 
-	if (strcmp(url, "/checkpoint") == 0) {
-		rc = cdsync_tlog_checkpoint(h->db, &p, &len);
+	if (strcmp(url, "/checkpoint") == 0) {	/* with its cosignatures */
+		rc = cdsync_tlog_cosigned_at(h->db, UINT64_MAX, &p, &len);
 	} else if (strncmp(url, incl, sizeof incl - 1) == 0) {
 		url += sizeof incl - 1;
 		if (strlen(url) != 64 ||
@@ -576,6 +605,8 @@ post(void *ctx, const char *url, const uint8_t *body, size_t len,
 		return post_enrol(h, body, len, reply);
 	if (strcmp(url, "/checkpoint") == 0)
 		return post_checkpoint(h, body, len, reply);
+	if (strcmp(url, "/cosignature") == 0)
+		return post_cosignature(h, body, len, reply);
 	if (strcmp(url, "/catalog") != 0) {
 		say(reply, 404, CDSYNC_ENOTFOUND, _("no such document"));
 		return 0;

@@ -17,6 +17,9 @@
  *   state snapshot_sent, up_size
  *       the hash of the newest rollup snapshot the hub above took (or
  *       refused), and the size of this hub's log it holds a checkpoint of
+ *   state witnessed
+ *       the size of the newest checkpoint of the hub above that this hub
+ *       cosigned and the hub above took back (a witness, SPEC.md 12.9)
  *
  * The link to the hub (what it carries between cuts, uplink.h) is kept in
  * memory only: a restart learns it again at the first cuts.
@@ -1062,6 +1065,124 @@ done:
 	return out;
 }
 
+/* A hub witnesses the log of the hub above (SPEC.md 12.9): the
+ * consistency proof from the size of the last checkpoint of it this hub
+ * took (GET /proof/consistency/SIZE), checked and cosigned here, and the
+ * cosigned checkpoint back (POST /cosignature).  state witnessed: the
+ * size last cosigned and taken above, not posted again.  0 done or
+ * nothing to do, 2 a passing failure, -1 a failure here. */
+static int
+witness(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
+	uint64_t *wire)
+{
+	struct cds_uplink_target t;
+	struct cds_uplink_doc doc;
+	struct answer said;
+	char url[600], err[1024], hs[256], done[32], got[32];
+	uint8_t *note = NULL;
+	size_t nlen = 0;
+	uint64_t from = 0, size = 0;
+	cdsync_role role;
+	long status = 0;
+	int rc, out = 0;
+
+	if (cdsync_node_role(db, &role) != CDSYNC_OK ||
+	    role != CDSYNC_ROLE_HUB)
+		return 0;
+	if (cdsync_witness_from(db, &from) != CDSYNC_OK) {
+		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
+		return -1;
+	}
+	snprintf(url, sizeof url, "%s%sproof/consistency/%llu", c->upstream,
+		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/",
+		 (unsigned long long)from);
+	memset(&t, 0, sizeof t);
+	t.base_url = url;
+	t.link = &n->link;
+	t.max_time_ms = (long)c->timeout * 1000;
+	rc = cds_uplink_get(&t, url, NULL, &doc, err, sizeof err);
+	*wire += doc.wire;
+	if (rc == CDS_UPLINK_RETRY) {
+		cdsd_log(CDSD_WARN, _("the log of the hub above not witnessed "
+				      "now: %s; trying again later"),
+			 err);
+		out = 2;
+		goto done;
+	}
+	if (rc != CDSYNC_OK) {
+		cdsd_log(CDSD_ERROR, _("the log of the hub above: %s"), err);
+		out = rc == CDSYNC_ENOMEM ? -1 : 0;
+		goto done;
+	}
+	if (doc.status == 400 && from > 0) {
+		/* it has fewer leaves than the checkpoint it signed before */
+		cdsd_log(CDSD_ERROR,
+			 _("the hub above says its log is smaller than the "
+			   "%llu leaves of the checkpoint this hub cosigned: "
+			   "%s. Its log was rewritten; nothing is cosigned"),
+			 (unsigned long long)from, hub_said(&doc, hs));
+		goto done;
+	}
+	if (doc.status != 200) {
+		cdsd_log(doc.status >= 500 || doc.status == 408 ||
+				 doc.status == 429
+			 ? CDSD_WARN
+			 : CDSD_ERROR,
+			 _("the hub above gave no consistency proof of its "
+			   "log: %ld %s"),
+			 doc.status, hub_said(&doc, hs));
+		out = doc.status >= 500 || doc.status == 408 ||
+		      doc.status == 429 ? 2 : 0;
+		goto done;
+	}
+	rc = cdsync_witness_cosign(db, doc.body, doc.len, &note, &nlen, &size);
+	if (rc == CDSYNC_EINVAL) {	/* took another meanwhile: next round */
+		out = 2;
+		goto done;
+	}
+	if (rc != CDSYNC_OK) {
+		cdsd_log(rc == CDSYNC_EBUSY || rc == CDSYNC_EIO ||
+				 rc == CDSYNC_ENOMEM
+			 ? CDSD_WARN
+			 : CDSD_ERROR,
+			 _("the log of the hub above is not cosigned: %s"),
+			 cdsync_errmsg(db));
+		out = rc == CDSYNC_EBUSY || rc == CDSYNC_EIO ? 2 : 0;
+		goto done;
+	}
+	get_state(n, "witnessed", done, sizeof done);
+	snprintf(got, sizeof got, "%llu", (unsigned long long)size);
+	if (strcmp(done, got) == 0)
+		goto done;	/* this tree head, cosigned and taken above */
+	snprintf(url, sizeof url, "%s%scosignature", c->upstream,
+		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	memset(&said, 0, sizeof said);
+	if (post_said(url, note, nlen, c->timeout, &status, wire, &said) != 0) {
+		out = -1;
+		goto done;
+	}
+	if (status == 200) {
+		put_state(n, "witnessed", 0, got);
+		cdsd_log(CDSD_INFO, _("cosigned the checkpoint of the hub "
+				      "above: %llu leaves"),
+			 (unsigned long long)size);
+	} else if (status >= 400 && status < 500 && status != 408 &&
+		   status != 429) {
+		cdsd_log(CDSD_ERROR, _("the hub above refused this hub's "
+				       "cosignature (%ld): %s"),
+			 status, said.text);
+	} else {
+		cdsd_log(CDSD_WARN, _("cosignature not sent now (HTTP %ld); "
+				      "trying again later"),
+			 status);
+		out = 2;
+	}
+done:
+	cdsync_free(note);
+	cds_uplink_doc_free(&doc);
+	return out;
+}
+
 int
 cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		uint64_t *retry_ms, size_t *sent, uint64_t *wire)
@@ -1175,6 +1296,10 @@ cdsd_node_round(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		}
 	}
 	if ((r = send_snapshot(n, db, c, wire)) < 0)
+		return -1;
+	if (r == 2)
+		left = 1;
+	if ((r = witness(n, db, c, wire)) < 0)
 		return -1;
 	if (r == 2)
 		left = 1;

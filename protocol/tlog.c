@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "cdsync/cdsync.h"
+#include "alloc.h"
 #include "doc.h"
 #include "i18n.h"
 #include "id.h"
@@ -765,19 +766,19 @@ bad(char *err, size_t errlen, const char *what, size_t line, const char *fmt,
 static const char what_ckpt[] = N_("checkpoint");
 static const char em_dash[] = "\xe2\x80\x94 ";	/* U+2014, a space */
 
-int
-cds_tlog_origin(char out[CDS_CKPT_ORIGIN_MAX + 1], const char *org_code,
-		const uint8_t node[16])
+/* prefix CODE "/" NODE, CODE percent-encoded (SPEC.md 12.4). */
+static int
+named(char out[CDS_CKPT_ORIGIN_MAX + 1], const char *prefix,
+      const char *org_code, const uint8_t node[16])
 {
 	static const char hex[] = "0123456789abcdef", HEX[] =
 		"0123456789ABCDEF";
-	size_t n = strlen(org_code), i, o;
+	size_t n = strlen(org_code), i, o = strlen(prefix);
 
 	out[0] = '\0';
 	if (n == 0 || n > CDS_TRUST_STR_MAX)
 		return -1;
-	memcpy(out, "cdsync.vn/hub/", 14);
-	o = 14;
+	memcpy(out, prefix, o);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)org_code[i];
 
@@ -800,11 +801,31 @@ cds_tlog_origin(char out[CDS_CKPT_ORIGIN_MAX + 1], const char *org_code,
 	return 0;
 }
 
+int
+cds_tlog_origin(char out[CDS_CKPT_ORIGIN_MAX + 1], const char *org_code,
+		const uint8_t node[16])
+{
+	return named(out, "cdsync.vn/hub/", org_code, node);
+}
+
+int
+cds_tlog_witness_name(char out[CDS_CKPT_ORIGIN_MAX + 1], const char *org_code,
+		      const uint8_t node[16])
+{
+	return named(out, "cdsync.vn/witness/", org_code, node);
+}
+
+#define ALG_ED25519 0x01		/* signed-note signature types */
+#define ALG_COSIG 0x04			/* cosignature/v1, Ed25519 */
+#define SIG_NOTE (4 + 64)		/* key ID, signature */
+#define SIG_COSIG (4 + 8 + 64)		/* key ID, time, signature */
+
 static void
-key_id(const uint8_t *name, size_t n, const uint8_t pk[32], uint8_t id[4])
+key_id_alg(const uint8_t *name, size_t n, const uint8_t pk[32], uint8_t alg,
+	   uint8_t id[4])
 {
 	crypto_hash_sha256_state st;
-	static const uint8_t sep[2] = { 0x0a, 0x01 };
+	const uint8_t sep[2] = { 0x0a, alg };
 	uint8_t h[32];
 
 	crypto_hash_sha256_init(&st);
@@ -815,10 +836,22 @@ key_id(const uint8_t *name, size_t n, const uint8_t pk[32], uint8_t id[4])
 	memcpy(id, h, 4);
 }
 
+static void
+key_id(const uint8_t *name, size_t n, const uint8_t pk[32], uint8_t id[4])
+{
+	key_id_alg(name, n, pk, ALG_ED25519, id);
+}
+
 void
 cds_note_key_id(const char *name, const uint8_t pk[32], uint8_t id[4])
 {
 	key_id((const uint8_t *)name, strlen(name), pk, id);
+}
+
+void
+cds_cosig_key_id(const char *name, const uint8_t pk[32], uint8_t id[4])
+{
+	key_id_alg((const uint8_t *)name, strlen(name), pk, ALG_COSIG, id);
 }
 
 /* 1 if sign_pk is the public half of sign_sk (libsodium's secret key is
@@ -887,26 +920,37 @@ note_split(const uint8_t *p, size_t n)
 	return -1;
 }
 
+/* The offset of the blank line of note[0..n) when one more signature
+ * line by key_name may go on it (the shape of a signed note, room for a
+ * line, a key name, a matching key pair), else -1. */
+static long
+one_more(const uint8_t *note, size_t n, const char *key_name,
+	 const uint8_t sign_sk[64], const uint8_t sign_pk[32])
+{
+	size_t i, lines = 0;
+	long split;
+
+	split = n <= CDS_CKPT_MAX ? note_split(note, n) : -1;
+	if (split < 0 || (size_t)split + 2 == n || note[n - 1] != '\n' ||
+	    !name_ok((const uint8_t *)key_name, strlen(key_name)) ||
+	    !pair_ok(sign_sk, sign_pk))
+		return -1;
+	for (i = (size_t)split + 2; i < n; i++)
+		lines += note[i] == '\n';
+	return lines >= CDS_CKPT_SIGS_MAX ? -1 : split;
+}
+
 void
 cds_checkpoint_cosign(cds_buf *b, const uint8_t *note, size_t n,
 		      const char *key_name, const uint8_t sign_sk[64],
 		      const uint8_t sign_pk[32])
 {
-	size_t start = b->n, i, lines = 0;
+	size_t start = b->n;
 	long split;
 
 	if (b->rc != 0)
 		return;
-	split = n <= CDS_CKPT_MAX ? note_split(note, n) : -1;
-	if (split < 0 || (size_t)split + 2 == n || note[n - 1] != '\n' ||
-	    !name_ok((const uint8_t *)key_name, strlen(key_name)) ||
-	    !pair_ok(sign_sk, sign_pk)) {
-		b->rc = CDSYNC_EINVAL;
-		return;
-	}
-	for (i = (size_t)split + 2; i < n; i++)
-		lines += note[i] == '\n';
-	if (lines >= CDS_CKPT_SIGS_MAX) {
+	if ((split = one_more(note, n, key_name, sign_sk, sign_pk)) < 0) {
 		b->rc = CDSYNC_EINVAL;
 		return;
 	}
@@ -976,12 +1020,13 @@ ckpt_text(const uint8_t *p, size_t n, struct cds_checkpoint *c,
 	return 0;
 }
 
-/* One signature line: its key name and the first 68 bytes of its
- * decoded signature, *total its decoded length. */
+/* One signature line: its key name and the first 76 bytes of its
+ * decoded signature (a cosignature's length), *total its decoded
+ * length. */
 struct sigline {
 	const uint8_t *name;
 	size_t name_n;
-	uint8_t sig[4 + 64];
+	uint8_t sig[SIG_COSIG];
 	size_t total;
 };
 
@@ -1083,7 +1128,7 @@ ckpt_read(const uint8_t *p, size_t n, const struct cds_note_key *keys,
 		for (k = 0; k < nkeys; k++) {
 			if (!sig_by(&s, &keys[k]))
 				continue;
-			if (s.total != sizeof s.sig ||
+			if (s.total != SIG_NOTE ||
 			    crypto_sign_verify_detached(s.sig + 4, p,
 							c->text_len,
 							keys[k].pk) != 0)
@@ -1455,4 +1500,176 @@ cds_tlog_origin_node(const uint8_t *note, size_t n, uint8_t node[16])
 	memcpy(hex, nl - 32, 32);
 	hex[32] = '\0';
 	return cds_id_parse(hex, node);
+}
+
+/* ==== Cosignatures (c2sp.org/tlog-cosignature, cosignature/v1) ======== */
+
+static void
+be64_put(uint8_t p[8], uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t
+be64_get(const uint8_t p[8])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The message a cosignature signs: "cosignature/v1" LF "time " T LF, then
+ * the text text[0..n).  NULL when out of memory. */
+static uint8_t *
+cosig_message(const uint8_t *text, size_t n, uint64_t t, size_t *len)
+{
+	char head[48];
+	uint8_t *m;
+	int h = snprintf(head, sizeof head, "cosignature/v1\ntime %llu\n",
+			 (unsigned long long)t);
+
+	if ((m = cds_malloc((size_t)h + n)) == NULL)
+		return NULL;
+	memcpy(m, head, (size_t)h);
+	memcpy(m + h, text, n);
+	*len = (size_t)h + n;
+	return m;
+}
+
+void
+cds_cosig_write(cds_buf *b, const uint8_t *note, size_t n, const char *name,
+		const uint8_t sign_sk[64], const uint8_t sign_pk[32],
+		uint64_t t)
+{
+	uint8_t s[SIG_COSIG], *m;
+	size_t start = b->n, mlen = 0;
+	long split;
+
+	if (b->rc != 0)
+		return;
+	if (t > (uint64_t)INT64_MAX ||
+	    (split = one_more(note, n, name, sign_sk, sign_pk)) < 0) {
+		b->rc = CDSYNC_EINVAL;
+		return;
+	}
+	if ((m = cosig_message(note, (size_t)split + 1, t, &mlen)) == NULL) {
+		b->rc = CDSYNC_ENOMEM;
+		return;
+	}
+	cds_cosig_key_id(name, sign_pk, s);
+	be64_put(s + 4, t);
+	crypto_sign_detached(s + 12, NULL, m, mlen, sign_sk);
+	cds_free(m);
+	cds_buf_bytes(b, note, n);
+	cds_buf_bytes(b, em_dash, 4);
+	cds_buf_bytes(b, name, strlen(name));
+	cds_buf_byte(b, ' ');
+	b64_put(b, s, sizeof s);
+	cds_buf_byte(b, '\n');
+	if (b->rc == 0 && b->n - start > CDS_CKPT_MAX) {
+		b->n = start;
+		b->rc = CDSYNC_EINVAL;
+	}
+}
+
+/* 1 if line s is by witness k: same name and cosignature key ID. */
+static int
+cosig_by(const struct sigline *s, const struct cds_note_key *k)
+{
+	uint8_t id[4];
+
+	if (k->name == NULL || s->name == NULL ||
+	    strlen(k->name) != s->name_n ||
+	    memcmp(k->name, s->name, s->name_n) != 0)
+		return 0;
+	key_id_alg(s->name, s->name_n, k->pk, ALG_COSIG, id);
+	return memcmp(id, s->sig, 4) == 0;	/* public IDs, not secret */
+}
+
+int
+cds_cosig_check(const uint8_t *p, size_t n, const struct cds_note_key *w,
+		size_t nw, struct cds_cosig *found, char *err, size_t errlen)
+{
+	struct cds_checkpoint c;
+	struct sigline s;
+	struct line l;
+	uint8_t *m = NULL;
+	size_t ln, off, k, mlen = 0, first = 0;
+
+	if (found != NULL)
+		for (k = 0; k < nw; k++) {
+			found[k].time = UINT64_MAX;
+			found[k].off = found[k].len = 0;
+		}
+	memset(&c, 0, sizeof c);
+	/* the shape first, with what cds_checkpoint_read says of it */
+	if (n > CDS_CKPT_MAX)
+		return bad(err, errlen, what_ckpt, 0, _("longer than %d bytes"),
+			   CDS_CKPT_MAX);
+	{
+		const char *why;
+
+		if (text_ok(p, n, &ln, &why) != 0)
+			return bad(err, errlen, what_ckpt, ln, "%s", _(why));
+	}
+	{
+		long split = note_split(p, n);
+
+		if (split < 0)
+			return bad(err, errlen, what_ckpt, 0,
+				   _("no blank line between the text and the "
+				     "signatures"));
+		c.text_len = (size_t)split + 1;
+	}
+	if (ckpt_text(p, c.text_len, &c, &first, err, errlen) != 0)
+		return -1;
+	first += 2;
+	off = c.text_len + 1;
+	memset(&s, 0, sizeof s);
+	for (ln = first; off < n; ln++) {
+		size_t at = off;
+		uint64_t t;
+
+		if (line_get(p, n, &off, &l) != 0)
+			return bad(err, errlen, what_ckpt, ln,
+				   _("the last line does not end in a "
+				     "newline"));
+		if (sig_parse(&l, &s, ln, err, errlen) != 0)
+			return -1;
+		for (k = 0; k < nw; k++) {
+			if (!cosig_by(&s, &w[k]))
+				continue;
+			t = s.total == SIG_COSIG ? be64_get(s.sig + 4) : 0;
+			if (s.total == SIG_COSIG && t <= (uint64_t)INT64_MAX) {
+				cds_free(m);
+				if ((m = cosig_message(p, c.text_len, t,
+						       &mlen)) == NULL)
+					return bad(err, errlen, what_ckpt, ln,
+						   "%s", _("out of memory"));
+			}
+			if (s.total != SIG_COSIG || t > (uint64_t)INT64_MAX ||
+			    crypto_sign_verify_detached(s.sig + 12, m, mlen,
+							w[k].pk) != 0) {
+				cds_free(m);
+				return bad(err, errlen, what_ckpt, ln,
+					   _("the cosignature by %s does not "
+					     "verify"),
+					   w[k].name);
+			}
+			if (found != NULL && (found[k].time == UINT64_MAX ||
+					      t > found[k].time)) {
+				found[k].time = t;
+				found[k].off = at;
+				found[k].len = off - at;
+			}
+		}
+	}
+	cds_free(m);
+	return 0;
 }

@@ -210,6 +210,48 @@ int cds_checkpoint_read(const uint8_t *p, size_t n,
 			char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/* ==== Cosignatures (c2sp.org/tlog-cosignature@v1, SPEC.md 12.9) ====== */
+
+/* The name under which hub `node` of org `org_code` cosigns other hubs'
+ * checkpoints as a witness: "cdsync.vn/witness/" CODE "/" NODE, encoded
+ * as cds_tlog_origin.  0, or -1 as cds_tlog_origin. */
+int cds_tlog_witness_name(char out[CDS_CKPT_ORIGIN_MAX + 1],
+			  const char *org_code, const uint8_t node[16]);
+
+/* The key ID of an Ed25519 cosigner: SHA-256(name || 0x0A || 0x04 ||
+ * pk)[0..4). */
+void cds_cosig_key_id(const char *name, const uint8_t pk[32], uint8_t id[4]);
+
+/* Writes note[0..n) (a signed checkpoint, read and checked before) with
+ * one more line: the cosignature/v1 of its text by sign_sk under name at
+ * time t (seconds since 1970), "— name base64(key ID || t, 8 bytes big
+ * endian || Ed25519 signature)", the signature over "cosignature/v1" LF
+ * "time " t LF and the note's text.  EINVAL when the note has not the
+ * shape of a signed note, name is not a key name, t > 2^63 - 1, the key
+ * pair does not match, or the result would pass CDS_CKPT_MAX bytes or
+ * CDS_CKPT_SIGS_MAX lines; ENOMEM. */
+void cds_cosig_write(cds_buf *b, const uint8_t *note, size_t n,
+		     const char *name, const uint8_t sign_sk[64],
+		     const uint8_t sign_pk[32], uint64_t t);
+
+/* A witness's cosignature found in a checkpoint: its time (UINT64_MAX:
+ * none) and its line, p[off..off + len) with the LF. */
+struct cds_cosig {
+	uint64_t time;
+	size_t off, len;
+};
+
+/* Checks the cosignatures of the checkpoint p[0..n) by witnesses
+ * w[0..nw): a signature line whose name and cosignature key ID are a
+ * witness's must be 76 bytes and verify; other lines are ignored (the
+ * log's own signature is cds_checkpoint_read's).  found[k] (nw entries,
+ * or NULL) is then witness k's cosignature, the newest if it signed
+ * twice.  0, or -1 with err naming the line. */
+int cds_cosig_check(const uint8_t *p, size_t n, const struct cds_note_key *w,
+		    size_t nw, struct cds_cosig *found, char *err,
+		    size_t errlen)
+	__attribute__((warn_unused_result));
+
 /* ==== Proof files ======================================================= */
 
 /* An inclusion proof file (c2sp.org/tlog-proof@v1) or a consistency proof

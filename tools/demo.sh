@@ -585,6 +585,23 @@ for i in $(seq 1 300); do
 	cmp -s "$net/sum.txt" "$net/national.txt" && break
 	sleep 0.2
 done
+# The districts witness the national hub's log: each round they check
+# that its newest checkpoint extends the one they cosigned before, cosign
+# it and send the cosignature back; the national hub's audit pack then
+# carries its log as both districts saw it (audited in step 17).
+jnum() { grep -o "\"$1\": [0-9]*" | head -1 | grep -o '[0-9]*$'; }
+for i in $(seq 1 300); do
+	st=$("$bin" --home "$NN" status --json 2>/dev/null || true)
+	[ "$(jnum witnesses <<<"$st")" = "${#dists[@]}" ] &&
+		[ "$(jnum witnessed_size <<<"$st")" = "$(jnum log_size <<<"$st")" ] && break
+	sleep 0.2
+done
+[ $quiet -eq 1 ] || "$bin" --home "$NN" status | grep -E "^(Log|Nhật ký)" || true
+if [ "$(jnum witnesses <<<"$st")" != "${#dists[@]}" ]; then
+	echo "demo: the districts did not cosign the national hub's log" >&2
+	exit 1
+fi
+q "$NN" audit pack --out "$net/pack-VN"
 stop_daemons
 if ! cmp -s "$net/sum.txt" "$net/national.txt"; then
 	echo "demo: the national KPI table is not the sum of the schools' (diff below)" >&2
@@ -598,6 +615,8 @@ fi
 	paste -d' ' "$net/national.txt" "$net/sum.txt" |
 		awk '{ printf "%-20s %15s %15s\n", $1, $2 "/" $3, $5 "/" $6 }'
 }
+if [ $en -eq 1 ]; then echo "✓ both districts cosigned the national hub's log as witnesses: it cannot show another history to others unnoticed"
+else echo "✓ cả hai huyện đã ký xác nhận nhật ký của trung ương: trung ương không thể cho người khác xem một lịch sử khác mà không bị phát hiện"; fi
 if [ $en -eq 1 ]; then echo "✓ the national KPI table is the sum of the 6 schools' own tables (5 over cut links, 1 by USB stick)"
 else echo "✓ bảng chỉ tiêu của trung ương bằng tổng bảng của 6 trường (5 trường qua đường truyền bị cắt, 1 trường bằng USB)"; fi
 
@@ -702,6 +721,16 @@ if ! "$bin" --home "$net/KT" audit "$net/usb-snapshot" --root-fingerprint "$nroo
 fi
 if [ $en -eq 1 ]; then echo "✓ the audit of the district's files: every signature, chain, receipt and checkpoint holds, and the district's signed figures are the ones its schools' bundles give"
 else echo "✓ kiểm toán tệp của huyện: mọi chữ ký, chuỗi gói, biên nhận và điểm kiểm tra đều đúng, và số liệu có chữ ký của huyện đúng bằng số liệu từ gói dữ liệu của các trường"; fi
+# The national hub's audit pack (step 13): every bundle it logged must be
+# in a tree of its log that both districts cosigned as witnesses.
+at "$net/KT" audit "$net/pack-VN" --root-fingerprint "$nroot" --witnesses 2
+if ! "$bin" --home "$net/KT" audit "$net/pack-VN" --root-fingerprint "$nroot" --witnesses 2 --json |
+	grep -q '"ok": true'; then
+	echo "demo: the audit of the national hub's pack with its witnesses failed" >&2
+	exit 1
+fi
+if [ $en -eq 1 ]; then echo "✓ the audit of the national hub's pack: every bundle it logged is in a tree of its log both districts cosigned"
+else echo "✓ kiểm toán gói kiểm toán của trung ương: mọi gói dữ liệu trung ương ghi nhận đều nằm trong nhật ký được cả hai huyện ký xác nhận"; fi
 
 if [ $keep -eq 1 ] && [ $quiet -eq 0 ]; then
 	echo

@@ -80,6 +80,29 @@ checkpoint(const uint8_t *data, size_t size)
 	if (sb[0] != 1 || c.text_len >= size || c.nsig < 1 ||
 	    c.nsig > CDS_CKPT_SIGS_MAX)
 		abort();
+	{	/* cosignatures of the witness of tlog.vec, and our own */
+		static const char wname[] = "cdsync.vn/witness/HN-BADINH/"
+					    "23232323232323232323232323232323";
+		struct cds_note_key w[2];
+		struct cds_cosig t[2];
+
+		w[0] = keys[0];
+		w[1].name = wname;
+		memcpy(w[1].pk, keys[1].pk, 32);
+		if (cds_cosig_check(data, size, w, 2, t, err, sizeof err) ==
+			    0 &&
+		    ((t[0].time != UINT64_MAX && t[0].time > (uint64_t)INT64_MAX) ||
+		     (t[1].time != UINT64_MAX && t[1].time > (uint64_t)INT64_MAX)))
+			abort();
+		w[0].name = wname;	/* the hub's key as a witness */
+		cds_buf_init(&b, 1 << 20);
+		cds_cosig_write(&b, data, size, wname, sk, keys[0].pk, 1);
+		if (b.rc == 0 &&
+		    (cds_cosig_check(b.p, b.n, w, 1, t, err, sizeof err) != 0 ||
+		     t[0].time != 1))
+			abort();
+		cds_buf_free(&b);
+	}
 	if (c.nsig != 1 || c.next != 0 || strcmp(c.origin, origin) != 0)
 		return;
 	cds_buf_init(&b, 1 << 20);

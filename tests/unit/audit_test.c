@@ -107,7 +107,7 @@ test_a_district_export_is_audited(void **state)
 	assert_int_equal(cdsync_catalog_export(nat, path), CDSYNC_OK);
 
 	nseen = 0;
-	assert_int_equal(cdsync_audit_dir(dir, root, NULL, collect, NULL, NULL, &s,
+	assert_int_equal(cdsync_audit_dir(dir, root, 0, NULL, collect, NULL, NULL, &s,
 					  err, sizeof err),
 			 CDSYNC_OK);
 	assert_int_equal(s.failures, 0);
@@ -121,7 +121,7 @@ test_a_district_export_is_audited(void **state)
 	assert_int_equal(s.snapshots, 1);
 	assert_int_equal(s.recounted, 0);	/* no auditor given */
 	/* the auditor counts the district's figures again: the same */
-	assert_int_equal(cdsync_audit_dir(dir, root, aud, collect, NULL, NULL,
+	assert_int_equal(cdsync_audit_dir(dir, root, 0, aud, collect, NULL, NULL,
 					  &s, err, sizeof err),
 			 CDSYNC_OK);
 	assert_int_equal(s.failures, 0);
@@ -153,7 +153,7 @@ test_a_district_export_is_audited(void **state)
 						   &files),
 				 CDSYNC_OK);
 		assert_true(files > 8);
-		assert_int_equal(cdsync_audit_dir(pk, root, NULL, collect, NULL, NULL,
+		assert_int_equal(cdsync_audit_dir(pk, root, 0, NULL, collect, NULL, NULL,
 						  &s, err, sizeof err),
 				 CDSYNC_OK);
 		assert_int_equal(s.failures, 0);
@@ -180,7 +180,7 @@ test_a_district_export_is_audited(void **state)
 	snprintf(path, sizeof path, "%s/catalog-VN.cdsa", d2);
 	assert_int_equal(cdsync_catalog_export(nat, path), CDSYNC_OK);
 	nseen = 0;
-	assert_int_equal(cdsync_audit_dir(d2, root, NULL, collect, NULL, NULL, &s,
+	assert_int_equal(cdsync_audit_dir(d2, root, 0, NULL, collect, NULL, NULL, &s,
 					  err, sizeof err),
 			 CDSYNC_OK);
 	assert_int_equal(s.failures, 1);
@@ -188,17 +188,17 @@ test_a_district_export_is_audited(void **state)
 					"its signature does not verify"));
 
 	/* refusals */
-	assert_int_equal(cdsync_audit_dir(dir, "AAAA-BBBB-CCCC-DDDD", NULL, NULL, NULL,
+	assert_int_equal(cdsync_audit_dir(dir, "AAAA-BBBB-CCCC-DDDD", 0, NULL, NULL, NULL,
 					  NULL, &s, err, sizeof err),
 			 CDSYNC_ENOTFOUND);
 	assert_non_null(strstr(err, "no catalog holds the national root's "
 				    "sheet with the fingerprint "
 				    "AAAA-BBBB-CCCC-DDDD"));
-	assert_int_equal(cdsync_audit_dir("/nonexistent/folder", root, NULL, NULL,
+	assert_int_equal(cdsync_audit_dir("/nonexistent/folder", root, 0, NULL, NULL,
 					  NULL, NULL, &s, err, sizeof err),
 			 CDSYNC_ENOTFOUND);
 	assert_non_null(strstr(err, "cannot read the folder"));
-	assert_int_equal(cdsync_audit_dir(NULL, root, NULL, NULL, NULL, NULL, &s, err,
+	assert_int_equal(cdsync_audit_dir(NULL, root, 0, NULL, NULL, NULL, NULL, &s, err,
 					  sizeof err),
 			 CDSYNC_EINVAL);
 	cdsync_close(nat);

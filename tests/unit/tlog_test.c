@@ -682,6 +682,101 @@ test_checkpoints_match_their_vectors(void **st)
 	assert_string_equal(c.origin, "");
 }
 
+/* ==== Cosignatures ====================================================== */
+
+static void
+test_cosignatures_match_their_vectors(void **st)
+{
+	uint8_t want[2048], c5[1024], wpk[32], wsk[64], seed[32], id[4],
+		node[16];
+	char name[CDS_CKPT_ORIGIN_MAX + 1], err[256];
+	struct cds_note_key w[2];
+	struct cds_checkpoint c;
+	struct cds_cosig t[2];
+	size_t n, n5;
+	cds_buf b;
+
+	(void)st;
+	keys_init();
+	memset(node, 0x23, 16);
+	assert_int_equal(cds_tlog_witness_name(name, "HN-BADINH", node), 0);
+	n = vec_get(V, "witness-name", want, sizeof want);
+	assert_int_equal(strlen(name), n);
+	assert_memory_equal(name, want, n);
+	memset(seed, 0x21, 32);
+	crypto_sign_seed_keypair(wpk, wsk, seed);
+	assert_int_equal(vec_get(V, "witness-pk", want, sizeof want), 32);
+	assert_memory_equal(want, wpk, 32);
+	cds_cosig_key_id(name, wpk, id);
+	assert_int_equal(vec_get(V, "witness-key-id", want, sizeof want), 4);
+	assert_memory_equal(want, id, 4);
+	/* the witness cosigns checkpoint-5: the vector's bytes */
+	n5 = vec_get(V, "checkpoint-5", c5, sizeof c5);
+	cds_buf_init(&b, 1 << 20);
+	cds_cosig_write(&b, c5, n5, name, wsk, wpk, 1767225600);
+	assert_int_equal(b.rc, 0);
+	n = vec_get(V, "cosigned-5", want, sizeof want);
+	assert_int_equal(b.n, n);
+	assert_memory_equal(b.p, want, n);
+	cds_buf_free(&b);
+	/* the log's reader ignores the cosignature; the witness's check finds
+	 * it, and its time */
+	assert_int_equal(cds_checkpoint_read(want, n, &hub_key, 1, &c, NULL,
+					     err, sizeof err), 0);
+	assert_int_equal(c.nsig, 2);
+	w[0].name = origin;		/* the log's key is no witness */
+	memcpy(w[0].pk, hub_pk, 32);
+	w[1].name = name;
+	memcpy(w[1].pk, wpk, 32);
+	assert_int_equal(cds_cosig_check(want, n, w, 2, t, err, sizeof err),
+			 0);
+	assert_true(t[0].time == UINT64_MAX);
+	assert_true(t[1].time == 1767225600);
+	assert_int_equal(t[1].off + t[1].len, n);	/* the last line */
+	assert_memory_equal(want + t[1].off, "\xe2\x80\x94 cdsync.vn/witness/",
+			    22);
+	/* not cosigned: no time */
+	assert_int_equal(cds_cosig_check(c5, n5, &w[1], 1, t, err, sizeof err),
+			 0);
+	assert_true(t[0].time == UINT64_MAX);
+	/* a signature byte changed */
+	want[n - 10] ^= 1;
+	assert_int_equal(cds_cosig_check(want, n, w, 2, t, err, sizeof err),
+			 -1);
+	assert_string_equal(err, "checkpoint line 6: the cosignature by "
+				 "cdsync.vn/witness/HN-BADINH/"
+				 "23232323232323232323232323232323 does not "
+				 "verify");
+	want[n - 10] ^= 1;
+	/* the same line under another checkpoint does not verify */
+	{
+		size_t line = n5, n3 = vec_get(V, "checkpoint-3", c5, sizeof c5);
+
+		memcpy(c5 + n3, want + line, n - line);
+		assert_int_equal(cds_cosig_check(c5, n3 + n - line, &w[1], 1,
+						 t, err, sizeof err), -1);
+		assert_non_null(strstr(err, "does not verify"));
+	}
+	/* a key pair that does not match, a time past 2^63 - 1 */
+	cds_buf_init(&b, 1 << 20);
+	cds_cosig_write(&b, want, n, name, wsk, hub_pk, 1);
+	assert_int_equal(b.rc, CDSYNC_EINVAL);
+	cds_buf_free(&b);
+	cds_buf_init(&b, 1 << 20);
+	cds_cosig_write(&b, want, n, name, wsk, wpk, (uint64_t)INT64_MAX + 1);
+	assert_int_equal(b.rc, CDSYNC_EINVAL);
+	cds_buf_free(&b);
+	/* cosigned twice, later: the newest time */
+	cds_buf_init(&b, 1 << 20);
+	cds_cosig_write(&b, want, n, name, wsk, wpk, 1767225700);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(cds_cosig_check(b.p, b.n, &w[1], 1, t, err,
+					 sizeof err), 0);
+	assert_true(t[0].time == 1767225700);
+	cds_buf_free(&b);
+	sodium_memzero(wsk, sizeof wsk);
+}
+
 static void
 test_a_checkpoint_round_trips(void **st)
 {
@@ -1553,6 +1648,7 @@ main(void)
 		cmocka_unit_test(test_leaves_match_their_vectors),
 		cmocka_unit_test(test_origins_and_key_ids_match_their_vectors),
 		cmocka_unit_test(test_checkpoints_match_their_vectors),
+		cmocka_unit_test(test_cosignatures_match_their_vectors),
 		cmocka_unit_test(test_a_checkpoint_round_trips),
 		cmocka_unit_test(
 			test_the_writers_refuse_what_the_format_cannot_carry),

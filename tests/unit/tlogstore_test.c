@@ -656,7 +656,8 @@ drop_rollup(sqlite3 *db)
 						       "sqlite_schema WHERE "
 						       "(name LIKE 'rollup_%' OR "
 						       "name LIKE 'snapshot_%' OR "
-						       "name LIKE 'tlog_peer%') "
+						       "name LIKE 'tlog_peer%' OR "
+						       "name LIKE 'tlog_cosig%') "
 						       "AND type IN ('trigger', "
 						       "'table') ORDER BY type "
 						       "DESC LIMIT 1",

@@ -104,6 +104,15 @@ def sig_line(text, name, sk, pk):
             "\n").encode()
 
 
+def cosig_line(text, name, sk, pk, t):
+    """c2sp.org/tlog-cosignature@v1, Ed25519: key ID with type 0x04, the
+    time (u64 big endian), the signature over the cosigned message."""
+    kid = sha256(name.encode() + b"\n" + b"\x04" + pk)[:4]
+    msg = b"cosignature/v1\n" + ("time %d\n" % t).encode() + text
+    return ("\u2014 " + name + " " +
+            b64(kid + t.to_bytes(8, "big") + sk.sign(msg)) + "\n").encode()
+
+
 def checkpoint_text(origin, size, root):
     return ("%s\n%d\n%s\n" % (origin, size, b64(root))).encode()
 
@@ -121,6 +130,11 @@ def origin_of(code, node):
     enc = "".join(chr(c) if c in keep else "%%%02X" % c
                   for c in code.encode())
     return "cdsync.vn/hub/" + enc + "/" + node.hex()
+
+
+def witness_of(code, node):
+    """cdsync.vn/witness/<code, percent-encoded>/<node id in hex>."""
+    return "cdsync.vn/witness/" + origin_of(code, node)[len("cdsync.vn/hub/"):]
 
 
 def cdsync_leaf(h, node, seq, seen_ms):
@@ -213,12 +227,22 @@ def main():
     put("inclusion-3-5", incl)
     put("consistency-3-5", cons)
 
+    # A witness: the district hub HN-BADINH (node 23 x 16, seed 21 x 32)
+    # cosigns checkpoint-5 at 1767225600 (2026-01-01T00:00:00Z).
+    wname = witness_of("HN-BADINH", bytes([0x23]) * 16)
+    skw, pkw = key(0x21)
+    text5 = checkpoint_text(origin, 5, mth(log))
+    cos5 = c5 + cosig_line(text5, wname, skw, pkw, T0 // 1000)
+    put("witness-name", wname.encode())
+    put("witness-pk", pkw)
+    put("witness-key-id", sha256(wname.encode() + b"\n\x04" + pkw)[:4])
+    put("cosigned-5", cos5)
+
     with open(os.path.join(HERE, "tlog.vec"), "w") as f:
         f.write(HEADER)
         f.write("\n".join(out) + "\n")
 
     # ---- The fuzz corpus ----
-    text5 = checkpoint_text(origin, 5, mth(log))
     line1 = sig_line(text5, origin, sk1, pk1)
     bad_sig = bytearray(c5)
     bad_sig[-10] ^= 0x01 if bad_sig[-10] != ord("A") else 0x02
@@ -252,6 +276,9 @@ def main():
         "raw-consistency-3-5": (3).to_bytes(8, "big") +
         (5).to_bytes(8, "big") + mth(log[:3]) + mth(log) +
         b"".join(proof(3, log)),
+        "cosigned-5": cos5,
+        "cosigned-5-cut": cos5[:-30] + b"\n",
+        "cosigned-5-bad": cos5[:-10] + bytes([cos5[-10] ^ 1]) + cos5[-9:],
         "empty": b"",
     }
     os.makedirs(CORPUS, exist_ok=True)
@@ -291,6 +318,12 @@ HEADER = """\
 #   checkpoint-5-two  size 5 signed by both keys (hub-pk, then hub-pk-next)
 #   inclusion-3-5     c2sp.org/tlog-proof@v1 of leaf 3 in checkpoint-5
 #   consistency-3-5   the tlog-witness body: old 3, the proof, checkpoint-5
+#
+# A witness (c2sp.org/tlog-cosignature@v1): the district hub HN-BADINH,
+# node 23 x 16, Ed25519 seed 21 x 32.
+#   witness-name      its name as a cosigner (cdsync.vn/witness/...)
+#   witness-pk        its key; witness-key-id its cosignature key ID
+#   cosigned-5        checkpoint-5 with its cosignature of time 1767225600
 """
 
 if __name__ == "__main__":

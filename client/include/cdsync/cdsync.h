@@ -1051,6 +1051,58 @@ CDSYNC_API int cdsync_receipt_check(cdsync *db, const char *receipt_path,
 				    cdsync_tlog_head *head,
 				    cdsync_tlog_entry *entry) CDSYNC_CHECK;
 
+/* ==== Witnesses ======================================================= */
+
+/*
+ * Hubs witness the log of the hubs above them (SPEC.md §12.9), so that a
+ * hub cannot show one history to some and another to others unnoticed:
+ * each district hub cosigns the national hub's checkpoints
+ * (c2sp.org/tlog-cosignature@v1) once it has checked that each extends
+ * the last one it cosigned, and the audit requires the cosignatures of
+ * as many witnesses as the auditor asks (cdsync_audit_dir).
+ *
+ *  - cdsync_witness_from: at a hub, the size of the newest checkpoint of
+ *    the hub above that it took (0: none yet); the consistency proof it
+ *    asks for (GET /proof/consistency/SIZE) starts there.
+ *  - cdsync_witness_cosign: at a hub, with its keys: that proof file
+ *    (SPEC.md §12.5), checked as cdsync_checkpoint_take checks one from
+ *    below (from the size held, *held_out; CDSYNC_EINVAL from another;
+ *    CDSYNC_EBADSIG when it does not extend it: a log rewritten or shown
+ *    in two versions, nothing cosigned), kept, and cosigned: *note is the
+ *    checkpoint with this hub's cosignature line (freed with
+ *    cdsync_free), what the hub above takes (POST /cosignature).
+ *  - cdsync_tlog_cosigned_take: at the hub whose log it is: a checkpoint
+ *    it signed (that size and root), with cosignatures; each line of a
+ *    witness (every other hub of the catalog, not revoked) must verify,
+ *    and those lines are kept; *witnesses: how many witnesses have now
+ *    cosigned that size.  CDSYNC_EBADSIG (a signature does not verify),
+ *    CDSYNC_ENOTFOUND (no such tree head signed here),
+ *    CDSYNC_EUNKNOWNKEY (no line of a known witness).
+ *  - cdsync_tlog_cosigned_at: the checkpoint of `size` this hub signed
+ *    (UINT64_MAX: of the log as it is now), with every cosignature kept
+ *    for it; cdsync_tlog_cosigned: the largest one with the
+ *    cosignatures of at least min_witnesses (0: as _at(UINT64_MAX));
+ *    CDSYNC_ENOTFOUND when there is none.
+ *  - cdsync_tlog_witnessed: the largest size of this hub's log that any
+ *    witness cosigned, and how many did (0 and 0: none yet).
+ *  - CDSYNC_ESCOPE at a node that is not a hub.
+ */
+CDSYNC_API int cdsync_witness_from(cdsync *db, uint64_t *size) CDSYNC_CHECK;
+CDSYNC_API int cdsync_witness_cosign(cdsync *db, const uint8_t *file,
+				     size_t len, uint8_t **note,
+				     size_t *note_len,
+				     uint64_t *held_out) CDSYNC_CHECK;
+CDSYNC_API int cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note,
+					 size_t len,
+					 size_t *witnesses) CDSYNC_CHECK;
+CDSYNC_API int cdsync_tlog_cosigned_at(cdsync *db, uint64_t size,
+				       uint8_t **note,
+				       size_t *len) CDSYNC_CHECK;
+CDSYNC_API int cdsync_tlog_cosigned(cdsync *db, size_t min_witnesses,
+				    uint8_t **note, size_t *len) CDSYNC_CHECK;
+CDSYNC_API int cdsync_tlog_witnessed(cdsync *db, uint64_t *size,
+				     size_t *witnesses) CDSYNC_CHECK;
+
 /* ==== Member import =================================================== */
 
 typedef struct cdsync_import cdsync_import;
@@ -1301,6 +1353,14 @@ CDSYNC_API int cdsync_snapshot_diff_at(cdsync *db, const uint8_t hash[32],
  * bundles M").  A snapshot whose bundles are not all among the files, or
  * not all encrypted to the auditor, is counted as not recounted, with the
  * first reason in out->why.
+ * Every checkpoint's cosignatures by witnesses (the other hubs of the
+ * catalog, SPEC.md §12.9) are checked; one that does not verify is a
+ * failure.  With `witnesses` > 0, each receipt of the national hub must
+ * be of a bundle logged in a tree that many witnesses cosigned: a
+ * checkpoint among the files (*.checkpoint) with that many
+ * cosignatures, larger than the bundle's leaf, the same tree as its
+ * inclusion proof's or linked to it by a consistency proof among the
+ * files; else a failure of the receipt.
  */
 typedef struct cdsync_audit_item {
 	const char *file;	/* in the folder */
@@ -1321,13 +1381,18 @@ typedef struct cdsync_audit_summary {
 	size_t checkpoints, hubs;	/* read in all the files; their logs */
 	size_t consistency;	/* consistency proofs checked */
 	size_t unchecked;	/* ... without a checkpoint to start from */
+	size_t cosignatures;	/* witnesses' cosignatures that verified */
+	uint64_t witnessed;	/* the largest national tree so many witnesses
+				 * cosigned that receipts rely on (with
+				 * `witnesses`) */
 	size_t recounted;	/* snapshots counted again (with `auditor`) */
 	size_t unrecounted;	/* ... that could not be: *why the first */
 	char why[600];
 	size_t failures;
 } cdsync_audit_summary;
 CDSYNC_API int cdsync_audit_dir(const char *dir, const char *root_fingerprint,
-				cdsync *auditor, cdsync_audit_fn fn,
+				size_t witnesses, cdsync *auditor,
+				cdsync_audit_fn fn,
 				cdsync_audit_progress_fn prog, void *ctx,
 				cdsync_audit_summary *out, char *err,
 				size_t errlen) CDSYNC_CHECK;
