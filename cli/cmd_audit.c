@@ -268,6 +268,8 @@ cmd_audit(int argc, char **argv)
 		json_int(&j, (int64_t)s.bundles);
 		json_key(&j, "nodes");
 		json_int(&j, (int64_t)s.nodes);
+		json_key(&j, "repeated");
+		json_int(&j, (int64_t)s.repeated);
 		json_key(&j, "receipts");
 		json_int(&j, (int64_t)s.receipts);
 		json_key(&j, "proofs");
@@ -308,6 +310,11 @@ cmd_audit(int argc, char **argv)
 				 "log to start from)"),
 			       s.unchecked);
 		printf(".\n");
+		if (s.repeated)
+			printf(_("%zu bundle file(s) hold a bundle another file "
+				 "holds too (a replay): each bundle counts "
+				 "once.\n"),
+			       s.repeated);
 		if (s.cosignatures > 0 || want > 0) {
 			printf(_("Witnesses: %zu cosignature(s) verified; "
 				 "required for each bundle the national hub "

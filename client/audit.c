@@ -872,6 +872,7 @@ chains(struct au *a)
 						 "is %s): a forked chain"),
 					       (unsigned long long)b->seq,
 					       b->org, a->bd[j - 1].file);
+				a->sum->repeated++;
 				continue;	/* the same bundle twice */
 			}
 			if (b->seq > expect)

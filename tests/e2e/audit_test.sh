@@ -5,7 +5,8 @@
 # catalog, checked with the root's fingerprint alone.  The folder as
 # written holds; then each way a dishonest hub could tamper with it is
 # found, with its message: a change altered, a bundle dropped, a bundle
-# nobody signed, a forked chain, a bundle replaced by another of its
+# nobody signed, a bundle replayed (counted once), a forked chain, a
+# bundle replaced by another of its
 # number, a bundle that follows another history, a split view of the hub's log, a log rewritten, a bundle signed
 # with a revoked key passed off as counted, a forged catalog.  And the
 # district's audit pack: it holds, its manifest checks with sha256sum, and
@@ -179,6 +180,18 @@ size=$(stat -c %s "$T/altered/$b2")
 flip "$T/altered/$b2" $((size - 100))
 finds "one byte of a bundle changed" "$T/altered" \
 	"$b2: its signature does not verify: the bundle was changed after it was signed"
+
+# ==== A bundle replayed ==================================================
+# the same bundle again, under another name: it counts once, and the
+# recount of the district's figures from the bundles is the same
+copy replayed
+cp "$T/replayed/$b1" "$T/replayed/again-$b1"
+set +e
+"$CDSYNC" --home "$AU" audit "$T/replayed" --root-fingerprint "$root" --recount >"$T/out" 2>&1
+rc=$?
+set -e
+if [ $rc -eq 0 ] && grep -q "1 bundle file(s) hold a bundle another file holds too (a replay): each bundle counts once." "$T/out" &&
+   grep -q "Snapshots counted again from the bundles: 2; not: 0" "$T/out"; then ok; else bad "a bundle replayed (exit $rc)"; cat "$T/out" >&2; fi
 
 # ==== A bundle dropped ===================================================
 copy dropped

@@ -1376,6 +1376,8 @@ typedef void (*cdsync_audit_progress_fn)(void *ctx, size_t done,
 typedef struct cdsync_audit_summary {
 	size_t catalogs, older;	/* taken; older editions beside newer */
 	size_t bundles, nodes;	/* bundle files; their senders */
+	size_t repeated;	/* bundle files that are another's bundle
+				 * again (a replay): counted once */
 	size_t receipts, proofs;
 	size_t snapshots;
 	size_t checkpoints, hubs;	/* read in all the files; their logs */
