@@ -29,11 +29,12 @@
  * year.
  *
  * Usage: rollup_bench [--schools N] [--dir DIR]
- *                     [--night | --write-night | --rollup]
+ *                     [--night | --write-night | --rollup | --full]
  * (--dir keeps the store there; by default a temporary folder, removed.
  * With the --dir of an earlier run, to profile by hand: --night writes one
  * more night and runs its rollup; --write-night only writes it, --rollup
- * only runs the incremental rollup, each in a process of its own.)
+ * only runs the incremental rollup, --full only a full one, each in a
+ * process of its own.)
  */
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -704,12 +705,13 @@ main(int argc, char **argv)
 			dir = argv[++i];
 		else if (strcmp(argv[i], "--night") == 0 ||
 			 strcmp(argv[i], "--write-night") == 0 ||
-			 strcmp(argv[i], "--rollup") == 0)
+			 strcmp(argv[i], "--rollup") == 0 ||
+			 strcmp(argv[i], "--full") == 0)
 			phase = argv[i] + 2;
 		else {
 			fprintf(stderr, "usage: rollup_bench [--schools N] "
 					"[--dir DIR] [--night | --write-night "
-					"| --rollup]\n");
+					"| --rollup | --full]\n");
 			return 2;
 		}
 	}
@@ -722,6 +724,10 @@ main(int argc, char **argv)
 	snprintf(path, sizeof path, "%s/hub.db", dir);
 	if (phase != NULL) {	/* by hand, to profile: one more night */
 		rng ^= (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
+		if (strcmp(phase, "full") == 0) {
+			rollup(path, 1, "full");
+			return 0;
+		}
 		if (strcmp(phase, "rollup") != 0)
 			night(path, 0);
 		if (strcmp(phase, "write-night") != 0)

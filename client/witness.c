@@ -59,8 +59,8 @@ own_name(cdsync *db, char out[CDS_CKPT_ORIGIN_MAX + 1])
 		return cds_err(db, CDSYNC_ECORRUPT, "%s",
 			       _("the org code is too long for a witness "
 				 "name"));
-	snprintf(out, CDS_CKPT_ORIGIN_MAX + 1, "cdsync.vn/witness/%s",
-		 origin + 14);
+	memcpy(out, "cdsync.vn/witness/", 18);
+	memcpy(out + 18, origin + 14, strlen(origin + 14) + 1);
 	return CDSYNC_OK;
 }
 
