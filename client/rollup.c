@@ -1358,11 +1358,44 @@ cds_rollup_run(sqlite3 *db, int full, cdsync_rollup_fn fn, void *ctx,
 	return cds_rollup_run_day(db, full, NULL, fn, ctx, st, err, errlen);
 }
 
+/* The page cache of a full rollup (KiB).  A full rollup reads each
+ * school's rows once, in school order, and the pages above them again and
+ * again: a large cache pays (52.7 s against 59.2 s with SQLite's default
+ * 2 MiB, bench/rollup_bench.c on the national year).  A night reads a few
+ * pages of many schools at random, where a large cache only costs the
+ * memory it fills (5.8 s against 4.2 s): it keeps the connection's. */
+#define FULL_CACHE_KIB 524288
+
+/* The connection's cache_size, to set back after a full rollup. */
+static int64_t
+cache_size(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -2000;	/* SQLite's default */
+
+	if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void
+cache_set(sqlite3 *db, int64_t v)
+{
+	char q[48];
+
+	snprintf(q, sizeof q, "PRAGMA cache_size = %lld", (long long)v);
+	(void)sqlite3_exec(db, q, NULL, NULL, NULL);
+}
+
 int
 cds_rollup_run_day(sqlite3 *db, int full, const char *day,
 		   cdsync_rollup_fn fn, void *ctx, cdsync_rollup_stats *st,
 		   char *err, size_t errlen)
 {
+	int64_t cache = cache_size(db);
 	struct ctx c;
 	int rc;
 
@@ -1375,14 +1408,21 @@ cds_rollup_run_day(sqlite3 *db, int full, const char *day,
 		memset(st, 0, sizeof *st);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(&c, NULL);
+	if (full && (cache >= 0 ? cache * 4 : -cache) < FULL_CACHE_KIB)
+		cache_set(db, -FULL_CACHE_KIB);
 	rc = rollup(&c, full, fn, ctx, st);
-	if (rc == DAMAGED)	/* nothing written yet */
+	if (rc == DAMAGED) {	/* nothing written yet */
+		if ((cache >= 0 ? cache * 4 : -cache) < FULL_CACHE_KIB)
+			cache_set(db, -FULL_CACHE_KIB);
 		rc = rollup(&c, 1, fn, ctx, st);
+	}
 	if (rc == CDSYNC_OK &&
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		rc = fail(&c, NULL);
 	if (rc != CDSYNC_OK)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (cache_size(db) != cache)
+		cache_set(db, cache);
 	return rc;
 }
 

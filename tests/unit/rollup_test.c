@@ -422,10 +422,25 @@ check_full(void)
 	assert_non_null(b);
 	assert_int_equal(sqlite3_backup_step(b, -1), SQLITE_DONE);
 	sqlite3_backup_finish(b);
+	/* a full rollup runs with a large cache, and gives the connection's
+	 * back */
+	assert_int_equal(sqlite3_exec(copy, "PRAGMA cache_size = -1234", NULL,
+				      NULL, NULL),
+			 SQLITE_OK);
 	if (cds_rollup_run(copy, 1, NULL, NULL, &st, err, sizeof err) !=
 	    CDSYNC_OK)
 		fail_msg("full rollup: %s", err);
 	assert_int_equal(st.full, 1);
+	{
+		sqlite3_stmt *q = NULL;
+
+		assert_int_equal(sqlite3_prepare_v2(copy, "PRAGMA cache_size",
+						    -1, &q, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(q, 0), -1234);
+		sqlite3_finalize(q);
+	}
 	a = dump(db);
 	c = dump(copy);
 	if (strcmp(a, c) != 0)
