@@ -36,6 +36,7 @@
 #include "snapshot.h"
 #include "store.h"
 #include "tlog.h"
+#include "witness.h"
 
 #define NAME_MAX_AUDIT 256
 
@@ -250,66 +251,33 @@ add_link(struct au *a, const uint8_t node[16], uint64_t from, uint64_t to)
 static int
 cosigs(struct au *a, struct ckpt *c, const char *f)
 {
-	char (*names)[CDS_CKPT_ORIGIN_MAX + 1] = NULL, e[512], org[80];
-	struct cds_note_key *k = NULL;
+	struct cds_witnesses w;
 	struct cds_cosig *found = NULL;
-	sqlite3_stmt *st;
-	size_t n = 0, cap = 0, i;
-	int rc = CDSYNC_OK;
+	char e[512], org[80];
+	size_t i;
+	int rc;
 
-	st = cds_prepare(a->sc, "SELECT node_id, org_code, sign_pk FROM "
-				"sync_peer WHERE role = 2 AND node_id != ?1 "
-				"ORDER BY node_id");
-	if (st == NULL)
-		return CDSYNC_ERROR;
-	sqlite3_bind_blob(st, 1, c->node, 16, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *code = (const char *)sqlite3_column_text(st, 1);
-
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			void *x = cds_realloc(k, nc * sizeof *k),
-			     *y = x ? cds_realloc(names, nc * sizeof *names)
-				    : NULL;
-
-			if (x != NULL)
-				k = x;
-			if (y != NULL)
-				names = y;
-			if (x == NULL || y == NULL) {
-				rc = CDSYNC_ENOMEM;
-				break;
-			}
-			cap = nc;
-		}
-		if (code == NULL || sqlite3_column_bytes(st, 0) != 16 ||
-		    sqlite3_column_bytes(st, 2) != 32 ||
-		    cds_tlog_witness_name(names[n], code,
-					  sqlite3_column_blob(st, 0)) != 0)
-			continue;
-		memcpy(k[n].pk, sqlite3_column_blob(st, 2), 32);
-		n++;
-	}
-	sqlite3_finalize(st);
-	for (i = 0; i < n; i++)
-		k[i].name = names[i];
-	if (rc == CDSYNC_OK && n > 0 &&
-	    (found = cds_calloc(n, sizeof *found)) == NULL)
+	if ((rc = cds_witnesses_load(a->sc, c->node, &w)) != CDSYNC_OK)
+		return rc;
+	if (w.n > 0 && (found = cds_calloc(w.n, sizeof *found)) == NULL)
 		rc = CDSYNC_ENOMEM;
-	if (rc == CDSYNC_OK && n > 0) {
-		if (cds_cosig_check(c->note, c->nlen, k, n, found, e,
-				    sizeof e) != 0) {
+	if (rc == CDSYNC_OK && w.n > 0) {
+		int k = cds_cosig_check(c->note, c->nlen, w.k, w.n, found, e,
+					sizeof e);
+
+		if (k == -2) {
+			rc = CDSYNC_ENOMEM;
+		} else if (k != 0) {
 			org_of(a, c->node, org, sizeof org);
 			failed(a, f, "checkpoint", org, c->size, "%s", e);
 		} else {
-			for (i = 0; i < n; i++)
+			for (i = 0; i < w.n; i++)
 				c->cosigs += found[i].time != UINT64_MAX;
 			a->sum->cosignatures += c->cosigs;
 		}
 	}
 	cds_free(found);
-	cds_free(k);
-	cds_free(names);
+	cds_witnesses_free(&w);
 	return rc;
 }
 

@@ -25,8 +25,7 @@
 #include "store.h"
 #include "tlog.h"
 #include "tlogstore.h"
-
-#define WITNESS_MAX 4096	/* hubs of one catalog counted as witnesses */
+#include "witness.h"
 
 static int
 need_hub(cdsync *db)
@@ -59,8 +58,14 @@ own_name(cdsync *db, char out[CDS_CKPT_ORIGIN_MAX + 1])
 		return cds_err(db, CDSYNC_ECORRUPT, "%s",
 			       _("the org code is too long for a witness "
 				 "name"));
-	memcpy(out, "cdsync.vn/witness/", 18);
-	memcpy(out + 18, origin + 14, strlen(origin + 14) + 1);
+	{
+		static const char pre[] = "cdsync.vn/witness/";
+		size_t k = strlen(origin + 14);
+
+		memcpy(out, pre, sizeof pre - 1);
+		memcpy(out + sizeof pre - 1, origin + 14, k);
+		out[sizeof pre - 1 + k] = '\0';
+	}
 	return CDSYNC_OK;
 }
 
@@ -135,11 +140,10 @@ cdsync_witness_cosign(cdsync *db, const uint8_t *file, size_t len,
 	    (rc = cds_keys_need(db)) != CDSYNC_OK ||
 	    (rc = own_name(db, name)) != CDSYNC_OK)
 		return rc;
-	if ((rc = cds_peer_checkpoint_take(db, file, len, 1, held_out, &c)) !=
-	    CDSYNC_OK)
-		return rc;
 	if (cds_tlog_consistency_read(file, len, &f, e, sizeof e) != 0)
-		return cds_err(db, CDSYNC_EBADINPUT, "%s", e);	/* read above */
+		return cds_err(db, CDSYNC_EBADINPUT, "%s", e);
+	/* the cosignature first, in memory: once the checkpoint is kept, no
+	 * allocation may fail */
 	cds_buf_init(&b, CDS_CKPT_MAX);
 	cds_cosig_write(&b, f.ckpt, f.ckpt_len, name, db->sign_sk, db->sign_pk,
 			cds_wall_ms() / 1000);
@@ -152,22 +156,18 @@ cdsync_witness_cosign(cdsync *db, const uint8_t *file, size_t len,
 					 _("checkpoint: no room for one more "
 					   "signature"));
 	}
+	if ((rc = cds_peer_checkpoint_take(db, file, len, 1, held_out, &c)) !=
+	    CDSYNC_OK) {
+		cds_buf_free(&b);
+		return rc;
+	}
 	*note = b.p;
 	*note_len = b.n;
 	return CDSYNC_OK;
 }
 
-/* The witnesses of this hub's log: every other hub of the catalog, not
- * revoked, as note keys; nodes[k] the node of keys[k]. */
-struct witnesses {
-	struct cds_note_key *k;
-	uint8_t (*node)[16];
-	char (*name)[CDS_CKPT_ORIGIN_MAX + 1];
-	size_t n;
-};
-
-static void
-witnesses_free(struct witnesses *w)
+void
+cds_witnesses_free(struct cds_witnesses *w)
 {
 	cds_free(w->k);
 	cds_free(w->node);
@@ -175,30 +175,50 @@ witnesses_free(struct witnesses *w)
 	memset(w, 0, sizeof *w);
 }
 
+/* Room for one more witness in w (cap: its room now). */
 static int
-witnesses_load(cdsync *db, struct witnesses *w)
+grow(struct cds_witnesses *w, size_t *cap)
+{
+	size_t nc = *cap ? *cap * 2 : 16, i;
+	void *k, *node, *name;
+
+	if ((k = cds_realloc(w->k, nc * sizeof *w->k)) != NULL)
+		w->k = k;
+	if ((node = cds_realloc(w->node, nc * sizeof *w->node)) != NULL)
+		w->node = node;
+	if ((name = cds_realloc(w->name, nc * sizeof *w->name)) != NULL)
+		w->name = name;
+	if (k == NULL || node == NULL || name == NULL)
+		return -1;
+	for (i = 0; i < w->n; i++)	/* the names moved */
+		w->k[i].name = w->name[i];
+	*cap = nc;
+	return 0;
+}
+
+int
+cds_witnesses_load(cdsync *db, const uint8_t log[16], struct cds_witnesses *w)
 {
 	sqlite3_stmt *st;
+	size_t cap = 0;
 	int rc;
 
 	memset(w, 0, sizeof *w);
-	if ((w->k = cds_calloc(WITNESS_MAX, sizeof *w->k)) == NULL ||
-	    (w->node = cds_calloc(WITNESS_MAX, sizeof *w->node)) == NULL ||
-	    (w->name = cds_calloc(WITNESS_MAX, sizeof *w->name)) == NULL) {
-		witnesses_free(w);
-		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
-	}
 	st = cds_prepare(db, "SELECT node_id, org_code, sign_pk FROM sync_peer "
 			     "WHERE role = 2 AND revoked_from IS NULL AND "
 			     "node_id != ?1 ORDER BY node_id");
-	if (st == NULL) {
-		witnesses_free(w);
+	if (st == NULL)
 		return CDSYNC_ERROR;
-	}
-	sqlite3_bind_blob(st, 1, db->node_id, 16, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && w->n < WITNESS_MAX) {
+	sqlite3_bind_blob(st, 1, log, 16, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 1);
 
+		if (w->n == cap && grow(w, &cap) != 0) {
+			sqlite3_finalize(st);
+			cds_witnesses_free(w);
+			return cds_err(db, CDSYNC_ENOMEM, "%s",
+				       _("out of memory"));
+		}
 		if (sqlite3_column_bytes(st, 0) != 16 ||
 		    sqlite3_column_bytes(st, 2) != 32 || code == NULL ||
 		    cds_tlog_witness_name(w->name[w->n], code,
@@ -210,8 +230,8 @@ witnesses_load(cdsync *db, struct witnesses *w)
 		w->n++;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		witnesses_free(w);
+	if (rc != SQLITE_DONE) {
+		cds_witnesses_free(w);
 		return cds_sqlerr(db, _("witness"));
 	}
 	return CDSYNC_OK;
@@ -224,7 +244,7 @@ cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note, size_t len,
 	char e[CDS_MSGLEN];
 	struct cds_cosig *found = NULL;
 	struct cds_checkpoint c;
-	struct witnesses w;
+	struct cds_witnesses w;
 	sqlite3_stmt *st = NULL;
 	size_t k, taken = 0;
 	int rc, step;
@@ -253,13 +273,19 @@ cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note, size_t len,
 			       _("checkpoint: this hub signed no tree of %llu "
 				 "leaves with that root"),
 			       (unsigned long long)c.size);
-	if ((rc = witnesses_load(db, &w)) != CDSYNC_OK)
+	if ((rc = cds_witnesses_load(db, db->node_id, &w)) != CDSYNC_OK)
 		return rc;
 	if (w.n > 0 && (found = cds_calloc(w.n, sizeof *found)) == NULL) {
-		witnesses_free(&w);
+		cds_witnesses_free(&w);
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	}
-	if (cds_cosig_check(note, len, w.k, w.n, found, e, sizeof e) != 0) {
+	switch (cds_cosig_check(note, len, w.k, w.n, found, e, sizeof e)) {
+	case 0:
+		break;
+	case -2:
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		goto out;
+	default:
 		rc = cds_err(db, CDSYNC_EBADSIG, "%s", e);
 		goto out;
 	}
@@ -310,7 +336,7 @@ cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note, size_t len,
 	}
 out:
 	cds_free(found);
-	witnesses_free(&w);
+	cds_witnesses_free(&w);
 	return rc;
 }
 

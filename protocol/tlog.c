@@ -1649,9 +1649,11 @@ cds_cosig_check(const uint8_t *p, size_t n, const struct cds_note_key *w,
 			if (s.total == SIG_COSIG && t <= (uint64_t)INT64_MAX) {
 				cds_free(m);
 				if ((m = cosig_message(p, c.text_len, t,
-						       &mlen)) == NULL)
-					return bad(err, errlen, what_ckpt, ln,
-						   "%s", _("out of memory"));
+						       &mlen)) == NULL) {
+					(void)bad(err, errlen, what_ckpt, ln,
+						  "%s", _("out of memory"));
+					return -2;
+				}
 			}
 			if (s.total != SIG_COSIG || t > (uint64_t)INT64_MAX ||
 			    crypto_sign_verify_detached(s.sig + 12, m, mlen,

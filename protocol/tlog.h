@@ -246,7 +246,7 @@ struct cds_cosig {
  * witness's must be 76 bytes and verify; other lines are ignored (the
  * log's own signature is cds_checkpoint_read's).  found[k] (nw entries,
  * or NULL) is then witness k's cosignature, the newest if it signed
- * twice.  0, or -1 with err naming the line. */
+ * twice.  0, or -1 with err naming the line, or -2 out of memory. */
 int cds_cosig_check(const uint8_t *p, size_t n, const struct cds_note_key *w,
 		    size_t nw, struct cds_cosig *found, char *err,
 		    size_t errlen)

@@ -1350,6 +1350,89 @@ report_of_a_hub_and_the_units_under_it(void **state)
 	no_violations();
 }
 
+/* ==== Witnesses ======================================================= */
+
+struct wit_ctx {
+	cdsync *db;
+	const uint8_t *in;
+	size_t n;
+	uint8_t *out;
+	size_t len, witnesses;
+	uint64_t held;
+};
+
+static int
+call_witness_cosign(void *ctx, char *bad, size_t badlen)
+{
+	struct wit_ctx *c = ctx;
+	int rc;
+
+	c->out = (uint8_t *)&c->len;
+	rc = cdsync_witness_cosign(c->db, c->in, c->n, &c->out, &c->len,
+				   &c->held);
+	if (rc != CDSYNC_OK && (c->out != NULL || c->len != 0))
+		snprintf(bad, badlen, "a note handed out after a failure");
+	return rc;
+}
+
+static int
+call_cosigned_take(void *ctx, char *bad, size_t badlen)
+{
+	struct wit_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_tlog_cosigned_take(c->db, c->in, c->n, &c->witnesses);
+}
+
+static int
+call_cosigned_at(void *ctx, char *bad, size_t badlen)
+{
+	struct wit_ctx *c = ctx;
+	int rc;
+
+	c->out = (uint8_t *)&c->len;
+	rc = cdsync_tlog_cosigned_at(c->db, UINT64_MAX, &c->out, &c->len);
+	if (rc != CDSYNC_OK && (c->out != NULL || c->len != 0))
+		snprintf(bad, badlen, "a note handed out after a failure");
+	return rc;
+}
+
+static void
+witness_cosigns_and_the_hub_takes_it(void **state)
+{
+	const char *d = tu_tmpdir();
+	cdsync *nat = copy(d, "nat.db"), *hub = copy(d, "hub.db");
+	struct wit_ctx c;
+	uint8_t *f = NULL, *cos = NULL;
+	size_t fn = 0, cn = 0;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(cdsync_tlog_consistency(nat, 0, &f, &fn), CDSYNC_OK);
+	c.db = hub;
+	c.in = f;
+	c.n = fn;
+	oom_loop("cdsync_witness_cosign", hub, NULL, call_witness_cosign, &c);
+	cos = c.out;
+	cn = c.len;
+	c.db = nat;
+	c.in = cos;
+	c.n = cn;
+	oom_loop("cdsync_tlog_cosigned_take", nat, NULL, call_cosigned_take,
+		 &c);
+	assert_int_equal(c.witnesses, 1);
+	oom_loop("cdsync_tlog_cosigned_at", nat, NULL, call_cosigned_at, &c);
+	assert_int_equal(c.len, cn);
+	assert_memory_equal(c.out, cos, cn);
+	cdsync_free(c.out);
+	cdsync_free(cos);
+	cdsync_free(f);
+	cdsync_close(nat);
+	cdsync_close(hub);
+	no_violations();
+}
+
 int
 main(void)
 {
@@ -1365,6 +1448,7 @@ main(void)
 		cmocka_unit_test(receipts_made_taken_and_imported),
 		cmocka_unit_test(org_merge_and_kpis_after_it),
 		cmocka_unit_test(report_of_a_hub_and_the_units_under_it),
+		cmocka_unit_test(witness_cosigns_and_the_hub_takes_it),
 	};
 
 	if (sodium_init() < 0)
