@@ -646,7 +646,24 @@ save_info(struct cds_hubhttp *h, const char *id, const struct info *in,
 		return CDSYNC_EINVAL;
 	}
 	fname(name, id, "info");
-	return save_file(h, name, buf, (size_t)n, 1, err, errlen);
+	return save_file(h, name, buf, (size_t)n, 0, err, errlen);
+}
+
+/* Makes the info of upload id durable (saved unsynced by save_info):
+ * before the first offset the hub says of it.  0, or -1 with errno. */
+static int
+sync_info(struct cds_hubhttp *h, const char *id)
+{
+	char name[48];
+	int fd, rc;
+
+	fname(name, id, "info");
+	if ((fd = openat(h->dirfd, name, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	if (close(fd) != 0)
+		rc = -1;
+	return rc == 0 && fsync(h->dirfd) == 0 ? 0 : -1;
 }
 
 /* The value of line "NAME value\n" at *p; advances *p past the line. */
@@ -1006,8 +1023,14 @@ sweep(struct cds_hubhttp *h, int at_start, char *err, size_t errlen)
 		memcpy(id, e->d_name, IDHEX);
 		id[IDHEX] = '\0';
 		if (strcmp(dot, ".info") == 0) {
-			if (in_use(h, id) ||
-			    load_upload(h, id, in, &st) != CDSYNC_OK)
+			int lr = in_use(h, id) ? CDSYNC_OK
+					       : load_upload(h, id, in, &st);
+
+			if (at_start && lr == CDSYNC_ECORRUPT)
+				/* torn by a power cut: it was saved unsynced
+				 * and no offset of it was said */
+				(void)unlink_upload(h, id);
+			else if (in_use(h, id) || lr != CDSYNC_OK)
 				n += !finished(h, id);
 			else if (now >= in->expires)
 				(void)unlink_upload(h, id);
@@ -1531,6 +1554,16 @@ open_upload(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r,
 			    id);
 		return -1;
 	}
+	if (rc == CDSYNC_ECORRUPT && !in_use(h, id)) {
+		/* its info is saved unsynced until an offset is said: torn,
+		 * the hub never said one, and the client starts again */
+		remove_upload(h, id);
+		*ret = fail(c, r, 404, "ENOTFOUND",
+			    _("upload %s was cut off by a power cut before "
+			      "this hub held any of it; create a new one"),
+			    id);
+		return -1;
+	}
 	if (rc != CDSYNC_OK) {
 		*ret = fail(c, r, 500, "EIO",
 			    _("upload %s: cannot read its state in %s (%s)"),
@@ -1992,7 +2025,12 @@ patch_end(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r)
 				    w, (unsigned long long)r->got, g);
 		}
 	}
-	if (r->ioerr == 0 && fsync(r->fd) != 0)
+	/* an offset said must survive a power cut, with the upload's info
+	 * (saved unsynced at its creation); the last bytes need not: the
+	 * bundle is taken into the store, whose commit is durable, before
+	 * anything is said, and a garbage upload costs no fsync at all */
+	if (r->ioerr == 0 && r->start + r->got < r->length &&
+	    (fsync(r->fd) != 0 || sync_info(h, r->id) != 0))
 		r->ioerr = errno;
 	if (r->ioerr != 0) {
 		r->offset = r->start + r->got;
