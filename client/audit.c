@@ -613,6 +613,79 @@ recount(struct au *a, const char *file, const uint8_t *p,
 	return out;
 }
 
+/* The bundles a snapshot must count and does not: every bundle of a unit
+ * of its subtree that its hub logged in the tree the snapshot names
+ * (leaf below `size`) and merged as it took it in (a receipt whose
+ * made_ms is its seen_ms: not held, so merged before the checkpoint)
+ * must be at or below the snapshot's head for its sender.  A hub that
+ * leaves a school out of its figures leaves it out of the heads too, and
+ * the recount cannot see it; the receipts can. */
+static int
+left_out(struct au *a, const char *f, const uint8_t *p,
+	 const struct cds_snap *s, uint64_t size)
+{
+	struct cds_snap_unit *u;
+	struct cds_snap_head hd;
+	char e[256], org[80], (*codes)[80] = NULL;
+	size_t i, k, off = s->units_at;
+	unsigned char *in = NULL;
+	int rc = CDSYNC_OK, got;
+
+	if (a->nrc == 0)
+		return CDSYNC_OK;
+	if ((u = cds_malloc(sizeof *u)) == NULL ||
+	    (codes = cds_calloc(a->nrc, sizeof *codes)) == NULL ||
+	    (in = cds_calloc(a->nrc, 1)) == NULL) {
+		rc = CDSYNC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < a->nrc; i++)
+		org_of(a, a->rc[i].r.node, codes[i], sizeof codes[i]);
+	while ((got = cds_snap_next(p, s, &off, u, e, sizeof e)) == 1)
+		for (i = 0; i < a->nrc; i++)
+			in[i] |= strcmp(codes[i], u->code) == 0;
+	for (i = 0; got == 0 && i < a->nrc; i++) {
+		const cdsync_receipt_info *r = &a->rc[i].r;
+		uint64_t head = 0;
+
+		if (!in[i] || memcmp(r->hub, s->hub, 16) != 0 || !r->merged ||
+		    !r->has_leaf || r->leaf >= size || r->made_ms != r->seen_ms)
+			continue;
+		for (k = 0; k < s->nheads; k++) {
+			cds_snap_head_at(s, k, &hd);
+			if (memcmp(hd.node, r->node, 16) == 0)
+				head = hd.seq;
+		}
+		if (head >= r->seq)
+			continue;
+		org_of(a, s->hub, org, sizeof org);
+		if (head == 0)
+			failed(a, f, "snapshot", codes[i], r->seq,
+			       _("%s logged bundle %llu of %s at leaf %llu, in "
+				 "the tree this snapshot names (%llu leaves), "
+				 "and the snapshot counts no bundle of %s: a "
+				 "union left out of its figures"),
+			       org, (unsigned long long)r->seq, codes[i],
+			       (unsigned long long)r->leaf,
+			       (unsigned long long)size, codes[i]);
+		else
+			failed(a, f, "snapshot", codes[i], r->seq,
+			       _("%s logged bundle %llu of %s at leaf %llu, in "
+				 "the tree this snapshot names (%llu leaves), "
+				 "and the snapshot counts %s only up to bundle "
+				 "%llu: bundles left out of its figures"),
+			       org, (unsigned long long)r->seq, codes[i],
+			       (unsigned long long)r->leaf,
+			       (unsigned long long)size, codes[i],
+			       (unsigned long long)head);
+	}
+out:
+	cds_free(u);
+	cds_free(codes);
+	cds_free(in);
+	return rc;
+}
+
 static int
 snapshots(struct au *a)
 {
@@ -657,7 +730,8 @@ snapshots(struct au *a)
 							sizeof e) != CDSYNC_OK) {
 			failed(a, f, "snapshot", org, 0, "%s", e);
 		} else if ((rc = add_ckpt(a, s.hub, h.size, h.root, f, s.note,
-					  s.note_len)) != CDSYNC_OK) {
+					  s.note_len)) != CDSYNC_OK ||
+			   (rc = left_out(a, f, p, &s, h.size)) != CDSYNC_OK) {
 			cds_free(p);
 			return rc;
 		} else if (a->auditor != NULL) {

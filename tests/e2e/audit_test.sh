@@ -6,9 +6,11 @@
 # written holds; then each way a dishonest hub could tamper with it is
 # found, with its message: a change altered, a bundle dropped, a bundle
 # nobody signed, a bundle replayed (counted once), a forked chain, a
-# bundle replaced by another of its
-# number, a bundle that follows another history, a split view of the hub's log, a log rewritten, a bundle signed
-# with a revoked key passed off as counted, a forged catalog.  And the
+# bundle replaced by another of its number, a bundle that follows another
+# history, a split view of the hub's log, a log rewritten, a bundle signed
+# with a revoked key passed off as counted, a forged catalog, a district's
+# figures changed (found by the auditor's recount) and a union left out of
+# them (found by the receipts).  And the
 # district's audit pack: it holds, its manifest checks with sha256sum, and
 # openssl verifies a school's bundle and the hub's checkpoint from the
 # files in its verify/ folder (and refuses a changed header).
@@ -164,6 +166,18 @@ set +e
 rc=$?
 set -e
 if [ $rc -eq 1 ] && grep -q "snapshot-HG-VX-3.cdss: HG-VX-TH-LUNGCU, 2025-2026, kind.training: signed 1, counted from the bundles 0" "$T/out"; then ok; else bad "a figure changed at the district, found by the auditor (exit $rc)"; cat "$T/out" >&2; fi
+
+# the district leaves a school out of its figures, and out of the heads
+# of its snapshot: the recount finds nothing to differ, the receipts do
+cp -r "$D" "$T/hg-vx-leftout"
+sqlite3 "$T/hg-vx-leftout/store.db" "UPDATE sync_peer SET last_seq = 0 WHERE org_code = 'HG-VX-TH-THANHDUC';
+	DELETE FROM activity WHERE org_id = (SELECT id FROM org_unit WHERE code = 'HG-VX-TH-THANHDUC')"
+copy leftout
+must --home "$T/hg-vx-leftout" snapshot make --out "$T/leftout.cdss"
+rm "$T/leftout"/snapshot-HG-VX-*.cdss
+cp "$T/leftout.cdss" "$T/leftout/snapshot-HG-VX-3.cdss"
+finds "a union left out of the district's figures" "$T/leftout" \
+	"snapshot-HG-VX-3.cdss: HG-VX logged bundle 1 of HG-VX-TH-THANHDUC at leaf 2, in the tree this snapshot names (3 leaves), and the snapshot counts no bundle of HG-VX-TH-THANHDUC: a union left out of its figures"
 
 b1=$(ls "$T/clean" | grep -E '^HG-VX-TH-LUNGCU-[0-9a-f]{8}-000001\.cdsb$')
 b2=$(ls "$T/clean" | grep -E '^HG-VX-TH-LUNGCU-[0-9a-f]{8}-000002\.cdsb$')
