@@ -90,6 +90,7 @@ struct au {
 	struct link *ln;
 	size_t nln, capln;
 	size_t want;			/* witnesses required (0: none) */
+	const char *catfile;		/* the catalog holding the root */
 	size_t done;
 };
 
@@ -347,6 +348,7 @@ catalogs(struct au *a, const char *root_fpr)
 			root = i;
 	if (root == (size_t)-1)
 		return CDSYNC_ENOTFOUND;
+	a->catfile = a->names[root];
 	for (i = 0; i < a->nnames; i++) {
 		const char *n = a->names[i];
 
@@ -370,6 +372,53 @@ catalogs(struct au *a, const char *root_fpr)
 			       cdsync_errmsg(a->sc));
 	}
 	return CDSYNC_OK;
+}
+
+/* At an auditor's node: a sheet of the catalog the auditor holds whose
+ * edition among the files is older -- a catalog swapped for an older one
+ * hides the revocations and changes since, which the files alone cannot
+ * show. */
+static int
+stale_catalog(struct au *a)
+{
+	sqlite3_stmt *mine, *theirs;
+	char org[80];
+	int rc;
+
+	if (a->auditor == NULL)
+		return CDSYNC_OK;
+	if ((mine = cds_prepare(a->auditor, "SELECT issuer, serial FROM "
+					    "trust_sheet")) == NULL)
+		return CDSYNC_ERROR;
+	if ((theirs = cds_prepare(a->sc, "SELECT serial FROM trust_sheet "
+					 "WHERE issuer = ?1")) == NULL) {
+		sqlite3_finalize(mine);
+		return CDSYNC_ERROR;
+	}
+	while ((rc = sqlite3_step(mine)) == SQLITE_ROW) {
+		int64_t here = sqlite3_column_int64(mine, 1), files;
+
+		if (sqlite3_column_bytes(mine, 0) != 16)
+			continue;
+		sqlite3_reset(theirs);
+		sqlite3_bind_blob(theirs, 1, sqlite3_column_blob(mine, 0), 16,
+				  SQLITE_TRANSIENT);
+		if (sqlite3_step(theirs) != SQLITE_ROW)
+			continue;	/* not among the files: nothing to say */
+		files = sqlite3_column_int64(theirs, 0);
+		if (files >= here)
+			continue;
+		org_of(a, sqlite3_column_blob(mine, 0), org, sizeof org);
+		failed(a, a->catfile, "catalog", org, (uint64_t)files,
+		       _("the files hold edition %lld of the catalog sheet of "
+			 "%s, and this auditor's node holds edition %lld: the "
+			 "catalog among the files is older, and may hide a "
+			 "revocation or a change since"),
+		       (long long)files, org, (long long)here);
+	}
+	sqlite3_finalize(mine);
+	sqlite3_finalize(theirs);
+	return rc == SQLITE_DONE ? CDSYNC_OK : CDSYNC_ERROR;
 }
 
 static int
@@ -1229,6 +1278,8 @@ cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 			 dir, root_fingerprint);
 		goto out;
 	}
+	if (rc == CDSYNC_OK)
+		rc = stale_catalog(&a);
 	if (rc == CDSYNC_OK)
 		rc = bundles(&a);
 	if (rc == CDSYNC_OK)

@@ -296,6 +296,23 @@ cp "$T/stick/$late" "$T/revoked/"
 finds "a bundle signed after its key was revoked, passed off" "$T/revoked" \
 	"$late: signed by the key of HG-VX-TH-THANHDUC revoked on"
 
+# ==== An older catalog ====================================================
+# the same late bundle with the catalog of before the revocation: the
+# files alone cannot tell, the auditor's node, which took the newer one
+# in, can
+copy oldcat
+cp "$T/stick/$late" "$T/oldcat/"
+must --home "$D" catalog export --out "$T/newcat.cdsa"
+must --home "$AU" catalog import "$T/newcat.cdsa"
+audit "$T/oldcat"
+[ $rc -eq 0 ] && ok || { bad "an older catalog: the files alone hold (exit $rc)"; cat "$T/out" >&2; }
+set +e
+"$CDSYNC" --home "$AU" audit "$T/oldcat" --root-fingerprint "$root" --recount >"$T/out" 2>&1
+rc=$?
+set -e
+if [ $rc -eq 1 ] && grep -q "and this auditor's node holds edition" "$T/out" &&
+   grep -q "the catalog among the files is older, and may hide a revocation or a change since" "$T/out"; then ok; else bad "an older catalog, found at the auditor's node (exit $rc)"; cat "$T/out" >&2; fi
+
 # ==== A forged catalog ====================================================
 copy badcat
 c=$(ls "$T/badcat" | grep -E '^catalog-HG-VX\.cdsa$')
