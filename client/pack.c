@@ -479,20 +479,15 @@ checkpoint(struct pk *k)
 	return rc;
 }
 
-/* The snapshots of the subtree's own hub: this hub's (with its proofs),
- * or those taken from the hub below whose union is `org`. */
+/* The snapshots taken from the hub below whose union is `org`, and the
+ * checkpoints of its log this hub took (none: nothing). */
 static int
-snapshots(struct pk *k, const char *org)
+taken(struct pk *k, const char *org)
 {
 	sqlite3_stmt *st;
-	char own[256], name[400];
-	size_t w = 0;
-	int rc, step;
+	char name[400];
+	int rc = CDSYNC_OK, step;
 
-	if ((rc = cds_own_code(k->db, own, sizeof own)) != CDSYNC_OK)
-		return rc;
-	if (strcmp(own, org) == 0)
-		return cds_snapshot_export(k->db, k->dir, &w);
 	st = cds_prepare(k->db, "SELECT tree_size, bytes FROM snapshot_in "
 				"WHERE org_code = ?1 ORDER BY tree_size, "
 				"taken_ms");
@@ -527,6 +522,27 @@ snapshots(struct pk *k, const char *org)
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = cds_sqlerr(k->db, _("snapshot"));
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The snapshots of the subtree: this hub's own, with its proofs, when the
+ * subtree is its union; and those it took from every hub below in the
+ * subtree, with the checkpoints of their logs it took. */
+static int
+snapshots(struct pk *k, const char *org)
+{
+	char own[256];
+	size_t w = 0, i;
+	int rc;
+
+	if ((rc = cds_own_code(k->db, own, sizeof own)) != CDSYNC_OK)
+		return rc;
+	if (strcmp(own, org) == 0 &&
+	    (rc = cds_snapshot_export(k->db, k->dir, &w)) != CDSYNC_OK)
+		return rc;
+	for (i = 0; i < k->norgs && rc == CDSYNC_OK; i++)
+		if (strcmp(k->orgs[i], own) != 0)
+			rc = taken(k, k->orgs[i]);
 	return rc;
 }
 
