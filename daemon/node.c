@@ -1084,7 +1084,7 @@ witness(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	uint64_t from = 0, size = 0;
 	cdsync_role role;
 	long status = 0;
-	int rc, out = 0;
+	int rc, out = 0, tries = 0;
 
 	if (cdsync_node_role(db, &role) != CDSYNC_OK ||
 	    role != CDSYNC_ROLE_HUB)
@@ -1093,6 +1093,7 @@ witness(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
 		return -1;
 	}
+again:
 	snprintf(url, sizeof url, "%s%sproof/consistency/%llu", c->upstream,
 		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/",
 		 (unsigned long long)from);
@@ -1136,7 +1137,14 @@ witness(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		goto done;
 	}
 	rc = cdsync_witness_cosign(db, doc.body, doc.len, &note, &nlen, &size);
-	if (rc == CDSYNC_EINVAL) {	/* took another meanwhile: next round */
+	if (rc == CDSYNC_EINVAL && tries++ == 0 && size != from) {
+		/* this hub holds another size of that hub's log (from before
+		 * a move in the tree, or taken meanwhile): from there */
+		from = size;
+		cds_uplink_doc_free(&doc);
+		goto again;
+	}
+	if (rc == CDSYNC_EINVAL) {	/* next round */
 		out = 2;
 		goto done;
 	}

@@ -1062,8 +1062,10 @@ CDSYNC_API int cdsync_receipt_check(cdsync *db, const char *receipt_path,
  * as many witnesses as the auditor asks (cdsync_audit_dir).
  *
  *  - cdsync_witness_from: at a hub, the size of the newest checkpoint of
- *    the hub above that it took (0: none yet); the consistency proof it
- *    asks for (GET /proof/consistency/SIZE) starts there.
+ *    a hub above that it took (0: none yet); the consistency proof it
+ *    asks for (GET /proof/consistency/SIZE) starts there, and, should the
+ *    hub that answers be another (a move in the tree), again from the
+ *    size cdsync_witness_cosign says this hub holds of that one.
  *  - cdsync_witness_cosign: at a hub, with its keys: that proof file
  *    (SPEC.md §12.5), checked as cdsync_checkpoint_take checks one from
  *    below (from the size held, *held_out; CDSYNC_EINVAL from another;
