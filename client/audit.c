@@ -673,33 +673,45 @@ static int
 left_out(struct au *a, const char *f, const uint8_t *p,
 	 const struct cds_snap *s, uint64_t size)
 {
-	struct cds_snap_unit *u;
+	struct cds_snap_unit *u = NULL;
 	struct cds_snap_head hd;
 	char e[256], org[80], (*codes)[80] = NULL;
-	size_t i, k, off = s->units_at;
+	size_t i, j, k, n = 0, off = s->units_at, *idx = NULL;
 	unsigned char *in = NULL;
 	int rc = CDSYNC_OK, got;
 
-	if (a->nrc == 0)
+	/* the receipts that bind this snapshot: of its hub, merged on
+	 * arrival, in its tree */
+	for (i = 0; i < a->nrc; i++) {
+		const cdsync_receipt_info *r = &a->rc[i].r;
+
+		if (memcmp(r->hub, s->hub, 16) != 0 || !r->merged ||
+		    !r->has_leaf || r->leaf >= size || r->made_ms != r->seen_ms)
+			continue;
+		if (idx == NULL && (idx = cds_calloc(a->nrc, sizeof *idx)) ==
+					   NULL)
+			return CDSYNC_ENOMEM;
+		idx[n++] = i;
+	}
+	if (n == 0)
 		return CDSYNC_OK;
 	if ((u = cds_malloc(sizeof *u)) == NULL ||
-	    (codes = cds_calloc(a->nrc, sizeof *codes)) == NULL ||
-	    (in = cds_calloc(a->nrc, 1)) == NULL) {
+	    (codes = cds_calloc(n, sizeof *codes)) == NULL ||
+	    (in = cds_calloc(n, 1)) == NULL) {
 		rc = CDSYNC_ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < a->nrc; i++)
-		org_of(a, a->rc[i].r.node, codes[i], sizeof codes[i]);
+	for (j = 0; j < n; j++)
+		org_of(a, a->rc[idx[j]].r.node, codes[j], sizeof codes[j]);
 	while ((got = cds_snap_next(p, s, &off, u, e, sizeof e)) == 1)
-		for (i = 0; i < a->nrc; i++)
-			in[i] |= strcmp(codes[i], u->code) == 0;
-	for (i = 0; got == 0 && i < a->nrc; i++) {
-		const cdsync_receipt_info *r = &a->rc[i].r;
+		for (j = 0; j < n; j++)
+			in[j] |= strcmp(codes[j], u->code) == 0;
+	for (j = 0; got == 0 && j < n; j++) {
+		const cdsync_receipt_info *r = &a->rc[idx[j]].r;
 		uint64_t head = 0;
 
-		if (!in[i] || memcmp(r->hub, s->hub, 16) != 0 || !r->merged ||
-		    !r->has_leaf || r->leaf >= size || r->made_ms != r->seen_ms)
-			continue;
+		if (!in[j])
+			continue;	/* not a unit of its subtree */
 		for (k = 0; k < s->nheads; k++) {
 			cds_snap_head_at(s, k, &hd);
 			if (memcmp(hd.node, r->node, 16) == 0)
@@ -709,26 +721,27 @@ left_out(struct au *a, const char *f, const uint8_t *p,
 			continue;
 		org_of(a, s->hub, org, sizeof org);
 		if (head == 0)
-			failed(a, f, "snapshot", codes[i], r->seq,
+			failed(a, f, "snapshot", codes[j], r->seq,
 			       _("%s logged bundle %llu of %s at leaf %llu, in "
 				 "the tree this snapshot names (%llu leaves), "
 				 "and the snapshot counts no bundle of %s: a "
 				 "union left out of its figures"),
-			       org, (unsigned long long)r->seq, codes[i],
+			       org, (unsigned long long)r->seq, codes[j],
 			       (unsigned long long)r->leaf,
-			       (unsigned long long)size, codes[i]);
+			       (unsigned long long)size, codes[j]);
 		else
-			failed(a, f, "snapshot", codes[i], r->seq,
+			failed(a, f, "snapshot", codes[j], r->seq,
 			       _("%s logged bundle %llu of %s at leaf %llu, in "
 				 "the tree this snapshot names (%llu leaves), "
 				 "and the snapshot counts %s only up to bundle "
 				 "%llu: bundles left out of its figures"),
-			       org, (unsigned long long)r->seq, codes[i],
+			       org, (unsigned long long)r->seq, codes[j],
 			       (unsigned long long)r->leaf,
-			       (unsigned long long)size, codes[i],
+			       (unsigned long long)size, codes[j],
 			       (unsigned long long)head);
 	}
 out:
+	cds_free(idx);
 	cds_free(u);
 	cds_free(codes);
 	cds_free(in);
