@@ -48,6 +48,7 @@ struct ckpt {
 	uint8_t *note;		/* the checkpoint as signed */
 	size_t nlen;
 	size_t cosigs;		/* witnesses whose cosignature verified */
+	uint8_t (*by)[16];	/* ... their node ids */
 };
 
 /* A consistency proof checked: the log of `node` from size `from` grew to
@@ -255,7 +256,7 @@ cosigs(struct au *a, struct ckpt *c, const char *f)
 	struct cds_witnesses w;
 	struct cds_cosig *found = NULL;
 	char e[512], org[80];
-	size_t i;
+	size_t i, k;
 	int rc;
 
 	if ((rc = cds_witnesses_load(a->sc, c->node, &w)) != CDSYNC_OK)
@@ -263,17 +264,23 @@ cosigs(struct au *a, struct ckpt *c, const char *f)
 	if (w.n > 0 && (found = cds_calloc(w.n, sizeof *found)) == NULL)
 		rc = CDSYNC_ENOMEM;
 	if (rc == CDSYNC_OK && w.n > 0) {
-		int k = cds_cosig_check(c->note, c->nlen, w.k, w.n, found, e,
+		int v = cds_cosig_check(c->note, c->nlen, w.k, w.n, found, e,
 					sizeof e);
 
-		if (k == -2) {
+		if (v == -2) {
 			rc = CDSYNC_ENOMEM;
-		} else if (k != 0) {
+		} else if (v != 0) {
 			org_of(a, c->node, org, sizeof org);
 			failed(a, f, "checkpoint", org, c->size, "%s", e);
 		} else {
 			for (i = 0; i < w.n; i++)
 				c->cosigs += found[i].time != UINT64_MAX;
+			if (c->cosigs > 0 &&
+			    (c->by = cds_calloc(c->cosigs, 16)) == NULL)
+				rc = CDSYNC_ENOMEM;
+			for (i = 0, k = 0; c->by != NULL && i < w.n; i++)
+				if (found[i].time != UINT64_MAX)
+					memcpy(c->by[k++], w.node[i], 16);
 			a->sum->cosignatures += c->cosigs;
 		}
 	}
@@ -1141,43 +1148,57 @@ linked(const struct au *a, const uint8_t node[16], uint64_t x, uint64_t y)
 }
 
 /* With a->want witnesses required: every receipt of the national hub
- * must be of a bundle logged in a tree that many witnesses cosigned --
- * a checkpoint of at least a->want cosignatures, larger than its leaf,
- * one history with the tree of its inclusion proof. */
-static void
+ * must be of a bundle logged in a tree that many witnesses vouch for --
+ * each has cosigned a checkpoint of that log larger than its leaf, one
+ * history with the tree of its inclusion proof (the same tree, or a
+ * consistency proof between them among the files).  A witness that
+ * cosigned a larger tree checked it extends all it saw before, so the
+ * witnesses need not have cosigned one and the same size. */
+static int
 witnessed(struct au *a)
 {
+	uint8_t (*seen)[16] = NULL;
 	char hub[80];
-	size_t i, k, most;
+	size_t i, k, j, n, most, cap = 0;
 
 	if (a->want == 0)
-		return;
+		return CDSYNC_OK;
+	for (k = 0; k < a->nck; k++)
+		cap += a->ck[k].cosigs;
+	if (cap > 0 && (seen = cds_calloc(cap, 16)) == NULL)
+		return CDSYNC_ENOMEM;
 	for (i = 0; i < a->nrc; i++) {
 		const struct rcpt *x = &a->rc[i];
-		const struct ckpt *best = NULL;
 
 		if (role_of(a, x->r.hub) != CDSYNC_ROLE_NATIONAL)
 			continue;
 		org_of(a, x->r.hub, hub, sizeof hub);
-		most = 0;
+		n = most = 0;
 		for (k = 0; k < a->nck; k++) {
 			const struct ckpt *c = &a->ck[k];
+			size_t b;
 
 			if (memcmp(c->node, x->r.hub, 16) != 0)
 				continue;
 			if (c->cosigs > most)
 				most = c->cosigs;
-			if (c->cosigs >= a->want && c->size > x->r.leaf &&
-			    linked(a, c->node, c->size, x->proof_size) &&
-			    (best == NULL || c->size > best->size))
-				best = c;
+			if (seen == NULL || c->by == NULL || c->size <= x->r.leaf ||
+			    !linked(a, c->node, c->size, x->proof_size))
+				continue;
+			for (b = 0; b < c->cosigs; b++) {
+				for (j = 0; j < n; j++)
+					if (memcmp(seen[j], c->by[b], 16) == 0)
+						break;
+				if (j == n)
+					memcpy(seen[n++], c->by[b], 16);
+			}
 		}
-		if (best != NULL) {
-			if (best->size > a->sum->witnessed)
-				a->sum->witnessed = best->size;
+		if (n >= a->want) {
+			if (x->r.leaf + 1 > a->sum->witnessed)
+				a->sum->witnessed = x->r.leaf + 1;
 			continue;
 		}
-		if (most < a->want)
+		if (most == 0)
 			failed(a, x->file, "receipt", hub, x->r.leaf,
 			       _("no checkpoint of %s's log among the files "
 				 "carries the cosignatures of %zu witnesses "
@@ -1186,13 +1207,16 @@ witnessed(struct au *a)
 			       hub, a->want, most, hub);
 		else
 			failed(a, x->file, "receipt", hub, x->r.leaf,
-			       _("%s logged this bundle at leaf %llu, and no "
-				 "checkpoint cosigned by %zu witnesses covers "
-				 "it with a consistency proof to the tree of "
-				 "its proof (%llu leaves): not witnessed yet"),
-			       hub, (unsigned long long)x->r.leaf, a->want,
+			       _("%s logged this bundle at leaf %llu, and %zu "
+				 "of the %zu witnesses required cosigned a "
+				 "larger tree of its log linked to the tree "
+				 "of its proof (%llu leaves): not witnessed "
+				 "yet"),
+			       hub, (unsigned long long)x->r.leaf, n, a->want,
 			       (unsigned long long)x->proof_size);
 	}
+	cds_free(seen);
+	return CDSYNC_OK;
 }
 
 /* ==== The call ======================================================== */
@@ -1310,16 +1334,20 @@ cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 	chains(&a);
 	received(&a);
 	views(&a);
-	witnessed(&a);
-	rc = CDSYNC_OK;
+	if ((rc = witnessed(&a)) != CDSYNC_OK) {
+		snprintf(err, errlen, "%s", _("out of memory"));
+		goto out;
+	}
 out:
 	if (out != NULL)
 		*out = sum;
 	for (i = 0; i < a.nnames; i++)
 		cds_free(a.names[i]);
 	cds_free(a.names);
-	for (i = 0; i < a.nck; i++)
+	for (i = 0; i < a.nck; i++) {
 		cds_free(a.ck[i].note);
+		cds_free(a.ck[i].by);
+	}
 	cds_free(a.ck);
 	cds_free(a.bd);
 	cds_free(a.rc);

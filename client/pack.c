@@ -366,14 +366,13 @@ own_ckpt(struct pk *k, const char *own, const uint8_t *note, size_t n,
 	return CDSYNC_OK;
 }
 
-/* The newest checkpoint of this hub's log its witnesses cosigned (SPEC.md
- * 12.9), as checkpoint-CODE-SIZE.checkpoint, and the consistency proof
- * between it and the pack's checkpoint c (note[0..n)), as
- * checkpoint-CODE-FROM-SIZE.tlog-consistency.  Nothing when no witness
- * cosigned any. */
+/* One checkpoint of this hub's log, of size `size`, with the witnesses'
+ * lines kept for it, as checkpoint-CODE-SIZE.checkpoint, and the
+ * consistency proof between it and the pack's checkpoint c (note[0..n)),
+ * as checkpoint-CODE-FROM-SIZE.tlog-consistency. */
 static int
-witnessed(struct pk *k, const char *own, const struct cds_checkpoint *c,
-	  const uint8_t *note, size_t n)
+cosigned_one(struct pk *k, const char *own, uint64_t size,
+	     const struct cds_checkpoint *c, const uint8_t *note, size_t n)
 {
 	struct cds_checkpoint w;
 	char name[400];
@@ -382,12 +381,8 @@ witnessed(struct pk *k, const char *own, const struct cds_checkpoint *c,
 	int rc;
 
 	memset(&w, 0, sizeof w);
-	rc = cdsync_tlog_cosigned(k->db, 1, &cn, &cl);
-	if (rc == CDSYNC_ENOTFOUND) {
-		cds_ok(k->db);
-		return CDSYNC_OK;
-	}
-	if (rc != CDSYNC_OK)
+	if ((rc = cdsync_tlog_cosigned_at(k->db, size, &cn, &cl)) !=
+	    CDSYNC_OK)
 		return rc;
 	if ((rc = own_ckpt(k, own, cn, cl, &w)) != CDSYNC_OK) {
 		cdsync_free(cn);
@@ -398,6 +393,9 @@ witnessed(struct pk *k, const char *own, const struct cds_checkpoint *c,
 	rc = put(k, name, cn, cl);
 	if (rc == CDSYNC_OK && w.size != c->size) {
 		/* from the smaller to the larger: either may be newer */
+		uint64_t lo = w.size < c->size ? w.size : c->size;
+		uint64_t hi = w.size < c->size ? c->size : w.size;
+
 		if (w.size < c->size)
 			rc = cds_tlog_store_consistency_to(k->db, w.size, note,
 							   n, &f, &fl);
@@ -407,18 +405,39 @@ witnessed(struct pk *k, const char *own, const struct cds_checkpoint *c,
 		if (rc == CDSYNC_OK) {
 			snprintf(name, sizeof name,
 				 "checkpoint-%s-%llu-%llu.tlog-consistency",
-				 own,
-				 (unsigned long long)(w.size < c->size
-							      ? w.size
-							      : c->size),
-				 (unsigned long long)(w.size < c->size
-							      ? c->size
-							      : w.size));
+				 own, (unsigned long long)lo,
+				 (unsigned long long)hi);
 			rc = put(k, name, f, fl);
 		}
 	}
 	cdsync_free(f);
 	cdsync_free(cn);
+	return rc;
+}
+
+/* The newest checkpoint of this hub's log each witness cosigned (SPEC.md
+ * 12.9), with the lines kept for it, and its consistency proof with the
+ * pack's checkpoint c: a witness vouches for every tree up to the one it
+ * cosigned.  Nothing when no witness cosigned any. */
+static int
+witnessed(struct pk *k, const char *own, const struct cds_checkpoint *c,
+	  const uint8_t *note, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc = CDSYNC_OK, step;
+
+	st = cds_prepare(k->db, "SELECT DISTINCT s FROM (SELECT max(size) AS "
+				"s FROM tlog_cosig GROUP BY witness) ORDER BY "
+				"s");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = cosigned_one(k, own,
+				  (uint64_t)sqlite3_column_int64(st, 0), c,
+				  note, n);
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(k->db, _("witness"));
+	sqlite3_finalize(st);
 	return rc;
 }
 

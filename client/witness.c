@@ -27,6 +27,9 @@
 #include "tlogstore.h"
 #include "witness.h"
 
+#define CDS_STR2(x) #x
+#define CDS_STR(x) CDS_STR2(x)
+
 static int
 need_hub(cdsync *db)
 {
@@ -237,6 +240,28 @@ cds_witnesses_load(cdsync *db, const uint8_t log[16], struct cds_witnesses *w)
 	return CDSYNC_OK;
 }
 
+/* Keeps the newest COSIG_KEEP sizes a witness cosigned: each vouches for
+ * every tree up to it, so the newest one is what an audit needs. */
+#define COSIG_KEEP 16
+static int
+prune(cdsync *db, const uint8_t witness[16])
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = cds_prepare(db, "DELETE FROM tlog_cosig WHERE witness = ?1 AND "
+			     "size < (SELECT min(size) FROM (SELECT size FROM "
+			     "tlog_cosig WHERE witness = ?1 ORDER BY size DESC "
+			     "LIMIT " CDS_STR(COSIG_KEEP) "))");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	sqlite3_bind_blob(st, 1, witness, 16, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
+					      : cds_sqlerr(db, _("witness"));
+	sqlite3_finalize(st);
+	return rc;
+}
+
 CDSYNC_API int
 cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note, size_t len,
 			  size_t *witnesses)
@@ -310,6 +335,8 @@ cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note, size_t len,
 		sqlite3_bind_int64(st, 5, (int64_t)cds_wall_ms());
 		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = cds_sqlerr(db, _("witness"));
+		else
+			rc = prune(db, w.node[k]);
 		taken++;
 	}
 	sqlite3_finalize(st);

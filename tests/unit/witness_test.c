@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "alloc.h"
+#include "id.h"
 #include "store.h"
 #include "testutil.h"
 #include "tlog.h"
@@ -355,6 +356,47 @@ test_the_audit_requires_the_witnesses_asked(void **state)
 					  NULL, &s, err, sizeof err),
 			 CDSYNC_OK);
 	assert_int_equal(s.failures, 0);
+	/* witnesses that cosigned different sizes: each vouches for every
+	 * tree up to its own -- d2 the tree of 6, d1 the tree of 7 */
+	{
+		size_t w = 0;
+		uint64_t size = 0;
+
+		send_up(d1, "2026-01-10");
+		assert_int_equal(round_of(d2, &w, &size), CDSYNC_OK);
+		assert_true(size == 6);
+		send_up(d2, "2026-01-11");
+		assert_int_equal(round_of(d1, &w, &size), CDSYNC_OK);
+		assert_true(size == 7);
+		assert_int_equal(w, 1);	/* one witness at each size */
+	}
+	assert_int_equal(cdsync_audit_pack(nat, NULL, NULL, dir, &files),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_audit_dir(dir, root_fpr, 2, NULL, NULL, NULL,
+					  NULL, &s, err, sizeof err),
+			 CDSYNC_OK);
+	assert_true(s.witnessed == 6);	/* leaves 0-5 */
+	assert_int_equal(s.failures, 1);	/* leaf 6: d1's alone */
+	/* the hub keeps a witness's newest 16 sizes, not every one */
+	{
+		char sql[200], hex[33];
+		size_t w = 0, i;
+		uint64_t size = 0;
+
+		for (i = 0; i < 18; i++) {
+			send_up(d1, "2026-02-01");
+			assert_int_equal(round_of(d1, &w, &size), CDSYNC_OK);
+		}
+		cds_id_hex(d1->node_id, hex);
+		snprintf(sql, sizeof sql,
+			 "SELECT count(*) FROM tlog_cosig WHERE "
+			 "lower(hex(witness)) = '%s'", hex);
+		assert_int_equal(tu_count(nat, sql), 16);
+		snprintf(sql, sizeof sql,
+			 "SELECT max(size) FROM tlog_cosig WHERE "
+			 "lower(hex(witness)) = '%s'", hex);
+		assert_int_equal(tu_count(nat, sql), (int)size);
+	}
 }
 
 int

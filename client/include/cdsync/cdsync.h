@@ -1076,8 +1076,8 @@ CDSYNC_API int cdsync_receipt_check(cdsync *db, const char *receipt_path,
  *  - cdsync_tlog_cosigned_take: at the hub whose log it is: a checkpoint
  *    it signed (that size and root), with cosignatures; each line of a
  *    witness (every other hub of the catalog, not revoked) must verify,
- *    and those lines are kept; *witnesses: how many witnesses have now
- *    cosigned that size.  CDSYNC_EBADSIG (a signature does not verify),
+ *    and those lines are kept (the newest 16 sizes of each witness);
+ *    *witnesses: how many witnesses have now cosigned that size.  CDSYNC_EBADSIG (a signature does not verify),
  *    CDSYNC_ENOTFOUND (no such tree head signed here),
  *    CDSYNC_EUNKNOWNKEY (no line of a known witness).
  *  - cdsync_tlog_cosigned_at: the checkpoint of `size` this hub signed
@@ -1358,11 +1358,11 @@ CDSYNC_API int cdsync_snapshot_diff_at(cdsync *db, const uint8_t hash[32],
  * Every checkpoint's cosignatures by witnesses (the other hubs of the
  * catalog, SPEC.md §12.9) are checked; one that does not verify is a
  * failure.  With `witnesses` > 0, each receipt of the national hub must
- * be of a bundle logged in a tree that many witnesses cosigned: a
- * checkpoint among the files (*.checkpoint) with that many
- * cosignatures, larger than the bundle's leaf, the same tree as its
- * inclusion proof's or linked to it by a consistency proof among the
- * files; else a failure of the receipt.
+ * be of a bundle logged in a tree that many witnesses vouch for: that
+ * many distinct witnesses each cosigned a checkpoint among the files
+ * larger than the bundle's leaf, the same tree as its inclusion proof's
+ * or linked to it by a consistency proof among the files; else a
+ * failure of the receipt.
  */
 typedef struct cdsync_audit_item {
 	const char *file;	/* in the folder */
@@ -1386,9 +1386,9 @@ typedef struct cdsync_audit_summary {
 	size_t consistency;	/* consistency proofs checked */
 	size_t unchecked;	/* ... without a checkpoint to start from */
 	size_t cosignatures;	/* witnesses' cosignatures that verified */
-	uint64_t witnessed;	/* the largest national tree so many witnesses
-				 * cosigned that receipts rely on (with
-				 * `witnesses`) */
+	uint64_t witnessed;	/* with `witnesses`: the national log is
+				 * witnessed up to this many leaves, as far as
+				 * the receipts among the files go */
 	size_t recounted;	/* snapshots counted again (with `auditor`) */
 	size_t unrecounted;	/* ... that could not be: *why the first */
 	char why[600];
