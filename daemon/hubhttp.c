@@ -1892,6 +1892,8 @@ patch_cut(struct cds_hubhttp *h, struct req *r)
 	if (r->overflow && ftruncate(r->fd, (off_t)r->start) != 0)
 		r->ioerr = errno;
 	fsync(r->fd);
+	if (r->start == 0)	/* the bytes kept resume from its info */
+		(void)sync_info(h, r->id);
 }
 
 static int
@@ -2026,11 +2028,13 @@ patch_end(struct MHD_Connection *c, struct cds_hubhttp *h, struct req *r)
 		}
 	}
 	/* an offset said must survive a power cut, with the upload's info
-	 * (saved unsynced at its creation); the last bytes need not: the
-	 * bundle is taken into the store, whose commit is durable, before
-	 * anything is said, and a garbage upload costs no fsync at all */
+	 * (saved unsynced at its creation: synced here before the first
+	 * offset said, or when a first PATCH is cut); the last bytes need
+	 * not: the bundle is taken into the store, whose commit is durable,
+	 * before anything is said, and a garbage upload costs no fsync */
 	if (r->ioerr == 0 && r->start + r->got < r->length &&
-	    (fsync(r->fd) != 0 || sync_info(h, r->id) != 0))
+	    (fsync(r->fd) != 0 ||
+	     (r->start == 0 && sync_info(h, r->id) != 0)))
 		r->ioerr = errno;
 	if (r->ioerr != 0) {
 		r->offset = r->start + r->got;
