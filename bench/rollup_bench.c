@@ -171,7 +171,15 @@ day_sy(char d[11])
 {
 	int m = 1 + rnd(12), dd = 1 + rnd(28);
 
-	snprintf(d, 11, "%04d-%02d-%02d", m >= 9 ? 2025 : 2026, m, dd);
+	/* Digits by hand: m is 1..12 and dd 1..28, which snprintf's
+	 * truncation check cannot see through rnd(). */
+	memcpy(d, m >= 9 ? "2025-" : "2026-", 5);
+	d[5] = (char)('0' + m / 10);
+	d[6] = (char)('0' + m % 10);
+	d[7] = '-';
+	d[8] = (char)('0' + dd / 10);
+	d[9] = (char)('0' + dd % 10);
+	d[10] = '\0';
 }
 
 static void
