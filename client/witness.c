@@ -13,7 +13,8 @@
  * checked against the tree head it signed for that size, and each
  * witness's line (the hubs of the catalog but this one) against the
  * witness's key; the lines are kept (tlog_cosig), the newest per witness
- * and size.  cdsync_tlog_cosigned gives a checkpoint with the lines kept.
+ * and size.  cdsync_tlog_cosigned_at gives a checkpoint with the lines
+ * kept.
  */
 #include <stdio.h>
 #include <string.h>
@@ -365,42 +366,6 @@ out:
 	cds_free(found);
 	cds_witnesses_free(&w);
 	return rc;
-}
-
-CDSYNC_API int
-cdsync_tlog_cosigned(cdsync *db, size_t min_witnesses, uint8_t **note,
-		     size_t *len)
-{
-	sqlite3_stmt *st;
-	int64_t size = -1;
-	int rc;
-
-	cds_ok(db);
-	if (note == NULL || len == NULL)
-		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
-	*note = NULL;
-	*len = 0;
-	if ((rc = need_hub(db)) != CDSYNC_OK)
-		return rc;
-	if (min_witnesses == 0)	/* the log as it is now */
-		return cdsync_tlog_cosigned_at(db, UINT64_MAX, note, len);
-	st = cds_prepare(db, "SELECT size FROM tlog_cosig GROUP BY size HAVING "
-			     "count(*) >= ?1 ORDER BY size DESC LIMIT 1");
-	if (st == NULL)
-		return CDSYNC_ERROR;
-	sqlite3_bind_int64(st, 1, (int64_t)min_witnesses);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		size = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return cds_sqlerr(db, _("witness"));
-	if (size < 0)
-		return cds_err(db, CDSYNC_ENOTFOUND,
-			       _("no checkpoint of this hub's log has the "
-				 "cosignatures of %zu witnesses"),
-			       min_witnesses);
-	return cdsync_tlog_cosigned_at(db, (uint64_t)size, note, len);
 }
 
 CDSYNC_API int

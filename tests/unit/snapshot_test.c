@@ -267,39 +267,16 @@ activity(cdsync *db, const char *day, const char *kind)
 	cdsync_rec_free(r);
 }
 
-/* Every bundle of `from` (a fresh export) into `to`. */
+/* Every bundle of `from` (a fresh export) into `to`; a hub's bundles go
+ * with the sheets of the nodes below, in its catalog. */
 static void
 carry(cdsync *from, cdsync *to)
 {
-	const char *d = tu_tmpdir();
-	char path[700];
-	size_t sealed, written, changes, i;
-	cdsync_outbox_item it;
+	cdsync_role role;
 
-	if (cdsync_export(from, d, &sealed, &written) != CDSYNC_OK)
-		fail_msg("export: %s", cdsync_errmsg(from));
-	/* the sheets of the nodes below travel with their bundles */
-	if (cdsync_node_id(from, (uint8_t[16]){ 0 }) == CDSYNC_OK) {
-		cdsync_role role;
-
-		assert_int_equal(cdsync_node_role(from, &role), CDSYNC_OK);
-		if (role == CDSYNC_ROLE_HUB) {
-			int rc;
-
-			snprintf(path, sizeof path, "%s/catalog-HG-VX.cdsa", d);
-			rc = cdsync_catalog_import(to, path, NULL);
-			if (rc != CDSYNC_OK && rc != CDSYNC_EROLLBACK)
-				fail_msg("catalog: %s", cdsync_errmsg(to));
-		}
-	}
-	for (i = 0; cdsync_outbox_at(from, i, &it) == CDSYNC_OK; i++) {
-		int rc;
-
-		snprintf(path, sizeof path, "%s/%s", d, it.name);
-		rc = cdsync_import_file(to, path, &changes);
-		if (rc != CDSYNC_OK && rc != CDSYNC_EREPLAY)
-			fail_msg("import %s: %s", it.name, cdsync_errmsg(to));
-	}
+	assert_int_equal(cdsync_node_role(from, &role), CDSYNC_OK);
+	tu_carry(from, to,
+		 role == CDSYNC_ROLE_HUB ? "catalog-HG-VX.cdsa" : NULL);
 }
 
 static int

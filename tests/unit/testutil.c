@@ -125,3 +125,35 @@ tu_enrol(cdsync *child, cdsync *parent, const char *root_fpr)
 		abort();
 	}
 }
+
+void
+tu_carry(cdsync *from, cdsync *to, const char *catalog)
+{
+	const char *d = tu_tmpdir();
+	size_t sealed, written, changes, i;
+	cdsync_outbox_item it;
+	char path[700];
+	int rc;
+
+	if (cdsync_export(from, d, &sealed, &written) != CDSYNC_OK) {
+		fprintf(stderr, "export: %s\n", cdsync_errmsg(from));
+		abort();
+	}
+	if (catalog != NULL) {
+		snprintf(path, sizeof path, "%s/%s", d, catalog);
+		rc = cdsync_catalog_import(to, path, NULL);
+		if (rc != CDSYNC_OK && rc != CDSYNC_EROLLBACK) {
+			fprintf(stderr, "catalog: %s\n", cdsync_errmsg(to));
+			abort();
+		}
+	}
+	for (i = 0; cdsync_outbox_at(from, i, &it) == CDSYNC_OK; i++) {
+		snprintf(path, sizeof path, "%s/%s", d, it.name);
+		rc = cdsync_import_file(to, path, &changes);
+		if (rc != CDSYNC_OK && rc != CDSYNC_EREPLAY) {
+			fprintf(stderr, "import %s: %s\n", it.name,
+				cdsync_errmsg(to));
+			abort();
+		}
+	}
+}

@@ -31,6 +31,11 @@ cdsync *tu_node(cdsync_role role, const char *code, const char *parent);
  * request, the parent's approval with the child's fingerprint, the
  * catalog taken in by the child with the root's fingerprint root_fpr. */
 void tu_enrol(cdsync *child, cdsync *parent, const char *root_fpr);
+/* Exports `from` into a new temp dir and imports every bundle of its
+ * outbox into `to` (one taken before is fine).  catalog: a file of that
+ * export to take in first (the catalog a hub sends with its bundles), or
+ * NULL.  Aborts on failure. */
+void tu_carry(cdsync *from, cdsync *to, const char *catalog);
 /* Root of the source tree ($CDSYNC_SOURCE_DIR or "."). */
 const char *tu_srcdir(void);
 

@@ -1082,9 +1082,7 @@ CDSYNC_API int cdsync_receipt_check(cdsync *db, const char *receipt_path,
  *    CDSYNC_EUNKNOWNKEY (no line of a known witness).
  *  - cdsync_tlog_cosigned_at: the checkpoint of `size` this hub signed
  *    (UINT64_MAX: of the log as it is now), with every cosignature kept
- *    for it; cdsync_tlog_cosigned: the largest one with the
- *    cosignatures of at least min_witnesses (0: as _at(UINT64_MAX));
- *    CDSYNC_ENOTFOUND when there is none.
+ *    for it; CDSYNC_ENOTFOUND when this hub signed none of that size.
  *  - cdsync_tlog_witnessed: the largest size of this hub's log that any
  *    witness cosigned, and how many did (0 and 0: none yet).
  *  - CDSYNC_ESCOPE at a node that is not a hub.
@@ -1100,8 +1098,6 @@ CDSYNC_API int cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note,
 CDSYNC_API int cdsync_tlog_cosigned_at(cdsync *db, uint64_t size,
 				       uint8_t **note,
 				       size_t *len) CDSYNC_CHECK;
-CDSYNC_API int cdsync_tlog_cosigned(cdsync *db, size_t min_witnesses,
-				    uint8_t **note, size_t *len) CDSYNC_CHECK;
 CDSYNC_API int cdsync_tlog_witnessed(cdsync *db, uint64_t *size,
 				     size_t *witnesses) CDSYNC_CHECK;
 
