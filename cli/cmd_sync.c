@@ -1274,16 +1274,21 @@ witness_state(cdsync *db, struct json *j)
 		json_int(j, (int64_t)above);
 		return;
 	}
-	if (w > 0)
-		printf(_("Log: %llu leaves; its witnesses cosigned it up to "
-			 "%llu (%zu of them)\n"),
-		       (unsigned long long)log, (unsigned long long)wsize, w);
-	else if (log > 0)
-		printf(_("Log: %llu leaves; no witness has cosigned it yet\n"),
+	if (w > 0 || log > 0)
+		printf(P_("Log: %llu leaf", "Log: %llu leaves", log),
 		       (unsigned long long)log);
+	if (w > 0)
+		printf(P_("; %zu witness cosigned it up to size %llu\n",
+			  "; %zu witnesses cosigned it up to size %llu\n", w),
+		       w, (unsigned long long)wsize);
+	else if (log > 0)
+		printf("%s", _("; no witness has cosigned it yet\n"));
 	if (above > 0)
-		printf(_("As a witness: cosigned the log of the hub above up to "
-			 "%llu leaves\n"),
+		printf(P_("As a witness: cosigned the log of the hub above up "
+			  "to %llu leaf\n",
+			  "As a witness: cosigned the log of the hub above up "
+			  "to %llu leaves\n",
+			  above),
 		       (unsigned long long)above);
 }
 

@@ -11,7 +11,8 @@
  *
  * Every user-facing string of the CLI is written in English inside _();
  * N_() marks a string for xgettext without translating it where it
- * stands.  Not thread-safe (setenv, setlocale).
+ * stands; P_() chooses a singular or a plural by n (English has both,
+ * Vietnamese one form).  Not thread-safe (setenv, setlocale).
  */
 #ifndef CLI_LANG_H
 #define CLI_LANG_H
@@ -20,6 +21,7 @@
 
 #define _(s) gettext(s)
 #define N_(s) (s)
+#define P_(s, p, n) ngettext(s, p, (unsigned long)(n))
 
 /* Chooses the language and binds the message catalog. */
 void lang_init(void);

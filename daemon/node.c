@@ -27,6 +27,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,46 @@ receipt_etag(const uint8_t *p, size_t len, char *etag)
 	snprintf(etag, CDS_UPLINK_ETAGMAX, "\"%s\"", hex);
 }
 
+/* url[]: the hub above's endpoint, fmt (printf) after upstream's '/'. */
+static void hub_url(char *url, size_t size, const struct cdsd_config *c,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+hub_url(char *url, size_t size, const struct cdsd_config *c, const char *fmt,
+	...)
+{
+	size_t k;
+	va_list ap;
+
+	k = (size_t)snprintf(url, size, "%s%s", c->upstream,
+			     c->upstream[strlen(c->upstream) - 1] == '/' ? ""
+									 : "/");
+	if (k >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(url + k, size - k, fmt, ap);
+	va_end(ap);
+}
+
+/* GETs url (hub_url) over the node's link within the configured timeout;
+ * inm as cds_uplink_get's.  Adds the bytes sent to *wire. */
+static int
+hub_get(struct cdsd_node *n, const struct cdsd_config *c, const char *url,
+	const char *inm, struct cds_uplink_doc *doc, uint64_t *wire,
+	char *err, size_t errlen)
+{
+	struct cds_uplink_target t;
+	int rc;
+
+	memset(&t, 0, sizeof t);
+	t.base_url = url;
+	t.link = &n->link;
+	t.max_time_ms = (long)c->timeout * 1000;
+	rc = cds_uplink_get(&t, url, inm, doc, err, errlen);
+	*wire += doc->wire;
+	return rc;
+}
+
 /* Asks the hub again for the receipt of a bundle it held at the last
  * round (etag: that receipt's), instead of sending the bundle again.
  * 1 still held (304); 0 a new receipt taken, etag[] now its ETag (the
@@ -326,20 +367,13 @@ static int
 ask_receipt(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	    const cdsync_outbox_item *it, char *etag, uint64_t *wire)
 {
-	struct cds_uplink_target t;
 	struct cds_uplink_doc doc;
 	char url[700], hex[65], err[1024], said[256];
 	int rc, out = 2;
 
 	sodium_bin2hex(hex, sizeof hex, it->hash, 32);
-	snprintf(url, sizeof url, "%s%sreceipt/%s", c->upstream,
-		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/", hex);
-	memset(&t, 0, sizeof t);
-	t.base_url = url;
-	t.link = &n->link;
-	t.max_time_ms = (long)c->timeout * 1000;
-	rc = cds_uplink_get(&t, url, etag, &doc, err, sizeof err);
-	*wire += doc.wire;
+	hub_url(url, sizeof url, c, "receipt/%s", hex);
+	rc = hub_get(n, c, url, etag, &doc, wire, err, sizeof err);
 	if (rc != CDSYNC_OK) {
 		put_state(n, "last_error", 0, err);
 		cdsd_log(CDSD_WARN, _("%s: receipt not asked now: %s; trying "
@@ -415,8 +449,7 @@ send_one(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
 		return -1;
 	}
-	snprintf(url, sizeof url, "%s%sfiles/", c->upstream,
-		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	hub_url(url, sizeof url, c, "files/");
 	if (cdsync_node_id(db, id) != CDSYNC_OK)
 		memset(id, 0, sizeof id);
 	sodium_bin2hex(node, sizeof node, id, 16);
@@ -595,8 +628,7 @@ send_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		out = 0;
 		goto done;
 	}
-	snprintf(url, sizeof url, "%s%scatalog", c->upstream,
-		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	hub_url(url, sizeof url, c, "catalog");
 	if (post(url, bytes, size, c->timeout, &status, wire) != 0) {
 		out = -1;
 		goto done;
@@ -667,7 +699,6 @@ static int
 fetch_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	      uint64_t *wire)
 {
-	struct cds_uplink_target t;
 	struct cds_uplink_doc doc;
 	cdsync_cat_entry e;
 	char url[600], err[1024], said[256], taken[CDS_UPLINK_ETAGMAX],
@@ -689,14 +720,8 @@ fetch_catalog(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	get_state(n, "catalog_refused", refused, sizeof refused);
 	snprintf(inm, sizeof inm, "%s%s%s", taken,
 		 taken[0] && refused[0] ? ", " : "", refused);
-	snprintf(url, sizeof url, "%s%scatalog", c->upstream,
-		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
-	memset(&t, 0, sizeof t);
-	t.base_url = url;
-	t.link = &n->link;
-	t.max_time_ms = (long)c->timeout * 1000;
-	rc = cds_uplink_get(&t, url, inm, &doc, err, sizeof err);
-	*wire += doc.wire;
+	hub_url(url, sizeof url, c, "catalog");
+	rc = hub_get(n, c, url, inm, &doc, wire, err, sizeof err);
 	if (rc == CDS_UPLINK_RETRY) {
 		put_state(n, "last_error", 0, err);
 		cdsd_log(CDSD_WARN, _("catalog not fetched now: %s; trying "
@@ -778,12 +803,10 @@ static int
 enrol(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
       uint64_t *wire)
 {
-	struct cds_uplink_target t;
 	struct cds_uplink_doc doc;
 	cdsync_cat_entry e;
 	cdsync_request_info ri;
 	char path[4300], url[700], err[1024], said[256], sent[8], id[33];
-	const char *slash;
 	uint8_t node[16], *b = NULL;
 	size_t len = 0;
 	long status = 0;
@@ -818,7 +841,6 @@ enrol(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 					     "the catalog in by hand"));
 		return -1;
 	}
-	slash = c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/";
 	get_state(n, "enrol_sent", sent, sizeof sent);
 	if (sent[0] == '\0') {
 		snprintf(path, sizeof path, "%s/enrol-request.cdsq", n->home);
@@ -836,7 +858,7 @@ enrol(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		}
 		len = fread(b, 1, 16384, f);
 		fclose(f);
-		snprintf(url, sizeof url, "%s%senrol", c->upstream, slash);
+		hub_url(url, sizeof url, c, "enrol");
 		rc = post(url, b, len, c->timeout, &status, wire);
 		cds_free(b);
 		if (rc != 0)
@@ -866,13 +888,8 @@ enrol(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		return -1;
 	}
 	sodium_bin2hex(id, sizeof id, node, 16);
-	snprintf(url, sizeof url, "%s%senrol/%s", c->upstream, slash, id);
-	memset(&t, 0, sizeof t);
-	t.base_url = url;
-	t.link = &n->link;
-	t.max_time_ms = (long)c->timeout * 1000;
-	rc = cds_uplink_get(&t, url, NULL, &doc, err, sizeof err);
-	*wire += doc.wire;
+	hub_url(url, sizeof url, c, "enrol/%s", id);
+	rc = hub_get(n, c, url, NULL, &doc, wire, err, sizeof err);
 	if (rc != CDSYNC_OK) {
 		cdsd_log(rc == CDS_UPLINK_RETRY ? CDSD_WARN : CDSD_ERROR,
 			 _("the enrolment answer: %s"), err);
@@ -930,8 +947,7 @@ snapshot_upload(struct cdsd_node *n, const struct cdsd_config *c,
 	char url[600], err[1024];
 	int rc, out;
 
-	snprintf(url, sizeof url, "%s%sfiles/", c->upstream,
-		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	hub_url(url, sizeof url, c, "files/");
 	memset(&t, 0, sizeof t);
 	t.base_url = url;
 	t.filename = name;
@@ -1004,8 +1020,7 @@ send_snapshot(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	}
 	get_state(n, "up_size", up, sizeof up);
 	from = (uint64_t)strtoull(up, NULL, 10);
-	snprintf(url, sizeof url, "%s%scheckpoint", c->upstream,
-		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	hub_url(url, sizeof url, c, "checkpoint");
 	for (tries = 0; tries < 2; tries++) {
 		if (from > info.tree_size) {
 			cdsd_log(CDSD_ERROR,
@@ -1065,17 +1080,33 @@ done:
 	return out;
 }
 
+/* The tree size a checkpoint note says (its second line), unverified;
+ * UINT64_MAX when the note has none. */
+static uint64_t
+note_size(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	size_t i = 0, k;
+
+	while (i < n && p[i] != '\n')
+		i++;
+	for (k = ++i; i < n && p[i] >= '0' && p[i] <= '9' && i - k < 19; i++)
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	return i > k && i < n && p[i] == '\n' ? v : UINT64_MAX;
+}
+
 /* A hub witnesses the log of the hub above (SPEC.md 12.9): the
  * consistency proof from the size of the last checkpoint of it this hub
  * took (GET /proof/consistency/SIZE), checked and cosigned here, and the
  * cosigned checkpoint back (POST /cosignature).  state witnessed: the
- * size last cosigned and taken above, not posted again.  0 done or
+ * size last cosigned and taken above, not posted again; while the log
+ * above has that size (GET /checkpoint, whose size is only read: a lie
+ * there costs the lier its cosignature), no proof is asked for.  0 done or
  * nothing to do, 2 a passing failure, -1 a failure here. */
 static int
 witness(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 	uint64_t *wire)
 {
-	struct cds_uplink_target t;
 	struct cds_uplink_doc doc;
 	struct answer said;
 	char url[600], err[1024], hs[256], done[32], got[32];
@@ -1093,16 +1124,26 @@ witness(struct cdsd_node *n, cdsync *db, const struct cdsd_config *c,
 		cdsd_log(CDSD_ERROR, "%s", cdsync_errmsg(db));
 		return -1;
 	}
+	get_state(n, "witnessed", done, sizeof done);
+	snprintf(got, sizeof got, "%llu", (unsigned long long)from);
+	if (from > 0 && strcmp(done, got) == 0) {
+		/* cosigned and taken above: a proof only once the log grew */
+		hub_url(url, sizeof url, c, "checkpoint");
+		rc = hub_get(n, c, url, NULL, &doc, wire, err, sizeof err);
+		if (rc == CDSYNC_OK && doc.status == 200 &&
+		    note_size(doc.body, doc.len) == from) {
+			cdsd_log(CDSD_DEBUG,
+				 _("the log of the hub above has not grown since "
+				   "this hub cosigned its %llu leaves"),
+				 (unsigned long long)from);
+			goto done;
+		}
+		cds_uplink_doc_free(&doc);
+	}
 again:
-	snprintf(url, sizeof url, "%s%sproof/consistency/%llu", c->upstream,
-		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/",
-		 (unsigned long long)from);
-	memset(&t, 0, sizeof t);
-	t.base_url = url;
-	t.link = &n->link;
-	t.max_time_ms = (long)c->timeout * 1000;
-	rc = cds_uplink_get(&t, url, NULL, &doc, err, sizeof err);
-	*wire += doc.wire;
+	hub_url(url, sizeof url, c, "proof/consistency/%llu",
+		(unsigned long long)from);
+	rc = hub_get(n, c, url, NULL, &doc, wire, err, sizeof err);
 	if (rc == CDS_UPLINK_RETRY) {
 		cdsd_log(CDSD_WARN, _("the log of the hub above not witnessed "
 				      "now: %s; trying again later"),
@@ -1162,8 +1203,7 @@ again:
 	snprintf(got, sizeof got, "%llu", (unsigned long long)size);
 	if (strcmp(done, got) == 0)
 		goto done;	/* this tree head, cosigned and taken above */
-	snprintf(url, sizeof url, "%s%scosignature", c->upstream,
-		 c->upstream[strlen(c->upstream) - 1] == '/' ? "" : "/");
+	hub_url(url, sizeof url, c, "cosignature");
 	memset(&said, 0, sizeof said);
 	if (post_said(url, note, nlen, c->timeout, &status, wire, &said) != 0) {
 		out = -1;

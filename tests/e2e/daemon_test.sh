@@ -127,6 +127,7 @@ rollup_at = 00:00
 interval = 1
 backoff_base = 1
 backoff_cap = 2
+log = debug
 EOF
 daemon "$D"; dpid=$last
 await_file "$D/cdsyncd.port"
@@ -296,6 +297,20 @@ check "snapshot list exits 1 and names the cell (exit $lrc)" \
 	'[ $lrc -eq 1 ] && grep -q "HG-VX-TH-LUNGCU, 2026-Q1, kind.training: signed 1, computed from the bundles 0" "$T/list.txt"'
 check "the national hub logged it as an error" \
 	'grep -q "differ from the figures of their bundles" "$N/daemon.log"'
+
+# ==== The district witnesses the national hub's log =====================
+# Each round it cosigns the national hub's newest checkpoint, once the
+# consistency proof from the size it cosigned before checks; while the log
+# has not grown, a look at the checkpoint is all it asks.
+for i in $(seq 1 150); do
+	w=$(cds --home "$N" status --json | grep -oE '"witnesses": [0-9]+' | grep -oE '[0-9]+$' || true)
+	[ "${w:-0}" -ge 1 ] && grep -q "has not grown since this hub cosigned" "$D/daemon.log" && break
+	sleep 0.1
+done
+check "the district cosigned the national hub's log" \
+	'cds --home "$N" status | grep -qE "1 witness cosigned it up to size [1-9]"'
+check "and asks for no proof while that log has not grown" \
+	'grep -q "the log of the hub above has not grown since this hub cosigned its [1-9][0-9]* leaves" "$D/daemon.log"'
 
 # ==== Reload and stop ===================================================
 kill -HUP "$dpid"
