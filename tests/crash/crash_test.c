@@ -1,6 +1,6 @@
 /* crash_test.c -- SIGKILL at random points of recording, sealing and
- * exporting, and taking bundles in; then recovery and the checks the
- * union's promise needs (issue "Nothing lost"):
+ * exporting, taking bundles in and the hub's rollup; then recovery and
+ * the checks the union's promise needs (issue "Nothing lost"):
  *
  *   - recording: every write the child reported committed is there, at
  *     most the one in flight besides, none twice, each with exactly its
@@ -11,6 +11,9 @@
  *   - ingest: after the killed imports and a final one, the hub has every
  *     bundle merged once (its chain position is n), every activity once,
  *     and the same KPI figures as the school;
+ *   - rollup (nights and full runs, between the imports): after each
+ *     kill the next night brings the hub's rollup to exactly the figures
+ *     counted from its records;
  *   - every store passes PRAGMA integrity_check after every kill.
  *
  * Each kill point forks a child that works on the stores, and kills it
@@ -389,6 +392,75 @@ phase_ingest(int point, long us)
 	      "kill %d: ingest: a bundle was kept as fork evidence", point);
 }
 
+/* ==== The rollup ======================================================= */
+
+static void
+rollup(int fd, long from)
+{
+	cdsync *db = open_store("hub.db");
+	long k;
+
+	for (k = from; k < from + 1000; k++) {
+		if (cdsync_rollup(db, rand() % 4 == 0, NULL, NULL, NULL) !=
+		    CDSYNC_OK)
+			_exit(4);
+		ack(fd, k);
+	}
+}
+
+/* 1 when the rollup of the school's unit has the figures counted from
+ * the hub's records (no rollup yet: nothing to compare, 1). */
+static int
+rollup_agrees(cdsync *h, int point)
+{
+	cdsync_kpis *a = NULL, *b = NULL;
+	size_t i;
+	int rc, same = 1;
+
+	rc = cdsync_rollup_kpis(h, "HG-VX-TH-LUNGCU", "2025-2026", &b);
+	if (rc == CDSYNC_ENOTFOUND)
+		return 1;
+	if (rc != CDSYNC_OK ||
+	    cdsync_kpi_compute(h, "HG-VX-TH-LUNGCU", "2025-2026", NULL, &a) !=
+		    CDSYNC_OK) {
+		fprintf(stderr, "kill %d: rollup figures: %s\n", point,
+			cdsync_errmsg(h));
+		cdsync_kpi_free(b);
+		return 0;
+	}
+	same = cdsync_kpi_count(a) == cdsync_kpi_count(b) &&
+	       cdsync_kpi_kind_count(a, "care") ==
+		       cdsync_kpi_kind_count(b, "care");
+	for (i = 0; same && i < cdsync_kpi_count(a); i++)
+		same = cdsync_kpi_at(a, i)->num == cdsync_kpi_at(b, i)->num &&
+		       cdsync_kpi_at(a, i)->den == cdsync_kpi_at(b, i)->den;
+	cdsync_kpi_free(a);
+	cdsync_kpi_free(b);
+	return same;
+}
+
+static void
+phase_rollup(int point, long us)
+{
+	cdsync *h;
+
+	(void)killed(rollup, 0, us);
+	integrity("hub.db", point);
+	h = open_store("hub.db");
+	/* the night after the kill: whatever the killed run left */
+	if (cdsync_rollup(h, 0, NULL, NULL, NULL) != CDSYNC_OK) {
+		fprintf(stderr, "kill %d: rollup: %s\n", point,
+			cdsync_errmsg(h));
+		failures++;
+	} else {
+		CHECK(rollup_agrees(h, point),
+		      "kill %d: rollup: the night after the kill left figures "
+		      "other than the records give",
+		      point);
+	}
+	cdsync_close(h);
+}
+
 /* ==== The end ========================================================== */
 
 static void
@@ -482,6 +554,12 @@ final_checks(void)
 	cdsync_kpi_free(a);
 	cdsync_kpi_free(b);
 	cdsync_close(s);
+	/* and the hub's rollup, a night after it all, the same */
+	if (cdsync_rollup(h, 0, NULL, NULL, NULL) != CDSYNC_OK)
+		fprintf(stderr, "rollup: %s\n", cdsync_errmsg(h)), failures++;
+	else
+		CHECK(rollup_agrees(h, -1), "the hub's rollup at the end has "
+					    "figures other than its records");
 	cdsync_close(h);
 	integrity("school.db", -1);
 	integrity("hub.db", -1);
@@ -494,7 +572,7 @@ main(int argc, char **argv)
 	unsigned seed = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10)
 				 : (unsigned)time(NULL);
 	const char *t = getenv("TMPDIR");
-	long k, per[3] = { 0, 0, 0 };
+	long k, per[4] = { 0, 0, 0, 0 };
 	char cmd[600];
 
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -510,7 +588,7 @@ main(int argc, char **argv)
 	     NULL);
 	introduce("school.db", "hub.db");
 	for (k = 0; k < kills; k++) {
-		int phase = rand() % 3;
+		int phase = rand() % 4;
 		/* 1 ms to 60 ms: from before the store is open to deep in the
 		 * work (a write takes well under a millisecond) */
 		long us = 1000 + rand() % 60000;
@@ -519,14 +597,17 @@ main(int argc, char **argv)
 			phase_record((int)k, us);
 		else if (phase == 1)
 			phase_export((int)k, us);
-		else
+		else if (phase == 2)
 			phase_ingest((int)k, us);
+		else
+			phase_rollup((int)k, us);
 		per[phase]++;
 	}
 	final_checks();
 	printf("kills: %ld while recording, %ld while exporting, %ld while "
-	       "taking bundles in; %ld activities, %ld bundles\n",
-	       per[0], per[1], per[2], next_act,
+	       "taking bundles in, %ld in the rollup; %ld activities, %ld "
+	       "bundles\n",
+	       per[0], per[1], per[2], per[3], next_act,
 	       count("school.db", "SELECT count(*) FROM sync_bundle_out"));
 	printf("%s: %d failure(s)\n", failures ? "FAILED" : "ok", failures);
 	if (failures == 0 && getenv("KEEP") == NULL) {
