@@ -576,6 +576,13 @@ request(struct call *x, enum method m, const char *url,
 		seterr(x->err, x->errlen, _("hub %s: not a usable URL: %s"),
 		       url, x->cerr[0] ? x->cerr : curl_easy_strerror(cc));
 		rc = CDSYNC_EINVAL;
+	} else if (cc == CURLE_SEND_FAIL_REWIND) {	/* on_seek refused */
+		seterr(x->err, x->errlen,
+		       _("hub %s: %s failed, retry later: the connection was "
+			 "lost after part of the request went out; the hub "
+			 "is asked how much it has"),
+		       url, method_names[m]);
+		rc = CDS_UPLINK_RETRY;
 	} else {
 		seterr(x->err, x->errlen,
 		       _("hub %s: %s failed, retry later: %s"), url,
