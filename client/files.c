@@ -34,29 +34,6 @@ same_file(const char *path, const uint8_t *p, size_t n)
 	return same;
 }
 
-/* Removes what a killed earlier run left of `name` in dir: its temporary
- * files ".NAME.tmp-PID", now that the file itself is written. */
-static void
-sweep(const char *dir, const char *name, const char *mine)
-{
-	char prefix[1100], path[4200];
-	struct dirent *e;
-	size_t n;
-	DIR *d;
-
-	n = (size_t)snprintf(prefix, sizeof prefix, ".%s.tmp-", name);
-	if (n >= sizeof prefix || (d = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, prefix, n) != 0)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (strcmp(path, mine) != 0)
-			unlink(path);
-	}
-	closedir(d);
-}
-
 void
 cds_file_sweep(const char *dir)
 {
@@ -137,7 +114,6 @@ cds_file_write(cdsync *db, const char *dir, const char *name,
 		}
 		close(dfd);
 	}
-	sweep(dir, name, tmp);
 	*wrote = 1;
 	return CDSYNC_OK;
 failfd:
@@ -218,6 +194,7 @@ cdsync_file_save(cdsync *db, const char *path, const uint8_t *p, size_t n)
 	if (path == NULL || (p == NULL && n > 0))
 		return cds_err(db, CDSYNC_EINVAL, "%s", _("invalid argument"));
 	cds_file_split(path, dir, sizeof dir, name, sizeof name);
+	cds_file_sweep(dir);
 	return cds_file_write(db, dir, name, p, n, &wrote);
 }
 

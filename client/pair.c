@@ -46,6 +46,7 @@ write_file(cdsync *db, const char *path, const cds_buf *b)
 	int wrote;
 
 	cds_file_split(path, dir, sizeof dir, name, sizeof name);
+	cds_file_sweep(dir);
 	return cds_file_write(db, dir, name, b->p, b->n, &wrote);
 }
 

@@ -642,8 +642,8 @@ test_tampered_proofs_and_other_logs_are_refused(void **state)
 	cdsync_free(old);
 }
 
-/* Drops what 0011_rollup.sql and 0012_snapshot.sql made: their triggers
- * and tables. */
+/* Drops what the migrations after 0010_tlog.sql made: their triggers,
+ * tables and indexes. */
 static void
 drop_rollup(sqlite3 *db)
 {
@@ -657,10 +657,11 @@ drop_rollup(sqlite3 *db)
 						       "(name LIKE 'rollup_%' OR "
 						       "name LIKE 'snapshot_%' OR "
 						       "name LIKE 'tlog_peer%' OR "
-						       "name LIKE 'tlog_cosig%') "
+						       "name LIKE 'tlog_cosig%' OR "
+						       "name = 'sync_change_via') "
 						       "AND type IN ('trigger', "
-						       "'table') ORDER BY type "
-						       "DESC LIMIT 1",
+						       "'table', 'index') ORDER BY "
+						       "type DESC LIMIT 1",
 						    -1, &st, NULL),
 				 SQLITE_OK);
 		if (sqlite3_step(st) != SQLITE_ROW)
