@@ -142,54 +142,148 @@ manifest(struct pk *k)
 }
 
 static int
-in_tree(const struct pk *k, const char *org)
+cmp_org(const void *x, const void *y)
 {
-	size_t i;
-
-	for (i = 0; i < k->norgs; i++)
-		if (strcmp(k->orgs[i], org) == 0)
-			return 1;
-	return 0;
+	return strcmp((const char *)x, (const char *)y);
 }
 
-/* The org codes of the subtree of `org`, from the catalog's parents. */
+/* k->orgs is sorted (subtree). */
+static int
+in_tree(const struct pk *k, const char *org)
+{
+	return k->norgs > 0 && bsearch(org, k->orgs, k->norgs,
+				       sizeof *k->orgs, cmp_org) != NULL;
+}
+
+/* A node of the catalog: its union and that union's parent. */
+struct edge {
+	char *org, *parent;
+};
+
+static int
+cmp_edge(const void *x, const void *y)
+{
+	const struct edge *a = x, *b = y;
+	int c = strcmp(a->parent, b->parent);
+
+	return c != 0 ? c : strcmp(a->org, b->org);
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int
+push_org(struct pk *k, const char *org)
+{
+	if (k->norgs == k->caporgs) {
+		size_t cap = k->caporgs ? 2 * k->caporgs : 64;
+		char (*t)[256] = cds_realloc(k->orgs, cap * sizeof *t);
+
+		if (t == NULL)
+			return cds_err(k->db, CDSYNC_ENOMEM, "%s",
+				       _("out of memory"));
+		k->orgs = t;
+		k->caporgs = cap;
+	}
+	snprintf(k->orgs[k->norgs++], 256, "%s", org);
+	return CDSYNC_OK;
+}
+
+/* The org codes of the subtree of `org`, from the catalog's parents,
+ * sorted: the catalog's edges sorted by parent, walked breadth first
+ * from org, each union once (a national catalog: 60,000 and more). */
 static int
 subtree(struct pk *k, const char *org)
 {
 	cdsync_cat_entry e;
-	size_t i, before;
-	int found = 0;
+	struct edge *ed = NULL;
+	char **names = NULL, *seen = NULL;
+	size_t n = 0, cap = 0, nn = 0, i, q;
+	int rc = CDSYNC_OK, found = 0;
 
-	for (i = 0; cdsync_catalog_at(k->db, i, &e) == CDSYNC_OK; i++)
+	for (i = 0; rc == CDSYNC_OK &&
+		    cdsync_catalog_at(k->db, i, &e) == CDSYNC_OK;
+	     i++) {
 		found |= strcmp(e.org, org) == 0;
-	if (!found)
-		return cds_err(k->db, CDSYNC_ENOTFOUND,
-			       _("the catalog has no union with the code '%s'"),
-			       org);
-	if ((k->orgs = cds_calloc(16, sizeof *k->orgs)) == NULL)
-		return cds_err(k->db, CDSYNC_ENOMEM, "%s", _("out of memory"));
-	k->caporgs = 16;
-	snprintf(k->orgs[k->norgs++], 256, "%s", org);
-	do {
-		before = k->norgs;
-		for (i = 0; cdsync_catalog_at(k->db, i, &e) == CDSYNC_OK; i++) {
-			if (in_tree(k, e.org) || !in_tree(k, e.parent))
-				continue;
-			if (k->norgs == k->caporgs) {
-				char (*t)[256] = cds_realloc(
-					k->orgs, 2 * k->caporgs * sizeof *t);
+		if (n == cap) {
+			struct edge *t;
 
-				if (t == NULL)
-					return cds_err(k->db, CDSYNC_ENOMEM,
-						       "%s",
-						       _("out of memory"));
-				k->orgs = t;
-				k->caporgs *= 2;
+			cap = cap ? 2 * cap : 256;
+			if ((t = cds_realloc(ed, cap * sizeof *t)) == NULL) {
+				rc = CDSYNC_ENOMEM;
+				break;
 			}
-			snprintf(k->orgs[k->norgs++], 256, "%s", e.org);
+			ed = t;
 		}
-	} while (k->norgs != before);
-	return CDSYNC_OK;
+		ed[n].org = cds_strdup(e.org);
+		ed[n].parent = cds_strdup(e.parent);
+		if (ed[n].org == NULL || ed[n].parent == NULL) {
+			cds_free(ed[n].org);
+			cds_free(ed[n].parent);
+			rc = CDSYNC_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	if (rc == CDSYNC_OK && !found)
+		rc = cds_err(k->db, CDSYNC_ENOTFOUND,
+			     _("the catalog has no union with the code '%s'"),
+			     org);
+	if (rc == CDSYNC_OK && ((names = cds_calloc(n + 1, sizeof *names)) ==
+					NULL ||
+				(seen = cds_calloc(n + 1, 1)) == NULL))
+		rc = CDSYNC_ENOMEM;
+	if (rc == CDSYNC_OK && n > 0) {	/* n > 0: found */
+		qsort(ed, n, sizeof *ed, cmp_edge);
+		for (i = 0; i < n; i++)
+			names[i] = ed[i].org;
+		qsort(names, n, sizeof *names, cmp_str);
+		for (i = 0; i < n; i++)	/* each union once */
+			if (nn == 0 || strcmp(names[nn - 1], names[i]) != 0)
+				names[nn++] = names[i];
+	}
+	if (rc == CDSYNC_OK)
+		rc = push_org(k, org);
+	for (q = 0; rc == CDSYNC_OK && q < k->norgs; q++) {
+		size_t lo = 0, hi = n;
+		const char *up = k->orgs[q];
+
+		while (lo < hi) {	/* the first edge under `up` */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (strcmp(ed[mid].parent, up) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (i = lo; rc == CDSYNC_OK && i < n &&
+			     strcmp(ed[i].parent, up) == 0;
+		     i++) {
+			char **at = bsearch(&ed[i].org, names, nn,
+					    sizeof *names, cmp_str);
+			size_t u = at != NULL ? (size_t)(at - names) : 0;
+
+			if (at == NULL || seen[u] || strcmp(ed[i].org, org) == 0)
+				continue;
+			seen[u] = 1;
+			rc = push_org(k, ed[i].org);
+		}
+	}
+	if (rc == CDSYNC_OK && k->orgs != NULL)
+		qsort(k->orgs, k->norgs, sizeof *k->orgs, cmp_org);
+	else if (rc == CDSYNC_ENOMEM)
+		rc = cds_err(k->db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	for (i = 0; i < n; i++) {
+		cds_free(ed[i].org);
+		cds_free(ed[i].parent);
+	}
+	cds_free(ed);
+	cds_free(names);
+	cds_free(seen);
+	return rc;
 }
 
 /* A signer's key as a PEM file (SubjectPublicKeyInfo of Ed25519). */
@@ -613,6 +707,8 @@ cdsync_audit_pack(cdsync *db, const char *org_code, const char *period,
 			     sub, strerror(errno));
 		goto out;
 	}
+	cds_file_sweep(dir);	/* what a killed pack left half-written */
+	cds_file_sweep(sub);
 	if ((rc = subtree(&k, org_code != NULL ? org_code : own)) !=
 		    CDSYNC_OK ||
 	    (rc = bundles(&k)) != CDSYNC_OK ||

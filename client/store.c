@@ -655,6 +655,7 @@ cdsync_close(cdsync *db)
 		return;
 	cds_write_end(db);
 	cds_merge_end(db);
+	cds_catcache_free(db);
 	cds_keys_wipe(db);
 	if (db->db) {
 		if (db->txdepth)

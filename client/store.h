@@ -19,6 +19,7 @@
 
 struct cds_stmts;			/* write.c's statement cache */
 struct cds_mstmts;			/* merge.c's statement cache */
+struct cds_catcache;			/* trust.c's verified catalog */
 
 struct cdsync {
 	sqlite3 *db;			/* the connection */
@@ -32,6 +33,7 @@ struct cdsync {
 	int txdepth;			/* cdsync_begin nesting (0 or 1) */
 	struct cds_stmts *st;		/* cached statements (write.c) */
 	struct cds_mstmts *mst;		/* cached statements (merge.c) */
+	struct cds_catcache *catcache;	/* cdsync_catalog_at's (trust.c) */
 	int has_pub;			/* public keys below are known */
 	int has_keys;			/* secret keys below are loaded */
 	int keys_sealed;		/* at rest under a passphrase (keys.c) */

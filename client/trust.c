@@ -474,6 +474,7 @@ write_sheets(cdsync *db, const struct cat *c, const int *pick,
 	if ((rc = sheets_buf(db, c, pick, &b)) != CDSYNC_OK)
 		return rc;
 	cds_file_split(path, dir, sizeof dir, name, sizeof name);
+	cds_file_sweep(dir);
 	rc = cds_file_write(db, dir, name, b.p, b.n, &wrote);
 	cds_buf_free(&b);
 	return rc;
@@ -611,6 +612,7 @@ cdsync_enrol_request(cdsync *db, const char *path)
 		return rc;
 	}
 	cds_file_split(path, dir, sizeof dir, name, sizeof name);
+	cds_file_sweep(dir);
 	rc = cds_file_write(db, dir, name, b.p, b.n, &wrote);
 	cds_buf_free(&b);
 	return rc;
@@ -1209,64 +1211,163 @@ out:
 	return rc;
 }
 
-CDSYNC_API int
-cdsync_catalog_at(cdsync *db, size_t i, cdsync_cat_entry *out)
-{
-	const char *why = "";
-	uint8_t root[32];
+/* What cdsync_catalog_at reads, verified once and kept while the store
+ * is unchanged: nothing written through this handle since
+ * (sqlite3_total_changes64) nor by another connection (PRAGMA
+ * data_version).  A loop over all entries of a national catalog then
+ * costs one load and one check, not one per entry. */
+struct cds_catcache {
 	struct cat c;
-	size_t k, j, n = 0;
+	int64_t changes, version;
+	size_t n;			/* node entries, in chain order */
+	struct {
+		size_t k, j;		/* sheet (index into c.s), entry */
+	} *ix;
+	struct {
+		const char *code;	/* of each sheet: its issuer's */
+	} *issuer;
+	size_t nrev;
+	struct {
+		const struct cds_entry *e;
+	} *rev;				/* the revocations */
+};
+
+void
+cds_catcache_free(cdsync *db)
+{
+	struct cds_catcache *cc = db->catcache;
+
+	if (cc == NULL)
+		return;
+	cat_free(&cc->c);
+	cds_free(cc->ix);
+	cds_free(cc->issuer);
+	cds_free(cc->rev);
+	cds_free(cc);
+	db->catcache = NULL;
+}
+
+static int
+data_version(cdsync *db, int64_t *v)
+{
+	sqlite3_stmt *st = cds_prepare(db, "PRAGMA data_version");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? CDSYNC_OK : cds_sqlerr(db, _("catalog"));
+}
+
+/* db->catcache, fresh; CDSYNC_ENOTFOUND without a catalog. */
+static int
+catcache(cdsync *db, struct cds_catcache **out)
+{
+	struct cds_catcache *cc = db->catcache;
+	uint8_t root[32];
+	int64_t version = 0;
+	size_t k, j, n = 0, nrev = 0, ik, ij;
 	int rc, have;
 
-	cds_ok(db);
-	memset(out, 0, sizeof *out);
+	if ((rc = data_version(db, &version)) != CDSYNC_OK)
+		return rc;
+	if (cc != NULL && cc->version == version &&
+	    cc->changes == sqlite3_total_changes64(db->db)) {
+		*out = cc;
+		return CDSYNC_OK;
+	}
+	cds_catcache_free(db);
 	if ((rc = root_key(db, root, &have)) != CDSYNC_OK)
 		return rc;
 	if (!have)
 		return CDSYNC_ENOTFOUND;
-	if ((rc = load_stored(db, &c)) != CDSYNC_OK)
-		return rc;
-	if ((rc = verify_chain(db, &c, root)) != CDSYNC_OK) {
-		cat_free(&c);
+	if ((cc = cds_calloc(1, sizeof *cc)) == NULL)
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	if ((rc = load_stored(db, &cc->c)) != CDSYNC_OK ||
+	    (rc = verify_chain(db, &cc->c, root)) != CDSYNC_OK) {
+		cat_free(&cc->c);
+		cds_free(cc);
 		return rc;
 	}
-	rc = CDSYNC_ENOTFOUND;
-	for (k = 0; k < c.n && rc == CDSYNC_ENOTFOUND; k++) {
-		const struct cds_sheet *s = &c.s[c.order[k]];
-		const struct cds_entry *issuer = NULL;
-		size_t ik, ij;
+	for (k = 0; k < cc->c.n; k++)
+		for (j = 0; j < cc->c.s[k].count; j++) {
+			n += cc->c.s[k].e[j].type == CDS_ENTRY_NODE;
+			nrev += cc->c.s[k].e[j].type == CDS_ENTRY_REVOKE;
+		}
+	cc->ix = cds_calloc(n ? n : 1, sizeof *cc->ix);
+	cc->issuer = cds_calloc(cc->c.n, sizeof *cc->issuer);
+	cc->rev = cds_calloc(nrev ? nrev : 1, sizeof *cc->rev);
+	if (cc->ix == NULL || cc->issuer == NULL || cc->rev == NULL) {
+		db->catcache = cc;
+		cds_catcache_free(db);
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	}
+	for (k = 0; k < cc->c.n; k++) {
+		const struct cds_sheet *s = &cc->c.s[cc->c.order[k]];
 
-		if (find_node(&c, s->issuer, s->issuer_pk, &ik, &ij) == 0)
-			issuer = &c.s[ik].e[ij];
+		cc->issuer[cc->c.order[k]].code =
+			find_node(&cc->c, s->issuer, s->issuer_pk, &ik, &ij) ==
+				0
+				? cc->c.s[ik].e[ij].org_code
+				: "?";
 		for (j = 0; j < s->count; j++) {
-			const struct cds_entry *e = &s->e[j];
-
-			if (e->type != CDS_ENTRY_NODE || n++ != i)
-				continue;
-			memcpy(out->node, e->node, 16);
-			out->role = (cdsync_role)e->role;
-			snprintf(out->org, sizeof out->org, "%s", e->org_code);
-			snprintf(out->name, sizeof out->name, "%s", e->name);
-			snprintf(out->parent, sizeof out->parent, "%s",
-				 e->parent_code);
-			snprintf(out->issuer, sizeof out->issuer, "%s",
-				 issuer ? issuer->org_code : "?");
-			cds_fingerprint(e->sign_pk, e->box_pk,
-					out->fingerprint);
-			out->valid_from = e->from_ms;
-			out->valid_until = e->until_ms;
-			out->revoked_from = revoked(&c, e->node, e->sign_pk,
-						    &why);
-			snprintf(out->reason, sizeof out->reason, "%s",
-				 out->revoked_from ? why : "");
-			out->edition = s->serial;
-			out->kpi_version = c.s[c.order[0]].kpi_version;
-			rc = CDSYNC_OK;
-			break;
+			if (s->e[j].type == CDS_ENTRY_NODE) {
+				cc->ix[cc->n].k = cc->c.order[k];
+				cc->ix[cc->n++].j = j;
+			} else if (s->e[j].type == CDS_ENTRY_REVOKE) {
+				cc->rev[cc->nrev++].e = &s->e[j];
+			}
 		}
 	}
-	cat_free(&c);
-	return rc;
+	cc->version = version;
+	cc->changes = sqlite3_total_changes64(db->db);
+	db->catcache = cc;
+	*out = cc;
+	return CDSYNC_OK;
+}
+
+CDSYNC_API int
+cdsync_catalog_at(cdsync *db, size_t i, cdsync_cat_entry *out)
+{
+	struct cds_catcache *cc = NULL;
+	const struct cds_sheet *s;
+	const struct cds_entry *e;
+	size_t r;
+	int rc;
+
+	cds_ok(db);
+	memset(out, 0, sizeof *out);
+	if ((rc = catcache(db, &cc)) != CDSYNC_OK)
+		return rc;
+	if (cc == NULL || i >= cc->n)
+		return CDSYNC_ENOTFOUND;
+	s = &cc->c.s[cc->ix[i].k];
+	e = &s->e[cc->ix[i].j];
+	memcpy(out->node, e->node, 16);
+	out->role = (cdsync_role)e->role;
+	snprintf(out->org, sizeof out->org, "%s", e->org_code);
+	snprintf(out->name, sizeof out->name, "%s", e->name);
+	snprintf(out->parent, sizeof out->parent, "%s", e->parent_code);
+	snprintf(out->issuer, sizeof out->issuer, "%s", cc->issuer[cc->ix[i].k].code);
+	cds_fingerprint(e->sign_pk, e->box_pk, out->fingerprint);
+	out->valid_from = e->from_ms;
+	out->valid_until = e->until_ms;
+	for (r = 0; r < cc->nrev; r++)	/* as revoked(): the first */
+		if (memcmp(cc->rev[r].e->node, e->node, 16) == 0 &&
+		    memcmp(cc->rev[r].e->sign_pk, e->sign_pk, 32) == 0) {
+			out->revoked_from = cc->rev[r].e->from_ms
+						    ? cc->rev[r].e->from_ms
+						    : 1;
+			snprintf(out->reason, sizeof out->reason, "%s",
+				 cc->rev[r].e->name);
+			break;
+		}
+	out->edition = s->serial;
+	out->kpi_version = cc->c.s[cc->c.order[0]].kpi_version;
+	return CDSYNC_OK;
 }
 
 /* ==== Rotation ======================================================== */

@@ -23,5 +23,7 @@ int cds_trust_export(cdsync *db, const char *dir, int *wrote);
  * paths. */
 int cds_trust_parent(cdsync *db, const uint8_t hub[16],
 		     const uint8_t node[16]);
+/* Frees what cdsync_catalog_at keeps between calls (cdsync_close). */
+void cds_catcache_free(cdsync *db);
 
 #endif

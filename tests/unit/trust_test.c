@@ -837,11 +837,52 @@ test_a_catalog_travels_as_bytes_as_it_does_as_a_file(void **state)
 	cdsync_close(fresh);
 }
 
+/* cdsync_catalog_at keeps the checked catalog between calls: an approval
+ * through another handle on the same store, or through this one, is
+ * seen at the next call. */
+static void
+test_the_catalog_read_sees_every_approval(void **state)
+{
+	char path[600], fpr[20];
+	cdsync *a = NULL, *b = NULL, *h1, *h2;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s", tu_path(tu_tmpdir(), "vn.db"));
+	assert_int_equal(cdsync_open(path, CDSYNC_OPEN_CREATE, &a), CDSYNC_OK);
+	assert_int_equal(cdsync_node_init(a, CDSYNC_ROLE_NATIONAL, "VN", "VN",
+					  NULL),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_open(path, 0, &b), CDSYNC_OK);
+	assert_int_equal(entries(a), 1);
+	h1 = node(CDSYNC_ROLE_HUB, "HG-VX", "Vị Xuyên", "VN");
+	h2 = node(CDSYNC_ROLE_HUB, "HG-YM", "Yên Minh", "VN");
+	/* by the other handle */
+	assert_int_equal(cdsync_enrol_request(h1, file("h1.req")), CDSYNC_OK);
+	assert_int_equal(cdsync_fingerprint(h1, fpr), CDSYNC_OK);
+	assert_int_equal(cdsync_enrol_approve(b, file("h1.req"), fpr, 0,
+					      file("h1.cat")),
+			 CDSYNC_OK);
+	assert_int_equal(entries(a), 2);
+	/* by this one */
+	assert_int_equal(cdsync_enrol_request(h2, file("h2.req")), CDSYNC_OK);
+	assert_int_equal(cdsync_fingerprint(h2, fpr), CDSYNC_OK);
+	assert_int_equal(cdsync_enrol_approve(a, file("h2.req"), fpr, 0,
+					      file("h2.cat")),
+			 CDSYNC_OK);
+	assert_int_equal(entries(a), 3);
+	assert_int_equal(entries(b), 3);
+	cdsync_close(h1);
+	cdsync_close(h2);
+	cdsync_close(b);
+	cdsync_close(a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_tree_is_built_on_enrolment_alone),
+		cmocka_unit_test(test_the_catalog_read_sees_every_approval),
 		cmocka_unit_test(test_forged_old_and_overreaching_catalogs_are_refused),
 		cmocka_unit_test(test_revoked_and_expired_keys_are_refused),
 		cmocka_unit_test(test_a_change_outside_the_signers_union_refuses_the_bundle),
