@@ -403,6 +403,11 @@ main(int argc, char **argv)
 		snprintf(path, sizeof path, "rm -rf '%s'", dir);
 		if (system(path) != 0)
 			die(NULL, path);
+		if ((d + 1) % 100 == 0 || d + 1 == nd) {
+			printf("  the national hub: %u of %u districts taken in, "
+			       "%.0f s\n", d + 1, nd, ti + tsnap);
+			fflush(stdout);
+		}
 	}
 	snprintf(dir, sizeof dir, "%s/pack-VN", tmp);
 	t0 = now();
