@@ -204,6 +204,44 @@ revoked(const struct cat *c, const uint8_t node[16], const uint8_t pk[32],
 	return 0;
 }
 
+/* The revocations of a catalog, in the order revoked() meets them:
+ * *out (cds_malloc'd, NULL when there are none) and their number; -1 out
+ * of memory. */
+static long
+revocations(const struct cat *c, const struct cds_entry ***out)
+{
+	size_t k, j, n = 0;
+
+	*out = NULL;
+	for (k = 0; k < c->n; k++)
+		for (j = 0; j < c->s[k].count; j++)
+			n += c->s[k].e[j].type == CDS_ENTRY_REVOKE;
+	if (n == 0)
+		return 0;
+	if ((*out = cds_calloc(n, sizeof(void *))) == NULL)
+		return -1;
+	n = 0;
+	for (k = 0; k < c->n; k++)
+		for (j = 0; j < c->s[k].count; j++)
+			if (c->s[k].e[j].type == CDS_ENTRY_REVOKE)
+				(*out)[n++] = &c->s[k].e[j];
+	return (long)n;
+}
+
+/* As revoked(), among the revocations rev[0..n). */
+static uint64_t
+revoked_in(const struct cds_entry *const *rev, size_t n,
+	   const uint8_t node[16], const uint8_t pk[32])
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(rev[i]->node, node, 16) == 0 &&
+		    memcmp(rev[i]->sign_pk, pk, 32) == 0)
+			return rev[i]->from_ms ? rev[i]->from_ms : 1;
+	return 0;
+}
+
 /* The live node entry of an org code (the last one not revoked), or
  * NULL. */
 static const struct cds_entry *
@@ -272,12 +310,13 @@ out:
 static int
 apply(cdsync *db, const struct cat *c)
 {
-	const struct cds_entry *me = NULL, *up;
+	const struct cds_entry *me = NULL, *up, **rev = NULL;
 	const char *code = "";
 	uint8_t anc[16][16];
 	size_t nanc = 0, k, j, a;
 	sqlite3_stmt *st;
 	uint64_t rv;
+	long nrev;
 	int rc = CDSYNC_OK, isup;
 
 	/* this node's entry: with its key, or (a rotation its parent has
@@ -306,6 +345,11 @@ apply(cdsync *db, const struct cat *c)
 			     "excluded.revoked_from, catalog = 1");
 	if (st == NULL)
 		return CDSYNC_ERROR;
+	/* the revocations once: a national catalog has 60,000 entries */
+	if ((nrev = revocations(c, &rev)) < 0) {
+		sqlite3_finalize(st);
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	}
 	/* in chain order, so a later key of a node (a re-enrolment) wins
 	 * over an earlier one */
 	for (k = 0; k < c->n && rc == CDSYNC_OK; k++) {
@@ -317,7 +361,8 @@ apply(cdsync *db, const struct cat *c)
 			if (e->type != CDS_ENTRY_NODE ||
 			    memcmp(e->node, db->node_id, 16) == 0)
 				continue;
-			rv = revoked(c, e->node, e->sign_pk, NULL);
+			rv = revoked_in(rev, (size_t)nrev, e->node,
+					e->sign_pk);
 			for (isup = 0, a = 0; a < nanc; a++)
 				isup |= memcmp(anc[a], e->node, 16) == 0;
 			sqlite3_reset(st);
@@ -342,6 +387,7 @@ apply(cdsync *db, const struct cat *c)
 		}
 	}
 	sqlite3_finalize(st);
+	cds_free(rev);
 	if (rc == CDSYNC_OK)
 		rc = apply_handovers(db, c);
 	return rc;
@@ -1226,10 +1272,8 @@ struct cds_catcache {
 	struct {
 		const char *code;	/* of each sheet: its issuer's */
 	} *issuer;
-	size_t nrev;
-	struct {
-		const struct cds_entry *e;
-	} *rev;				/* the revocations */
+	long nrev;
+	const struct cds_entry **rev;	/* the revocations */
 };
 
 void
@@ -1269,7 +1313,7 @@ catcache(cdsync *db, struct cds_catcache **out)
 	struct cds_catcache *cc = db->catcache;
 	uint8_t root[32];
 	int64_t version = 0;
-	size_t k, j, n = 0, nrev = 0, ik, ij;
+	size_t k, j, n = 0, ik, ij;
 	int rc, have;
 
 	if ((rc = data_version(db, &version)) != CDSYNC_OK)
@@ -1293,14 +1337,12 @@ catcache(cdsync *db, struct cds_catcache **out)
 		return rc;
 	}
 	for (k = 0; k < cc->c.n; k++)
-		for (j = 0; j < cc->c.s[k].count; j++) {
+		for (j = 0; j < cc->c.s[k].count; j++)
 			n += cc->c.s[k].e[j].type == CDS_ENTRY_NODE;
-			nrev += cc->c.s[k].e[j].type == CDS_ENTRY_REVOKE;
-		}
 	cc->ix = cds_calloc(n ? n : 1, sizeof *cc->ix);
 	cc->issuer = cds_calloc(cc->c.n, sizeof *cc->issuer);
-	cc->rev = cds_calloc(nrev ? nrev : 1, sizeof *cc->rev);
-	if (cc->ix == NULL || cc->issuer == NULL || cc->rev == NULL) {
+	cc->nrev = revocations(&cc->c, &cc->rev);
+	if (cc->ix == NULL || cc->issuer == NULL || cc->nrev < 0) {
 		db->catcache = cc;
 		cds_catcache_free(db);
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
@@ -1313,14 +1355,11 @@ catcache(cdsync *db, struct cds_catcache **out)
 				0
 				? cc->c.s[ik].e[ij].org_code
 				: "?";
-		for (j = 0; j < s->count; j++) {
+		for (j = 0; j < s->count; j++)
 			if (s->e[j].type == CDS_ENTRY_NODE) {
 				cc->ix[cc->n].k = cc->c.order[k];
 				cc->ix[cc->n++].j = j;
-			} else if (s->e[j].type == CDS_ENTRY_REVOKE) {
-				cc->rev[cc->nrev++].e = &s->e[j];
 			}
-		}
 	}
 	cc->version = version;
 	cc->changes = sqlite3_total_changes64(db->db);
@@ -1355,14 +1394,14 @@ cdsync_catalog_at(cdsync *db, size_t i, cdsync_cat_entry *out)
 	cds_fingerprint(e->sign_pk, e->box_pk, out->fingerprint);
 	out->valid_from = e->from_ms;
 	out->valid_until = e->until_ms;
-	for (r = 0; r < cc->nrev; r++)	/* as revoked(): the first */
-		if (memcmp(cc->rev[r].e->node, e->node, 16) == 0 &&
-		    memcmp(cc->rev[r].e->sign_pk, e->sign_pk, 32) == 0) {
-			out->revoked_from = cc->rev[r].e->from_ms
-						    ? cc->rev[r].e->from_ms
+	for (r = 0; r < (size_t)cc->nrev; r++)	/* as revoked(): the first */
+		if (memcmp(cc->rev[r]->node, e->node, 16) == 0 &&
+		    memcmp(cc->rev[r]->sign_pk, e->sign_pk, 32) == 0) {
+			out->revoked_from = cc->rev[r]->from_ms
+						    ? cc->rev[r]->from_ms
 						    : 1;
 			snprintf(out->reason, sizeof out->reason, "%s",
-				 cc->rev[r].e->name);
+				 cc->rev[r]->name);
 			break;
 		}
 	out->edition = s->serial;
