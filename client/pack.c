@@ -249,8 +249,9 @@ subtree(struct pk *k, const char *org)
 		rc = push_org(k, org);
 	for (q = 0; rc == CDSYNC_OK && q < k->norgs; q++) {
 		size_t lo = 0, hi = n;
-		const char *up = k->orgs[q];
+		char up[256];	/* k->orgs moves as it grows */
 
+		snprintf(up, sizeof up, "%s", k->orgs[q]);
 		while (lo < hi) {	/* the first edge under `up` */
 			size_t mid = lo + (hi - lo) / 2;
 

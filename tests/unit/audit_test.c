@@ -208,11 +208,47 @@ test_a_district_export_is_audited(void **state)
 	tu_cleanup();
 }
 
+/* A pack of a tree wider than the buffers it starts with: the subtree
+ * walk grows its list of unions while it reads it (100 schools). */
+static void
+test_a_pack_of_a_wide_tree(void **state)
+{
+	cdsync *nat, *dis, *sch[100];
+	cdsync_cat_entry e;
+	char root[20], code[32], dir[600];
+	size_t files = 0, i;
+
+	(void)state;
+	nat = tu_node(CDSYNC_ROLE_NATIONAL, "VN", NULL);
+	assert_int_equal(cdsync_catalog_at(nat, 0, &e), CDSYNC_OK);
+	snprintf(root, sizeof root, "%s", e.fingerprint);
+	dis = tu_node(CDSYNC_ROLE_HUB, "HG-VX", "VN");
+	tu_enrol(dis, nat, root);
+	for (i = 0; i < 100; i++) {
+		snprintf(code, sizeof code, "HG-VX-S%03zu", i);
+		sch[i] = tu_node(CDSYNC_ROLE_SCHOOL, code, "HG-VX");
+		tu_enrol(sch[i], dis, root);
+	}
+	tu_carry(dis, nat, "catalog-HG-VX.cdsa");
+	snprintf(dir, sizeof dir, "%s/pack", tu_tmpdir());
+	if (cdsync_audit_pack(nat, "VN", NULL, dir, &files) != CDSYNC_OK)
+		fail_msg("pack: %s", cdsync_errmsg(nat));
+	assert_true(files > 0);
+	assert_int_equal(cdsync_audit_pack(nat, "HG-VX-S099", NULL, dir,
+					   &files),
+			 CDSYNC_OK);
+	for (i = 0; i < 100; i++)
+		cdsync_close(sch[i]);
+	cdsync_close(dis);
+	cdsync_close(nat);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_district_export_is_audited),
+		cmocka_unit_test(test_a_pack_of_a_wide_tree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,7 @@
 
 #include "store.h"
 
-static char dirs[64][256];
+static char dirs[512][256];
 static int ndirs;
 
 const char *
@@ -17,7 +17,7 @@ tu_tmpdir(void)
 {
 	const char *t = getenv("TMPDIR");
 
-	if (ndirs == 64)
+	if (ndirs == 512)
 		abort();
 	snprintf(dirs[ndirs], sizeof dirs[0], "%s/cdsync-test-XXXXXX",
 		 t && *t ? t : "/tmp");
