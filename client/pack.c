@@ -645,18 +645,34 @@ taken(struct pk *k, const char *org)
 static int
 snapshots(struct pk *k, const char *org)
 {
-	char own[256];
-	size_t w = 0, i;
-	int rc;
+	char own[256], hub[256];
+	sqlite3_stmt *st;
+	size_t w = 0;
+	int rc, step = SQLITE_DONE;
 
 	if ((rc = cds_own_code(k->db, own, sizeof own)) != CDSYNC_OK)
 		return rc;
 	if (strcmp(own, org) == 0 &&
 	    (rc = cds_snapshot_export(k->db, k->dir, &w)) != CDSYNC_OK)
 		return rc;
-	for (i = 0; i < k->norgs && rc == CDSYNC_OK; i++)
-		if (strcmp(k->orgs[i], own) != 0)
-			rc = taken(k, k->orgs[i]);
+	/* the hubs below that sent any: a query for each of a national
+	 * tree's 60,000 unions would read those tables 60,000 times */
+	st = cds_prepare(k->db, "SELECT org_code FROM snapshot_in UNION "
+				"SELECT p.org_code FROM tlog_peer t JOIN "
+				"sync_peer p ON p.node_id = t.node_id ORDER BY 1");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *code = (const char *)sqlite3_column_text(st, 0);
+
+		if (code != NULL && strcmp(code, own) != 0 &&
+		    in_tree(k, code) &&
+		    snprintf(hub, sizeof hub, "%s", code) < (int)sizeof hub)
+			rc = taken(k, hub);
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = cds_sqlerr(k->db, _("snapshot"));
+	sqlite3_finalize(st);
 	return rc;
 }
 
