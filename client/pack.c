@@ -110,7 +110,8 @@ manifest(struct pk *k)
 	}
 	if (n > 1)
 		qsort(names, n, sizeof *names, byname);
-	cds_buf_init(&b, (size_t)64 << 20);
+	/* a national pack: 360,000 files, a manifest of about 50 MB */
+	cds_buf_init(&b, (size_t)1 << 30);
 	for (i = 0; i < n && rc == CDSYNC_OK; i++) {
 		size_t fl = 0;
 
@@ -127,7 +128,11 @@ manifest(struct pk *k)
 		cds_buf_bytes(&b, names[i], strlen(names[i]));
 		cds_buf_byte(&b, '\n');
 	}
-	if (rc == CDSYNC_ENOMEM || b.rc != 0)
+	if (rc == CDSYNC_OK && b.rc == CDSYNC_EINVAL)
+		rc = cds_err(k->db, CDSYNC_EINVAL, "%s",
+			     _("MANIFEST.sha256: more than 1 GiB of names; "
+			       "make packs of smaller subtrees"));
+	else if (rc == CDSYNC_ENOMEM || b.rc != 0)
 		rc = cds_err(k->db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	if (rc == CDSYNC_OK)
 		rc = cds_file_write(k->db, k->dir, "MANIFEST.sha256", b.p, b.n,
