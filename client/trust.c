@@ -182,10 +182,9 @@ certifies_in(const struct cds_sheet *s, const uint8_t node[16],
 	return 0;
 }
 
-/* When (node, key) was revoked (0: it was not), and why. */
+/* When (node, key) was revoked (0: it was not). */
 static uint64_t
-revoked(const struct cat *c, const uint8_t node[16], const uint8_t pk[32],
-	const char **why)
+revoked(const struct cat *c, const uint8_t node[16], const uint8_t pk[32])
 {
 	size_t k, j;
 
@@ -195,11 +194,8 @@ revoked(const struct cat *c, const uint8_t node[16], const uint8_t pk[32],
 
 			if (e->type == CDS_ENTRY_REVOKE &&
 			    memcmp(e->node, node, 16) == 0 &&
-			    memcmp(e->sign_pk, pk, 32) == 0) {
-				if (why)
-					*why = e->name;
+			    memcmp(e->sign_pk, pk, 32) == 0)
 				return e->from_ms ? e->from_ms : 1;
-			}
 		}
 	return 0;
 }
@@ -256,7 +252,7 @@ by_code(const struct cat *c, const char *code)
 		for (j = 0; j < s->count; j++)
 			if (s->e[j].type == CDS_ENTRY_NODE &&
 			    strcmp(s->e[j].org_code, code) == 0 &&
-			    !revoked(c, s->e[j].node, s->e[j].sign_pk, NULL))
+			    !revoked(c, s->e[j].node, s->e[j].sign_pk))
 				best = &s->e[j];
 	}
 	return best;
@@ -797,7 +793,7 @@ own_catalog(cdsync *db, struct cat *c)
 		return rc;
 	}
 	if (find_node(c, db->node_id, db->sign_pk, &k, &j) != 0 ||
-	    revoked(c, db->node_id, db->sign_pk, NULL)) {
+	    revoked(c, db->node_id, db->sign_pk)) {
 		cat_free(c);
 		return cds_err(db, CDSYNC_EREVOKED, "%s",
 			       _("the catalog this node has does not certify "
@@ -861,7 +857,7 @@ cdsync_enrol_approve(cdsync *db, const char *request_path,
 	if ((rc = own_catalog(db, &c)) != CDSYNC_OK)
 		return rc;
 	if (find_node(&c, q.node, q.sign_pk, &k, &j) == 0 &&
-	    !revoked(&c, q.node, q.sign_pk, NULL)) {
+	    !revoked(&c, q.node, q.sign_pk)) {
 		/* approved before: hand the catalog out again */
 		rc = write_catalog(db, &c, catalog_path);
 		cat_free(&c);
@@ -1550,7 +1546,7 @@ cdsync_handover_import(cdsync *db, const char *path)
 				 "hand-over"),
 			       path, hex + 24, code);
 	}
-	if (revoked(&c, h.node, h.old_pk, NULL)) {
+	if (revoked(&c, h.node, h.old_pk)) {
 		rc = cds_err(db, CDSYNC_EREVOKED,
 			     _("%s: the key of %s that signed this hand-over "
 			       "is revoked"),
@@ -1625,7 +1621,7 @@ cds_trust_parent(cdsync *db, const uint8_t hub[16], const uint8_t node[16])
 	    find_node(&c, node, NULL, &k, &j) == 0 &&
 	    find_node(&c, hub, NULL, &hk, &hj) == 0 &&
 	    memcmp(c.s[k].issuer, hub, 16) == 0 &&
-	    !revoked(&c, hub, c.s[hk].e[hj].sign_pk, NULL))
+	    !revoked(&c, hub, c.s[hk].e[hj].sign_pk))
 		ok = 1;
 	cat_free(&c);
 	return ok;
