@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -21,6 +22,7 @@
 #include "catalog.h"
 #include "files.h"
 #include "i18n.h"
+#include "id.h"
 #include "keys.h"
 
 /* The sheets of a catalog, parsed, with their bytes. */
@@ -301,18 +303,50 @@ out:
 	return rc;
 }
 
-/* Rewrites sync_peer from a verified catalog: every node it certifies is
- * a known sender, this node's ancestors are its upstream recipients. */
 static int
-apply(cdsync *db, const struct cat *c)
+by_id(const void *x, const void *y)
+{
+	return memcmp(x, y, 16);
+}
+
+/* The nodes the sheets c->s[k] with fresh[k] speak of (their node
+ * entries and revocations), sorted: *out (cds_malloc'd), their number;
+ * -1 out of memory. */
+static long
+touched(const struct cat *c, const unsigned char *fresh, uint8_t (**out)[16])
+{
+	size_t k, j, n = 0;
+
+	for (k = 0; k < c->n; k++)
+		n += fresh[k] ? c->s[k].count : 0;
+	if ((*out = cds_calloc(n ? n : 1, 16)) == NULL)
+		return -1;
+	n = 0;
+	for (k = 0; k < c->n; k++)
+		for (j = 0; fresh[k] && j < c->s[k].count; j++)
+			memcpy((*out)[n++], c->s[k].e[j].node, 16);
+	if (n > 1)
+		qsort(*out, n, 16, by_id);
+	return (long)n;
+}
+
+/* Writes sync_peer from a verified catalog: every node it certifies is
+ * a known sender, this node's ancestors are its upstream recipients.
+ * With `fresh` (a flag for each of c's sheets, those new in the store),
+ * only the nodes the fresh sheets speak of are written: a district's
+ * sheet taken in at the national hub writes its own schools, not the
+ * 60,000 rows of the catalog.  All are written when a fresh sheet speaks
+ * of this node or one of its ancestors (the upstream flags may change). */
+static int
+apply(cdsync *db, const struct cat *c, const unsigned char *fresh)
 {
 	const struct cds_entry *me = NULL, *up, **rev = NULL;
 	const char *code = "";
-	uint8_t anc[16][16];
+	uint8_t anc[16][16], (*only)[16] = NULL;
 	size_t nanc = 0, k, j, a;
 	sqlite3_stmt *st;
 	uint64_t rv;
-	long nrev;
+	long nrev, nonly = -1;
 	int rc = CDSYNC_OK, isup;
 
 	/* this node's entry: with its key, or (a rotation its parent has
@@ -328,6 +362,15 @@ apply(cdsync *db, const struct cat *c)
 			break;
 		code = up->parent_code;
 	}
+	if (fresh != NULL) {
+		if ((nonly = touched(c, fresh, &only)) < 0)
+			return cds_err(db, CDSYNC_ENOMEM, "%s",
+				       _("out of memory"));
+		for (a = 0; a <= nanc && nonly >= 0; a++)
+			if (bsearch(a < nanc ? anc[a] : db->node_id, only,
+				    (size_t)nonly, 16, by_id) != NULL)
+				nonly = -1;	/* all of it */
+	}
 	st = cds_prepare(db, "INSERT INTO sync_peer (node_id, org_code, "
 			     "sign_pk, box_pk, upstream, role, valid_from, "
 			     "valid_until, revoked_from, catalog) VALUES (?1, "
@@ -339,11 +382,14 @@ apply(cdsync *db, const struct cat *c)
 			     "valid_from = excluded.valid_from, valid_until = "
 			     "excluded.valid_until, revoked_from = "
 			     "excluded.revoked_from, catalog = 1");
-	if (st == NULL)
+	if (st == NULL) {
+		cds_free(only);
 		return CDSYNC_ERROR;
+	}
 	/* the revocations once: a national catalog has 60,000 entries */
 	if ((nrev = revocations(c, &rev)) < 0) {
 		sqlite3_finalize(st);
+		cds_free(only);
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	}
 	/* in chain order, so a later key of a node (a re-enrolment) wins
@@ -355,7 +401,10 @@ apply(cdsync *db, const struct cat *c)
 			const struct cds_entry *e = &s->e[j];
 
 			if (e->type != CDS_ENTRY_NODE ||
-			    memcmp(e->node, db->node_id, 16) == 0)
+			    memcmp(e->node, db->node_id, 16) == 0 ||
+			    (nonly >= 0 &&
+			     bsearch(e->node, only, (size_t)nonly, 16,
+				     by_id) == NULL))
 				continue;
 			rv = revoked_in(rev, (size_t)nrev, e->node,
 					e->sign_pk);
@@ -384,6 +433,7 @@ apply(cdsync *db, const struct cat *c)
 	}
 	sqlite3_finalize(st);
 	cds_free(rev);
+	cds_free(only);
 	if (rc == CDSYNC_OK)
 		rc = apply_handovers(db, c);
 	return rc;
@@ -761,7 +811,7 @@ extend_own(cdsync *db, struct cat *c, const struct cds_entry *add,
 		return rc;
 	if ((rc = store_sheet(db, &c->s[c->n - 1], c->bytes[c->n - 1],
 			      c->len[c->n - 1])) != CDSYNC_OK ||
-	    (rc = apply(db, c)) != CDSYNC_OK ||
+	    (rc = apply(db, c, NULL)) != CDSYNC_OK ||
 	    (rc = cds_exec(db, "COMMIT")) != CDSYNC_OK) {
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
@@ -982,6 +1032,7 @@ take_catalog(cdsync *db, const char *path, const uint8_t *p, size_t n,
 	char err[512], where[4200], fpr[CDS_FPR_CHARS + 1], older[CDS_MSGLEN];
 	size_t ntake = 0;
 	int rc, have, newer, *take = NULL;
+	unsigned char *fresh = NULL;
 
 	memset(&in, 0, sizeof in);
 	memset(&all, 0, sizeof all);
@@ -1086,6 +1137,15 @@ take_catalog(cdsync *db, const char *path, const uint8_t *p, size_t n,
 	}
 	if (rc != CDSYNC_OK || (rc = verify_chain(db, &all, root)) != CDSYNC_OK)
 		goto out;
+	/* the sheets new in the store: only their nodes are written */
+	if ((fresh = cds_calloc(all.n ? all.n : 1, 1)) == NULL) {
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		goto out;
+	}
+	for (k = 0; k < all.n; k++)
+		for (i = 0; i < in.n; i++)
+			fresh[k] |= take[i] && memcmp(all.s[k].issuer,
+						      in.s[i].issuer, 16) == 0;
 	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
 		goto out;
 	for (i = 0; i < in.n && rc == CDSYNC_OK; i++)
@@ -1094,13 +1154,14 @@ take_catalog(cdsync *db, const char *path, const uint8_t *p, size_t n,
 	if (rc == CDSYNC_OK && !have)
 		rc = set_root(db, root);
 	if (rc == CDSYNC_OK)
-		rc = apply(db, &all);
+		rc = apply(db, &all, have ? fresh : NULL);
 	if (rc == CDSYNC_OK)
 		rc = cds_exec(db, "COMMIT");
 	if (rc != CDSYNC_OK)
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 out:
 	cds_free(take);
+	cds_free(fresh);
 	cds_free((void *)sheet);
 	cds_free(len);
 	cat_free(&in);
@@ -1258,6 +1319,12 @@ out:
  * (sqlite3_total_changes64) nor by another connection (PRAGMA
  * data_version).  A loop over all entries of a national catalog then
  * costs one load and one check, not one per entry. */
+/* An index row: a key, then a sheet and an entry of it. */
+struct catix {
+	uint8_t id[16];
+	size_t k, j;
+};
+
 struct cds_catcache {
 	struct cat c;
 	int64_t changes, version;
@@ -1270,6 +1337,8 @@ struct cds_catcache {
 	} *issuer;
 	long nrev;
 	const struct cds_entry **rev;	/* the revocations */
+	struct catix *byunit, *bynode;	/* node entries by org id, node id */
+	struct catix *bysheet;		/* sheets by issuer */
 };
 
 void
@@ -1283,6 +1352,9 @@ cds_catcache_free(cdsync *db)
 	cds_free(cc->ix);
 	cds_free(cc->issuer);
 	cds_free(cc->rev);
+	cds_free(cc->byunit);
+	cds_free(cc->bynode);
+	cds_free(cc->bysheet);
 	cds_free(cc);
 	db->catcache = NULL;
 }
@@ -1403,6 +1475,155 @@ cdsync_catalog_at(cdsync *db, size_t i, cdsync_cat_entry *out)
 	out->edition = s->serial;
 	out->kpi_version = cc->c.s[cc->c.order[0]].kpi_version;
 	return CDSYNC_OK;
+}
+
+/* ==== A part of the catalog, for a recount ============================ */
+
+static int
+by_ix(const void *x, const void *y)
+{
+	return memcmp(((const struct catix *)x)->id,
+		      ((const struct catix *)y)->id, 16);
+}
+
+/* The indexes of cc by unit, node and issuer, built once. */
+static int
+catixes(struct cds_catcache *cc)
+{
+	size_t i, n = cc->n ? cc->n : 1;
+
+	if (cc->bysheet != NULL)
+		return 0;
+	cc->byunit = cds_calloc(n, sizeof *cc->byunit);
+	cc->bynode = cds_calloc(n, sizeof *cc->bynode);
+	cc->bysheet = cds_calloc(cc->c.n ? cc->c.n : 1, sizeof *cc->bysheet);
+	if (cc->byunit == NULL || cc->bynode == NULL || cc->bysheet == NULL) {
+		cds_free(cc->byunit);
+		cds_free(cc->bynode);
+		cds_free(cc->bysheet);
+		cc->byunit = cc->bynode = cc->bysheet = NULL;
+		return -1;
+	}
+	for (i = 0; i < cc->n; i++) {
+		const struct cds_entry *e = &cc->c.s[cc->ix[i].k].e[cc->ix[i].j];
+
+		cds_id_name("cdsync.org.v1", e->org_code, cc->byunit[i].id);
+		memcpy(cc->bynode[i].id, e->node, 16);
+		cc->byunit[i].k = cc->bynode[i].k = cc->ix[i].k;
+		cc->byunit[i].j = cc->bynode[i].j = cc->ix[i].j;
+	}
+	for (i = 0; i < cc->c.n; i++) {
+		memcpy(cc->bysheet[i].id, cc->c.s[i].issuer, 16);
+		cc->bysheet[i].k = i;
+	}
+	qsort(cc->byunit, cc->n, sizeof *cc->byunit, by_ix);
+	qsort(cc->bynode, cc->n, sizeof *cc->bynode, by_ix);
+	qsort(cc->bysheet, cc->c.n, sizeof *cc->bysheet, by_ix);
+	return 0;
+}
+
+/* The rows of ix[0..n) with key id: [*lo, return). */
+static size_t
+keyed(const struct catix *ix, size_t n, const uint8_t id[16], size_t *lo)
+{
+	size_t a = 0, b = n;
+
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+
+		if (memcmp(ix[m].id, id, 16) < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	for (b = a; b < n && memcmp(ix[b].id, id, 16) == 0; b++)
+		;
+	return b;
+}
+
+/* Marks sheet k (and pushes it to be followed up the chain). */
+static void
+mark(uint8_t *on, size_t *todo, size_t *nt, size_t k)
+{
+	if (!on[k]) {
+		on[k] = 1;
+		todo[(*nt)++] = k;
+	}
+}
+
+/* Marks the sheets holding entries keyed id in ix, and, when kids, the
+ * sheets those entries' nodes issue. */
+static void
+mark_keyed(const struct cds_catcache *cc, const struct catix *ix,
+	   const uint8_t id[16], int kids, uint8_t *on, size_t *todo,
+	   size_t *nt)
+{
+	size_t i, lo, hi = keyed(ix, cc->n, id, &lo), l2, h2, j;
+
+	for (i = lo; i < hi; i++) {
+		mark(on, todo, nt, ix[i].k);
+		if (!kids)
+			continue;
+		h2 = keyed(cc->bysheet, cc->c.n,
+			   cc->c.s[ix[i].k].e[ix[i].j].node, &l2);
+		for (j = l2; j < h2; j++)
+			mark(on, todo, nt, cc->bysheet[j].k);
+	}
+}
+
+int
+cds_catalog_copy_some(cdsync *db, cdsync *sc, const uint8_t (*units)[16],
+		      size_t nunits, const uint8_t (*nodes)[16], size_t nnodes)
+{
+	struct cds_catcache *cc = NULL;
+	sqlite3_stmt *ins = NULL;
+	uint8_t *on = NULL;
+	size_t *todo = NULL, nt = 0, i;
+	int rc;
+
+	if ((rc = catcache(db, &cc)) != CDSYNC_OK || cc == NULL)
+		return rc == CDSYNC_ENOTFOUND ? CDSYNC_OK : rc;
+	if (catixes(cc) != 0 ||
+	    (on = cds_calloc(cc->c.n ? cc->c.n : 1, 1)) == NULL ||
+	    (todo = cds_calloc(cc->c.n ? cc->c.n : 1, sizeof *todo)) == NULL) {
+		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+		goto out;
+	}
+	for (i = 0; i < nunits; i++)
+		mark_keyed(cc, cc->byunit, units[i], 1, on, todo, &nt);
+	for (i = 0; i < nnodes; i++)
+		mark_keyed(cc, cc->bynode, nodes[i], 0, on, todo, &nt);
+	while (nt > 0) {	/* up the chain: who certifies each issuer */
+		size_t k = todo[--nt];
+
+		mark_keyed(cc, cc->bynode, cc->c.s[k].issuer, 0, on, todo,
+			   &nt);
+	}
+	if (sqlite3_prepare_v2(sc->db, "INSERT INTO trust_sheet (issuer, "
+				       "serial, bytes) VALUES (?1, ?2, ?3)",
+			       -1, &ins, NULL) != SQLITE_OK) {
+		rc = cds_err(db, cds_sqlerr(sc, "trust_sheet"), "%s",
+			     cdsync_errmsg(sc));
+		goto out;
+	}
+	for (i = 0; i < cc->c.n && rc == CDSYNC_OK; i++) {
+		if (!on[i])
+			continue;
+		sqlite3_bind_blob(ins, 1, cc->c.s[i].issuer, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, (int64_t)cc->c.s[i].serial);
+		sqlite3_bind_blob(ins, 3, cc->c.bytes[i], (int)cc->c.len[i],
+				  SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			rc = cds_err(db, cds_sqlerr(sc, "trust_sheet"), "%s",
+				     cdsync_errmsg(sc));
+		sqlite3_reset(ins);
+	}
+out:
+	sqlite3_finalize(ins);
+	cds_free(on);
+	cds_free(todo);
+	return rc;
 }
 
 /* ==== Rotation ======================================================== */

@@ -23,6 +23,15 @@ int cds_trust_export(cdsync *db, const char *dir, int *wrote);
  * paths. */
 int cds_trust_parent(cdsync *db, const uint8_t hub[16],
 		     const uint8_t node[16]);
+/* Copies into the scratch store sc, from db's verified catalog, the
+ * sheets the tree of some units needs: each sheet that holds an entry of
+ * one of `units` (org ids) or `nodes` (node ids), each sheet the units'
+ * nodes issue (the units below them), and the sheets up the chain to the
+ * root.  A recount of one district's snapshot copies a few sheets, not a
+ * national catalog of 60,000 entries.  Nothing without a catalog. */
+int cds_catalog_copy_some(cdsync *db, cdsync *sc, const uint8_t (*units)[16],
+			  size_t nunits, const uint8_t (*nodes)[16],
+			  size_t nnodes);
 /* Frees what cdsync_catalog_at keeps between calls (cdsync_close). */
 void cds_catcache_free(cdsync *db);
 

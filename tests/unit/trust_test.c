@@ -21,6 +21,7 @@
 #include "id.h"
 #include "store.h"
 #include "testutil.h"
+#include "trust.h"
 
 static cdsync *nat, *dis, *sch;
 static char dir[512];		/* files travel through here */
@@ -877,12 +878,103 @@ test_the_catalog_read_sees_every_approval(void **state)
 	cdsync_close(a);
 }
 
+/* A sheet taken in writes the peers it speaks of, not the whole
+ * catalog: at the national hub a district's new edition (revoking one of
+ * its schools) writes that school's row alone, and the revocation holds;
+ * the other district's school is not touched.  A recount's scratch store
+ * gets the sheets of one district's tree, not all of them. */
+static void
+test_a_sheet_taken_in_writes_only_its_own_peers(void **state)
+{
+	cdsync *v, *h1, *h2, *s1, *s2;
+	char fpr[20];
+	cdsync_cat_entry e;
+
+	(void)state;
+	v = node(CDSYNC_ROLE_NATIONAL, "VN", "VN", NULL);
+	assert_int_equal(cdsync_catalog_at(v, 0, &e), CDSYNC_OK);
+	snprintf(fpr, sizeof fpr, "%s", e.fingerprint);
+	h1 = node(CDSYNC_ROLE_HUB, "H1", "H1", "VN");
+	h2 = node(CDSYNC_ROLE_HUB, "H2", "H2", "VN");
+	s1 = node(CDSYNC_ROLE_SCHOOL, "H1-S1", "S1", "H1");
+	s2 = node(CDSYNC_ROLE_SCHOOL, "H2-S2", "S2", "H2");
+	tu_enrol(h1, v, fpr);
+	tu_enrol(h2, v, fpr);
+	tu_enrol(s1, h1, fpr);
+	tu_enrol(s2, h2, fpr);
+	assert_int_equal(cdsync_catalog_export(h1, file("h1.cdsa")), 0);
+	assert_int_equal(cdsync_catalog_export(h2, file("h2.cdsa")), 0);
+	assert_int_equal(cdsync_catalog_import(v, file("h1.cdsa"), NULL), 0);
+	assert_int_equal(cdsync_catalog_import(v, file("h2.cdsa"), NULL), 0);
+	assert_int_equal(tu_count(v, "SELECT count(*) FROM sync_peer WHERE "
+				     "org_code IN ('H1-S1', 'H2-S2') AND "
+				     "revoked_from IS NULL"),
+			 2);
+	assert_int_equal(sqlite3_exec(v->db,
+				      "CREATE TEMP TABLE w (code TEXT); "
+				      "CREATE TEMP TRIGGER wu AFTER UPDATE ON "
+				      "main.sync_peer BEGIN INSERT INTO w "
+				      "VALUES (new.org_code); END; "
+				      "CREATE TEMP TRIGGER wi AFTER INSERT ON "
+				      "main.sync_peer BEGIN INSERT INTO w "
+				      "VALUES (new.org_code); END;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	if (cdsync_enrol_revoke(h1, "H1-S1", "the laptop was stolen") !=
+	    CDSYNC_OK)
+		fail_msg("revoke: %s", cdsync_errmsg(h1));
+	assert_int_equal(cdsync_catalog_export(h1, file("h1b.cdsa")), 0);
+	if (cdsync_catalog_import(v, file("h1b.cdsa"), NULL) != CDSYNC_OK)
+		fail_msg("import: %s", cdsync_errmsg(v));
+	assert_int_equal(tu_count(v, "SELECT count(*) FROM w WHERE code IS "
+				     "NOT 'H1-S1'"),
+			 0);
+	assert_true(tu_count(v, "SELECT count(*) FROM w") >= 1);
+	assert_int_equal(tu_count(v, "SELECT count(*) FROM sync_peer WHERE "
+				     "org_code = 'H1-S1' AND revoked_from IS "
+				     "NOT NULL"),
+			 1);
+	assert_int_equal(tu_count(v, "SELECT count(*) FROM sync_peer WHERE "
+				     "org_code = 'H2-S2' AND revoked_from IS "
+				     "NULL"),
+			 1);
+	/* a recount of H1 takes the sheets of its tree: the root's, which
+	 * certifies H1, and H1's, which certifies its school; not H2's */
+	{
+		cdsync *sc = NULL;
+		uint8_t unit[1][16];
+
+		assert_int_equal(cdsync_open("", CDSYNC_OPEN_CREATE, &sc), 0);
+		cds_id_name("cdsync.org.v1", "H1", unit[0]);
+		assert_int_equal(cds_catalog_copy_some(
+					 v, sc, (const uint8_t(*)[16])unit, 1,
+					 NULL, 0),
+				 CDSYNC_OK);
+		assert_int_equal(tu_count(sc, "SELECT count(*) FROM "
+					      "trust_sheet"),
+				 2);
+		assert_int_equal(tu_count(sc, "SELECT count(*) FROM trust_sheet "
+					      "WHERE instr(bytes, 'H1-S1') > 0"),
+				 1);
+		assert_int_equal(tu_count(sc, "SELECT count(*) FROM trust_sheet "
+					      "WHERE instr(bytes, 'H2-S2') > 0"),
+				 0);
+		cdsync_close(sc);
+	}
+	cdsync_close(s2);
+	cdsync_close(s1);
+	cdsync_close(h2);
+	cdsync_close(h1);
+	cdsync_close(v);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_tree_is_built_on_enrolment_alone),
 		cmocka_unit_test(test_the_catalog_read_sees_every_approval),
+		cmocka_unit_test(test_a_sheet_taken_in_writes_only_its_own_peers),
 		cmocka_unit_test(test_forged_old_and_overreaching_catalogs_are_refused),
 		cmocka_unit_test(test_revoked_and_expired_keys_are_refused),
 		cmocka_unit_test(test_a_change_outside_the_signers_union_refuses_the_bundle),
