@@ -552,6 +552,46 @@ receipts(struct au *a)
 	return CDSYNC_OK;
 }
 
+static int
+by_node_seq(const void *x, const void *y)
+{
+	const struct bund *a = x, *b = y;
+	int c = memcmp(a->node, b->node, 16);
+
+	if (c != 0)
+		return c;
+	if (a->seq != b->seq)
+		return a->seq < b->seq ? -1 : 1;
+	return memcmp(a->hash, b->hash, 32);
+}
+
+/* The bundle `seq` of `node` among the files (a->bd, sorted by
+ * by_node_seq), the one with `hash` when given (a forked chain has two),
+ * or NULL. */
+static const struct bund *
+bundle_of(const struct au *a, const uint8_t node[16], uint64_t seq,
+	  const uint8_t *hash)
+{
+	size_t lo = 0, hi = a->nbd, i;
+
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		const struct bund *b = &a->bd[m];
+		int c = memcmp(b->node, node, 16);
+
+		if (c < 0 || (c == 0 && b->seq < seq))
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	for (i = lo; i < a->nbd && a->bd[i].seq == seq &&
+		     memcmp(a->bd[i].node, node, 16) == 0;
+	     i++)
+		if (hash == NULL || memcmp(a->bd[i].hash, hash, 32) == 0)
+			return &a->bd[i];
+	return NULL;
+}
+
 /* Each cell a recount finds different, as a failure of the snapshot. */
 struct recount {
 	struct au *a;
@@ -585,13 +625,12 @@ recount(struct au *a, const char *file, const uint8_t *p,
 	char path[4400], org[80];
 	cdsync *sc = NULL;
 	uint8_t *b = NULL;
-	size_t i, k, n = 0, ndiff = 0;
+	size_t i, n = 0, ndiff = 0;
 	uint64_t q;
 	int rc, out = 1;
 
 	if ((rc = cdsync_open("", CDSYNC_OPEN_CREATE, &sc)) != CDSYNC_OK ||
 	    (rc = cds_exec(sc, "PRAGMA synchronous = OFF")) != CDSYNC_OK ||
-	    (rc = cds_snapshot_copy_catalog(a->sc, sc)) != CDSYNC_OK ||
 	    (rc = cds_merge_begin(sc)) != CDSYNC_OK) {
 		snprintf(why, whylen, "%s", sc ? cdsync_errmsg(sc) : "");
 		cdsync_close(sc);
@@ -602,12 +641,9 @@ recount(struct au *a, const char *file, const uint8_t *p,
 		cds_snap_head_at(s, i, &hd);
 		org_of(a, hd.node, org, sizeof org);
 		for (q = 1; q <= hd.seq && out == 1; q++) {
-			const struct bund *x = NULL;
+			const struct bund *x = bundle_of(
+				a, hd.node, q, q == hd.seq ? hd.hash : NULL);
 
-			for (k = 0; k < a->nbd && x == NULL; k++)
-				if (a->bd[k].seq == q &&
-				    memcmp(a->bd[k].node, hd.node, 16) == 0)
-					x = &a->bd[k];
 			if (x == NULL || (q == hd.seq &&
 					  memcmp(x->hash, hd.hash, 32) != 0)) {
 				snprintf(why, whylen,
@@ -657,6 +693,11 @@ recount(struct au *a, const char *file, const uint8_t *p,
 	} else if (out != 1) {
 		cds_merge_rollback(sc);
 	}
+	if (out == 1 &&
+	    (rc = cds_snapshot_copy_catalog(a->sc, sc, p, s)) != CDSYNC_OK) {
+		snprintf(why, whylen, "%s", cdsync_errmsg(a->sc));
+		out = rc == CDSYNC_ENOMEM ? -rc : 0;
+	}
 	if (out == 1) {
 		rc = cds_snapshot_recount(a->sc, sc, p, s, recount_diff, &r,
 					  &ndiff);
@@ -677,81 +718,111 @@ recount(struct au *a, const char *file, const uint8_t *p,
  * leaves a school out of its figures leaves it out of the heads too, and
  * the recount cannot see it; the receipts can. */
 static int
+by_code(const void *x, const void *y)
+{
+	return strcmp((const char *)x, (const char *)y);
+}
+
+/* The head of `node` in s (heads sorted by node id): its seq, or 0. */
+static uint64_t
+head_of(const struct cds_snap *s, const uint8_t node[16])
+{
+	struct cds_snap_head hd;
+	size_t lo = 0, hi = s->nheads;
+
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		int c;
+
+		cds_snap_head_at(s, m, &hd);
+		if ((c = memcmp(hd.node, node, 16)) == 0)
+			return hd.seq;
+		if (c < 0)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return 0;
+}
+
+static int
 left_out(struct au *a, const char *f, const uint8_t *p,
 	 const struct cds_snap *s, uint64_t size)
 {
 	struct cds_snap_unit *u = NULL;
-	struct cds_snap_head hd;
-	char e[256], org[80], (*codes)[80] = NULL;
-	size_t i, j, k, n = 0, off = s->units_at, *idx = NULL;
-	unsigned char *in = NULL;
-	int rc = CDSYNC_OK, got;
+	char e[256], org[80], code[CDS_TRUST_STR_MAX + 1];
+	char(*units)[CDS_TRUST_STR_MAX + 1] = NULL;
+	size_t i, nu = 0, cu = 0, off = s->units_at;
+	int rc = CDSYNC_OK, got, any = 0;
 
 	/* the receipts that bind this snapshot: of its hub, merged on
 	 * arrival, in its tree */
+	for (i = 0; i < a->nrc && !any; i++) {
+		const cdsync_receipt_info *r = &a->rc[i].r;
+
+		any = memcmp(r->hub, s->hub, 16) == 0 && r->merged &&
+		      r->has_leaf && r->leaf < size && r->made_ms == r->seen_ms;
+	}
+	if (!any)
+		return CDSYNC_OK;
+	if ((u = cds_malloc(sizeof *u)) == NULL)
+		return CDSYNC_ENOMEM;
+	while ((got = cds_snap_next(p, s, &off, u, e, sizeof e)) == 1) {
+		if (nu == cu) {
+			size_t c = cu ? cu * 2 : 64;
+			char(*m)[CDS_TRUST_STR_MAX + 1] =
+				cds_realloc(units, c * sizeof *units);
+
+			if (m == NULL) {
+				rc = CDSYNC_ENOMEM;
+				goto out;
+			}
+			units = m;
+			cu = c;
+		}
+		snprintf(units[nu++], sizeof *units, "%s", u->code);
+	}
+	if (got != 0)
+		goto out;	/* snapshots() says what is wrong with it */
+	if (nu > 1)
+		qsort(units, nu, sizeof *units, by_code);
 	for (i = 0; i < a->nrc; i++) {
 		const cdsync_receipt_info *r = &a->rc[i].r;
+		uint64_t head;
 
 		if (memcmp(r->hub, s->hub, 16) != 0 || !r->merged ||
 		    !r->has_leaf || r->leaf >= size || r->made_ms != r->seen_ms)
 			continue;
-		if (idx == NULL && (idx = cds_calloc(a->nrc, sizeof *idx)) ==
-					   NULL)
-			return CDSYNC_ENOMEM;
-		idx[n++] = i;
-	}
-	if (n == 0)
-		return CDSYNC_OK;
-	if ((u = cds_malloc(sizeof *u)) == NULL ||
-	    (codes = cds_calloc(n, sizeof *codes)) == NULL ||
-	    (in = cds_calloc(n, 1)) == NULL) {
-		rc = CDSYNC_ENOMEM;
-		goto out;
-	}
-	for (j = 0; j < n; j++)
-		org_of(a, a->rc[idx[j]].r.node, codes[j], sizeof codes[j]);
-	while ((got = cds_snap_next(p, s, &off, u, e, sizeof e)) == 1)
-		for (j = 0; j < n; j++)
-			in[j] |= strcmp(codes[j], u->code) == 0;
-	for (j = 0; got == 0 && j < n; j++) {
-		const cdsync_receipt_info *r = &a->rc[idx[j]].r;
-		uint64_t head = 0;
-
-		if (!in[j])
+		org_of(a, r->node, code, sizeof code);
+		if (nu == 0 ||
+		    bsearch(code, units, nu, sizeof *units, by_code) == NULL)
 			continue;	/* not a unit of its subtree */
-		for (k = 0; k < s->nheads; k++) {
-			cds_snap_head_at(s, k, &hd);
-			if (memcmp(hd.node, r->node, 16) == 0)
-				head = hd.seq;
-		}
-		if (head >= r->seq)
+		if ((head = head_of(s, r->node)) >= r->seq)
 			continue;
 		org_of(a, s->hub, org, sizeof org);
 		if (head == 0)
-			failed(a, f, "snapshot", codes[j], r->seq,
+			failed(a, f, "snapshot", code, r->seq,
 			       _("%s logged bundle %llu of %s at leaf %llu, in "
 				 "the tree this snapshot names (%llu leaves), "
 				 "and the snapshot counts no bundle of %s: a "
 				 "union left out of its figures"),
-			       org, (unsigned long long)r->seq, codes[j],
+			       org, (unsigned long long)r->seq, code,
 			       (unsigned long long)r->leaf,
-			       (unsigned long long)size, codes[j]);
+			       (unsigned long long)size, code);
 		else
-			failed(a, f, "snapshot", codes[j], r->seq,
+			failed(a, f, "snapshot", code, r->seq,
 			       _("%s logged bundle %llu of %s at leaf %llu, in "
 				 "the tree this snapshot names (%llu leaves), "
 				 "and the snapshot counts %s only up to bundle "
 				 "%llu: bundles left out of its figures"),
-			       org, (unsigned long long)r->seq, codes[j],
+			       org, (unsigned long long)r->seq, code,
 			       (unsigned long long)r->leaf,
-			       (unsigned long long)size, codes[j],
+			       (unsigned long long)size, code,
 			       (unsigned long long)head);
 	}
 out:
-	cds_free(idx);
 	cds_free(u);
-	cds_free(codes);
-	cds_free(in);
+	cds_free(units);
 	return rc;
 }
 
@@ -945,26 +1016,11 @@ notes(struct au *a)
 
 /* ==== What the files say together ===================================== */
 
-static int
-by_node_seq(const void *x, const void *y)
-{
-	const struct bund *a = x, *b = y;
-	int c = memcmp(a->node, b->node, 16);
-
-	if (c != 0)
-		return c;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
-	return memcmp(a->hash, b->hash, 32);
-}
-
 static void
 chains(struct au *a)
 {
 	size_t i, j;
 
-	if (a->nbd > 1)
-		qsort(a->bd, a->nbd, sizeof *a->bd, by_node_seq);
 	for (i = 0; i < a->nbd; i = j) {
 		uint64_t expect = 1;
 
@@ -1007,17 +1063,6 @@ chains(struct au *a)
 	}
 }
 
-static const struct bund *
-bundle_of(const struct au *a, const uint8_t node[16], uint64_t seq)
-{
-	size_t i;
-
-	for (i = 0; i < a->nbd; i++)
-		if (a->bd[i].seq == seq && memcmp(a->bd[i].node, node, 16) == 0)
-			return &a->bd[i];
-	return NULL;
-}
-
 /* Receipts against the bundles, and revocations against the receipts. */
 static void
 received(struct au *a)
@@ -1028,7 +1073,7 @@ received(struct au *a)
 
 	for (i = 0; i < a->nrc; i++) {
 		const cdsync_receipt_info *r = &a->rc[i].r;
-		const struct bund *b = bundle_of(a, r->node, r->seq);
+		const struct bund *b = bundle_of(a, r->node, r->seq, NULL);
 
 		org_of(a, r->hub, hub, sizeof hub);
 		org_of(a, r->node, org, sizeof org);
@@ -1319,6 +1364,8 @@ cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 		rc = stale_catalog(&a);
 	if (rc == CDSYNC_OK)
 		rc = bundles(&a);
+	if (a.nbd > 1)		/* for bundle_of and chains */
+		qsort(a.bd, a.nbd, sizeof *a.bd, by_node_seq);
 	if (rc == CDSYNC_OK)
 		rc = receipts(&a);
 	if (rc == CDSYNC_OK)

@@ -33,6 +33,7 @@
 #include "store.h"
 #include "tlog.h"
 #include "tlogstore.h"
+#include "trust.h"
 
 #define SNAP_KEEP 60		/* own snapshots kept */
 #define SNAP_KEEP_IN 30		/* of each hub below, but those that differ */
@@ -929,47 +930,85 @@ flush(cdsync *sc, struct batch *b)
 	return rc;
 }
 
-int
-cds_snapshot_copy_catalog(cdsync *db, cdsync *sc)
+/* Adds id to the growing list *v of *n (capacity *cap); -1 out of
+ * memory. */
+static int
+add_id(uint8_t (**v)[16], size_t *n, size_t *cap, const uint8_t id[16])
 {
-	sqlite3_stmt *st = NULL, *ins = NULL;
-	int rc = CDSYNC_OK, step, i;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		uint8_t(*m)[16] = cds_realloc(*v, c * sizeof **v);
 
-	st = cds_prepare(db, "SELECT issuer, serial, bytes FROM trust_sheet");
-	ins = sqlite3_prepare_v2(sc->db, "INSERT INTO trust_sheet (issuer, "
-					 "serial, bytes) VALUES (?1, ?2, ?3)",
-				 -1, &ins, NULL) == SQLITE_OK
-		      ? ins
-		      : NULL;
-	if (st == NULL || ins == NULL) {
-		rc = st == NULL ? CDSYNC_ERROR
-				: cds_err(db, cds_sqlerr(sc, "trust_sheet"),
-					  "%s", cdsync_errmsg(sc));
+		if (m == NULL)
+			return -1;
+		*v = m;
+		*cap = c;
+	}
+	memcpy((*v)[(*n)++], id, 16);
+	return 0;
+}
+
+int
+cds_snapshot_copy_catalog(cdsync *db, cdsync *sc, const uint8_t *p,
+			  const struct cds_snap *s)
+{
+	struct cds_snap_head hd;
+	struct cds_snap_unit u;
+	uint8_t(*units)[16] = NULL, (*nodes)[16] = NULL, id[16];
+	size_t nu = 0, cu = 0, nn = 0, cn = 0, i, off = s->units_at;
+	sqlite3_stmt *st = NULL;
+	char e[CDS_MSGLEN];
+	int rc = CDSYNC_OK, r;
+
+	/* the snapshot's union, every union it lists, every union the
+	 * changes counted name, and the senders of the bundles */
+	cds_id_name("cdsync.org.v1", s->org, id);
+	if (add_id(&units, &nu, &cu, id) != 0)
+		goto oom;
+	while ((r = cds_snap_next(p, s, &off, &u, e, sizeof e)) > 0)
+		if (add_id(&units, &nu, &cu, u.id) != 0)
+			goto oom;
+	if (r < 0) {
+		rc = cds_err(db, CDSYNC_EBADINPUT, "%s", e);
 		goto out;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		for (i = 0; i < 3; i++)
-			sqlite3_bind_value(ins, i + 1,
-					   sqlite3_column_value(st, i));
-		if (sqlite3_step(ins) != SQLITE_DONE) {
-			rc = cds_err(db, cds_sqlerr(sc, "trust_sheet"), "%s",
-				     cdsync_errmsg(sc));
-			goto out;
-		}
-		sqlite3_reset(ins);
+	if (sqlite3_prepare_v2(sc->db, "SELECT id FROM org_unit", -1, &st,
+			       NULL) != SQLITE_OK) {
+		rc = cds_err(db, cds_sqlerr(sc, "org_unit"), "%s",
+			     cdsync_errmsg(sc));
+		goto out;
 	}
-	if (step != SQLITE_DONE)
-		rc = cds_sqlerr(db, _("catalog"));
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (sqlite3_column_bytes(st, 0) == 16 &&
+		    add_id(&units, &nu, &cu, sqlite3_column_blob(st, 0)) != 0)
+			goto oom;
+	if (r != SQLITE_DONE) {
+		rc = cds_err(db, cds_sqlerr(sc, "org_unit"), "%s",
+			     cdsync_errmsg(sc));
+		goto out;
+	}
+	for (i = 0; i < s->nheads; i++) {
+		cds_snap_head_at(s, i, &hd);
+		if (add_id(&nodes, &nn, &cn, hd.node) != 0)
+			goto oom;
+	}
+	rc = cds_catalog_copy_some(db, sc, (const uint8_t(*)[16])units, nu,
+				   (const uint8_t(*)[16])nodes, nn);
+	goto out;
+oom:
+	rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 out:
 	sqlite3_finalize(st);
-	sqlite3_finalize(ins);
+	cds_free(units);
+	cds_free(nodes);
 	return rc;
 }
 
-/* The catalog and the changes of the bundles the heads name, from db
- * into the scratch store sc. */
+/* The changes of the bundles the heads name, then the part of the
+ * catalog their tree needs, from db into the scratch store sc. */
 static int
-fill_scratch(cdsync *db, cdsync *sc, const struct cds_snap *s)
+fill_scratch(cdsync *db, cdsync *sc, const uint8_t *p,
+	     const struct cds_snap *s)
 {
 	struct cds_snap_head hd;
 	struct batch *b;
@@ -979,8 +1018,6 @@ fill_scratch(cdsync *db, cdsync *sc, const struct cds_snap *s)
 
 	if ((b = cds_calloc(1, sizeof *b)) == NULL)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
-	if ((rc = cds_snapshot_copy_catalog(db, sc)) != CDSYNC_OK)
-		goto out;
 	st = cds_prepare(db, "SELECT c.tbl, c.rid, c.op, c.hlc, n.node_id, "
 			     "c.base, c.vals FROM sync_change c JOIN sync_node "
 			     "n ON n.idx = c.node WHERE c.via IN (SELECT id "
@@ -1041,6 +1078,8 @@ fill_scratch(cdsync *db, cdsync *sc, const struct cds_snap *s)
 		rc = cds_err(db, rc, "%s", cdsync_errmsg(sc));
 	if (rc != CDSYNC_OK)
 		cds_merge_rollback(sc);
+	if (rc == CDSYNC_OK)
+		rc = cds_snapshot_copy_catalog(db, sc, p, s);
 out:
 	sqlite3_finalize(st);
 	cds_free(b->mem);
@@ -1254,7 +1293,7 @@ recompute(cdsync *db, const uint8_t hash[32], const uint8_t *p,
 		goto out;
 	}
 	if ((rc = cds_exec(sc, "PRAGMA synchronous = OFF")) != CDSYNC_OK ||
-	    (rc = fill_scratch(db, sc, s)) != CDSYNC_OK)
+	    (rc = fill_scratch(db, sc, p, s)) != CDSYNC_OK)
 		goto out;
 	if ((rc = cds_exec(db, "SAVEPOINT snapcheck")) != CDSYNC_OK)
 		goto out;

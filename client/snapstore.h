@@ -18,9 +18,13 @@
  * none.  *written grows by 1 for a snapshot file new in dir. */
 int cds_snapshot_export(cdsync *db, const char *dir, size_t *written);
 
-/* Copies the catalog (trust_sheet) of db into the scratch store sc, for a
- * recount; errors in db's message. */
-int cds_snapshot_copy_catalog(cdsync *db, cdsync *sc);
+/* Copies into the scratch store sc, which holds the changes a recount of
+ * snapshot p (read as *s) counts, the part of db's catalog that its tree
+ * needs (cds_catalog_copy_some): the snapshot's union and every union it
+ * lists, every union in the changes, every sender.  Errors in db's
+ * message. */
+int cds_snapshot_copy_catalog(cdsync *db, cdsync *sc, const uint8_t *p,
+			      const struct cds_snap *s);
 
 /* Each cell of a snapshot that a recount finds different: the unit's
  * code, the period, the field's name, the signed value and the one
