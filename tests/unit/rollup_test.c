@@ -675,12 +675,20 @@ damaged(void **state)
 			 CDSYNC_OK);
 	assert_int_equal(st.full, 1);
 	(void)check_period(0);
-	/* a damaged leaf of a school a row is added to: all again */
+	/* a damaged leaf of a school a row is added to: all again, and
+	 * the leaves of the other schools written before it was met are
+	 * not counted twice */
 	exec(db, "UPDATE rollup_unit SET leaf = x'80' WHERE id = (SELECT id "
 		 "FROM org_unit WHERE code = 'U07')");
 	ins("INSERT INTO activity (id, org_id, held_on, title, kind) VALUES "
 	    "(?1, ?2, '2025-10-01', 'Tết', 'care')",
 	    "ii", next_id++, unit[7]);
+	ins("INSERT INTO activity (id, org_id, held_on, title, kind) VALUES "
+	    "(?1, ?2, '2025-10-02', 'Tết', 'care')",
+	    "ii", next_id++, unit[8]);
+	ins("INSERT INTO activity (id, org_id, held_on, title, kind) VALUES "
+	    "(?1, ?2, '2025-10-03', 'Tết', 'care')",
+	    "ii", next_id++, unit[9]);
 	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
 					sizeof err),
 			 CDSYNC_OK);
