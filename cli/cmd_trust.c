@@ -22,9 +22,10 @@ enum { T_OUT = 1, T_FPR, T_DAYS, T_REASON, T_JSON, T_ROOTFPR };
 static const char *
 role_name(cdsync_role r)
 {
-	return r == CDSYNC_ROLE_SCHOOL ? _("school")
-	       : r == CDSYNC_ROLE_HUB  ? _("hub")
-				       : _("national");
+	return r == CDSYNC_ROLE_SCHOOL	  ? _("school")
+	       : r == CDSYNC_ROLE_HUB	  ? _("hub")
+	       : r == CDSYNC_ROLE_AUDITOR ? _("auditor")
+					  : _("national");
 }
 
 static void
@@ -280,8 +281,10 @@ catalog_show(cdsync *db, int json)
 			json_str(&j, e.parent);
 			json_key(&j, "role");
 			json_str(&j, e.role == CDSYNC_ROLE_SCHOOL ? "school"
-				     : e.role == CDSYNC_ROLE_HUB ? "hub"
-								  : "national");
+				     : e.role == CDSYNC_ROLE_HUB   ? "hub"
+				     : e.role == CDSYNC_ROLE_AUDITOR
+					     ? "auditor"
+					     : "national");
 			json_key(&j, "node");
 			json_str(&j, node);
 			json_key(&j, "fingerprint");

@@ -76,6 +76,8 @@ enrol() {	# enrol CHILD PARENT
 AU="$T/auditor"
 must --home "$AU" init --role auditor --org KT-VN --name "Kiểm toán viên" --parent VN
 enrol "$AU" "$N"
+"$CDSYNC" --home "$N" catalog show > "$T/out" 2>&1
+if grep -q '^KT-VN .* auditor ' "$T/out"; then ok; else bad "the catalog shows the auditor as one"; cat "$T/out" >&2; fi
 must --home "$D" init --role hub --org HG-VX --name "Công đoàn Giáo dục huyện Vị Xuyên" --parent VN
 enrol "$D" "$N"
 must --home "$S" init --role school --org HG-VX-TH-LUNGCU --name "Trường Tiểu học Lũng Cú" --parent HG-VX
