@@ -8,7 +8,11 @@
  * (a quarter of them care, each with 5-20 of the school's members as
  * beneficiaries), a plan, two key tasks, two council seats, an initiative
  * for half of them, a legal case with its answer for three in ten, and
- * agreements of the national union.  Then, each phase in a child process
+ * agreements of the national union.  Its ids are UUIDv7, as a node
+ * writes them, from the day each record is written (a school's members
+ * in one sitting in September, an activity on its day, a night's records
+ * tonight; BENCH_RANDOM_IDS=1: random ids, as before).  Then, each phase
+ * in a child process
  * of its own (so that peak RSS is its own), on the store's own SQLite
  * settings (WAL; the page cache the rollup picks: 512 MiB for a full
  * rollup, and the same for the baseline; SQLite's default 2 MiB for a
@@ -50,6 +54,7 @@
 #include <unistd.h>
 
 #include "cdsync/cdsync.h"
+#include "id.h"
 #include "kpi.h"
 #include "period.h"
 #include "rollup.h"
@@ -71,13 +76,57 @@ rnd(int n)
 	return (int)(rnd64() % (uint64_t)n);
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t
+days_of(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* The ms of the start of day "YYYY-MM-DD". */
+static uint64_t
+day_ms(const char *d)
+{
+	int y = 0, m = 1, dd = 1;
+
+	if (sscanf(d, "%d-%d-%d", &y, &m, &dd) != 3) {
+		fprintf(stderr, "rollup_bench: not a day: %s\n", d);
+		exit(1);
+	}
+	return (uint64_t)days_of(y, m, dd) * 86400000u;
+}
+
+/* The ids of the store are UUIDv7, as cdsync_insert makes them (SPEC.md
+ * "Time-ordered ids"): rec_ms is the clock of the record's writing, one
+ * ms a record.  A school enters its members in one sitting in
+ * September, an activity and its beneficiaries are written on the day it
+ * is held, a night's records tonight.  BENCH_RANDOM_IDS=1 gives 128
+ * random bits instead, the store of the benchmarks before stop 16 (no
+ * cdsync node writes such ids). */
+static uint64_t rec_ms;
+static int random_ids, tonight;
+
 static void
 newid(uint8_t id[16])
 {
 	uint64_t a = rnd64(), b = rnd64();
+	uint8_t r[10];
 
-	memcpy(id, &a, 8);
-	memcpy(id + 8, &b, 8);
+	if (random_ids) {
+		memcpy(id, &a, 8);
+		memcpy(id + 8, &b, 8);
+		return;
+	}
+	memcpy(r, &a, 8);
+	memcpy(r + 8, &b, 2);
+	cds_id_make(rec_ms++, r, id);
 }
 
 static double
@@ -204,8 +253,12 @@ activity(struct gen *g, const uint8_t s[16], uint8_t (*mem)[16], int nm)
 	char d[11];
 	int i, nb, start;
 
-	newid(id);
+	uint64_t was = rec_ms;
+
 	day_sy(d);
+	if (!tonight)	/* written on its day, its beneficiaries with it */
+		rec_ms = day_ms(d) + (uint64_t)rnd(36000000);
+	newid(id);
 	sqlite3_bind_blob(g->act, 1, id, 16, SQLITE_STATIC);
 	sqlite3_bind_blob(g->act, 2, s, 16, SQLITE_STATIC);
 	sqlite3_bind_text(g->act, 3, d, -1, SQLITE_STATIC);
@@ -216,8 +269,11 @@ activity(struct gen *g, const uint8_t s[16], uint8_t (*mem)[16], int nm)
 					      : 0);
 	step(g->db, g->act);
 	g->rows++;
-	if (strcmp(k, "care") != 0 || nm == 0)
+	if (strcmp(k, "care") != 0 || nm == 0) {
+		if (!tonight)
+			rec_ms = was;
 		return;
+	}
 	nb = 5 + rnd(16);
 	if (nb > nm)
 		nb = nm;
@@ -231,6 +287,8 @@ activity(struct gen *g, const uint8_t s[16], uint8_t (*mem)[16], int nm)
 		step(g->db, g->ben);
 		g->rows++;
 	}
+	if (!tonight)
+		rec_ms = was;
 }
 
 static void
@@ -251,8 +309,12 @@ legal(struct gen *g, const uint8_t s[16])
 	uint8_t id[16], eid[16];
 	char d[11];
 
-	newid(id);
+	uint64_t was = rec_ms;
+
 	day_sy(d);
+	if (!tonight)
+		rec_ms = day_ms(d) + (uint64_t)rnd(36000000);
+	newid(id);
 	sqlite3_bind_blob(g->lcase, 1, id, 16, SQLITE_STATIC);
 	sqlite3_bind_blob(g->lcase, 2, s, 16, SQLITE_STATIC);
 	sqlite3_bind_text(g->lcase, 3, d, -1, SQLITE_STATIC);
@@ -263,6 +325,8 @@ legal(struct gen *g, const uint8_t s[16])
 	sqlite3_bind_text(g->levent, 3, d, -1, SQLITE_STATIC);
 	step(g->db, g->levent);
 	g->rows += 2;
+	if (!tonight)
+		rec_ms = was;
 }
 
 static void
@@ -325,6 +389,7 @@ build(const char *path, int nschools)
 	exec(db, "PRAGMA synchronous = OFF");
 	exec(db, "BEGIN");
 	gen_open(&g, db);
+	rec_ms = day_ms("2025-08-15");	/* the tree, before the year */
 	org(&g, nat, "VN", "national", NULL);
 	for (i = 0; i < 63; i++) {
 		snprintf(code, sizeof code, "P%02d", i);
@@ -341,6 +406,8 @@ build(const char *path, int nschools)
 	for (i = 0; i < nschools; i++) {
 		snprintf(code, sizeof code, "S%06d", i);
 		org(&g, g.schools[i], code, "grassroots", dist[i % 700]);
+		/* its sitting: the schools over the first two weeks */
+		rec_ms = day_ms("2025-09-03") + (uint64_t)i * 20000;
 		nm = 20 + rnd(27);
 		for (k = 0; k < nm; k++)
 			member(&g, g.schools[i], mem[k]);
@@ -410,13 +477,21 @@ struct acc {
 	int64_t v[36][8];
 };
 
+/* A slot for id: both halves mixed (a UUIDv7 begins with its time, the
+ * same in its first bytes for every school of a sitting; the low bits of
+ * a product of the first half alone collided). */
 static size_t
 slot(const uint8_t *id, size_t cap)
 {
-	uint64_t h;
+	uint64_t a, b, h;
 
-	memcpy(&h, id, 8);
-	return (size_t)(h * 0x9e3779b97f4a7c15ULL) & (cap - 1);
+	memcpy(&a, id, 8);
+	memcpy(&b, id + 8, 8);
+	h = a ^ (b * 0x9e3779b97f4a7c15ULL);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)h & (cap - 1);
 }
 
 static int
@@ -516,6 +591,8 @@ night(const char *path, int change)
 	int64_t n, i, k, nm, ns = 0;
 
 	exec(db, "BEGIN");
+	tonight = 1;
+	rec_ms = (uint64_t)time(NULL) * 1000;
 	if (change) {
 		/* 1% of the activities, at random: kind and date changed */
 		upd = prep(db, "UPDATE activity SET kind = ?2, held_on = ?3 "
@@ -712,6 +789,8 @@ main(int argc, char **argv)
 	uint64_t rows = 0;
 	cdsync *c = NULL;
 
+	random_ids = getenv("BENCH_RANDOM_IDS") != NULL &&
+		     strcmp(getenv("BENCH_RANDOM_IDS"), "0") != 0;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--schools") == 0 && i + 1 < argc)
 			schools = (int)strtol(argv[++i], NULL, 10);
