@@ -648,6 +648,22 @@ cdsync_open(const char *path, unsigned flags, cdsync **out)
 	return CDSYNC_OK;
 }
 
+int
+cds_stamp(cdsync *db, int64_t stamp[2])
+{
+	sqlite3_stmt *st = cds_prepare(db, "PRAGMA data_version");
+	int rc;
+
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		stamp[0] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	stamp[1] = sqlite3_total_changes64(db->db);
+	return rc == SQLITE_ROW ? CDSYNC_OK : cds_sqlerr(db, _("store"));
+}
+
 CDSYNC_API void
 cdsync_close(cdsync *db)
 {
@@ -656,6 +672,7 @@ cdsync_close(cdsync *db)
 	cds_write_end(db);
 	cds_merge_end(db);
 	cds_catcache_free(db);
+	cds_peercache_free(db);
 	cds_keys_wipe(db);
 	if (db->db) {
 		if (db->txdepth)

@@ -20,6 +20,7 @@
 struct cds_stmts;			/* write.c's statement cache */
 struct cds_mstmts;			/* merge.c's statement cache */
 struct cds_catcache;			/* trust.c's verified catalog */
+struct cds_peercache;			/* sync.c's list of peers */
 
 struct cdsync {
 	sqlite3 *db;			/* the connection */
@@ -34,6 +35,7 @@ struct cdsync {
 	struct cds_stmts *st;		/* cached statements (write.c) */
 	struct cds_mstmts *mst;		/* cached statements (merge.c) */
 	struct cds_catcache *catcache;	/* cdsync_catalog_at's (trust.c) */
+	struct cds_peercache *peercache; /* cdsync_peer_at's (sync.c) */
 	int has_pub;			/* public keys below are known */
 	int has_keys;			/* secret keys below are loaded */
 	int keys_sealed;		/* at rest under a passphrase (keys.c) */
@@ -70,6 +72,11 @@ sqlite3_stmt *cds_prepare(cdsync *db, const char *sql);
 int cds_meta_put(cdsync *db, const char *key, const void *p, size_t n);
 int cds_meta_get(cdsync *db, const char *key, void *out, size_t n);
 
+/* What a cache of the store's rows is checked against: PRAGMA
+ * data_version (writes by other connections) and total changes (writes
+ * through this one).  The same stamp, the same rows. */
+int cds_stamp(cdsync *db, int64_t stamp[2]);
+
 /* CDSYNC_OK when the store has a node (its id and public keys), else
  * CDSYNC_ENOTINIT with a message saying to run 'cdsync init'. */
 int cds_need_node(cdsync *db);
@@ -94,6 +101,9 @@ struct cds_payload;
 int cds_bundle_decode(cdsync *db, const char *path, const uint8_t *b,
 		      size_t n, struct cds_bundle_head *h,
 		      struct cds_payload *pl);
+
+/* Frees what cdsync_peer_at keeps between calls (cdsync_close). */
+void cds_peercache_free(cdsync *db);
 
 /* Milliseconds since the Unix epoch, from the system clock, or from
  * cds_wall_hook when a test sets it. */

@@ -1327,7 +1327,7 @@ struct catix {
 
 struct cds_catcache {
 	struct cat c;
-	int64_t changes, version;
+	int64_t stamp[2];		/* cds_stamp when it was loaded */
 	size_t n;			/* node entries, in chain order */
 	struct {
 		size_t k, j;		/* sheet (index into c.s), entry */
@@ -1359,35 +1359,19 @@ cds_catcache_free(cdsync *db)
 	db->catcache = NULL;
 }
 
-static int
-data_version(cdsync *db, int64_t *v)
-{
-	sqlite3_stmt *st = cds_prepare(db, "PRAGMA data_version");
-	int rc;
-
-	if (st == NULL)
-		return CDSYNC_ERROR;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? CDSYNC_OK : cds_sqlerr(db, _("catalog"));
-}
-
 /* db->catcache, fresh; CDSYNC_ENOTFOUND without a catalog. */
 static int
 catcache(cdsync *db, struct cds_catcache **out)
 {
 	struct cds_catcache *cc = db->catcache;
 	uint8_t root[32];
-	int64_t version = 0;
+	int64_t stamp[2];
 	size_t k, j, n = 0, ik, ij;
 	int rc, have;
 
-	if ((rc = data_version(db, &version)) != CDSYNC_OK)
+	if ((rc = cds_stamp(db, stamp)) != CDSYNC_OK)
 		return rc;
-	if (cc != NULL && cc->version == version &&
-	    cc->changes == sqlite3_total_changes64(db->db)) {
+	if (cc != NULL && memcmp(cc->stamp, stamp, sizeof stamp) == 0) {
 		*out = cc;
 		return CDSYNC_OK;
 	}
@@ -1429,8 +1413,7 @@ catcache(cdsync *db, struct cds_catcache **out)
 				cc->ix[cc->n++].j = j;
 			}
 	}
-	cc->version = version;
-	cc->changes = sqlite3_total_changes64(db->db);
+	memcpy(cc->stamp, stamp, sizeof stamp);
 	db->catcache = cc;
 	*out = cc;
 	return CDSYNC_OK;

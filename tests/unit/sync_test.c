@@ -429,6 +429,62 @@ test_two_connections_to_one_store_take_turns_writing(void **state)
 	cdsync_close(other);
 }
 
+/* cdsync_peer_at keeps the list of peers between calls (a national hub
+ * has 60,000): a peer registered through another connection to the
+ * store, or through this one, is in the next call's list, and a state
+ * changed by a bundle taken in is seen. */
+static size_t
+peers(cdsync *db, const char *org, cdsync_peer_info *found)
+{
+	cdsync_peer_info p;
+	size_t i;
+
+	for (i = 0; cdsync_peer_at(db, i, &p) == CDSYNC_OK; i++)
+		if (org != NULL && strcmp(p.org, org) == 0)
+			*found = p;
+	return i;
+}
+
+static void
+test_the_list_of_peers_sees_every_change(void **state)
+{
+	const char *path = sqlite3_db_filename(hub->db, "main");
+	cdsync_peer_info p;
+	cdsync *other = NULL, *x;
+	size_t before, sealed, written, n = 0;
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(cdsync_open(path, 0, &other), CDSYNC_OK);
+	before = peers(hub, NULL, &p);
+	/* through the other connection */
+	assert_int_equal(cdsync_keys_export(stranger, &text), CDSYNC_OK);
+	assert_int_equal(cdsync_peer_add(other, text, 0), CDSYNC_OK);
+	cdsync_free(text);
+	assert_int_equal(peers(hub, NULL, &p), before + 1);
+	/* through this one */
+	x = node(CDSYNC_ROLE_SCHOOL, "HG-VX-TH-MOI", "Trường mới");
+	assert_int_equal(cdsync_keys_export(x, &text), CDSYNC_OK);
+	assert_int_equal(cdsync_peer_add(hub, text, 0), CDSYNC_OK);
+	cdsync_free(text);
+	memset(&p, 0, sizeof p);
+	assert_int_equal(peers(hub, "HG-VX-TH-MOI", &p), before + 2);
+	assert_string_equal(p.org, "HG-VX-TH-MOI");
+	cdsync_close(x);
+	/* a bundle taken in moves the school's last bundle */
+	memset(&p, 0, sizeof p);
+	(void)peers(hub, "HG-VX-TH-LUNGCU", &p);
+	assert_int_equal(p.last_seq, 0);
+	activity(school, "Một");
+	assert_int_equal(cdsync_export(school, out1, &sealed, &written), 0);
+	assert_int_equal(cdsync_import_file(hub, bundle(out1, tag(school), 0),
+					    &n),
+			 CDSYNC_OK);
+	(void)peers(hub, "HG-VX-TH-LUNGCU", &p);
+	assert_int_equal(p.last_seq, 1);
+	cdsync_close(other);
+}
+
 int
 main(void)
 {
@@ -450,6 +506,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_two_connections_to_one_store_take_turns_writing,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_the_list_of_peers_sees_every_change, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
