@@ -1125,9 +1125,12 @@ apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
 		for (j = i; j < d->n && d->a[j].r == r; j++)
 			add_one(c, leaf, gr, &d->a[j]);
 		settle(leaf);
-		if (gr) {
-			propagate(t, r, was, -1);
-			propagate(t, r, leaf, 1);
+		if (gr) {	/* the difference goes up, in one walk */
+			size_t v;
+
+			for (v = 0; v < LEAF_N; v++)
+				was[v] = leaf[v] - was[v];
+			propagate(t, r, was, 1);
 		}
 		sqlite3_reset(upd);
 		sqlite3_bind_blob(upd, 1, t->u[r].id, 16, SQLITE_STATIC);
