@@ -644,8 +644,7 @@ recount(struct au *a, const char *file, const uint8_t *p,
 			const struct bund *x = bundle_of(
 				a, hd.node, q, q == hd.seq ? hd.hash : NULL);
 
-			if (x == NULL || (q == hd.seq &&
-					  memcmp(x->hash, hd.hash, 32) != 0)) {
+			if (x == NULL) {
 				snprintf(why, whylen,
 					 _("bundle %llu of %s, which it counts, "
 					   "is not among the files"),
@@ -710,13 +709,6 @@ recount(struct au *a, const char *file, const uint8_t *p,
 	return out;
 }
 
-/* The bundles a snapshot must count and does not: every bundle of a unit
- * of its subtree that its hub logged in the tree the snapshot names
- * (leaf below `size`) and merged as it took it in (a receipt whose
- * made_ms is its seen_ms: not held, so merged before the checkpoint)
- * must be at or below the snapshot's head for its sender.  A hub that
- * leaves a school out of its figures leaves it out of the heads too, and
- * the recount cannot see it; the receipts can. */
 static int
 by_code(const void *x, const void *y)
 {
@@ -745,6 +737,22 @@ head_of(const struct cds_snap *s, const uint8_t node[16])
 	return 0;
 }
 
+/* Whether receipt r binds snapshot s of a tree of `size` leaves: its
+ * hub's, merged on arrival, in that tree. */
+static int
+binds(const cdsync_receipt_info *r, const struct cds_snap *s, uint64_t size)
+{
+	return memcmp(r->hub, s->hub, 16) == 0 && r->merged && r->has_leaf &&
+	       r->leaf < size && r->made_ms == r->seen_ms;
+}
+
+/* The bundles a snapshot must count and does not: every bundle of a unit
+ * of its subtree that its hub logged in the tree the snapshot names
+ * (leaf below `size`) and merged as it took it in (a receipt whose
+ * made_ms is its seen_ms: not held, so merged before the checkpoint)
+ * must be at or below the snapshot's head for its sender.  A hub that
+ * leaves a school out of its figures leaves it out of the heads too, and
+ * the recount cannot see it; the receipts can. */
 static int
 left_out(struct au *a, const char *f, const uint8_t *p,
 	 const struct cds_snap *s, uint64_t size)
@@ -755,14 +763,8 @@ left_out(struct au *a, const char *f, const uint8_t *p,
 	size_t i, nu = 0, cu = 0, off = s->units_at;
 	int rc = CDSYNC_OK, got, any = 0;
 
-	/* the receipts that bind this snapshot: of its hub, merged on
-	 * arrival, in its tree */
-	for (i = 0; i < a->nrc && !any; i++) {
-		const cdsync_receipt_info *r = &a->rc[i].r;
-
-		any = memcmp(r->hub, s->hub, 16) == 0 && r->merged &&
-		      r->has_leaf && r->leaf < size && r->made_ms == r->seen_ms;
-	}
+	for (i = 0; i < a->nrc && !any; i++)
+		any = binds(&a->rc[i].r, s, size);
 	if (!any)
 		return CDSYNC_OK;
 	if ((u = cds_malloc(sizeof *u)) == NULL)
@@ -790,8 +792,7 @@ left_out(struct au *a, const char *f, const uint8_t *p,
 		const cdsync_receipt_info *r = &a->rc[i].r;
 		uint64_t head;
 
-		if (memcmp(r->hub, s->hub, 16) != 0 || !r->merged ||
-		    !r->has_leaf || r->leaf >= size || r->made_ms != r->seen_ms)
+		if (!binds(r, s, size))
 			continue;
 		org_of(a, r->node, code, sizeof code);
 		if (nu == 0 ||

@@ -1082,23 +1082,21 @@ add_one(const struct ctx *c, int64_t *leaf, int gr, const struct added *x)
 	}
 }
 
-/* Applies the rows gathered in d, rep by rep: its leaf as kept, the rows
- * added, the leaf written back and the difference sent up.  DAMAGED
- * when a leaf kept cannot be read (the caller counts all). */
+/* Applies the rows gathered in d, rep by rep: its leaf as kept (read
+ * with `get`, SELECT leaf FROM rollup_unit), the rows added, the leaf
+ * written back and the difference sent up.  DAMAGED when a leaf kept
+ * cannot be read (the caller counts all). */
 static int
 apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
-	  int64_t *leaf, int64_t *was)
+	  sqlite3_stmt *get, int64_t *leaf, int64_t *was)
 {
-	sqlite3_stmt *get = NULL, *upd = NULL;
+	sqlite3_stmt *upd = NULL;
 	size_t i, j;
 	int rc = CDSYNC_OK, r, gr;
 
 	if (d->n == 0)
 		return CDSYNC_OK;
-	if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_unit WHERE "
-				      "id = ?1",
-			       -1, &get, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c->db, "UPDATE rollup_unit SET leaf = ?2 "
+	if (sqlite3_prepare_v2(c->db, "UPDATE rollup_unit SET leaf = ?2 "
 				      "WHERE id = ?1",
 			       -1, &upd, NULL) != SQLITE_OK) {
 		rc = fail(c, NULL);
@@ -1142,7 +1140,7 @@ apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
 		}
 	}
 out:
-	sqlite3_finalize(get);
+	sqlite3_reset(get);	/* the caller reads with it again */
 	sqlite3_finalize(upd);
 	return rc;
 }
@@ -1244,9 +1242,15 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 	was = cds_malloc(LEAF_N * sizeof *was);
 	if (leaf == NULL || was == NULL)
 		goto nomem;
+	if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_unit WHERE "
+				      "id = ?1",
+			       -1, &old, NULL) != SQLITE_OK) {
+		rc = fail(c, NULL);
+		goto done;
+	}
 	/* rows added to units not counted again whole */
 	if (!full && ((rc = add_new(c, &t, &d)) != CDSYNC_OK ||
-		      (rc = apply_new(c, &t, &d, leaf, was)) != CDSYNC_OK))
+		      (rc = apply_new(c, &t, &d, old, leaf, was)) != CDSYNC_OK))
 		goto done;	/* DAMAGED: the caller counts all */
 	for (i = 0; i < t.n; i++) {
 		t.u[i].fresh |= full;
@@ -1270,10 +1274,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		rc = fail(c, NULL);
 		goto done;
 	}
-	if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_unit WHERE "
-				      "id = ?1",
-			       -1, &old, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c->db, "INSERT INTO rollup_unit (id, "
+	if (sqlite3_prepare_v2(c->db, "INSERT INTO rollup_unit (id, "
 				      "parent_id, rep, level, leaf) VALUES "
 				      "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO "
 				      "UPDATE SET leaf = excluded.leaf",

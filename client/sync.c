@@ -1623,12 +1623,7 @@ cdsync_sync_status_get(cdsync *db, cdsync_sync_status *s)
 struct cds_peercache {
 	int64_t stamp[2];
 	size_t n;
-	struct peerrow {
-		uint8_t node[16];
-		char org[80];
-		int upstream, frozen;
-		uint64_t last_seq;
-	} *p;
+	cdsync_peer_info *p;	/* held, missing, evidence: read per call */
 };
 
 void
@@ -1644,7 +1639,7 @@ cds_peercache_free(cdsync *db)
 static int
 peercache(cdsync *db, struct cds_peercache **out)
 {
-	struct cds_peercache *pc = db->peercache;
+	struct cds_peercache *pc;
 	sqlite3_stmt *st;
 	int64_t stamp[2];
 	size_t cap = 0;
@@ -1652,38 +1647,35 @@ peercache(cdsync *db, struct cds_peercache **out)
 
 	if ((rc = cds_stamp(db, stamp)) != CDSYNC_OK)
 		return rc;
-	if (pc != NULL && memcmp(pc->stamp, stamp, sizeof stamp) == 0) {
-		*out = pc;
+	if (db->peercache != NULL &&
+	    memcmp(db->peercache->stamp, stamp, sizeof stamp) == 0) {
+		*out = db->peercache;
 		return CDSYNC_OK;
 	}
 	cds_peercache_free(db);
-	if ((pc = cds_calloc(1, sizeof *pc)) == NULL)
+	if ((pc = db->peercache = cds_calloc(1, sizeof *pc)) == NULL)
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	st = cds_prepare(db, "SELECT node_id, org_code, upstream, last_seq, "
 			     "frozen FROM sync_peer ORDER BY org_code, node_id");
 	if (st == NULL) {
-		cds_free(pc);
+		cds_peercache_free(db);
 		return CDSYNC_ERROR;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct peerrow *r;
+		cdsync_peer_info *r;
 
 		if (sqlite3_column_bytes(st, 0) != 16)
 			continue;
 		if (pc->n == cap) {
 			size_t c = cap ? cap * 2 : 64;
 
-			if ((r = cds_realloc(pc->p, c * sizeof *r)) == NULL) {
-				sqlite3_finalize(st);
-				cds_free(pc->p);
-				cds_free(pc);
-				return cds_err(db, CDSYNC_ENOMEM, "%s",
-					       _("out of memory"));
-			}
+			if ((r = cds_realloc(pc->p, c * sizeof *r)) == NULL)
+				break;
 			pc->p = r;
 			cap = c;
 		}
 		r = &pc->p[pc->n++];
+		memset(r, 0, sizeof *r);
 		memcpy(r->node, sqlite3_column_blob(st, 0), 16);
 		snprintf(r->org, sizeof r->org, "%s",
 			 sqlite3_column_text(st, 1) != NULL
@@ -1695,12 +1687,12 @@ peercache(cdsync *db, struct cds_peercache **out)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
-		cds_free(pc->p);
-		cds_free(pc);
-		return cds_sqlerr(db, _("peer"));
+		cds_peercache_free(db);
+		return rc == SQLITE_ROW ? cds_err(db, CDSYNC_ENOMEM, "%s",
+						  _("out of memory"))
+					: cds_sqlerr(db, _("peer"));
 	}
 	memcpy(pc->stamp, stamp, sizeof stamp);
-	db->peercache = pc;
 	*out = pc;
 	return CDSYNC_OK;
 }
@@ -1717,11 +1709,7 @@ cdsync_peer_at(cdsync *db, size_t i, cdsync_peer_info *out)
 		return rc;
 	if (pc == NULL || i >= pc->n)
 		return CDSYNC_ENOTFOUND;
-	memcpy(out->node, pc->p[i].node, 16);
-	snprintf(out->org, sizeof out->org, "%s", pc->p[i].org);
-	out->upstream = pc->p[i].upstream;
-	out->last_seq = pc->p[i].last_seq;
-	out->frozen = pc->p[i].frozen;
+	*out = pc->p[i];
 	out->held = (size_t)one_int(db, "SELECT count(*) FROM sync_bundle_in "
 					"WHERE node_id = ?1 AND status = "
 					"'held'", out->node);
