@@ -1452,17 +1452,9 @@ cds_rollup_run_day(sqlite3 *db, int full, const char *day,
 		return fail(&c, NULL);
 	if (full && (cache >= 0 ? cache * 4 : -cache) < FULL_CACHE_KIB)
 		cache_set(db, -FULL_CACHE_KIB);
-	if (sqlite3_exec(db, "SAVEPOINT rollup_try", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		rc = fail(&c, NULL);
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return rc;
-	}
 	rc = rollup(&c, full, fn, ctx, st);
-	if (rc == DAMAGED &&	/* what it wrote is undone: count all */
-	    sqlite3_exec(db, "ROLLBACK TO rollup_try", NULL, NULL, NULL) !=
-		    SQLITE_OK)
-		rc = fail(&c, NULL);
+	/* A damaged leaf met midway: what the night wrote is rollup_unit
+	 * only, which the full run deletes and writes anew. */
 	if (rc == DAMAGED) {
 		if ((cache >= 0 ? cache * 4 : -cache) < FULL_CACHE_KIB)
 			cache_set(db, -FULL_CACHE_KIB);
