@@ -533,27 +533,18 @@ add_activity(const struct ctx *c, int64_t *leaf, int gr, int d, int k,
 }
 
 /* The care days of a member, "YYYY-MM-DD,YYYY-MM-DD..." (group_concat),
- * as the periods holding one; a day followed by 'n' is of a benefit
- * added since the last rollup, and *old (may be NULL) gets the periods
- * of the others only. */
+ * as the periods holding one. */
 static uint64_t
-care_days(const struct ctx *c, const unsigned char *s, uint64_t *old)
+care_days(const struct ctx *c, const unsigned char *s)
 {
-	uint64_t m = 0, o = 0, h;
+	uint64_t m = 0;
 
 	while (s && strlen((const char *)s) >= 10) {
-		h = holding(c, day(s));
-		m |= h;
+		m |= holding(c, day(s));
 		s += 10;
-		if (*s == 'n')
-			s++;
-		else
-			o |= h;
 		if (*s == ',')
 			s++;
 	}
-	if (old != NULL)
-		*old = o;
 	return m;
 }
 
@@ -663,7 +654,7 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 			add_member(leaf,
 				   meeting(c, day(sqlite3_column_text(st, 0)),
 					   day(sqlite3_column_text(st, 1))),
-				   care_days(c, sqlite3_column_text(st, 2), NULL),
+				   care_days(c, sqlite3_column_text(st, 2)),
 				   1);
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
@@ -906,15 +897,7 @@ static const char *const news[N_COUNT] = {
 	/* a member added: what it gives with all its benefits */
 	"SELECT m.org_id, m.joined_on, m.left_on, " CARE_DAYS " FROM "
 	"rollup_new n JOIN member m ON m.id = n.id WHERE n.tbl = 'member'",
-	/* a member with benefits added: its care days, those of the benefits
-	 * added marked 'n' */
-	"SELECT m.org_id, m.joined_on, m.left_on, (SELECT "
-	"group_concat(a.held_on || CASE WHEN f.id IN (SELECT id FROM "
-	"rollup_new WHERE tbl = 'benefit') THEN 'n' ELSE '' END) FROM "
-	"benefit f JOIN activity a ON a.id = f.activity_id WHERE "
-	"f.member_id = m.id AND a.kind = 'care') FROM member m WHERE m.id IN (SELECT f.member_id FROM rollup_new n "
-	"JOIN benefit f ON f.id = n.id WHERE n.tbl = 'benefit') AND "
-	NOT_NEW("member", "m.id"),
+	NULL,	/* N_BEN: add_benefits */
 	"SELECT c.org_id, c.opened_on, " ANSWERED("") " FROM rollup_new n "
 	"JOIN legal_case c ON c.id = n.id WHERE n.tbl = 'legal_case'",
 	/* a case with events added: its answer before them, and with them */
@@ -956,6 +939,184 @@ by_rep(const void *x, const void *y)
 	return a->r != b->r ? (a->r < b->r ? -1 : 1) : 0;
 }
 
+/* Room for one more entry of size sz in *p (n used, *cap held). */
+static int
+room(struct ctx *c, void **p, size_t n, size_t *cap, size_t sz)
+{
+	void *x;
+	size_t k;
+
+	if (n < *cap)
+		return CDSYNC_OK;
+	k = *cap ? *cap * 2 : 4096;
+	if ((x = cds_realloc(*p, k * sz)) == NULL) {
+		cds_say(c->err, c->errlen, "%s", _("out of memory"));
+		return CDSYNC_ENOMEM;
+	}
+	*p = x;
+	*cap = k;
+	return CDSYNC_OK;
+}
+
+static struct added *
+push(struct ctx *c, struct deltas *d)
+{
+	struct added *x;
+
+	if (room(c, (void **)&d->a, d->n, &d->cap, sizeof *d->a) != CDSYNC_OK)
+		return NULL;
+	x = &d->a[d->n++];
+	memset(x, 0, sizeof *x);
+	return x;
+}
+
+static int
+by_id(const void *x, const void *y)
+{
+	return memcmp(x, y, 16); /* not secret */
+}
+
+/* A benefit of a member with benefits added: the activity it names, the
+ * member (an index into the members read), whether it is itself new. */
+struct ben {
+	uint8_t act[16];
+	size_t m;
+	int fresh;
+};
+
+/* The members with benefits added (not themselves added), as N_BEN rows:
+ * the periods of their care days before those benefits (was) and with
+ * them (now).  Read so that each page is read about once, not once for
+ * each benefit: the ids of the benefits added (sorted); each member with
+ * all its benefits, in member order through benefit_member; then the
+ * activities those benefits name, sorted, each read once (a national
+ * night asks 160,000 benefits of far fewer activities: a school's care
+ * activity has 5-20 beneficiaries). */
+static int
+add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t (*fresh)[16] = NULL, last[16];
+	struct ben *b = NULL;
+	struct added *x;
+	size_t nf = 0, cf = 0, nb = 0, cb = 0, m0 = d->n, i, j;
+	int rc = CDSYNC_OK, step, k, r, skip = 1, have = 0;
+	const void *v;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT id FROM rollup_new WHERE tbl = "
+				      "'benefit' ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		v = sqlite3_column_blob(st, 0);
+		if (v == NULL || sqlite3_column_bytes(st, 0) != 16)
+			continue;
+		if ((rc = room(c, (void **)&fresh, nf, &cf, sizeof *fresh)) ==
+		    CDSYNC_OK)
+			memcpy(fresh[nf++], v, 16);
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = fail(c, NULL);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != CDSYNC_OK || nf == 0)
+		goto out;
+	/* CROSS JOIN: the member is the outer loop, its benefits follow it */
+	if (sqlite3_prepare_v2(c->db,
+			       "SELECT m.id, m.org_id, m.joined_on, m.left_on, "
+			       "f.activity_id, f.id FROM member m CROSS JOIN "
+			       "benefit f ON f.member_id = m.id WHERE m.id IN "
+			       "(SELECT f.member_id FROM rollup_new n JOIN "
+			       "benefit f ON f.id = n.id WHERE n.tbl = "
+			       "'benefit') AND " NOT_NEW("member", "m.id"),
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = fail(c, st);
+		goto out;
+	}
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		v = sqlite3_column_blob(st, 0);
+		if (v == NULL || sqlite3_column_bytes(st, 0) != 16)
+			continue;
+		if (!have || memcmp(v, last, 16) != 0) { /* not secret */
+			memcpy(last, v, 16);
+			have = 1;
+			v = sqlite3_column_blob(st, 1);
+			skip = v == NULL || sqlite3_column_bytes(st, 1) != 16 ||
+			       (k = find(t, v)) < 0;
+			if (skip)
+				continue;
+			r = t->u[k].rep;
+			skip = t->u[r].level != L_GRASSROOTS ||
+			       t->u[r].dirty;	/* unions only; or whole */
+			if (skip)
+				continue;
+			if ((x = push(c, d)) == NULL) {
+				rc = CDSYNC_ENOMEM;
+				break;
+			}
+			x->r = r;
+			x->q = N_BEN;
+			x->in = meeting(c, day(sqlite3_column_text(st, 2)),
+					day(sqlite3_column_text(st, 3)));
+			d->rows++;
+		}
+		v = sqlite3_column_blob(st, 4);
+		if (skip || v == NULL || sqlite3_column_bytes(st, 4) != 16)
+			continue;
+		if ((rc = room(c, (void **)&b, nb, &cb, sizeof *b)) !=
+		    CDSYNC_OK)
+			break;
+		memcpy(b[nb].act, v, 16);
+		b[nb].m = d->n - 1;
+		v = sqlite3_column_blob(st, 5);
+		b[nb].fresh = v != NULL && sqlite3_column_bytes(st, 5) == 16 &&
+			      bsearch(v, fresh, nf, 16, by_id) != NULL;
+		nb++;
+	}
+	if (rc == CDSYNC_OK && step != SQLITE_DONE)
+		rc = fail(c, NULL);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != CDSYNC_OK)
+		goto out;
+	/* each activity once, in store order */
+	if (nb > 1)
+		qsort(b, nb, sizeof *b, by_id);
+	if (nb > 0 &&
+	    sqlite3_prepare_v2(c->db, "SELECT held_on FROM activity WHERE id = "
+				      "?1 AND kind = 'care'",
+			       -1, &st, NULL) != SQLITE_OK) {
+		rc = fail(c, st);
+		goto out;
+	}
+	for (i = 0; i < nb && rc == CDSYNC_OK; i = j) {
+		uint64_t h = 0;
+
+		sqlite3_reset(st);
+		sqlite3_bind_blob(st, 1, b[i].act, 16, SQLITE_STATIC);
+		if ((step = sqlite3_step(st)) == SQLITE_ROW)
+			h = holding(c, day(sqlite3_column_text(st, 0)));
+		else if (step != SQLITE_DONE)
+			rc = fail(c, NULL);
+		for (j = i; j < nb && by_id(b[j].act, b[i].act) == 0; j++) {
+			d->a[b[j].m].now |= h;
+			if (!b[j].fresh)
+				d->a[b[j].m].was |= h;
+		}
+	}
+	/* a member whose care is as it was adds nothing */
+	for (i = j = m0; rc == CDSYNC_OK && i < d->n; i++)
+		if (d->a[i].was != d->a[i].now)
+			d->a[j++] = d->a[i];
+	if (rc == CDSYNC_OK)
+		d->n = j;
+out:
+	sqlite3_finalize(st);
+	cds_free(fresh);
+	cds_free(b);
+	return rc;
+}
+
 /* Reads the rows of rollup_new into d, by the rep they add to (none for
  * a rep counted again whole). */
 static int
@@ -969,6 +1130,10 @@ add_new(struct ctx *c, const struct tree *t, struct deltas *d)
 	if (t->u == NULL)
 		return CDSYNC_OK;
 	for (q = 0; q < N_COUNT && rc == CDSYNC_OK; q++) {
+		if (q == N_BEN) {
+			rc = add_benefits(c, t, d);
+			continue;
+		}
 		if (sqlite3_prepare_v2(c->db, news[q], -1, &st, NULL) !=
 		    SQLITE_OK)
 			return fail(c, st);
@@ -985,21 +1150,10 @@ add_new(struct ctx *c, const struct tree *t, struct deltas *d)
 				continue;	/* counted for unions only */
 			if (t->u[r].dirty)
 				continue;	/* counted again whole */
-			if (d->n == d->cap) {
-				size_t cap = d->cap ? d->cap * 2 : 4096;
-
-				if ((x = cds_realloc(d->a, cap * sizeof *x)) ==
-				    NULL) {
-					sqlite3_finalize(st);
-					cds_say(c->err, c->errlen, "%s",
-						_("out of memory"));
-					return CDSYNC_ENOMEM;
-				}
-				d->a = x;
-				d->cap = cap;
+			if ((x = push(c, d)) == NULL) {
+				sqlite3_finalize(st);
+				return CDSYNC_ENOMEM;
 			}
-			x = &d->a[d->n++];
-			memset(x, 0, sizeof *x);
 			x->r = r;
 			x->q = q;
 			d->rows++;
@@ -1012,12 +1166,10 @@ add_new(struct ctx *c, const struct tree *t, struct deltas *d)
 				x->cost = sqlite3_column_int64(st, 5);
 				break;
 			case N_MEM:
-			case N_BEN:
 				x->in = meeting(c,
 						day(sqlite3_column_text(st, 1)),
 						day(sqlite3_column_text(st, 2)));
-				x->now = care_days(c, sqlite3_column_text(st, 3),
-						   &x->was);
+				x->now = care_days(c, sqlite3_column_text(st, 3));
 				break;
 			case N_CASE:
 				x->d = day(sqlite3_column_text(st, 1));

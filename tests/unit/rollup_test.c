@@ -218,7 +218,7 @@ night(int n)
 	char d[11], d2[11], today[11];
 	time_t now = time(NULL);
 	struct tm tm;
-	int i, u, k;
+	int i, j, u, k;
 
 	localtime_r(&now, &tm);
 	strftime(today, sizeof today, "%Y-%m-%d", &tm);
@@ -256,11 +256,14 @@ night(int n)
 			    nmem < 4095)
 				nmem++;
 			break;
-		case 5:	/* a benefit: a member of the activity's union */
+		case 5:	/* a benefit: a member of the activity's union (the
+			 * schema takes no other), found from a random one on */
 			if (nact == 0 || nmem == 0)
 				break;
 			k = (int)rnd((uint32_t)nact);
 			u = (int)rnd((uint32_t)nmem);
+			for (j = 0; j < nmem && memu[u] != actu[k]; j++)
+				u = (u + 1) % nmem;
 			if (memu[u] != actu[k])
 				break;
 			(void)ins("INSERT INTO benefit (id, activity_id, "
