@@ -970,56 +970,133 @@ push(struct ctx *c, struct deltas *d)
 	return x;
 }
 
+/* A set of ids, each with its index in the order put: open addressing
+ * on hash_id, as the tree's. */
+struct idset {
+	uint8_t (*id)[16];
+	uint64_t *v;		/* a value for each id */
+	size_t n, room;
+	int *slot;		/* index + 1, 0 empty */
+	size_t cap;
+};
+
+static void
+idset_free(struct idset *s)
+{
+	cds_free(s->id);
+	cds_free(s->v);
+	cds_free(s->slot);
+	memset(s, 0, sizeof *s);
+}
+
+/* The index of id in s; put there (value 0) when add, else -1 when not
+ * there.  -2 out of memory. */
+static long
+idset_get(struct idset *s, const uint8_t id[16], int add)
+{
+	size_t i, k;
+
+	if (s->cap > 0)
+		for (i = hash_id(id) & (s->cap - 1); s->slot[i];
+		     i = (i + 1) & (s->cap - 1))
+			if (memcmp(s->id[s->slot[i] - 1], id, 16) == 0) /* not secret */
+				return s->slot[i] - 1;
+	if (!add)
+		return -1;
+	if (2 * (s->n + 1) > s->cap) {	/* grow: the ids again */
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		int *slot = cds_calloc(cap, sizeof *slot);
+
+		if (slot == NULL)
+			return -2;
+		cds_free(s->slot);
+		s->slot = slot;
+		s->cap = cap;
+		for (k = 0; k < s->n; k++) {
+			for (i = hash_id(s->id[k]) & (cap - 1); slot[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			slot[i] = (int)k + 1;
+		}
+	}
+	if (s->n == s->room) {
+		size_t room = s->room ? s->room * 2 : 2048;
+		void *a = cds_realloc(s->id, room * sizeof *s->id), *b;
+
+		if (a == NULL)
+			return -2;
+		s->id = a;
+		if ((b = cds_realloc(s->v, room * sizeof *s->v)) == NULL)
+			return -2;
+		s->v = b;
+		s->room = room;
+	}
+	for (i = hash_id(id) & (s->cap - 1); s->slot[i];
+	     i = (i + 1) & (s->cap - 1))
+		;
+	memcpy(s->id[s->n], id, 16);
+	s->v[s->n] = 0;
+	s->slot[i] = (int)s->n + 1;
+	return (long)s->n++;
+}
+
+/* qsort: indexes into an idset (by_id_of's), in the order of their ids. */
+static const struct idset *by_id_of;
+
 static int
 by_id(const void *x, const void *y)
 {
-	return memcmp(x, y, 16); /* not secret */
+	return memcmp(by_id_of->id[*(const int *)x], /* not secret */
+		      by_id_of->id[*(const int *)y], 16);
 }
 
-/* A benefit of a member with benefits added: the activity it names, the
- * member (an index into the members read), whether it is itself new. */
+/* A benefit of a member with benefits added: the member (an index into
+ * d), the activity (an index into the activities named), whether it is
+ * itself new. */
 struct ben {
-	uint8_t act[16];
 	size_t m;
-	int fresh;
+	int a, fresh;
 };
 
 /* The members with benefits added (not themselves added), as N_BEN rows:
  * the periods of their care days before those benefits (was) and with
  * them (now).  Read so that each page is read about once, not once for
- * each benefit: the ids of the benefits added (sorted); each member with
- * all its benefits, in member order through benefit_member; then the
- * activities those benefits name, sorted, each read once (a national
- * night asks 160,000 benefits of far fewer activities: a school's care
- * activity has 5-20 beneficiaries). */
+ * each benefit: the ids of the benefits added; each member with all its
+ * benefits, in member order through benefit_member; then the activities
+ * those benefits name, each once, in store order (a national night asks
+ * 160,000 benefits of 20,000 activities: a school's care activity has
+ * 5-20 beneficiaries). */
 static int
 add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 {
 	sqlite3_stmt *st = NULL;
-	uint8_t (*fresh)[16] = NULL, last[16];
+	struct idset fresh, acts;
+	uint8_t last[16];
 	struct ben *b = NULL;
 	struct added *x;
-	size_t nf = 0, cf = 0, nb = 0, cb = 0, m0 = d->n, i, j;
+	int *order = NULL;
+	size_t nb = 0, cb = 0, m0 = d->n, i, j;
 	int rc = CDSYNC_OK, step, k, r, skip = 1, have = 0;
+	long a;
 	const void *v;
 
+	memset(&fresh, 0, sizeof fresh);
+	memset(&acts, 0, sizeof acts);
 	if (sqlite3_prepare_v2(c->db, "SELECT id FROM rollup_new WHERE tbl = "
-				      "'benefit' ORDER BY id",
+				      "'benefit'",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(c, st);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		v = sqlite3_column_blob(st, 0);
-		if (v == NULL || sqlite3_column_bytes(st, 0) != 16)
-			continue;
-		if ((rc = room(c, (void **)&fresh, nf, &cf, sizeof *fresh)) ==
-		    CDSYNC_OK)
-			memcpy(fresh[nf++], v, 16);
+		if (v != NULL && sqlite3_column_bytes(st, 0) == 16 &&
+		    idset_get(&fresh, v, 1) == -2)
+			rc = CDSYNC_ENOMEM;
 	}
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = fail(c, NULL);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (rc != CDSYNC_OK || nf == 0)
+	if (rc != CDSYNC_OK || fresh.n == 0)
 		goto out;
 	/* CROSS JOIN: the member is the outer loop, its benefits follow it */
 	if (sqlite3_prepare_v2(c->db,
@@ -1066,43 +1143,51 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 		if ((rc = room(c, (void **)&b, nb, &cb, sizeof *b)) !=
 		    CDSYNC_OK)
 			break;
-		memcpy(b[nb].act, v, 16);
+		if ((a = idset_get(&acts, v, 1)) < 0) {
+			rc = CDSYNC_ENOMEM;
+			break;
+		}
+		b[nb].a = (int)a;
 		b[nb].m = d->n - 1;
 		v = sqlite3_column_blob(st, 5);
 		b[nb].fresh = v != NULL && sqlite3_column_bytes(st, 5) == 16 &&
-			      bsearch(v, fresh, nf, 16, by_id) != NULL;
+			      idset_get(&fresh, v, 0) >= 0;
 		nb++;
 	}
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = fail(c, NULL);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (rc != CDSYNC_OK)
+	if (rc != CDSYNC_OK || acts.n == 0)
 		goto out;
-	/* each activity once, in store order */
-	if (nb > 1)
-		qsort(b, nb, sizeof *b, by_id);
-	if (nb > 0 &&
-	    sqlite3_prepare_v2(c->db, "SELECT held_on FROM activity WHERE id = "
+	/* each activity once, in store order: its care periods */
+	if ((order = cds_malloc(acts.n * sizeof *order)) == NULL) {
+		rc = CDSYNC_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < acts.n; i++)
+		order[i] = (int)i;
+	by_id_of = &acts;
+	qsort(order, acts.n, sizeof *order, by_id);
+	if (sqlite3_prepare_v2(c->db, "SELECT held_on FROM activity WHERE id = "
 				      "?1 AND kind = 'care'",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = fail(c, st);
 		goto out;
 	}
-	for (i = 0; i < nb && rc == CDSYNC_OK; i = j) {
-		uint64_t h = 0;
-
+	for (i = 0; i < acts.n && rc == CDSYNC_OK; i++) {
 		sqlite3_reset(st);
-		sqlite3_bind_blob(st, 1, b[i].act, 16, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 1, acts.id[order[i]], 16, SQLITE_STATIC);
 		if ((step = sqlite3_step(st)) == SQLITE_ROW)
-			h = holding(c, day(sqlite3_column_text(st, 0)));
+			acts.v[order[i]] =
+				holding(c, day(sqlite3_column_text(st, 0)));
 		else if (step != SQLITE_DONE)
 			rc = fail(c, NULL);
-		for (j = i; j < nb && by_id(b[j].act, b[i].act) == 0; j++) {
-			d->a[b[j].m].now |= h;
-			if (!b[j].fresh)
-				d->a[b[j].m].was |= h;
-		}
+	}
+	for (i = 0; i < nb && rc == CDSYNC_OK; i++) {
+		d->a[b[i].m].now |= acts.v[b[i].a];
+		if (!b[i].fresh)
+			d->a[b[i].m].was |= acts.v[b[i].a];
 	}
 	/* a member whose care is as it was adds nothing */
 	for (i = j = m0; rc == CDSYNC_OK && i < d->n; i++)
@@ -1111,8 +1196,12 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 	if (rc == CDSYNC_OK)
 		d->n = j;
 out:
+	if (rc == CDSYNC_ENOMEM)
+		cds_say(c->err, c->errlen, "%s", _("out of memory"));
 	sqlite3_finalize(st);
-	cds_free(fresh);
+	idset_free(&fresh);
+	idset_free(&acts);
+	cds_free(order);
 	cds_free(b);
 	return rc;
 }

@@ -1235,6 +1235,60 @@ org_merge_and_kpis_after_it(void **state)
 	no_violations();
 }
 
+/* ==== The rollup ==================================================== */
+
+struct rollup_ctx {
+	cdsync *db;
+	int full;
+	cdsync_rollup_stats st;
+};
+
+static int
+call_rollup(void *ctx, char *bad, size_t badlen)
+{
+	struct rollup_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_rollup(c->db, c->full, NULL, NULL, &c->st);
+}
+
+/* A full rollup, then a night: a member added with a benefit, a benefit
+ * added to a member of before (of a new activity and of an old one). */
+static void
+rollup_full_then_a_night(void **state)
+{
+	const char *d = tu_tmpdir();
+	cdsync *h = hub_tree(d);
+	cdsync_kpis *ref = NULL, *got = NULL;
+	struct rollup_ctx c;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	c.db = h;
+	c.full = 1;
+	oom_loop("cdsync_rollup (full)", h, NULL, call_rollup, &c);
+	assert_int_equal(c.st.full, 1);
+	member(h, 6, "S1");
+	care(h, 13, "S1", 6);
+	care(h, 14, "S1", 1);
+	row(h, "INSERT INTO benefit (id, activity_id, member_id) VALUES "
+	       "(?1, ?4, ?5)", 120, "S2", NULL, 11, 4);
+	c.full = 0;
+	oom_loop("cdsync_rollup (a night)", h, NULL, call_rollup, &c);
+	assert_int_equal(c.st.full, 0);
+	assert_true(c.st.rows >= 3);
+	assert_int_equal(cdsync_kpi_compute(h, "P1", "2025-2026", NULL, &ref),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_rollup_kpis(h, "P1", "2025-2026", &got),
+			 CDSYNC_OK);
+	same_kpis(got, ref);
+	cdsync_kpi_free(got);
+	cdsync_kpi_free(ref);
+	cdsync_close(h);
+	no_violations();
+}
+
 /* ==== Reports ======================================================== */
 
 struct report_ctx {
@@ -1447,6 +1501,7 @@ main(void)
 		cmocka_unit_test(seal_outbox_and_bundle_bytes),
 		cmocka_unit_test(receipts_made_taken_and_imported),
 		cmocka_unit_test(org_merge_and_kpis_after_it),
+		cmocka_unit_test(rollup_full_then_a_night),
 		cmocka_unit_test(report_of_a_hub_and_the_units_under_it),
 		cmocka_unit_test(witness_cosigns_and_the_hub_takes_it),
 	};
