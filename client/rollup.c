@@ -24,7 +24,8 @@
  * the sum over the unions under it, walked as kpi.c walks them) with the
  * own part of O's leaf.
  *
- * Encoding.  rollup_unit.leaf is NP x NF and .sums NP x NUNION values,
+ * Encoding.  rollup_leaf.leaf is NP x NF and rollup_unit.sums NP x NUNION
+ * values,
  * period-major, in the order of the periods of rollup_state 'periods'
  * ("v3", the layout, then their names, space-separated; another value
  * counts everything again), written as pairs of unsigned LEB128 varints
@@ -1324,7 +1325,7 @@ add_one(const struct ctx *c, int64_t *leaf, int gr, const struct added *x)
 }
 
 /* Applies the rows gathered in d, rep by rep: its leaf as kept (read
- * with `get`, SELECT leaf FROM rollup_unit), the rows added, the leaf
+ * with `get`, SELECT leaf FROM rollup_leaf), the rows added, the leaf
  * written back and the difference sent up.  DAMAGED when a leaf kept
  * cannot be read (the caller counts all). */
 static int
@@ -1337,7 +1338,7 @@ apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
 
 	if (d->n == 0)
 		return CDSYNC_OK;
-	if (sqlite3_prepare_v2(c->db, "UPDATE rollup_unit SET leaf = ?2 "
+	if (sqlite3_prepare_v2(c->db, "UPDATE rollup_leaf SET leaf = ?2 "
 				      "WHERE id = ?1",
 			       -1, &upd, NULL) != SQLITE_OK) {
 		rc = fail(c, NULL);
@@ -1433,12 +1434,29 @@ tree_kept(struct ctx *c, const char *today)
 	return kept;
 }
 
+/* The row of unit u in rollup_unit: its place in tree t. */
+static int
+put_place(struct ctx *c, const struct tree *t, const struct unit *u,
+	  sqlite3_stmt *put)
+{
+	sqlite3_reset(put);
+	sqlite3_bind_blob(put, 1, u->id, 16, SQLITE_STATIC);
+	if (u->parent >= 0)
+		sqlite3_bind_blob(put, 2, t->u[u->parent].id, 16,
+				  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(put, 2);
+	sqlite3_bind_blob(put, 3, t->u[u->rep].id, 16, SQLITE_STATIC);
+	sqlite3_bind_text(put, 4, level_name(u->level), -1, SQLITE_STATIC);
+	return sqlite3_step(put) == SQLITE_DONE ? CDSYNC_OK : fail(c, NULL);
+}
+
 /* Inside the transaction: the whole rollup. */
 static int
 rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
        cdsync_rollup_stats *stats)
 {
-	sqlite3_stmt *old = NULL, *put = NULL, *sums = NULL;
+	sqlite3_stmt *old = NULL, *put = NULL, *putleaf = NULL, *sums = NULL;
 	int64_t *leaf = NULL, *was = NULL;
 	size_t i, total = 0, done = 0;
 	struct deltas d;
@@ -1483,7 +1501,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 	was = cds_malloc(LEAF_N * sizeof *was);
 	if (leaf == NULL || was == NULL)
 		goto nomem;
-	if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_unit WHERE "
+	if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_leaf WHERE "
 				      "id = ?1",
 			       -1, &old, NULL) != SQLITE_OK) {
 		rc = fail(c, NULL);
@@ -1510,16 +1528,20 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 			rc = fail(c, NULL);
 			goto done;
 		}
-	if (full && (sqlite3_exec(c->db, "DELETE FROM rollup_unit", NULL, NULL,
-				  NULL) != SQLITE_OK)) {
+	if (full && (sqlite3_exec(c->db, "DELETE FROM rollup_unit; DELETE FROM "
+					 "rollup_leaf",
+				  NULL, NULL, NULL) != SQLITE_OK)) {
 		rc = fail(c, NULL);
 		goto done;
 	}
 	if (sqlite3_prepare_v2(c->db, "INSERT INTO rollup_unit (id, "
-				      "parent_id, rep, level, leaf) VALUES "
-				      "(?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO "
-				      "UPDATE SET leaf = excluded.leaf",
+				      "parent_id, rep, level) VALUES (?1, ?2, "
+				      "?3, ?4) ON CONFLICT (id) DO NOTHING",
 			       -1, &put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "INSERT INTO rollup_leaf (id, leaf) "
+				      "VALUES (?1, ?2) ON CONFLICT (id) DO "
+				      "UPDATE SET leaf = excluded.leaf",
+			       -1, &putleaf, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c->db, "UPDATE rollup_unit SET sums = ?2 "
 				      "WHERE id = ?1",
 			       -1, &sums, NULL) != SQLITE_OK) {
@@ -1552,23 +1574,18 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 			if (gr)
 				propagate(&t, (int)i, leaf, 1);
 		}
-		sqlite3_reset(put);
-		sqlite3_bind_blob(put, 1, u->id, 16, SQLITE_STATIC);
-		if (u->parent >= 0)
-			sqlite3_bind_blob(put, 2, t.u[u->parent].id, 16,
-					  SQLITE_STATIC);
-		else
-			sqlite3_bind_null(put, 2);
-		sqlite3_bind_blob(put, 3, t.u[u->rep].id, 16, SQLITE_STATIC);
-		sqlite3_bind_text(put, 4, level_name(u->level), -1,
-				  SQLITE_STATIC);
-		if (r && bind_values(put, 5, leaf, LEAF_N) != SQLITE_OK)
-			goto nomem;
-		if (!r)
-			sqlite3_bind_null(put, 5);
-		if (sqlite3_step(put) != SQLITE_DONE) {
-			rc = fail(c, NULL);
+		if (u->fresh && (rc = put_place(c, &t, u, put)) != CDSYNC_OK)
 			goto done;
+		if (r) {
+			sqlite3_reset(putleaf);
+			sqlite3_bind_blob(putleaf, 1, u->id, 16,
+					  SQLITE_STATIC);
+			if (bind_values(putleaf, 2, leaf, LEAF_N) != SQLITE_OK)
+				goto nomem;
+			if (sqlite3_step(putleaf) != SQLITE_DONE) {
+				rc = fail(c, NULL);
+				goto done;
+			}
 		}
 		if (r && fn != NULL)
 			fn(fctx, ++done, total);
@@ -1626,6 +1643,7 @@ done:
 	}
 	sqlite3_finalize(old);
 	sqlite3_finalize(put);
+	sqlite3_finalize(putleaf);
 	sqlite3_finalize(sums);
 	cds_free(d.a);
 	cds_free(leaf);
@@ -1774,11 +1792,12 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 		    cp.name);
 		return CDSYNC_ENOTFOUND;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT u.leaf, u.sums, u.level, "
+	if (sqlite3_prepare_v2(db, "SELECT l.leaf, u.sums, u.level, "
 				   "u.rep = u.id, (SELECT value FROM "
 				   "rollup_state WHERE key = 'periods') "
 				   "FROM org_unit o JOIN rollup_unit u ON "
-				   "u.id = o.id WHERE o.code = ?1",
+				   "u.id = o.id LEFT JOIN rollup_leaf l ON "
+				   "l.id = u.id WHERE o.code = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(&c, st);
 	sqlite3_bind_text(st, 1, org_code, -1, SQLITE_STATIC);
@@ -1867,9 +1886,10 @@ cds_rollup_each(sqlite3 *db, const uint8_t root[16], cds_rollup_each_fn fn,
 		goto out;
 	}
 	if (sqlite3_prepare_v2(db, SUBTREE "SELECT u.id, u.parent_id, u.level, "
-				   "o.code, u.leaf, u.sums, (SELECT value FROM "
+				   "o.code, l.leaf, u.sums, (SELECT value FROM "
 				   "rollup_state WHERE key = 'periods') FROM sub "
 				   "JOIN rollup_unit u ON u.id = sub.id LEFT JOIN "
+				   "rollup_leaf l ON l.id = u.id LEFT JOIN "
 				   "org_unit o ON o.id = u.id WHERE u.rep = u.id "
 				   "ORDER BY u.id",
 			       -1, &st, NULL) != SQLITE_OK) {

@@ -60,37 +60,45 @@ exec(sqlite3 *d, const char *sql)
 		fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(d));
 }
 
+/* Runs schema/NAME.sql on db. */
 static void
-run_schema(void)
+run_file(const char *name)
 {
 	char path[4096], *sql;
 	long n;
 	FILE *f;
+
+	snprintf(path, sizeof path, "%s/schema/%s.sql", tu_srcdir(), name);
+	if ((f = fopen(path, "rb")) == NULL)
+		fail_msg("cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	sql = malloc((size_t)n + 1);
+	assert_non_null(sql);
+	assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
+	sql[n] = '\0';
+	fclose(f);
+	exec(db, sql);
+	free(sql);
+}
+
+/* The migrations the rollup stands on, up to and with `last`. */
+static void
+run_schema(const char *last)
+{
+	static const char *const names[] = {
+		"0001_domain", "0002_sync", "0003_merge", "0004_trust",
+		"0005_rotation", "0006_tree", "0007_pair", "0008_receipt",
+		"0009_voucher", "0010_tlog", "0011_rollup", "0015_rollup_leaf",
+		NULL
+	};
 	int i;
 
-	for (i = 1;; i++) {
-		static const char *const names[] = {
-			"0001_domain", "0002_sync", "0003_merge", "0004_trust",
-			"0005_rotation", "0006_tree", "0007_pair", "0008_receipt",
-			"0009_voucher", "0010_tlog", "0011_rollup", NULL
-		};
-
-		if (names[i - 1] == NULL)
+	for (i = 0; names[i] != NULL; i++) {
+		run_file(names[i]);
+		if (last != NULL && strcmp(names[i], last) == 0)
 			break;
-		snprintf(path, sizeof path, "%s/schema/%s.sql", tu_srcdir(),
-			 names[i - 1]);
-		if ((f = fopen(path, "rb")) == NULL)
-			fail_msg("cannot open %s", path);
-		fseek(f, 0, SEEK_END);
-		n = ftell(f);
-		rewind(f);
-		sql = malloc((size_t)n + 1);
-		assert_non_null(sql);
-		assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
-		sql[n] = '\0';
-		fclose(f);
-		exec(db, sql);
-		free(sql);
 	}
 }
 
@@ -387,7 +395,8 @@ night(int n)
 
 /* ==== The checks ====================================================== */
 
-/* Every row of rollup_unit, as one string (caller frees). */
+/* Every row of rollup_unit with its leaf, as one string (caller
+ * frees). */
 static char *
 dump(sqlite3 *d)
 {
@@ -395,11 +404,12 @@ dump(sqlite3 *d)
 	char *s;
 
 	assert_int_equal(sqlite3_prepare_v2(d, "SELECT group_concat(x, ',') "
-					       "FROM (SELECT hex(id) || ':' "
-					       "|| hex(ifnull(leaf, '')) || "
-					       "':' || hex(ifnull(sums, '')) "
-					       "AS x FROM rollup_unit ORDER "
-					       "BY id)",
+					       "FROM (SELECT hex(u.id) || ':' "
+					       "|| hex(ifnull(l.leaf, '')) || "
+					       "':' || hex(ifnull(u.sums, '')) "
+					       "AS x FROM rollup_unit u LEFT "
+					       "JOIN rollup_leaf l ON l.id = "
+					       "u.id ORDER BY u.id)",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -681,7 +691,7 @@ damaged(void **state)
 	/* a damaged leaf of a school a row is added to: all again, and
 	 * the leaves of the other schools written before it was met are
 	 * not counted twice */
-	exec(db, "UPDATE rollup_unit SET leaf = x'80' WHERE id = (SELECT id "
+	exec(db, "UPDATE rollup_leaf SET leaf = x'80' WHERE id = (SELECT id "
 		 "FROM org_unit WHERE code = 'U07')");
 	ins("INSERT INTO activity (id, org_id, held_on, title, kind) VALUES "
 	    "(?1, ?2, '2025-10-01', 'Tết', 'care')",
@@ -718,7 +728,7 @@ setup(void **state)
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
 		return -1;
 	exec(db, "PRAGMA foreign_keys = ON");
-	run_schema();
+	run_schema(NULL);
 	org('n', -1);			/* U00 */
 	org('u', 0);			/* U01, U02: provinces */
 	org('u', 0);
@@ -727,6 +737,59 @@ setup(void **state)
 	for (i = 0; i < 20; i++)	/* U07-U26: schools */
 		org('g', 3 + i % 4);
 	return 0;
+}
+
+/* The first column of the one row of sql, as text ("" NULL). */
+static const char *
+one(const char *sql)
+{
+	static char out[512];
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, sizeof out, "%s",
+		 sqlite3_column_text(st, 0)
+			 ? (const char *)sqlite3_column_text(st, 0)
+			 : "");
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* 0015 moves the leaves a rollup kept in rollup_unit to rollup_leaf:
+ * each leaf there, once, and the tree and sums where they were. */
+static void
+leaves_move_to_their_table(void **state)
+{
+	(void)state;
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	run_schema("0011_rollup");
+	exec(db, "INSERT INTO rollup_unit (id, parent_id, rep, level, leaf, "
+		 "sums) VALUES (x'01010101010101010101010101010101', NULL, "
+		 "x'01010101010101010101010101010101', 'national', x'0a01', "
+		 "x'0b02'), (x'02020202020202020202020202020202', "
+		 "x'01010101010101010101010101010101', "
+		 "x'02020202020202020202020202020202', 'grassroots', x'0c03', "
+		 "NULL), (x'03030303030303030303030303030303', "
+		 "x'01010101010101010101010101010101', "
+		 "x'02020202020202020202020202020202', 'grassroots', NULL, "
+		 "NULL)");
+	run_file("0015_rollup_leaf");
+	assert_string_equal(one("SELECT group_concat(hex(id) || ':' || "
+				"hex(leaf), ',') FROM (SELECT * FROM "
+				"rollup_leaf ORDER BY id)"),
+			    "01010101010101010101010101010101:0A01,"
+			    "02020202020202020202020202020202:0C03");
+	assert_string_equal(one("SELECT group_concat(level || ':' || "
+				"CASE WHEN sums IS NULL THEN '-' ELSE hex(sums) END, "
+				"',') FROM (SELECT * "
+				"FROM rollup_unit ORDER BY id)"),
+			    "national:0B02,grassroots:-,grassroots:-");
+	assert_string_equal(one("SELECT count(*) FROM pragma_table_info("
+				"'rollup_unit') WHERE name = 'leaf'"),
+			    "0");
 }
 
 static int
@@ -749,6 +812,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(kept_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(leaves_move_to_their_table,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
