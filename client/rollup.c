@@ -229,15 +229,28 @@ meeting(const struct ctx *c, int d0, int d1)
 
 /* ==== The tree ======================================================== */
 
+/* A hash of an id: both halves mixed (a UUIDv7's first is its time,
+ * shared by the ids written in one millisecond). */
 static size_t
 hash_id(const uint8_t id[16])
 {
-	uint64_t h = 1469598103934665603ULL;
-	int i;
+	uint64_t a, b, h;
 
-	for (i = 0; i < 16; i++)
-		h = (h ^ id[i]) * 1099511628211ULL;
-	return (size_t)(h ^ (h >> 29));
+	memcpy(&a, id, 8);
+	memcpy(&b, id + 8, 8);
+	h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xbf58476d1ce4e5b9ULL;
+	return (size_t)(h ^ (h >> 31));
+}
+
+/* Whether ids x and y are the same (ids are not secret). */
+static int
+same_id(const uint8_t x[16], const uint8_t y[16])
+{
+	uint64_t a[2], b[2];
+
+	memcpy(a, x, 16);
+	memcpy(b, y, 16);
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
 }
 
 /* The index of id, or -1. */
@@ -250,7 +263,7 @@ find(const struct tree *t, const uint8_t id[16])
 		return -1;
 	for (i = hash_id(id) & (t->cap - 1); t->slot[i];
 	     i = (i + 1) & (t->cap - 1))
-		if (memcmp(t->u[t->slot[i] - 1].id, id, 16) == 0) /* not secret */
+		if (same_id(t->u[t->slot[i] - 1].id, id))
 			return t->slot[i] - 1;
 	return -1;
 }
@@ -1000,7 +1013,7 @@ idset_get(struct idset *s, const uint8_t id[16], int add)
 	if (s->cap > 0)
 		for (i = hash_id(id) & (s->cap - 1); s->slot[i];
 		     i = (i + 1) & (s->cap - 1))
-			if (memcmp(s->id[s->slot[i] - 1], id, 16) == 0) /* not secret */
+			if (same_id(s->id[s->slot[i] - 1], id))
 				return s->slot[i] - 1;
 	if (!add)
 		return -1;
