@@ -1076,7 +1076,8 @@ struct ben {
  * the periods of their care days before those benefits (was) and with
  * them (now).  Read so that each page is read about once, not once for
  * each benefit: the ids of the benefits added; each member with all its
- * benefits, in member order through benefit_member; then the activities
+ * benefits, in member order (rollup_beneficiary, then benefit_member);
+ * then the activities
  * those benefits name, each once, in store order (a national night asks
  * 160,000 benefits of 20,000 activities: a school's care activity has
  * 5-20 beneficiaries). */
@@ -1112,14 +1113,13 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 	st = NULL;
 	if (rc != CDSYNC_OK || fresh.n == 0)
 		goto out;
-	/* CROSS JOIN: the member is the outer loop, its benefits follow it */
+	/* CROSS JOIN: the members in order, each with its benefits */
 	if (sqlite3_prepare_v2(c->db,
 			       "SELECT m.id, m.org_id, m.joined_on, m.left_on, "
-			       "f.activity_id, f.id FROM member m CROSS JOIN "
-			       "benefit f ON f.member_id = m.id WHERE m.id IN "
-			       "(SELECT f.member_id FROM rollup_new n JOIN "
-			       "benefit f ON f.id = n.id WHERE n.tbl = "
-			       "'benefit') AND " NOT_NEW("member", "m.id"),
+			       "f.activity_id, f.id FROM rollup_beneficiary n "
+			       "CROSS JOIN member m ON m.id = n.member_id "
+			       "CROSS JOIN benefit f ON f.member_id = m.id "
+			       "WHERE " NOT_NEW("member", "m.id"),
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = fail(c, st);
 		goto out;
@@ -1619,7 +1619,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		}
 	}
 	if (sqlite3_exec(c->db, "DELETE FROM rollup_dirty; DELETE FROM "
-				"rollup_new",
+				"rollup_new; DELETE FROM rollup_beneficiary",
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		rc = fail(c, NULL);
 		goto done;

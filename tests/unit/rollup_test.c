@@ -91,6 +91,7 @@ run_schema(const char *last)
 		"0001_domain", "0002_sync", "0003_merge", "0004_trust",
 		"0005_rotation", "0006_tree", "0007_pair", "0008_receipt",
 		"0009_voucher", "0010_tlog", "0011_rollup", "0015_rollup_leaf",
+		"0016_rollup_beneficiary",
 		NULL
 	};
 	int i;
@@ -792,6 +793,48 @@ leaves_move_to_their_table(void **state)
 			    "0");
 }
 
+/* 0016 keeps the members with benefits added: those added before it
+ * too, and each once. */
+static void
+beneficiaries_are_kept(void **state)
+{
+	(void)state;
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	run_schema("0015_rollup_leaf");
+	exec(db, "INSERT INTO rollup_state (key, value) VALUES ('periods', "
+		 "'v3'); INSERT INTO member (id, org_id, full_name) VALUES "
+		 "(x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a', "
+		 "x'01010101010101010101010101010101', 'A'), "
+		 "(x'0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b', "
+		 "x'01010101010101010101010101010101', 'B'); INSERT INTO "
+		 "activity (id, org_id, held_on, title, kind) VALUES "
+		 "(x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+		 "x'01010101010101010101010101010101', '2025-10-01', 'T', "
+		 "'care'); INSERT INTO benefit (id, activity_id, member_id) "
+		 "VALUES (x'0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d', "
+		 "x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+		 "x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a')");
+	run_file("0016_rollup_beneficiary");
+	assert_string_equal(one("SELECT group_concat(hex(member_id)) FROM "
+				"rollup_beneficiary"),
+			    "0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A");
+	exec(db, "INSERT INTO benefit (id, activity_id, member_id) VALUES "
+		 "(x'0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e', "
+		 "x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+		 "x'0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b'), "
+		 "(x'0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f', "
+		 "x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+		 "x'0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b')");
+	assert_string_equal(one("SELECT count(*) || ' ' || group_concat("
+				"substr(hex(member_id), 1, 2)) FROM (SELECT * "
+				"FROM rollup_beneficiary ORDER BY 1)"),
+			    "2 0A,0B");
+	assert_string_equal(one("SELECT count(*) FROM rollup_new WHERE tbl "
+				"= 'benefit'"),
+			    "3");
+}
+
 static int
 teardown(void **state)
 {
@@ -814,6 +857,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(leaves_move_to_their_table,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(beneficiaries_are_kept, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
