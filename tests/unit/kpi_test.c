@@ -25,6 +25,7 @@
 #include "alloc.h"
 #include "kpi.h"
 #include "store.h"
+#include "testutil.h"
 
 enum { NAT = 1, HUB = 2, HUB2 = 3, EMPTY = 4, S1 = 11, S2 = 12, S3 = 13,
        S4 = 14, OUT = 15 };
@@ -49,32 +50,6 @@ exec(const char *sql)
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("%s", msg ? msg : sqlite3_errmsg(db));
-}
-
-static void
-run_file(const char *name)
-{
-	const char *dir = getenv("CDSYNC_SOURCE_DIR");
-	char path[4096];
-	char *sql;
-	long n;
-	FILE *f;
-
-	if (dir == NULL || *dir == '\0')
-		dir = ".";
-	snprintf(path, sizeof path, "%s/schema/%s", dir, name);
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s (set CDSYNC_SOURCE_DIR)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	sql = malloc((size_t)n + 1);
-	assert_non_null(sql);
-	assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
-	sql[n] = '\0';
-	fclose(f);
-	exec(sql);
-	free(sql);
 }
 
 /* Runs one INSERT.  `types` names each parameter in turn: 'i' a test id
@@ -216,8 +191,8 @@ setup(void **state)
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
 		return -1;
 	exec("PRAGMA foreign_keys = ON");
-	run_file("0001_domain.sql");
-	run_file("0002_sync.sql");
+	tu_schema(db, "0001_domain.sql");
+	tu_schema(db, "0002_sync.sql");
 	org(NAT, "NAT", "national", 0);
 	org(HUB, "HUB", "upper", NAT);
 	org(HUB2, "HUB2", "upper", NAT);

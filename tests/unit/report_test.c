@@ -61,29 +61,6 @@ exec(const char *sql)
 		fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
 }
 
-static void
-run_file(const char *name)
-{
-	char path[4096];
-	char *sql;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/schema/%s", tu_srcdir(), name);
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s (set CDSYNC_SOURCE_DIR)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	sql = malloc((size_t)n + 1);
-	assert_non_null(sql);
-	assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
-	sql[n] = '\0';
-	fclose(f);
-	exec(sql);
-	free(sql);
-}
-
 static int
 is_migration(const struct dirent *d)
 {
@@ -106,7 +83,7 @@ run_migrations(void)
 	if (n < 1)
 		fail_msg("no migrations in %s (set CDSYNC_SOURCE_DIR)", dir);
 	for (i = 0; i < n; i++) {
-		run_file(d[i]->d_name);
+		tu_schema(db, d[i]->d_name);
 		free(d[i]);
 	}
 	free(d);

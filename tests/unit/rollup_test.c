@@ -60,44 +60,21 @@ exec(sqlite3 *d, const char *sql)
 		fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(d));
 }
 
-/* Runs schema/NAME.sql on db. */
-static void
-run_file(const char *name)
-{
-	char path[4096], *sql;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/schema/%s.sql", tu_srcdir(), name);
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	sql = malloc((size_t)n + 1);
-	assert_non_null(sql);
-	assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
-	sql[n] = '\0';
-	fclose(f);
-	exec(db, sql);
-	free(sql);
-}
-
 /* The migrations the rollup stands on, up to and with `last`. */
 static void
 run_schema(const char *last)
 {
 	static const char *const names[] = {
-		"0001_domain", "0002_sync", "0003_merge", "0004_trust",
-		"0005_rotation", "0006_tree", "0007_pair", "0008_receipt",
-		"0009_voucher", "0010_tlog", "0011_rollup", "0015_rollup_leaf",
-		"0016_rollup_beneficiary",
-		NULL
+		"0001_domain.sql", "0002_sync.sql", "0003_merge.sql",
+		"0004_trust.sql", "0005_rotation.sql", "0006_tree.sql",
+		"0007_pair.sql", "0008_receipt.sql", "0009_voucher.sql",
+		"0010_tlog.sql", "0011_rollup.sql", "0015_rollup_leaf.sql",
+		"0016_rollup_beneficiary.sql", NULL
 	};
 	int i;
 
 	for (i = 0; names[i] != NULL; i++) {
-		run_file(names[i]);
+		tu_schema(db, names[i]);
 		if (last != NULL && strcmp(names[i], last) == 0)
 			break;
 	}
@@ -758,15 +735,22 @@ one(const char *sql)
 	return out;
 }
 
+/* db anew: an empty store of the migrations up to and with `last`. */
+static void
+store_upto(const char *last)
+{
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	run_schema(last);
+}
+
 /* 0015 moves the leaves a rollup kept in rollup_unit to rollup_leaf:
  * each leaf there, once, and the tree and sums where they were. */
 static void
 leaves_move_to_their_table(void **state)
 {
 	(void)state;
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	run_schema("0011_rollup");
+	store_upto("0011_rollup.sql");
 	exec(db, "INSERT INTO rollup_unit (id, parent_id, rep, level, leaf, "
 		 "sums) VALUES (x'01010101010101010101010101010101', NULL, "
 		 "x'01010101010101010101010101010101', 'national', x'0a01', "
@@ -777,7 +761,7 @@ leaves_move_to_their_table(void **state)
 		 "x'01010101010101010101010101010101', "
 		 "x'02020202020202020202020202020202', 'grassroots', NULL, "
 		 "NULL)");
-	run_file("0015_rollup_leaf");
+	tu_schema(db, "0015_rollup_leaf.sql");
 	assert_string_equal(one("SELECT group_concat(hex(id) || ':' || "
 				"hex(leaf), ',') FROM (SELECT * FROM "
 				"rollup_leaf ORDER BY id)"),
@@ -799,9 +783,7 @@ static void
 beneficiaries_are_kept(void **state)
 {
 	(void)state;
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	run_schema("0015_rollup_leaf");
+	store_upto("0015_rollup_leaf.sql");
 	exec(db, "INSERT INTO rollup_state (key, value) VALUES ('periods', "
 		 "'v3'); INSERT INTO member (id, org_id, full_name) VALUES "
 		 "(x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a', "
@@ -815,7 +797,7 @@ beneficiaries_are_kept(void **state)
 		 "VALUES (x'0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d', "
 		 "x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
 		 "x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a')");
-	run_file("0016_rollup_beneficiary");
+	tu_schema(db, "0016_rollup_beneficiary.sql");
 	assert_string_equal(one("SELECT group_concat(hex(member_id)) FROM "
 				"rollup_beneficiary"),
 			    "0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A0A");

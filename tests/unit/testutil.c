@@ -94,6 +94,33 @@ tu_srcdir(void)
 	return s && *s ? s : ".";
 }
 
+void
+tu_schema(sqlite3 *db, const char *file)
+{
+	char path[4096], *sql = NULL, *msg = NULL;
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/schema/%s", tu_srcdir(), file);
+	if ((f = fopen(path, "rb")) != NULL && fseek(f, 0, SEEK_END) == 0 &&
+	    (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (sql = malloc((size_t)n + 1)) != NULL &&
+	    fread(sql, 1, (size_t)n, f) == (size_t)n) {
+		sql[n] = '\0';
+		if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+			fprintf(stderr, "%s: %s\n", path,
+				msg ? msg : sqlite3_errmsg(db));
+			abort();
+		}
+	} else {
+		fprintf(stderr, "cannot read %s (set CDSYNC_SOURCE_DIR)\n",
+			path);
+		abort();
+	}
+	fclose(f);
+	free(sql);
+}
+
 cdsync *
 tu_node(cdsync_role role, const char *code, const char *parent)
 {

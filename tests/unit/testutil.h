@@ -38,5 +38,9 @@ void tu_enrol(cdsync *child, cdsync *parent, const char *root_fpr);
 void tu_carry(cdsync *from, cdsync *to, const char *catalog);
 /* Root of the source tree ($CDSYNC_SOURCE_DIR or "."). */
 const char *tu_srcdir(void);
+/* Runs schema/FILE (e.g. "0001_domain.sql") on db; aborts, saying which
+ * file and why, on failure. */
+struct sqlite3;
+void tu_schema(struct sqlite3 *db, const char *file);
 
 #endif
