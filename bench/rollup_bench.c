@@ -36,12 +36,15 @@
  * year.
  *
  * Usage: rollup_bench [--schools N] [--dir DIR]
- *                     [--night | --write-night | --rollup | --full]
+ *                     [--night | --write-night | --rollup | --full |
+ *                      --warm-night]
  * (--dir keeps the store there; by default a temporary folder, removed.
  * With the --dir of an earlier run, to profile by hand: --night writes one
  * more night and runs its rollup; --write-night only writes it, --rollup
  * only runs the incremental rollup, --full only a full one, each in a
- * process of its own.)
+ * process of its own; --warm-night writes a night and rolls it up on the
+ * same connection, with a page cache of 256 MiB, as a hub process that
+ * kept what its writes read would.)
  */
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -582,9 +585,8 @@ baseline(const char *path, double *secs, uint64_t *rows)
 
 /* 1% new records, or 1% of the activities changed. */
 static void
-night(const char *path, int change)
+night_on(sqlite3 *db, int change)
 {
-	sqlite3 *db = open_db(path);
 	sqlite3_stmt *pick, *upd;
 	uint8_t s[16], mem[46][16], (*all)[16] = NULL;
 	struct gen g;
@@ -613,7 +615,6 @@ night(const char *path, int change)
 		sqlite3_finalize(pick);
 		sqlite3_finalize(upd);
 		exec(db, "COMMIT");
-		sqlite3_close(db);
 		return;
 	}
 	/* 1% of each kind of record, at random schools: a school's new
@@ -657,17 +658,24 @@ night(const char *path, int change)
 	free(all);
 	gen_close(&g);
 	exec(db, "COMMIT");
-	sqlite3_close(db);
 	printf("night: %" PRIu64 " new records written\n", g.rows);
 	fflush(stdout);
 }
 
-/* Runs the rollup; prints what it did. */
+static void
+night(const char *path, int change)
+{
+	sqlite3 *db = open_db(path);
+
+	night_on(db, change);
+	sqlite3_close(db);
+}
+
+/* Runs the rollup on db; prints what it did. */
 static double
-rollup(const char *path, int full, const char *name)
+rollup_on(sqlite3 *db, int full, const char *name)
 {
 	cdsync_rollup_stats st;
-	sqlite3 *db = open_db(path);
 	char err[512];
 	double t0 = now_s(), t;
 
@@ -677,12 +685,21 @@ rollup(const char *path, int full, const char *name)
 		exit(1);
 	}
 	t = now_s() - t0;
-	sqlite3_close(db);
 	printf("%-9s %8.2f s  %zu units, %zu counted whole, %zu records added"
 	       "%s; peak RSS %ld MiB\n",
 	       name, t, st.units, st.recomputed, st.rows,
 	       st.full ? " (full)" : "", peak_kib() / 1024);
 	fflush(stdout);
+	return t;
+}
+
+static double
+rollup(const char *path, int full, const char *name)
+{
+	sqlite3 *db = open_db(path);
+	double t = rollup_on(db, full, name);
+
+	sqlite3_close(db);
 	return t;
 }
 
@@ -799,12 +816,13 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--night") == 0 ||
 			 strcmp(argv[i], "--write-night") == 0 ||
 			 strcmp(argv[i], "--rollup") == 0 ||
+			 strcmp(argv[i], "--warm-night") == 0 ||
 			 strcmp(argv[i], "--full") == 0)
 			phase = argv[i] + 2;
 		else {
 			fprintf(stderr, "usage: rollup_bench [--schools N] "
 					"[--dir DIR] [--night | --write-night "
-					"| --rollup | --full]\n");
+					"| --rollup | --full | --warm-night]\n");
 			return 2;
 		}
 	}
@@ -819,6 +837,19 @@ main(int argc, char **argv)
 		rng ^= (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
 		if (strcmp(phase, "full") == 0) {
 			rollup(path, 1, "full");
+			return 0;
+		}
+		if (strcmp(phase, "warm-night") == 0) {
+			/* the night written and rolled up on one connection
+			 * with a page cache of 256 MiB (BENCH_CACHE_MIB:
+			 * another): what the writes read stays warm */
+			sqlite3 *db = open_db(path);
+
+			if (getenv("BENCH_CACHE_MIB") == NULL)
+				exec(db, "PRAGMA cache_size = -262144");
+			night_on(db, 0);
+			rollup_on(db, 0, "warm");
+			sqlite3_close(db);
 			return 0;
 		}
 		if (strcmp(phase, "rollup") != 0)
