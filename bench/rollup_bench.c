@@ -178,6 +178,7 @@ step(sqlite3 *db, sqlite3_stmt *st)
 static sqlite3 *
 open_db(const char *path)
 {
+	const char *mib = getenv("BENCH_CACHE_MIB");
 	sqlite3 *db = NULL;
 
 	if (sqlite3_open(path, &db) != SQLITE_OK)
@@ -186,11 +187,11 @@ open_db(const char *path)
 	exec(db, "PRAGMA synchronous = NORMAL");
 	/* the store's own cache (the rollup sets a large one for a full
 	 * rollup), unless BENCH_CACHE_MIB says another */
-	if (getenv("BENCH_CACHE_MIB") != NULL) {
+	if (mib != NULL) {
 		char q[64];
 
 		snprintf(q, sizeof q, "PRAGMA cache_size = -%ld",
-			 strtol(getenv("BENCH_CACHE_MIB"), NULL, 10) * 1024);
+			 strtol(mib, NULL, 10) * 1024);
 		exec(db, q);
 	}
 	if (getenv("BENCH_MMAP"))
@@ -548,7 +549,7 @@ baseline(const char *path, double *secs, uint64_t *rows)
 		d0[i] = dnum((const unsigned char *)cp.from);
 		d1[i] = dnum((const unsigned char *)cp.to);
 	}
-	while (cap < 2 * 61000 * 2)
+	while (cap < (size_t)2 * 61000 * 2)
 		cap *= 2;
 	if ((a = calloc(cap, sizeof *a)) == NULL)
 		die(NULL, "out of memory");
@@ -748,7 +749,7 @@ child(const char *path, int what, uint64_t *rows)
 {
 	int fd[2], status;
 	double v[2] = { 0, 0 };
-	pid_t pid;
+	pid_t pid = -1;
 
 	if (pipe(fd) != 0 || (pid = fork()) < 0)
 		die(NULL, "fork");
@@ -805,9 +806,9 @@ main(int argc, char **argv)
 	double tb, tf, tn, tc;
 	uint64_t rows = 0;
 	cdsync *c = NULL;
+	const char *rid = getenv("BENCH_RANDOM_IDS");
 
-	random_ids = getenv("BENCH_RANDOM_IDS") != NULL &&
-		     strcmp(getenv("BENCH_RANDOM_IDS"), "0") != 0;
+	random_ids = rid != NULL && strcmp(rid, "0") != 0;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--schools") == 0 && i + 1 < argc)
 			schools = (int)strtol(argv[++i], NULL, 10);
