@@ -1054,14 +1054,18 @@ idset_get(struct idset *s, const uint8_t id[16], int add)
 	return (long)s->n++;
 }
 
-/* qsort: indexes into an idset (by_id_of's), in the order of their ids. */
-static const struct idset *by_id_of;
+/* An id of an idset with its index there, to sort (no global: two
+ * stores may roll up at once in two threads). */
+struct sorted {
+	uint8_t id[16];
+	int i;
+};
 
 static int
 by_id(const void *x, const void *y)
 {
-	return memcmp(by_id_of->id[*(const int *)x], /* not secret */
-		      by_id_of->id[*(const int *)y], 16);
+	return memcmp(((const struct sorted *)x)->id, /* not secret */
+		      ((const struct sorted *)y)->id, 16);
 }
 
 /* A benefit of a member with benefits added: the member (an index into
@@ -1089,7 +1093,7 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 	uint8_t last[16];
 	struct ben *b = NULL;
 	struct added *x;
-	int *order = NULL;
+	struct sorted *order = NULL;
 	size_t nb = 0, cb = 0, m0 = d->n, i, j;
 	int rc = CDSYNC_OK, step, k, r, skip = 1, have = 0;
 	long a;
@@ -1179,9 +1183,10 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 		rc = CDSYNC_ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < acts.n; i++)
-		order[i] = (int)i;
-	by_id_of = &acts;
+	for (i = 0; i < acts.n; i++) {
+		memcpy(order[i].id, acts.id[i], 16);
+		order[i].i = (int)i;
+	}
 	qsort(order, acts.n, sizeof *order, by_id);
 	if (sqlite3_prepare_v2(c->db, "SELECT held_on FROM activity WHERE id = "
 				      "?1 AND kind = 'care'",
@@ -1191,9 +1196,9 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 	}
 	for (i = 0; i < acts.n && rc == CDSYNC_OK; i++) {
 		sqlite3_reset(st);
-		sqlite3_bind_blob(st, 1, acts.id[order[i]], 16, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 1, order[i].id, 16, SQLITE_STATIC);
 		if ((step = sqlite3_step(st)) == SQLITE_ROW)
-			acts.v[order[i]] =
+			acts.v[order[i].i] =
 				holding(c, day(sqlite3_column_text(st, 0)));
 		else if (step != SQLITE_DONE)
 			rc = fail(c, NULL);
