@@ -24,13 +24,13 @@
  * the sum over the unions under it, walked as kpi.c walks them) with the
  * own part of O's leaf.
  *
- * Encoding.  rollup_leaf.leaf is NP x NF and rollup_unit.sums NP x NUNION
- * values,
- * period-major, in the order of the periods of rollup_state 'periods'
- * ("v3", the layout, then their names, space-separated; another value
- * counts everything again), written as pairs of unsigned LEB128 varints
- * for the values above 0: the zeros skipped since the last one, then
- * the value; the zeros after the last pair are implied.  The same
+ * Encoding.  rollup_leaf.leaf is NP x NF and rollup_unit.sums NP x
+ * NUNION values, period-major, in the order of the periods of
+ * rollup_state 'periods' ("v3", the layout, then their names,
+ * space-separated; another value counts everything again), written as
+ * pairs of unsigned LEB128 varints for the values above 0: the zeros
+ * skipped since the last one, then the value; the zeros after the last
+ * pair are implied.  The same
  * figures give the same bytes.  A blob that does not decode to exactly
  * that many values is damaged, and the next rollup recomputes all.
  *
@@ -99,11 +99,20 @@ struct unit {
 	int touched;		/* sums changed */
 };
 
+/* A set of ids, each with its index in the order put: open addressing
+ * on hash_id. */
+struct idset {
+	uint8_t (*id)[16];
+	uint64_t *v;		/* a value for each id */
+	size_t n, room;
+	int *slot;		/* index + 1, 0 empty */
+	size_t cap;
+};
+
 struct tree {
 	struct unit *u;
 	size_t n;
-	int *slot;		/* hash of ids: index + 1, 0 empty */
-	size_t cap;
+	struct idset ids;	/* the units' ids, valued by their index */
 };
 
 struct ctx {
@@ -253,19 +262,84 @@ same_id(const uint8_t x[16], const uint8_t y[16])
 	return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
 }
 
-/* The index of id, or -1. */
-static int
-find(const struct tree *t, const uint8_t id[16])
+static void
+idset_free(struct idset *s)
+{
+	cds_free(s->id);
+	cds_free(s->v);
+	cds_free(s->slot);
+	memset(s, 0, sizeof *s);
+}
+
+/* The index of id in s, or -1. */
+static long
+idset_find(const struct idset *s, const uint8_t id[16])
 {
 	size_t i;
 
-	if (t->cap == 0 || t->u == NULL || t->slot == NULL)
+	if (s->cap == 0)
 		return -1;
-	for (i = hash_id(id) & (t->cap - 1); t->slot[i];
-	     i = (i + 1) & (t->cap - 1))
-		if (same_id(t->u[t->slot[i] - 1].id, id))
-			return t->slot[i] - 1;
+	for (i = hash_id(id) & (s->cap - 1); s->slot[i];
+	     i = (i + 1) & (s->cap - 1))
+		if (same_id(s->id[s->slot[i] - 1], id))
+			return s->slot[i] - 1;
 	return -1;
+}
+
+/* The index of id in s, put there (value 0) if it was not; -2 out of
+ * memory. */
+static long
+idset_put(struct idset *s, const uint8_t id[16])
+{
+	long at = idset_find(s, id);
+	size_t i, k;
+
+	if (at >= 0)
+		return at;
+	if (2 * (s->n + 1) > s->cap) {	/* grow: the ids again */
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		int *slot = cds_calloc(cap, sizeof *slot);
+
+		if (slot == NULL)
+			return -2;
+		cds_free(s->slot);
+		s->slot = slot;
+		s->cap = cap;
+		for (k = 0; k < s->n; k++) {
+			for (i = hash_id(s->id[k]) & (cap - 1); slot[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			slot[i] = (int)k + 1;
+		}
+	}
+	if (s->n == s->room) {
+		size_t room = s->room ? s->room * 2 : 2048;
+		void *a = cds_realloc(s->id, room * sizeof *s->id), *b;
+
+		if (a == NULL)
+			return -2;
+		s->id = a;
+		if ((b = cds_realloc(s->v, room * sizeof *s->v)) == NULL)
+			return -2;
+		s->v = b;
+		s->room = room;
+	}
+	for (i = hash_id(id) & (s->cap - 1); s->slot[i];
+	     i = (i + 1) & (s->cap - 1))
+		;
+	memcpy(s->id[s->n], id, 16);
+	s->v[s->n] = 0;
+	s->slot[i] = (int)s->n + 1;
+	return (long)s->n++;
+}
+
+/* The index of unit id in t, or -1. */
+static int
+find(const struct tree *t, const uint8_t id[16])
+{
+	long k = idset_find(&t->ids, id);
+
+	return k < 0 || t->ids.v == NULL ? -1 : (int)t->ids.v[k];
 }
 
 static void
@@ -276,7 +350,7 @@ tree_free(struct tree *t)
 	for (i = 0; i < t->n; i++)
 		cds_free(t->u[i].sums);
 	cds_free(t->u);
-	cds_free(t->slot);
+	idset_free(&t->ids);
 	memset(t, 0, sizeof *t);
 }
 
@@ -331,16 +405,14 @@ tree_load(struct ctx *c, const char *sql, struct tree *t)
 	if (rc != SQLITE_DONE)
 		goto sqlerr;
 	t->n = n;
-	for (t->cap = 16; t->cap < 2 * n + 1; t->cap *= 2)
-		;
-	if ((t->slot = cds_calloc(t->cap, sizeof *t->slot)) == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		size_t h = hash_id(t->u[i].id) & (t->cap - 1);
+	for (i = 0; i < n; i++) {	/* a repeated id: its first unit */
+		size_t had = t->ids.n;
+		long at = idset_put(&t->ids, t->u[i].id);
 
-		while (t->slot[h])
-			h = (h + 1) & (t->cap - 1);
-		t->slot[h] = (int)i + 1;
+		if (at == -2)
+			goto nomem;
+		if (t->ids.n > had)
+			t->ids.v[at] = i;
 	}
 	/* second pass: parents and reps, now that every id has an index */
 	sqlite3_reset(st);
@@ -366,7 +438,7 @@ tree_load(struct ctx *c, const char *sql, struct tree *t)
 	if (rc != SQLITE_DONE)
 		goto sqlerr;
 	sqlite3_finalize(st);
-	for (i = 0; i < n; i++) {	/* the units counting as each rep */
+	for (i = 0; t->u != NULL && i < n; i++) { /* the units of each rep */
 		struct unit *r = &t->u[t->u[i].rep];
 
 		t->u[i].next = r->first;
@@ -984,76 +1056,6 @@ push(struct ctx *c, struct deltas *d)
 	return x;
 }
 
-/* A set of ids, each with its index in the order put: open addressing
- * on hash_id, as the tree's. */
-struct idset {
-	uint8_t (*id)[16];
-	uint64_t *v;		/* a value for each id */
-	size_t n, room;
-	int *slot;		/* index + 1, 0 empty */
-	size_t cap;
-};
-
-static void
-idset_free(struct idset *s)
-{
-	cds_free(s->id);
-	cds_free(s->v);
-	cds_free(s->slot);
-	memset(s, 0, sizeof *s);
-}
-
-/* The index of id in s; put there (value 0) when add, else -1 when not
- * there.  -2 out of memory. */
-static long
-idset_get(struct idset *s, const uint8_t id[16], int add)
-{
-	size_t i, k;
-
-	if (s->cap > 0)
-		for (i = hash_id(id) & (s->cap - 1); s->slot[i];
-		     i = (i + 1) & (s->cap - 1))
-			if (same_id(s->id[s->slot[i] - 1], id))
-				return s->slot[i] - 1;
-	if (!add)
-		return -1;
-	if (2 * (s->n + 1) > s->cap) {	/* grow: the ids again */
-		size_t cap = s->cap ? s->cap * 2 : 4096;
-		int *slot = cds_calloc(cap, sizeof *slot);
-
-		if (slot == NULL)
-			return -2;
-		cds_free(s->slot);
-		s->slot = slot;
-		s->cap = cap;
-		for (k = 0; k < s->n; k++) {
-			for (i = hash_id(s->id[k]) & (cap - 1); slot[i];
-			     i = (i + 1) & (cap - 1))
-				;
-			slot[i] = (int)k + 1;
-		}
-	}
-	if (s->n == s->room) {
-		size_t room = s->room ? s->room * 2 : 2048;
-		void *a = cds_realloc(s->id, room * sizeof *s->id), *b;
-
-		if (a == NULL)
-			return -2;
-		s->id = a;
-		if ((b = cds_realloc(s->v, room * sizeof *s->v)) == NULL)
-			return -2;
-		s->v = b;
-		s->room = room;
-	}
-	for (i = hash_id(id) & (s->cap - 1); s->slot[i];
-	     i = (i + 1) & (s->cap - 1))
-		;
-	memcpy(s->id[s->n], id, 16);
-	s->v[s->n] = 0;
-	s->slot[i] = (int)s->n + 1;
-	return (long)s->n++;
-}
-
 /* An id of an idset with its index there, to sort (no global: two
  * stores may roll up at once in two threads). */
 struct sorted {
@@ -1081,10 +1083,9 @@ struct ben {
  * them (now).  Read so that each page is read about once, not once for
  * each benefit: the ids of the benefits added; each member with all its
  * benefits, in member order (rollup_beneficiary, then benefit_member);
- * then the activities
- * those benefits name, each once, in store order (a national night asks
- * 160,000 benefits of 20,000 activities: a school's care activity has
- * 5-20 beneficiaries). */
+ * then the activities those benefits name, each once, in store order (a
+ * national night asks 160,000 benefits of 20,000 activities: a school's
+ * care activity has 5-20 beneficiaries). */
 static int
 add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 {
@@ -1108,7 +1109,7 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		v = sqlite3_column_blob(st, 0);
 		if (v != NULL && sqlite3_column_bytes(st, 0) == 16 &&
-		    idset_get(&fresh, v, 1) == -2)
+		    idset_put(&fresh, v) == -2)
 			rc = CDSYNC_ENOMEM;
 	}
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
@@ -1161,7 +1162,7 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 		if ((rc = room(c, (void **)&b, nb, &cb, sizeof *b)) !=
 		    CDSYNC_OK)
 			break;
-		if ((a = idset_get(&acts, v, 1)) < 0) {
+		if ((a = idset_put(&acts, v)) < 0) {
 			rc = CDSYNC_ENOMEM;
 			break;
 		}
@@ -1169,7 +1170,7 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 		b[nb].m = d->n - 1;
 		v = sqlite3_column_blob(st, 5);
 		b[nb].fresh = v != NULL && sqlite3_column_bytes(st, 5) == 16 &&
-			      idset_get(&fresh, v, 0) >= 0;
+			      idset_find(&fresh, v) >= 0;
 		nb++;
 	}
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
@@ -1342,26 +1343,31 @@ add_one(const struct ctx *c, int64_t *leaf, int gr, const struct added *x)
 	}
 }
 
+/* Writes the leaf of unit id with `put` (the upsert of rollup_leaf). */
+static int
+put_leaf(struct ctx *c, sqlite3_stmt *put, const uint8_t id[16],
+	 const int64_t *leaf)
+{
+	sqlite3_reset(put);
+	sqlite3_bind_blob(put, 1, id, 16, SQLITE_STATIC);
+	if (bind_values(put, 2, leaf, LEAF_N) != SQLITE_OK) {
+		cds_say(c->err, c->errlen, "%s", _("out of memory"));
+		return CDSYNC_ENOMEM;
+	}
+	return sqlite3_step(put) == SQLITE_DONE ? CDSYNC_OK : fail(c, NULL);
+}
+
 /* Applies the rows gathered in d, rep by rep: its leaf as kept (read
  * with `get`, SELECT leaf FROM rollup_leaf), the rows added, the leaf
- * written back and the difference sent up.  DAMAGED when a leaf kept
- * cannot be read (the caller counts all). */
+ * written back (put_leaf with `put`) and the difference sent up.
+ * DAMAGED when a leaf kept cannot be read (the caller counts all). */
 static int
 apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
-	  sqlite3_stmt *get, int64_t *leaf, int64_t *was)
+	  sqlite3_stmt *get, sqlite3_stmt *put, int64_t *leaf, int64_t *was)
 {
-	sqlite3_stmt *upd = NULL;
 	size_t i, j;
 	int rc = CDSYNC_OK, r, gr;
 
-	if (d->n == 0)
-		return CDSYNC_OK;
-	if (sqlite3_prepare_v2(c->db, "UPDATE rollup_leaf SET leaf = ?2 "
-				      "WHERE id = ?1",
-			       -1, &upd, NULL) != SQLITE_OK) {
-		rc = fail(c, NULL);
-		goto out;
-	}
 	for (i = 0; i < d->n && rc == CDSYNC_OK; i = j) {
 		r = d->a[i].r;
 		gr = t->u[r].level == L_GRASSROOTS;
@@ -1390,18 +1396,10 @@ apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
 				was[v] = leaf[v] - was[v];
 			propagate(t, r, was, 1);
 		}
-		sqlite3_reset(upd);
-		sqlite3_bind_blob(upd, 1, t->u[r].id, 16, SQLITE_STATIC);
-		if (bind_values(upd, 2, leaf, LEAF_N) != SQLITE_OK) {
-			cds_say(c->err, c->errlen, "%s", _("out of memory"));
-			rc = CDSYNC_ENOMEM;
-		} else if (sqlite3_step(upd) != SQLITE_DONE) {
-			rc = fail(c, NULL);
-		}
+		rc = put_leaf(c, put, t->u[r].id, leaf);
 	}
 out:
 	sqlite3_reset(get);	/* the caller reads with it again */
-	sqlite3_finalize(upd);
 	return rc;
 }
 
@@ -1521,13 +1519,18 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		goto nomem;
 	if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_leaf WHERE "
 				      "id = ?1",
-			       -1, &old, NULL) != SQLITE_OK) {
+			       -1, &old, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "INSERT INTO rollup_leaf (id, leaf) "
+				      "VALUES (?1, ?2) ON CONFLICT (id) DO "
+				      "UPDATE SET leaf = excluded.leaf",
+			       -1, &putleaf, NULL) != SQLITE_OK) {
 		rc = fail(c, NULL);
 		goto done;
 	}
 	/* rows added to units not counted again whole */
-	if (!full && ((rc = add_new(c, &t, &d)) != CDSYNC_OK ||
-		      (rc = apply_new(c, &t, &d, old, leaf, was)) != CDSYNC_OK))
+	if (!full &&
+	    ((rc = add_new(c, &t, &d)) != CDSYNC_OK ||
+	     (rc = apply_new(c, &t, &d, old, putleaf, leaf, was)) != CDSYNC_OK))
 		goto done;	/* DAMAGED: the caller counts all */
 	for (i = 0; i < t.n; i++) {
 		t.u[i].fresh |= full;
@@ -1556,10 +1559,6 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 				      "parent_id, rep, level) VALUES (?1, ?2, "
 				      "?3, ?4) ON CONFLICT (id) DO NOTHING",
 			       -1, &put, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c->db, "INSERT INTO rollup_leaf (id, leaf) "
-				      "VALUES (?1, ?2) ON CONFLICT (id) DO "
-				      "UPDATE SET leaf = excluded.leaf",
-			       -1, &putleaf, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c->db, "UPDATE rollup_unit SET sums = ?2 "
 				      "WHERE id = ?1",
 			       -1, &sums, NULL) != SQLITE_OK) {
@@ -1594,17 +1593,8 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		}
 		if (u->fresh && (rc = put_place(c, &t, u, put)) != CDSYNC_OK)
 			goto done;
-		if (r) {
-			sqlite3_reset(putleaf);
-			sqlite3_bind_blob(putleaf, 1, u->id, 16,
-					  SQLITE_STATIC);
-			if (bind_values(putleaf, 2, leaf, LEAF_N) != SQLITE_OK)
-				goto nomem;
-			if (sqlite3_step(putleaf) != SQLITE_DONE) {
-				rc = fail(c, NULL);
-				goto done;
-			}
-		}
+		if (r && (rc = put_leaf(c, putleaf, u->id, leaf)) != CDSYNC_OK)
+			goto done;
 		if (r && fn != NULL)
 			fn(fctx, ++done, total);
 		else if (r)
@@ -1730,8 +1720,8 @@ cds_rollup_run_day(sqlite3 *db, int full, const char *day,
 	if (full && (cache >= 0 ? cache * 4 : -cache) < FULL_CACHE_KIB)
 		cache_set(db, -FULL_CACHE_KIB);
 	rc = rollup(&c, full, fn, ctx, st);
-	/* A damaged leaf met midway: what the night wrote is rollup_unit
-	 * only, which the full run deletes and writes anew. */
+	/* A damaged leaf met midway: what the night wrote is leaves in
+	 * rollup_leaf, which the full run deletes and writes anew. */
 	if (rc == DAMAGED) {
 		if ((cache >= 0 ? cache * 4 : -cache) < FULL_CACHE_KIB)
 			cache_set(db, -FULL_CACHE_KIB);
