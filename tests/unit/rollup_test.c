@@ -668,9 +668,9 @@ damaged(void **state)
 	(void)check_period(0);
 	/* a damaged leaf of a school a row is added to: all again, and
 	 * the leaves of the other schools written before it was met are
-	 * not counted twice */
+	 * not counted twice (U09 is met last, after U07 and U08) */
 	exec(db, "UPDATE rollup_leaf SET leaf = x'80' WHERE id = (SELECT id "
-		 "FROM org_unit WHERE code = 'U07')");
+		 "FROM org_unit WHERE code = 'U09')");
 	ins("INSERT INTO activity (id, org_id, held_on, title, kind) VALUES "
 	    "(?1, ?2, '2025-10-01', 'Tết', 'care')",
 	    "ii", next_id++, unit[7]);
@@ -768,9 +768,9 @@ leaves_move_to_their_table(void **state)
 			    "01010101010101010101010101010101:0A01,"
 			    "02020202020202020202020202020202:0C03");
 	assert_string_equal(one("SELECT group_concat(level || ':' || "
-				"CASE WHEN sums IS NULL THEN '-' ELSE hex(sums) END, "
-				"',') FROM (SELECT * "
-				"FROM rollup_unit ORDER BY id)"),
+				"CASE WHEN sums IS NULL THEN '-' ELSE "
+				"hex(sums) END, ',') FROM (SELECT * FROM "
+				"rollup_unit ORDER BY id)"),
 			    "national:0B02,grassroots:-,grassroots:-");
 	assert_string_equal(one("SELECT count(*) FROM pragma_table_info("
 				"'rollup_unit') WHERE name = 'leaf'"),
