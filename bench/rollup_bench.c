@@ -12,11 +12,11 @@
  * writes them, from the day each record is written (a school's members
  * in one sitting in September, an activity on its day, a night's records
  * tonight; BENCH_RANDOM_IDS=1: random ids, as before).  Then, each phase
- * in a child process
- * of its own (so that peak RSS is its own), on the store's own SQLite
- * settings (WAL; the page cache the rollup picks: 512 MiB for a full
- * rollup, and the same for the baseline; SQLite's default 2 MiB for a
- * night; BENCH_CACHE_MIB=N sets N MiB in every phase instead):
+ * in a child process of its own (so that peak RSS is its own), on the
+ * store's own SQLite settings (WAL; the page cache the rollup picks: 512
+ * MiB for a full rollup, and the same for the baseline; SQLite's default
+ * 2 MiB for a night; BENCH_CACHE_MIB=N sets N MiB in every phase
+ * instead):
  *
  *   baseline  a plain C aggregation over a SELECT of the rows the rollup
  *             reads (activities, members with their care days, plans, key
@@ -256,7 +256,6 @@ activity(struct gen *g, const uint8_t s[16], uint8_t (*mem)[16], int nm)
 	uint8_t id[16], bid[16];
 	char d[11];
 	int i, nb, start;
-
 	uint64_t was = rec_ms;
 
 	day_sy(d);
