@@ -766,12 +766,6 @@ struct check {
 };
 
 static int
-cmp16(const void *a, const void *b)
-{
-	return memcmp(a, b, 16);
-}
-
-static int
 check_fn(void *ctx, const struct cds_tree_change *c)
 {
 	struct check *k = ctx;
@@ -798,7 +792,7 @@ check_fn(void *ctx, const struct cds_tree_change *c)
 		return CDSYNC_OK;
 	}
 	if (c->why == CDS_TREE_APPLIED || k->broken || k->n == 0 ||
-	    bsearch(c->id, k->ok, k->n, 16, cmp16) == NULL)
+	    bsearch(c->id, k->ok, k->n, 16, cds_id_order) == NULL)
 		return CDSYNC_OK;
 	k->broken = 1;
 	cds_date_vn(c->effective_on, day);
@@ -873,7 +867,7 @@ record(cdsync *db, const char *change, const char *code, const char *field,
 		goto out;
 	}
 	if (k.n > 1)
-		qsort(k.ok, k.n, 16, cmp16);
+		qsort(k.ok, k.n, 16, cds_id_order);
 	if ((rc = cds_write_insert(db, r, 0)) != CDSYNC_OK)
 		goto out;
 	memcpy(k.id, cdsync_rec_id(r), 16);

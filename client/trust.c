@@ -303,12 +303,6 @@ out:
 	return rc;
 }
 
-static int
-by_id(const void *x, const void *y)
-{
-	return memcmp(x, y, 16);
-}
-
 /* The nodes the sheets c->s[k] with fresh[k] speak of (their node
  * entries and revocations), sorted: *out (cds_malloc'd), their number;
  * -1 out of memory. */
@@ -326,7 +320,7 @@ touched(const struct cat *c, const unsigned char *fresh, uint8_t (**out)[16])
 		for (j = 0; fresh[k] && j < c->s[k].count; j++)
 			memcpy((*out)[n++], c->s[k].e[j].node, 16);
 	if (n > 1)
-		qsort(*out, n, 16, by_id);
+		qsort(*out, n, 16, cds_id_order);
 	return (long)n;
 }
 
@@ -368,7 +362,7 @@ apply(cdsync *db, const struct cat *c, const unsigned char *fresh)
 				       _("out of memory"));
 		for (a = 0; a <= nanc && nonly >= 0; a++)
 			if (bsearch(a < nanc ? anc[a] : db->node_id, only,
-				    (size_t)nonly, 16, by_id) != NULL)
+				    (size_t)nonly, 16, cds_id_order) != NULL)
 				nonly = -1;	/* all of it */
 	}
 	st = cds_prepare(db, "INSERT INTO sync_peer (node_id, org_code, "
@@ -404,7 +398,7 @@ apply(cdsync *db, const struct cat *c, const unsigned char *fresh)
 			    memcmp(e->node, db->node_id, 16) == 0 ||
 			    (nonly >= 0 &&
 			     bsearch(e->node, only, (size_t)nonly, 16,
-				     by_id) == NULL))
+				     cds_id_order) == NULL))
 				continue;
 			rv = revoked_in(rev, (size_t)nrev, e->node,
 					e->sign_pk);

@@ -103,3 +103,9 @@ cds_id_parse(const char *hex, uint8_t out[16])
 	memcpy(out, tmp, 16);
 	return 0;
 }
+
+int
+cds_id_order(const void *a, const void *b)
+{
+	return memcmp(a, b, CDS_ID_BYTES); /* not secret */
+}

@@ -28,5 +28,8 @@ void cds_id_name(const char *domain, const char *name, uint8_t out[16]);
 void cds_id_hex(const uint8_t id[16], char out[33]);
 /* Parses exactly 32 hex digits (either case); -1 if not. */
 int cds_id_parse(const char *hex, uint8_t out[16]);
+/* The order of two ids (16 bytes each, not secret), as qsort and
+ * bsearch take it. */
+int cds_id_order(const void *a, const void *b);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "id.h"
@@ -61,6 +62,28 @@ test_hex_round_trips_and_refuses_garbage(void **state)
 	assert_int_equal(cds_id_parse("01941f297c0070018203040506070g09", back), -1);
 }
 
+/* Ids sort as their bytes, the last byte too: a later id after an
+ * earlier one, and bsearch finds one in a sorted list. */
+static void
+test_ids_sort_in_byte_order(void **state)
+{
+	uint8_t id[3][16], rnd[10] = { 0 };
+
+	(void)state;
+	cds_id_make(2000, rnd, id[0]);
+	cds_id_make(1000, rnd, id[1]);
+	memcpy(id[2], id[1], 16);
+	id[2][15] ^= 1;
+	assert_true(cds_id_order(id[1], id[0]) < 0);
+	assert_true(cds_id_order(id[0], id[1]) > 0);
+	assert_true(cds_id_order(id[1], id[2]) < 0);
+	assert_int_equal(cds_id_order(id[0], id[0]), 0);
+	qsort(id, 3, 16, cds_id_order);
+	assert_true(cds_id_order(id[0], id[1]) < 0 &&
+		    cds_id_order(id[1], id[2]) < 0);
+	assert_ptr_equal(bsearch(id[1], id, 3, 16, cds_id_order), id[1]);
+}
+
 int
 main(void)
 {
@@ -68,6 +91,7 @@ main(void)
 		cmocka_unit_test(test_ids_match_the_vectors),
 		cmocka_unit_test(test_new_ids_carry_version_and_time),
 		cmocka_unit_test(test_hex_round_trips_and_refuses_garbage),
+		cmocka_unit_test(test_ids_sort_in_byte_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
