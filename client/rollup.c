@@ -52,6 +52,7 @@
 
 #include "alloc.h"
 #include "i18n.h"
+#include "id.h"
 #include "kpi.h"
 #include "period.h"
 #include "store.h"
@@ -1056,19 +1057,13 @@ push(struct ctx *c, struct deltas *d)
 	return x;
 }
 
-/* An id of an idset with its index there, to sort (no global: two
- * stores may roll up at once in two threads). */
+/* An id of an idset with its index there, to sort by the id, its first
+ * member (cds_id_order; no global: two stores may roll up at once in two
+ * threads). */
 struct sorted {
 	uint8_t id[16];
 	int i;
 };
-
-static int
-by_id(const void *x, const void *y)
-{
-	return memcmp(((const struct sorted *)x)->id, /* not secret */
-		      ((const struct sorted *)y)->id, 16);
-}
 
 /* A benefit of a member with benefits added: the member (an index into
  * d), the activity (an index into the activities named), whether it is
@@ -1188,7 +1183,7 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 		memcpy(order[i].id, acts.id[i], 16);
 		order[i].i = (int)i;
 	}
-	qsort(order, acts.n, sizeof *order, by_id);
+	qsort(order, acts.n, sizeof *order, cds_id_order);
 	if (sqlite3_prepare_v2(c->db, "SELECT held_on FROM activity WHERE id = "
 				      "?1 AND kind = 'care'",
 			       -1, &st, NULL) != SQLITE_OK) {

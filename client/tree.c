@@ -984,18 +984,12 @@ coldup(sqlite3_stmt *st, int i, int *bad)
 	return s;
 }
 
-/* Index into x->t of the unit with id, through byid (sorted ids). */
+/* Index into x->t of the unit with id, through byid (sorted by the id,
+ * the first member: cds_id_order). */
 struct idx {
 	uint8_t id[16];
 	size_t i;
 };
-
-static int
-cmpidx(const void *a, const void *b)
-{
-	return memcmp(((const struct idx *)a)->id, ((const struct idx *)b)->id,
-		      16);
-}
 
 static size_t
 find(const struct idx *byid, size_t n, const uint8_t id[16])
@@ -1005,7 +999,7 @@ find(const struct idx *byid, size_t n, const uint8_t id[16])
 
 	memset(&key, 0, sizeof key);
 	memcpy(key.id, id, 16);
-	p = bsearch(&key, byid, n, sizeof *byid, cmpidx);
+	p = bsearch(&key, byid, n, sizeof *byid, cds_id_order);
 	return p ? p->i : NONE;
 }
 
@@ -1073,7 +1067,7 @@ arrange(cdsync_tree *x)
 		x->t[i].up = x->t[i].kid = x->t[i].sib = NONE;
 		x->t[i].part = x->t[i].nextpart = x->t[i].repi = NONE;
 	}
-	qsort(byid, x->n, sizeof *byid, cmpidx);
+	qsort(byid, x->n, sizeof *byid, cds_id_order);
 	/* children in reverse code order (walk pushes them so the first
 	 * comes out first); parts in code order */
 	for (i = 0; i < x->n; i++) {
