@@ -18,9 +18,12 @@
  * no figures: asking for it is refused (CDSYNC_ENOTFOUND, naming the
  * unit it is part of).
  *
- * Unions: the grassroots org units (level 'grassroots') at or below O in
+ * Unions: the grassroots units (level 'grassroots') at or below O in
  * that tree, not merged away; when O is grassroots, O alone.  N = their
- * number: a union merged into another counts once, as part of it.
+ * number: a union merged into another counts once, as part of it.  The
+ * tree holds the schools the catalog enrols whose records never reached
+ * this store (tree.h, rule 1): they have no rows, so they count in N and
+ * meet nothing.  O too may be such a unit.
  * "The rows of a union" below are the rows of the union and of the units
  * merged into it; "O's own rows" likewise.
  *
@@ -328,8 +331,8 @@ row(sqlite3 *db, const char *sql, const struct win *w, int64_t *v, int n,
 	return CDSYNC_OK;
 }
 
-/* Finds the id of the org unit with `code`, or checks that `self` is
- * one. */
+/* Finds the id of the unit of the tree with `code` (an org unit, or one
+ * known from the catalog only), or checks that `self` is an org unit. */
 static int
 find_org(sqlite3 *db, const uint8_t self[16], const char *code,
 	 uint8_t id[16], char *err, size_t errlen)
@@ -344,7 +347,8 @@ find_org(sqlite3 *db, const uint8_t self[16], const char *code,
 		return CDSYNC_EINVAL;
 	}
 	if (sqlite3_prepare_v2(db,
-			       code ? "SELECT id FROM org_unit WHERE code = ?1"
+			       code ? "SELECT id FROM temp.cds_tree WHERE "
+				      "code = ?1"
 				    : "SELECT id FROM org_unit WHERE id = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return sqlfail(db, st, err, errlen);
@@ -412,8 +416,9 @@ level(sqlite3 *db, struct win *w, char *err, size_t errlen)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT level = 'national' FROM org_unit "
-			       "WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT level = 'national' FROM "
+			       "temp.cds_tree WHERE id = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
 		return sqlfail(db, st, err, errlen);
 	sqlite3_bind_blob(st, 1, w->org, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -433,10 +438,10 @@ merged_away(sqlite3 *db, const struct win *w, char *err, size_t errlen)
 	char day[11];
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT o.code, r.code, t.merged_on FROM "
-			       "temp.cds_tree t JOIN org_unit o ON o.id = t.id "
-			       "JOIN org_unit r ON r.id = t.rep WHERE t.id = ?1 "
-			       "AND t.rep IS NOT t.id", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(db, "SELECT t.code, r.code, t.merged_on FROM "
+			       "temp.cds_tree t JOIN temp.cds_tree r ON r.id = "
+			       "t.rep WHERE t.id = ?1 AND t.rep IS NOT t.id",
+			       -1, &st, NULL) !=
 	    SQLITE_OK)
 		return sqlfail(db, st, err, errlen);
 	sqlite3_bind_blob(st, 1, w->org, 16, SQLITE_STATIC);
@@ -607,10 +612,11 @@ run(sqlite3 *db, const uint8_t self_org[16], const char *org_code,
 		cds_free(k);
 		return sqlfail(db, NULL, err, errlen);
 	}
-	rc = find_org(db, self_org, org_code, w.org, err, errlen);
-	if (rc == CDSYNC_OK && build)
-		rc = cds_tree_build(db, as_of != NULL ? iso : NULL, NULL, NULL,
-				    err, errlen);
+	rc = build ? cds_tree_build(db, as_of != NULL ? iso : NULL, NULL,
+				    NULL, err, errlen)
+		   : CDSYNC_OK;
+	if (rc == CDSYNC_OK)
+		rc = find_org(db, self_org, org_code, w.org, err, errlen);
 	if (rc == CDSYNC_OK)
 		rc = merged_away(db, &w, err, errlen);
 	if (rc == CDSYNC_OK)

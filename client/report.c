@@ -14,15 +14,11 @@
  * a district of a national store has hundreds of schools.
  *
  * Unions: the grassroots unions at or below O in the tree, not merged
- * away (O alone when O is grassroots): those kpi.c counts.  With them,
- * the unions this store knows only from the catalog: a node entry of a
- * stored sheet with the role of a school whose code no org unit of the
- * store has (the school is enrolled, nothing of it was merged here),
- * enrolled on or before A, under the parent its enrolment names -- a
- * unit of the tree (or the unit that one is part of), or a hub itself
- * known from the catalog only (role hub), and so on up.  Those are not in
- * the KPI denominators (kpi.c counts the unions whose org unit the store
- * holds).
+ * away (O alone when O is grassroots): those kpi.c counts.  The tree
+ * holds the unions this store knows only from the catalog too (tree.h,
+ * rule 1: enrolled on or before A, nothing of them merged here): they
+ * are in the KPI denominators, and in the list below as never reported
+ * and not known.
  *
  * Reported.  The nodes of a union: the nodes this store knows (sync_peer:
  * from the catalog or added by hand) whose org code is the union's or
@@ -58,7 +54,6 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "catalog.h"
 #include "i18n.h"
 #include "id.h"
 #include "kpi.h"
@@ -187,9 +182,8 @@ read_unit(sqlite3 *db, struct unit *u, char *err, size_t errlen)
 	sqlite3_stmt *st = NULL;
 	int rc = CDSYNC_OK, step;
 
-	if (sqlite3_prepare_v2(db, "SELECT o.code, t.name, t.level FROM "
-			       "temp.cds_tree t JOIN org_unit o ON "
-			       "o.id = t.id WHERE t.id = ?1", -1, &st,
+	if (sqlite3_prepare_v2(db, "SELECT code, name, level FROM "
+			       "temp.cds_tree WHERE id = ?1", -1, &st,
 			       NULL) != SQLITE_OK)
 		return sqlfail(db, st, err, errlen);
 	sqlite3_bind_blob(st, 1, u->id, 16, SQLITE_STATIC);
@@ -224,8 +218,8 @@ find_org(sqlite3 *db, const uint8_t self[16], const char *code,
 		memcpy(id, self, 16);
 		return CDSYNC_OK;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT id FROM org_unit WHERE code = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT id FROM temp.cds_tree WHERE "
+			       "code = ?1", -1, &st, NULL) != SQLITE_OK)
 		return sqlfail(db, st, err, errlen);
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
@@ -250,10 +244,9 @@ children(sqlite3 *db, cdsync_report *r, char *err, size_t errlen)
 	const void *p;
 	int rc = CDSYNC_OK, step;
 
-	if (sqlite3_prepare_v2(db, "SELECT t.id, o.code, t.name, t.level "
-			       "FROM temp.cds_tree t JOIN org_unit o ON "
-			       "o.id = t.id WHERE t.parent_id = ?1 AND "
-			       "t.rep = t.id AND t.id <> ?1 ORDER BY o.code",
+	if (sqlite3_prepare_v2(db, "SELECT id, code, name, level FROM "
+			       "temp.cds_tree WHERE parent_id = ?1 AND "
+			       "rep = id AND id <> ?1 ORDER BY code",
 			       -1, &st, NULL) != SQLITE_OK)
 		return sqlfail(db, st, err, errlen);
 	sqlite3_bind_blob(st, 1, r->org.id, 16, SQLITE_STATIC);
@@ -292,140 +285,25 @@ children(sqlite3 *db, cdsync_report *r, char *err, size_t errlen)
 	return CDSYNC_OK;
 }
 
-/* ==== Unions known from the catalog only ============================== */
-
-static const char RCAT_SQL[] =
-	"CREATE TEMP TABLE IF NOT EXISTS cds_rcat ("
-	"id BLOB PRIMARY KEY, code TEXT NOT NULL, name TEXT NOT NULL, "
-	"level TEXT NOT NULL, parent_code TEXT, from_ms INTEGER NOT NULL, "
-	"first_ms INTEGER NOT NULL) WITHOUT ROWID;"
-	"DELETE FROM temp.cds_rcat;";
-
-/* One enrolment per unit: the newest names its code, name and parent
- * (as tree.c takes the newest parent); first_ms is the earliest. */
-static const char RCAT_INS[] =
-	"INSERT INTO temp.cds_rcat (id, code, name, level, parent_code, "
-	"from_ms, first_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
-	"ON CONFLICT (id) DO UPDATE SET "
-	"name = CASE WHEN excluded.from_ms >= from_ms THEN excluded.name "
-	"ELSE name END, "
-	"level = CASE WHEN excluded.from_ms >= from_ms THEN excluded.level "
-	"ELSE level END, "
-	"parent_code = CASE WHEN excluded.from_ms >= from_ms THEN "
-	"excluded.parent_code ELSE parent_code END, "
-	"from_ms = max(from_ms, excluded.from_ms), "
-	"first_ms = min(first_ms, excluded.first_ms)";
-
-/* Reads the node entries of schools and hubs of the stored sheets into
- * temp.cds_rcat.  Sheets were verified when they came in; one that does
- * not parse now is passed over, as tree.c does. */
-static int
-catalog_units(sqlite3 *db, char *err, size_t errlen)
-{
-	sqlite3_stmt *st = NULL, *ins = NULL;
-	struct cds_sheet s;
-	char e[CDS_ERRLEN];
-	uint8_t id[16];
-	size_t j;
-	int rc = CDSYNC_OK, step = SQLITE_DONE, yes, r;
-
-	if (sqlite3_exec(db, RCAT_SQL, NULL, NULL, NULL) != SQLITE_OK)
-		return sqlfail(db, NULL, err, errlen);
-	if ((rc = exists(db, "SELECT 1 FROM main.sqlite_master WHERE type = "
-			 "'table' AND name = ?1", "trust_sheet", &yes, err,
-			 errlen)) != CDSYNC_OK || !yes)
-		return rc;
-	if (sqlite3_prepare_v2(db, "SELECT bytes FROM trust_sheet", -1, &st,
-			       NULL) != SQLITE_OK)
-		return sqlfail(db, st, err, errlen);
-	if (sqlite3_prepare_v2(db, RCAT_INS, -1, &ins, NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return sqlfail(db, ins, err, errlen);
-	}
-	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		r = cds_sheet_read(sqlite3_column_blob(st, 0),
-				   (size_t)sqlite3_column_bytes(st, 0), &s, e,
-				   sizeof e);
-		if (r == -2) {
-			rc = nomem(err, errlen);
-			break;
-		}
-		if (r != 0)
-			continue;
-		for (j = 0; j < s.count && rc == CDSYNC_OK; j++) {
-			const struct cds_entry *x = &s.e[j];
-
-			if (x->type != CDS_ENTRY_NODE ||
-			    x->org_code[0] == '\0' ||
-			    (x->role != CDSYNC_ROLE_SCHOOL &&
-			     x->role != CDSYNC_ROLE_HUB))
-				continue;
-			cds_id_name("cdsync.org.v1", x->org_code, id);
-			sqlite3_reset(ins);
-			sqlite3_bind_blob(ins, 1, id, 16, SQLITE_STATIC);
-			sqlite3_bind_text(ins, 2, x->org_code, -1,
-					  SQLITE_STATIC);
-			sqlite3_bind_text(ins, 3, x->name[0] ? x->name
-							     : x->org_code,
-					  -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, 4,
-					  x->role == CDSYNC_ROLE_SCHOOL
-						  ? "grassroots"
-						  : "upper",
-					  -1, SQLITE_STATIC);
-			if (x->parent_code[0] != '\0')
-				sqlite3_bind_text(ins, 5, x->parent_code, -1,
-						  SQLITE_STATIC);
-			else
-				sqlite3_bind_null(ins, 5);
-			sqlite3_bind_int64(ins, 6, (int64_t)x->from_ms);
-			if (sqlite3_step(ins) != SQLITE_DONE)
-				rc = sqlfail(db, NULL, err, errlen);
-		}
-		cds_sheet_free(&s);
-	}
-	if (rc == CDSYNC_OK && step != SQLITE_DONE)
-		rc = sqlfail(db, NULL, err, errlen);
-	sqlite3_finalize(st);
-	sqlite3_finalize(ins);
-	return rc;
-}
-
 /* ==== Who has not reported ============================================ */
 
-/* ?1 O, ?2 W0, ?3 A or NULL, ?4 this node's own unit or NULL.
- * units: the tree's units not merged away, and the catalog's units the
- * store holds no org unit of (under the unit their parent code names, or
- * the unit that one is part of); sub: O and every unit below it, each
- * with `top`, the unit directly under O it is in (the walk stops at a
- * grassroots O, and UNION ends it even on a cycle); u: the unions;
- * alias: the codes that count as a unit (its own, those merged into it);
- * names: code and name of every unit. */
+/* ?1 O, ?2 W0, ?4 this node's own unit or NULL.
+ * units: the tree's units not merged away; sub: O and every unit below
+ * it, each with `top`, the unit directly under O it is in (the walk stops
+ * at a grassroots O, and UNION ends it even on a cycle); u: the unions;
+ * alias: the codes that count as a unit (its own, those merged into
+ * it). */
 #define MISSING_HEAD                                                      \
 	"WITH RECURSIVE "                                                 \
-	"cat(id, code, name, level, parent_code, first_ms) AS ("          \
-	"SELECT c.id, c.code, c.name, c.level, c.parent_code, c.first_ms "\
-	"FROM temp.cds_rcat c WHERE NOT EXISTS (SELECT 1 FROM org_unit o "\
-	"WHERE o.id = c.id OR o.code = c.code) AND (?3 IS NULL OR "        \
-	"date(c.first_ms / 1000, 'unixepoch', 'localtime') <= ?3)), "      \
-	"units(id, parent, level, known) AS ("                            \
-	"SELECT id, parent_id, level, 1 FROM temp.cds_tree WHERE rep = id "\
-	"UNION ALL SELECT c.id, coalesce((SELECT t.rep FROM "             \
-	"temp.cds_tree t JOIN org_unit o ON o.id = t.id WHERE o.code = "  \
-	"c.parent_code), (SELECT x.id FROM cat x WHERE x.code = "         \
-	"c.parent_code)), c.level, 0 FROM cat c), "                       \
+	"units(id, parent, level, known) AS (SELECT id, parent_id, "      \
+	"level, known FROM temp.cds_tree WHERE rep = id), "               \
 	"sub(id, level, top) AS (SELECT id, level, NULL FROM units "      \
 	"WHERE id = ?1 UNION SELECT n.id, n.level, coalesce(s.top, n.id) "\
 	"FROM units n JOIN sub s ON n.parent = s.id "                     \
 	"WHERE NOT (s.id = ?1 AND s.level = 'grassroots')), "             \
 	"u(id, top, known) AS (SELECT s.id, s.top, n.known FROM sub s "   \
 	"JOIN units n ON n.id = s.id WHERE s.level = 'grassroots'), "     \
-	"alias(unit, code) AS (SELECT t.rep, o.code FROM temp.cds_tree t "\
-	"JOIN org_unit o ON o.id = t.id UNION ALL SELECT id, code FROM "  \
-	"cat), "                                                          \
-	"names(id, code, name) AS (SELECT t.id, o.code, t.name FROM "     \
-	"temp.cds_tree t JOIN org_unit o ON o.id = t.id UNION ALL "       \
-	"SELECT id, code, name FROM cat), "
+	"alias(unit, code) AS (SELECT rep, code FROM temp.cds_tree), "
 
 /* took: per unit, the newest merged bundle of its nodes and the number
  * held. */
@@ -444,8 +322,9 @@ catalog_units(sqlite3 *db, char *err, size_t errlen)
 	"SELECT nm.code, nm.name, tp.code, u.known, t.last_ms, "          \
 	"coalesce(t.held, 0), date(t.last_ms / 1000, 'unixepoch', "       \
 	"'localtime'), u.id IS (SELECT rep FROM temp.cds_tree WHERE id = "\
-	"?4) FROM u JOIN names nm ON nm.id = u.id LEFT JOIN names tp ON " \
-	"tp.id = u.top LEFT JOIN took t ON t.unit = u.id "                \
+	"?4) FROM u JOIN temp.cds_tree nm ON nm.id = u.id LEFT JOIN "     \
+	"temp.cds_tree tp ON tp.id = u.top LEFT JOIN took t ON "          \
+	"t.unit = u.id "                                                  \
 	"ORDER BY t.last_ms IS NOT NULL, t.last_ms, nm.code"
 
 static const char MISSING_SQL[] = MISSING_HEAD MISSING_TOOK MISSING_TAIL;
@@ -493,8 +372,6 @@ missing(sqlite3 *db, cdsync_report *r, const uint8_t self[16],
 	const unsigned char *day;
 	int rc, yes, step;
 
-	if ((rc = catalog_units(db, err, errlen)) != CDSYNC_OK)
-		return rc;
 	/* the columns 0003 and 0008 add */
 	if ((rc = exists(db, "SELECT 1 FROM pragma_table_info(?1) WHERE "
 			 "name = 'seen_ms'", "sync_bundle_in", &yes, err,
@@ -505,8 +382,6 @@ missing(sqlite3 *db, cdsync_report *r, const uint8_t self[16],
 		return sqlfail(db, st, err, errlen);
 	sqlite3_bind_blob(st, 1, r->org.id, 16, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, w0, -1, SQLITE_STATIC);
-	if (r->as_of[0])
-		sqlite3_bind_text(st, 3, r->as_of, -1, SQLITE_STATIC);
 	if (self != NULL)
 		sqlite3_bind_blob(st, 4, self, 16, SQLITE_STATIC);
 	rc = CDSYNC_OK;

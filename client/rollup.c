@@ -1400,8 +1400,9 @@ out:
 
 /* Whether the tree the last rollup kept (rollup_unit) is today's: no
  * write to what the tree is made of since (rollup_state 'tree_changed'),
- * and no change taking effect after the day it was built ('tree_day')
- * up to today.  1 yes, 0 build it again, or an error code < 0. */
+ * no change taking effect after the day it was built ('tree_day') up to
+ * today, and no unit of the catalog joining it by today ('tree_next').
+ * 1 yes, 0 build it again, or an error code < 0. */
 static int
 tree_kept(struct ctx *c, const char *today)
 {
@@ -1411,19 +1412,21 @@ tree_kept(struct ctx *c, const char *today)
 
 	if (sqlite3_prepare_v2(c->db, "SELECT key, value FROM rollup_state "
 				      "WHERE key IN ('tree_changed', "
-				      "'tree_day')",
+				      "'tree_day', 'tree_next')",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -fail(c, st);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
 
-		if (k && strcmp(k, "tree_changed") == 0) {
+		if ((k && strcmp(k, "tree_changed") == 0) ||
+		    (k && strcmp(k, "tree_next") == 0 && v &&
+		     strcmp(v, today) <= 0)) {
 			sqlite3_finalize(st);
 			return 0;
 		}
-		if (sqlite3_column_type(st, 1) == SQLITE_TEXT)
-			snprintf(built, sizeof built, "%s",
-				 (const char *)sqlite3_column_text(st, 1));
+		if (k && strcmp(k, "tree_day") == 0 && v)
+			snprintf(built, sizeof built, "%s", v);
 	}
 	if (rc != SQLITE_DONE)
 		return -fail(c, st);
@@ -1445,7 +1448,37 @@ tree_kept(struct ctx *c, const char *today)
 	return kept;
 }
 
-/* The row of unit u in rollup_unit: its place in tree t. */
+/* Builds the tree of today and loads it into t; keeps in rollup_state
+ * 'tree_next' the first day after it on which a unit the catalog enrols
+ * joins the tree (tree.h, rule 1), until which the tree may be kept. */
+static int
+tree_today(struct ctx *c, struct tree *t)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = cds_tree_build(c->db, c->day, NULL, NULL, c->err,
+				 c->errlen)) != CDSYNC_OK)
+		return rc;
+	if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO rollup_state "
+				      "(key, value) SELECT 'tree_next', "
+				      "min(date(c.first_ms / 1000, "
+				      "'unixepoch')) FROM temp.cds_treecat c "
+				      "WHERE NOT EXISTS (SELECT 1 FROM "
+				      "temp.cds_tree t WHERE t.id = c.id) AND "
+				      "NOT EXISTS (SELECT 1 FROM temp.cds_tree "
+				      "t WHERE t.code = c.code)",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		return fail(c, st);
+	sqlite3_finalize(st);
+	return tree_load(c, "SELECT id, parent_id, rep, level FROM "
+			    "temp.cds_tree ORDER BY id",
+			 t);
+}
+
+/* The row of unit u in rollup_unit: its place in tree t (its code from
+ * the tree built). */
 static int
 put_place(struct ctx *c, const struct tree *t, const struct unit *u,
 	  sqlite3_stmt *put)
@@ -1476,6 +1509,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 	int rc, k, refull = 0, f, kept;
 
 	memset(&d, 0, sizeof d);
+	memset(&t, 0, sizeof t);
 	if (c->day != NULL) {
 		snprintf(today, sizeof today, "%s", c->day);
 	} else {
@@ -1494,18 +1528,21 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 	/* the tree of today: the one kept when nothing changed it */
 	if ((kept = full ? 0 : tree_kept(c, today)) < 0)
 		return -kept;
-	if (!kept && (rc = cds_tree_build(c->db, c->day, NULL, NULL, c->err,
-					  c->errlen)) != CDSYNC_OK)
+	if (!kept && (rc = tree_today(c, &t)) != CDSYNC_OK)
 		return rc;
-	if ((rc = tree_load(c, kept ? "SELECT id, parent_id, rep, level FROM "
-				      "rollup_unit ORDER BY id"
-				    : "SELECT id, parent_id, rep, level FROM "
-				      "temp.cds_tree ORDER BY id",
-			    &t)) != CDSYNC_OK)
+	if (kept && (rc = tree_load(c, "SELECT id, parent_id, rep, level FROM "
+				       "rollup_unit ORDER BY id",
+				    &t)) != CDSYNC_OK)
 		return rc;
 	if (!full && (rc = compare(c, &t, &refull)) != CDSYNC_OK)
 		goto done;
 	full = full || refull;
+	if (full && kept) {	/* all again: the units' rows from its tree */
+		tree_free(&t);
+		kept = 0;
+		if ((rc = tree_today(c, &t)) != CDSYNC_OK)
+			return rc;
+	}
 	if (!full && (rc = mark_dirty(c, &t)) != CDSYNC_OK)
 		goto done;
 	leaf = cds_malloc(LEAF_N * sizeof *leaf);
@@ -1550,9 +1587,15 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		rc = fail(c, NULL);
 		goto done;
 	}
-	if (sqlite3_prepare_v2(c->db, "INSERT INTO rollup_unit (id, "
-				      "parent_id, rep, level) VALUES (?1, ?2, "
-				      "?3, ?4) ON CONFLICT (id) DO NOTHING",
+	if (sqlite3_prepare_v2(c->db,
+			       kept ? "INSERT INTO rollup_unit (id, parent_id, "
+				      "rep, level) VALUES (?1, ?2, ?3, ?4) ON "
+				      "CONFLICT (id) DO NOTHING"
+				    : "INSERT INTO rollup_unit (id, parent_id, "
+				      "rep, level, code) VALUES (?1, ?2, ?3, "
+				      "?4, (SELECT code FROM temp.cds_tree "
+				      "WHERE id = ?1)) ON CONFLICT (id) DO "
+				      "NOTHING",
 			       -1, &put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c->db, "UPDATE rollup_unit SET sums = ?2 "
 				      "WHERE id = ?1",
@@ -1798,9 +1841,8 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 	if (sqlite3_prepare_v2(db, "SELECT l.leaf, u.sums, u.level, "
 				   "u.rep = u.id, (SELECT value FROM "
 				   "rollup_state WHERE key = 'periods') "
-				   "FROM org_unit o JOIN rollup_unit u ON "
-				   "u.id = o.id LEFT JOIN rollup_leaf l ON "
-				   "l.id = u.id WHERE o.code = ?1",
+				   "FROM rollup_unit u LEFT JOIN rollup_leaf "
+				   "l ON l.id = u.id WHERE u.code = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(&c, st);
 	sqlite3_bind_text(st, 1, org_code, -1, SQLITE_STATIC);
@@ -1889,12 +1931,11 @@ cds_rollup_each(sqlite3 *db, const uint8_t root[16], cds_rollup_each_fn fn,
 		goto out;
 	}
 	if (sqlite3_prepare_v2(db, SUBTREE "SELECT u.id, u.parent_id, u.level, "
-				   "o.code, l.leaf, u.sums, (SELECT value FROM "
+				   "u.code, l.leaf, u.sums, (SELECT value FROM "
 				   "rollup_state WHERE key = 'periods') FROM sub "
 				   "JOIN rollup_unit u ON u.id = sub.id LEFT JOIN "
-				   "rollup_leaf l ON l.id = u.id LEFT JOIN "
-				   "org_unit o ON o.id = u.id WHERE u.rep = u.id "
-				   "ORDER BY u.id",
+				   "rollup_leaf l ON l.id = u.id WHERE u.rep = "
+				   "u.id ORDER BY u.id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = fail(&c, st);
 		st = NULL;

@@ -68,13 +68,19 @@ col16(sqlite3_stmt *st, int i)
 static const char TEMP_SQL[] =
 	"CREATE TEMP TABLE IF NOT EXISTS cds_tree ("
 	"id BLOB PRIMARY KEY, parent_id BLOB, level TEXT, name TEXT, "
-	"rep BLOB NOT NULL, merged_on TEXT) WITHOUT ROWID;"
+	"rep BLOB NOT NULL, merged_on TEXT, code TEXT, known INTEGER) "
+	"WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS temp.cds_tree_parent "
 	"ON cds_tree (parent_id);"
 	"CREATE INDEX IF NOT EXISTS temp.cds_tree_rep ON cds_tree (rep);"
+	"CREATE INDEX IF NOT EXISTS temp.cds_tree_code ON cds_tree (code);"
 	"CREATE TEMP TABLE IF NOT EXISTS cds_treebase ("
 	"id BLOB PRIMARY KEY, parent_id BLOB NOT NULL, "
 	"from_ms INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TEMP TABLE IF NOT EXISTS cds_treecat ("
+	"id BLOB PRIMARY KEY, code TEXT NOT NULL, name TEXT NOT NULL, "
+	"level TEXT NOT NULL, parent_id BLOB, parent_code TEXT, "
+	"from_ms INTEGER NOT NULL, first_ms INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TEMP TABLE IF NOT EXISTS cds_treestamp ("
 	"k INTEGER PRIMARY KEY, n INTEGER, s INTEGER, b INTEGER);";
 
@@ -102,14 +108,66 @@ has_table(sqlite3 *db, const char *name, int *yes, char *err, size_t errlen)
 
 /* ==== The parents the catalog names =================================== */
 
+/* The catalog's schools and hubs: the newest enrolment of a unit names
+ * its code, name, level and parent (as cds_treebase takes the newest
+ * parent); first_ms is its earliest. */
+static const char TREECAT_INS[] =
+	"INSERT INTO temp.cds_treecat (id, code, name, level, parent_id, "
+	"parent_code, from_ms, first_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?7, "
+	"?6, ?6) "
+	"ON CONFLICT (id) DO UPDATE SET "
+	"code = CASE WHEN excluded.from_ms >= from_ms THEN excluded.code "
+	"ELSE code END, "
+	"name = CASE WHEN excluded.from_ms >= from_ms THEN excluded.name "
+	"ELSE name END, "
+	"level = CASE WHEN excluded.from_ms >= from_ms THEN excluded.level "
+	"ELSE level END, "
+	"parent_id = CASE WHEN excluded.from_ms >= from_ms THEN "
+	"excluded.parent_id ELSE parent_id END, "
+	"parent_code = CASE WHEN excluded.from_ms >= from_ms THEN "
+	"excluded.parent_code ELSE parent_code END, "
+	"from_ms = max(from_ms, excluded.from_ms), "
+	"first_ms = min(first_ms, excluded.first_ms)";
+
+/* Puts node entry x (a school's or a hub's) into temp.cds_treecat. */
+static int
+put_cat(sqlite3 *db, sqlite3_stmt *cat, const struct cds_entry *x,
+	char *err, size_t errlen)
+{
+	uint8_t id[16], pid[16];
+
+	cds_id_name("cdsync.org.v1", x->org_code, id);
+	sqlite3_reset(cat);
+	sqlite3_bind_blob(cat, 1, id, 16, SQLITE_STATIC);
+	sqlite3_bind_text(cat, 2, x->org_code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(cat, 3, x->name[0] ? x->name : x->org_code, -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(cat, 4, x->role == CDSYNC_ROLE_SCHOOL ? "grassroots"
+								: "upper",
+			  -1, SQLITE_STATIC);
+	if (x->parent_code[0] != '\0') {
+		cds_id_name("cdsync.org.v1", x->parent_code, pid);
+		sqlite3_bind_blob(cat, 5, pid, 16, SQLITE_TRANSIENT);
+		sqlite3_bind_text(cat, 7, x->parent_code, -1, SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(cat, 5);
+		sqlite3_bind_null(cat, 7);
+	}
+	sqlite3_bind_int64(cat, 6, (int64_t)x->from_ms);
+	if (sqlite3_step(cat) != SQLITE_DONE)
+		return sqlfail(db, err, errlen);
+	return CDSYNC_OK;
+}
+
 /* Reads the stored catalog's node entries into temp.cds_treebase (id of
- * the unit -> id of its parent), unless trust_sheet is as it was when
- * they were last read.  Sheets were verified when they came in; one that
- * does not parse now is passed over (its units keep no parent). */
+ * the unit -> id of its parent) and its schools and hubs into
+ * temp.cds_treecat, unless trust_sheet is as it was when they were last
+ * read.  Sheets were verified when they came in; one that does not parse
+ * now is passed over (its units keep no parent). */
 static int
 catalog_base(sqlite3 *db, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL, *ins = NULL;
+	sqlite3_stmt *st = NULL, *ins = NULL, *cat = NULL;
 	struct cds_sheet s;
 	int64_t now[3] = { 0, 0, 0 }, was[3] = { -1, -1, -1 };
 	uint8_t id[16], pid[16];
@@ -137,8 +195,10 @@ catalog_base(sqlite3 *db, char *err, size_t errlen)
 	st = NULL;
 	if (memcmp(now, was, sizeof now) == 0)
 		return CDSYNC_OK;
-	if (sqlite3_exec(db, "DELETE FROM temp.cds_treebase", NULL, NULL,
-			 NULL) != SQLITE_OK ||
+	if (sqlite3_exec(db, "DELETE FROM temp.cds_treebase; DELETE FROM "
+			 "temp.cds_treecat", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, TREECAT_INS, -1, &cat, NULL) !=
+		    SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT bytes FROM trust_sheet", -1, &st,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO temp.cds_treebase (id, "
@@ -163,8 +223,14 @@ catalog_base(sqlite3 *db, char *err, size_t errlen)
 			const struct cds_entry *x = &s.e[j];
 
 			if (x->type != CDS_ENTRY_NODE ||
-			    x->org_code[0] == '\0' ||
-			    x->parent_code[0] == '\0')
+			    x->org_code[0] == '\0')
+				continue;
+			if ((x->role == CDSYNC_ROLE_SCHOOL ||
+			     x->role == CDSYNC_ROLE_HUB) &&
+			    (rc = put_cat(db, cat, x, err, errlen)) !=
+				    CDSYNC_OK)
+				break;
+			if (x->parent_code[0] == '\0')
 				continue;
 			cds_id_name("cdsync.org.v1", x->org_code, id);
 			cds_id_name("cdsync.org.v1", x->parent_code, pid);
@@ -181,7 +247,8 @@ catalog_base(sqlite3 *db, char *err, size_t errlen)
 		rc = sqlfail(db, err, errlen);
 	sqlite3_finalize(st);
 	sqlite3_finalize(ins);
-	st = ins = NULL;
+	sqlite3_finalize(cat);
+	st = ins = cat = NULL;
 	if (rc != CDSYNC_OK)
 		return rc;
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO temp.cds_treestamp "
@@ -198,15 +265,31 @@ sqlerr:
 	rc = sqlfail(db, err, errlen);
 	sqlite3_finalize(st);
 	sqlite3_finalize(ins);
+	sqlite3_finalize(cat);
 	return rc;
 }
 
 /* ==== The base tree =================================================== */
 
-/* Fills temp.cds_tree with every org unit under its parent at creation
- * (tree.h, rule 1); *n is the number of units. */
+/* The catalog's units that no org unit is, enrolled by the day ?1 (UTC,
+ * so that any machine draws the same tree of a day), under the parent
+ * their enrolment names: the org unit of that code, else the unit its
+ * code derives. */
+static const char BASE_CAT[] =
+	"INSERT INTO temp.cds_tree (id, parent_id, level, name, rep, "
+	"merged_on, code, known) SELECT c.id, nullif(coalesce((SELECT o.id "
+	"FROM org_unit o WHERE o.code = c.parent_code), c.parent_id), c.id), "
+	"c.level, c.name, c.id, NULL, c.code, 0 FROM temp.cds_treecat c "
+	"WHERE date(c.first_ms / 1000, 'unixepoch') <= ?1 AND NOT EXISTS "
+	"(SELECT 1 FROM org_unit o WHERE o.id = c.id) AND NOT EXISTS "
+	"(SELECT 1 FROM org_unit o WHERE o.code = c.code)";
+
+/* Fills temp.cds_tree with every org unit under its parent at creation,
+ * and with the catalog's units enrolled by `day` when the store has a
+ * catalog (tree.h, rule 1); *n is the number of units. */
 static int
-base(sqlite3 *db, int has_meta, int64_t *n, char *err, size_t errlen)
+base(sqlite3 *db, int has_meta, int has_trust, const char *day, int64_t *n,
+     char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	uint8_t self[16], pid[16];
@@ -233,11 +316,12 @@ base(sqlite3 *db, int has_meta, int64_t *n, char *err, size_t errlen)
 	if (sqlite3_exec(db, "DELETE FROM temp.cds_tree", NULL, NULL, NULL) !=
 		    SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO temp.cds_tree (id, parent_id, "
-			       "level, name, rep, merged_on) SELECT o.id, "
-			       "nullif(coalesce(o.parent_id, b.parent_id, "
-			       "CASE WHEN o.id = ?1 THEN ?2 END), o.id), "
-			       "o.level, o.name, o.id, NULL FROM org_unit o "
-			       "LEFT JOIN temp.cds_treebase b ON b.id = o.id",
+			       "level, name, rep, merged_on, code, known) "
+			       "SELECT o.id, nullif(coalesce(o.parent_id, "
+			       "b.parent_id, CASE WHEN o.id = ?1 THEN ?2 END), "
+			       "o.id), o.level, o.name, o.id, NULL, o.code, 1 "
+			       "FROM org_unit o LEFT JOIN temp.cds_treebase b "
+			       "ON b.id = o.id",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto sqlerr;
 	if (own) {
@@ -247,6 +331,16 @@ base(sqlite3 *db, int has_meta, int64_t *n, char *err, size_t errlen)
 	if (sqlite3_step(st) != SQLITE_DONE)
 		goto sqlerr;
 	*n = sqlite3_changes(db);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!has_trust)
+		return CDSYNC_OK;
+	if (sqlite3_prepare_v2(db, BASE_CAT, -1, &st, NULL) != SQLITE_OK)
+		goto sqlerr;
+	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto sqlerr;
+	*n += sqlite3_changes(db);
 	sqlite3_finalize(st);
 	return CDSYNC_OK;
 sqlerr:
@@ -694,13 +788,14 @@ cds_tree_build(sqlite3 *db, const char *date, cds_tree_fn fn, void *ctx,
 		return rc;
 	if (has_trust && (rc = catalog_base(db, err, errlen)) != CDSYNC_OK)
 		return rc;
-	if ((rc = base(db, has_meta, &b.nunits, err, errlen)) != CDSYNC_OK ||
+	if ((rc = base(db, has_meta, has_trust, day, &b.nunits, err,
+		       errlen)) != CDSYNC_OK ||
 	    !has_change)
 		return rc;
 	if ((rc = prepare(&b, &b.get, "SELECT parent_id, level, rep, "
 			  "merged_on FROM temp.cds_tree WHERE id = ?1")) ||
-	    (rc = prepare(&b, &b.code, "SELECT code FROM org_unit WHERE "
-			  "id = ?1")) ||
+	    (rc = prepare(&b, &b.code, "SELECT code FROM temp.cds_tree "
+			  "WHERE id = ?1")) ||
 	    (rc = prepare(&b, &b.rename, "UPDATE temp.cds_tree SET name = ?2 "
 			  "WHERE id = ?1")) ||
 	    (rc = prepare(&b, &b.move, "UPDATE temp.cds_tree SET parent_id = "

@@ -9,7 +9,16 @@
  *     catalog this store holds (trust_sheet: every node entry names its
  *     issuer's org code as its parent; ids are derived from codes), else,
  *     for this node's own unit, the parent code it was set up with
- *     (meta 'parent_code').
+ *     (meta 'parent_code').  With them, the units the catalog enrols
+ *     that no org unit is (a school or hub enrolled whose records never
+ *     reached this store): a node entry of a stored sheet with the role
+ *     of a school (level 'grassroots') or a hub ('upper'), enrolled on or
+ *     before D (the UTC day of its earliest entry, so that every machine
+ *     draws the same tree), under the parent its newest entry names.
+ *     They have no records, so they count as unions that did nothing:
+ *     they are in the denominators of the shares of unions.  The id of
+ *     such a unit is the one its code derives (SPEC.md "Derived ids"),
+ *     which its org unit takes when its records arrive.
  *  2. Apply the org_change rows with effective_on <= D in (effective_on,
  *     id) order -- ids are time-ordered, so changes of one day apply in
  *     the order they were recorded:
@@ -21,7 +30,7 @@
  *               that unit's, so do the records of units merged into it
  *               before, and its children move under that unit.
  *  3. A change counts only when, in the tree just before it, the units
- *     it names are in the store, the unit was not merged already, its
+ *     it names are in it (rule 1), the unit was not merged already, its
  *     author (org_id) is the national union or above the unit (for a
  *     rename, also the unit itself), and it keeps the tree a tree: the
  *     national union is never moved or merged; a move never puts a unit
@@ -33,17 +42,21 @@
  * The result lands in a TEMP table that SQL can join (temp tables work
  * on read-only stores too):
  *
- *   temp.cds_tree(id, parent_id, level, name, rep, merged_on)
- *     one row per org unit: its parent in the tree of D (NULL for a
- *     root; for a merged unit its parent when it merged), its level
+ *   temp.cds_tree(id, parent_id, level, name, rep, merged_on, code,
+ *                 known)
+ *     one row per unit: its parent in the tree of D (NULL for a root;
+ *     for a merged unit its parent when it merged), its level
  *     ('national', 'upper', 'grassroots'), its name on D, rep -- the unit
  *     it counts as (itself, or the unit it is part of since a merger) --
- *     and the day of that merger.  Indexed on parent_id and on rep.
+ *     the day of that merger, its org code, and known: 1 for an org unit
+ *     of the store, 0 for a unit known from the catalog only.  Indexed on
+ *     parent_id, on rep and on code.
  *
- * The parents from the catalog are kept in temp.cds_treebase and read
- * again only when the stored sheets change (their number, editions and
- * sizes, kept in temp.cds_treestamp).  A connection that holds only the
- * domain tables (schema/0001) works too: no changes, no catalog.
+ * The parents and units from the catalog are kept in temp.cds_treebase
+ * and temp.cds_treecat and read again only when the stored sheets change
+ * (their number, editions and sizes, kept in temp.cds_treestamp).  A
+ * connection that holds only the domain tables (schema/0001) works too:
+ * no changes, no catalog.
  * Every call rebuilds the table; a connection is used by one thread at a
  * time.
  */
@@ -60,7 +73,7 @@
 /* Why a change does not count; CDS_TREE_APPLIED when it does. */
 enum cds_tree_why {
 	CDS_TREE_APPLIED = 0,
-	CDS_TREE_UNKNOWN = 1,	  /* a unit it names is not in the store */
+	CDS_TREE_UNKNOWN = 1,	  /* a unit it names is not in the tree */
 	CDS_TREE_MERGED = 2,	  /* the unit was merged before */
 	CDS_TREE_ROOT = 3,	  /* the national union moved or merged */
 	CDS_TREE_AUTHOR = 4,	  /* its author is not above the unit */

@@ -192,14 +192,15 @@ same "csv: a BOM first" "efbbbf" "$(head -c 3 "$T/out" | od -An -tx1 | tr -d ' \
 same "csv: every record ends in CRLF" "76 76" \
 	"$(wc -l <"$T/out" | tr -d ' ') $(grep -c $'\r$' "$T/out")"
 
-# The district: HG, then HG-A and HG-B, 25 records each, then 3 school
-# years of HG's.
+# The district: HG, then HG-A, HG-B and HG-C (enrolled, never seen: a
+# unit all the same), 25 records each, then 3 school years of HG's.
 run --home "$HG" report --period 2025-2026 --format csv
-same "csv of the district: records" "151" "$(wc -l <"$T/out" | tr -d ' ')"
+same "csv of the district: records" "176" "$(wc -l <"$T/out" | tr -d ' ')"
 same "csv of the district: the units and years" \
 "units 2025-2026 HG 25
 units 2025-2026 HG-A 25
 units 2025-2026 HG-B 25
+units 2025-2026 HG-C 25
 trend 2023-2024 HG 25
 trend 2024-2025 HG 25
 trend 2025-2026 HG 25" \
@@ -211,7 +212,9 @@ units,2025-2026,2025-09-01,2026-08-31,HG,Công đoàn Giáo dục tỉnh Hà Gia
 units,2025-2026,2025-09-01,2026-08-31,HG-A,Trường Tiểu học Lũng Cú,grassroots,P2.U.coverage,Members who benefited from care,75.0,90,0,1,3,4
 units,2025-2026,2025-09-01,2026-08-31,HG-A,Trường Tiểu học Lũng Cú,grassroots,care_per_member,Care money per member (VND),375000,,,,,
 units,2025-2026,2025-09-01,2026-08-31,HG-B,Trường THCS Đồng Văn,grassroots,P2.U.coverage,Members who benefited from care,0.0,90,0,1,0,2
-units,2025-2026,2025-09-01,2026-08-31,HG-B,Trường THCS Đồng Văn,grassroots,care_per_member,Care money per member (VND),0,,,,," \
+units,2025-2026,2025-09-01,2026-08-31,HG-B,Trường THCS Đồng Văn,grassroots,care_per_member,Care money per member (VND),0,,,,,
+units,2025-2026,2025-09-01,2026-08-31,HG-C,Trường Mầm non Sủng Là,grassroots,P2.U.coverage,Members who benefited from care,0.0,90,0,1,0,0
+units,2025-2026,2025-09-01,2026-08-31,HG-C,Trường Mầm non Sủng Là,grassroots,care_per_member,Care money per member (VND),0,,,,," \
 	"$(sed 's/\r$//' "$T/out" | grep -E '^units,2025-2026,[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,(P2.U.coverage|care_per_member),')"
 
 # ==== JSON: exact ====================================================
@@ -249,17 +252,17 @@ cp "$T/out" "$T/hg.json"
 same "json: the district" \
 "period 2025-2026 2025-09-01 2026-08-31 None None
 org HG upper Công đoàn Giáo dục tỉnh Hà Giang
-children HG-A HG-B
-HG P3.plan P3 1/2 50.0 100 - 
-HG P3.strategy P3 1/2 50.0 100 - 
-HG P3.linked P3 0/2 0.0 100 - 
-HG P2.U.propaganda P2.U 0/2 0.0 100 - 
-HG P2.U.councils P2.U 0/2 0.0 100 - 
-HG P2.U.innovation P2.U 0/2 0.0 100 - 
-HG P2.U.culture P2.U 1/2 50.0 100 - 
-HG P2.U.care P2.U 1/2 50.0 100 - 
+children HG-A HG-B HG-C
+HG P3.plan P3 1/3 33.3 100 - 
+HG P3.strategy P3 1/3 33.3 100 - 
+HG P3.linked P3 0/3 0.0 100 - 
+HG P2.U.propaganda P2.U 0/3 0.0 100 - 
+HG P2.U.councils P2.U 0/3 0.0 100 - 
+HG P2.U.innovation P2.U 0/3 0.0 100 - 
+HG P2.U.culture P2.U 1/3 33.3 100 - 
+HG P2.U.care P2.U 1/3 33.3 100 - 
 HG P2.U.coverage P2.U 3/6 50.0 90 - 
-HG P2.U.creative P2.U 0/2 0.0 30 - 
+HG P2.U.creative P2.U 0/3 0.0 30 - 
 HG P2.N.legal P2.N 0/0 100.0 100 met 
 HG P2.N.training P2.N 0/1 0 2 - n/a
 HG P2.N.care P2.N 0/1 0 2 - n/a
@@ -295,12 +298,27 @@ HG-B P2.N.training P2.N 0/1 0 2 - n/a
 HG-B P2.N.care P2.N 0/1 0 2 - n/a
 HG-B P2.N.agreements P2.N 0/1 0 10 - n/a
 HG-B care_per_member 0 
+HG-C P3.plan P3 0/1 0.0 100 - 
+HG-C P3.strategy P3 0/1 0.0 100 - 
+HG-C P3.linked P3 0/1 0.0 100 - 
+HG-C P2.U.propaganda P2.U 0/1 0.0 100 - 
+HG-C P2.U.councils P2.U 0/1 0.0 100 - 
+HG-C P2.U.innovation P2.U 0/1 0.0 100 - 
+HG-C P2.U.culture P2.U 0/1 0.0 100 - 
+HG-C P2.U.care P2.U 0/1 0.0 100 - 
+HG-C P2.U.coverage P2.U 0/0 0.0 90 - 
+HG-C P2.U.creative P2.U 0/1 0.0 30 - 
+HG-C P2.N.legal P2.N 0/0 100.0 100 met 
+HG-C P2.N.training P2.N 0/1 0 2 - n/a
+HG-C P2.N.care P2.N 0/1 0 2 - n/a
+HG-C P2.N.agreements P2.N 0/1 0 10 - n/a
+HG-C care_per_member 0 
 unions 3
 missing HG-C Trường Mầm non Sủng Là HG-C None 0 False
 missing HG-B Trường THCS Đồng Văn HG-B 2025-06-15 0 True
-year 2023-2024 2023-09-01 2024-08-31 P3.plan=0/2 P2.U.care=0/2 P2.U.coverage=0/6
-year 2024-2025 2024-09-01 2025-08-31 P3.plan=0/2 P2.U.care=1/2 P2.U.coverage=2/6
-year 2025-2026 2025-09-01 2026-08-31 P3.plan=1/2 P2.U.care=1/2 P2.U.coverage=3/6" \
+year 2023-2024 2023-09-01 2024-08-31 P3.plan=0/3 P2.U.care=0/3 P2.U.coverage=0/6
+year 2024-2025 2024-09-01 2025-08-31 P3.plan=0/3 P2.U.care=1/3 P2.U.coverage=2/6
+year 2025-2026 2025-09-01 2026-08-31 P3.plan=1/3 P2.U.care=1/3 P2.U.coverage=3/6" \
 	"$(summary "$T/hg.json")"
 
 # The national hub: HG and TQ under it; HG-C is known from HG's sheet of
@@ -316,9 +334,9 @@ missing HG-C Trường Mầm non Sủng Là HG None 0 False
 missing HG-B Trường THCS Đồng Văn HG 2025-06-15 0 True" \
 	"$(summary "$T/vn.json" | grep -vE '^(HG|TQ|VN|year) ')"
 same "json: national figures are the sum of the provinces'" \
-"VN P2.U.care 2/3
+"VN P2.U.care 2/4
 VN P2.U.coverage 4/7
-HG P2.U.care 1/2
+HG P2.U.care 1/3
 HG P2.U.coverage 3/6
 TQ P2.U.care 1/1
 TQ P2.U.coverage 1/1" \
@@ -418,7 +436,7 @@ print("zip", z.testzip())
 wb = z.read("xl/workbook.xml").decode()
 print("sheets", "|".join(re.findall(r'<sheet name="([^"]*)"', wb)))
 s1 = z.read("xl/worksheets/sheet1.xml").decode()
-# F4: the value of HG's P3.plan, 0.5 as a number with a style (percent)
+# F4: the value of HG's P3.plan, 1/3 as a number with a style (percent)
 m = re.search(r'<c r="F4"([^>]*)><v>([^<]*)</v></c>', s1)
 print("F4", m and m.group(2), m and 't="' not in m.group(1))
 print("frozen", 'state="frozen"' in s1)
@@ -438,7 +456,7 @@ EOF
 same "xlsx: a workbook with numbers" \
 "zip None
 sheets P3|P2.U|P2.N|Money and kinds|Not reported|Trend
-F4 0.5 True
+F4 0.3333333333333334 True
 frozen True
 autofilter True
 widths True

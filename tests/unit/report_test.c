@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "catalog.h"
 #include "id.h"
 #include "kpi.h"
 #include "report.h"
@@ -170,7 +169,7 @@ noon(const char *iso)
 	int y, m, d;
 
 	assert_int_equal(sscanf(iso, "%4d-%2d-%2d", &y, &m, &d), 3);
-	return (cds_date_days(y, m, d) * 86400 + 12 * 3600) * 1000;
+	return ((int64_t)cds_date_days(y, m, d) * 86400 + 43200) * 1000;
 }
 
 /* The node of school n: its peer row, node number n + 100. */
@@ -215,59 +214,6 @@ bundle(int node, int seq, const char *status, const char *day)
 		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 		sqlite3_finalize(st);
 	}
-}
-
-/* A sheet of `issuer` with node entries (code, parent, role, from day). */
-struct ent {
-	const char *code, *name, *parent;
-	int role;
-	const char *from;
-};
-
-static void
-sheet(const char *issuer, const struct ent *e, size_t n)
-{
-	uint8_t pk[32], sk[64];
-	struct cds_sheet s;
-	sqlite3_stmt *st = NULL;
-	cds_buf b;
-	size_t i;
-
-	crypto_sign_keypair(pk, sk);
-	memset(&s, 0, sizeof s);
-	cds_id_name("cdsync.org.v1", issuer, s.issuer);
-	memcpy(s.issuer_pk, pk, 32);
-	s.serial = 1;
-	s.issued_ms = 1750000000000u;
-	s.count = n;
-	s.e = calloc(n, sizeof *s.e);
-	assert_non_null(s.e);
-	for (i = 0; i < n; i++) {
-		s.e[i].type = CDS_ENTRY_NODE;
-		cds_id_name("cdsync.node.test", e[i].code, s.e[i].node);
-		s.e[i].role = (uint8_t)e[i].role;
-		randombytes_buf(s.e[i].sign_pk, 32);
-		randombytes_buf(s.e[i].box_pk, 32);
-		s.e[i].from_ms = (uint64_t)noon(e[i].from);
-		snprintf(s.e[i].org_code, sizeof s.e[i].org_code, "%s",
-			 e[i].code);
-		snprintf(s.e[i].name, sizeof s.e[i].name, "%s", e[i].name);
-		snprintf(s.e[i].parent_code, sizeof s.e[i].parent_code, "%s",
-			 e[i].parent);
-	}
-	cds_buf_init(&b, 1u << 20);
-	cds_sheet_write(&b, &s, sk);
-	assert_int_equal(b.rc, 0);
-	assert_int_equal(sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO "
-					    "trust_sheet (issuer, serial, "
-					    "bytes) VALUES (?1, 1, ?2)", -1,
-					    &st, NULL), SQLITE_OK);
-	sqlite3_bind_blob(st, 1, s.issuer, 16, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, b.p, (int)b.n, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
-	cds_buf_free(&b);
-	free(s.e);
 }
 
 /* A merge of `subject` into `into` recorded by `author`. */
@@ -626,26 +572,26 @@ bundles_taken_in_after_the_as_of_day_count_too(void **state)
 static void
 schools_enrolled_but_never_seen_are_listed_as_never(void **state)
 {
-	static const struct ent p1[] = {
+	static const struct tu_entry p1[] = {
 		{ "S1", "Trường Một", "P1", 1, "2024-09-01" },
 		{ "P1-NEW", "Trường Mới", "P1", 1, "2025-08-01" },
 		{ "D1-NEW", "Trường Vùng Cao", "D1", 1, "2025-08-02" },
 		{ "P1-LATE", "Trường Muộn", "P1", 1, "2026-03-01" },
 	};
-	static const struct ent nat[] = {
+	static const struct tu_entry nat[] = {
 		{ "P1", "Tỉnh Một", "NAT", 2, "2024-01-01" },
 		{ "H9", "Tỉnh Chín", "NAT", 2, "2025-01-01" },
 	};
-	static const struct ent h9[] = {
+	static const struct tu_entry h9[] = {
 		{ "H9-S", "Trường Chín", "H9", 1, "2025-02-01" },
 	};
 	cdsync_report *r;
 
 	(void)state;
 	bundles();
-	sheet("P1", p1, 4);
-	sheet("NAT", nat, 2);
-	sheet("H9", h9, 1);
+	tu_sheet(db, "P1", 1, p1, 4);
+	tu_sheet(db, "NAT", 1, nat, 2);
+	tu_sheet(db, "H9", 1, h9, 1);
 	r = report(NULL, "NAT", "2025-2026", "2026-01-31");
 	/* S1 is in the store already: once; P1-LATE was not enrolled yet;
 	 * H9 itself is known from the catalog only, and so is its school */
@@ -658,10 +604,12 @@ schools_enrolled_but_never_seen_are_listed_as_never(void **state)
 					"S2<P1>@2025-06-15+0 ");
 	assert_string_equal(cdsync_report_missing_at(r, 2)->name,
 			    "Trường Mới");
-	/* the catalog's schools are not in the KPIs (their records are
-	 * not here): the units under NAT are the tree's */
-	assert_int_equal(cdsync_report_child_count(r), 3);
-	assert_int_equal(kpi(cdsync_report_org(r)->kpis, "P2.U.care")->den, 5);
+	/* the catalog's units are units of the tree: H9 is a unit under
+	 * NAT, and the three enrolled schools count in the shares of
+	 * unions (they have met nothing here) */
+	assert_int_equal(cdsync_report_child_count(r), 4);
+	assert_int_equal(kpi(cdsync_report_org(r)->kpis, "P2.U.care")->den, 8);
+	assert_int_equal(kpi(cdsync_report_org(r)->kpis, "P2.U.care")->num, 2);
 	cdsync_report_free(r);
 	r = report(NULL, "NAT", "2025-2026", NULL);
 	assert_int_equal(cdsync_report_union_count(r), 9);

@@ -4,7 +4,9 @@
  * every kind of row the KPIs read -- adds, edits (a member moving to
  * another school, an activity changing kind or date), deletions -- and,
  * some nights, new schools, a school moved to another district or merged
- * into a neighbour.  After each night the incremental rollup runs, and
+ * into a neighbour, a school the catalog enrols before any record of it
+ * arrives, or the arrival of such a school's org unit.  After each night
+ * the incremental rollup runs, and
  *   - a full rollup of a copy of the store gives the same bytes;
  *   - every unit's figures from the rollup equal cds_kpi_run's for
  *     random periods of the term (all of them after the last night).
@@ -22,6 +24,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "id.h"
 #include "kpi.h"
 #include "rollup.h"
 #include "testutil.h"
@@ -69,7 +72,7 @@ run_schema(const char *last)
 		"0004_trust.sql", "0005_rotation.sql", "0006_tree.sql",
 		"0007_pair.sql", "0008_receipt.sql", "0009_voucher.sql",
 		"0010_tlog.sql", "0011_rollup.sql", "0015_rollup_leaf.sql",
-		"0016_rollup_beneficiary.sql", NULL
+		"0016_rollup_beneficiary.sql", "0017_rollup_unit_code.sql", NULL
 	};
 	int i;
 
@@ -195,6 +198,83 @@ static const char *const kinds[] = {
 	"propaganda", "training", "care", "culture", "health", "emulation",
 	"dialogue", "inspection", "remote_support", "welfare"
 };
+
+/* ==== The catalog ===================================================== */
+
+static const char *one(const char *sql);
+
+/* The schools the sheet of U00 enrols, and whether the org unit of each
+ * has arrived. */
+#define MAXC 16
+static struct tu_entry cat[MAXC];
+static char ccode[MAXC][16], cparent[MAXC][16], cday[MAXC][11];
+static int ncat, carrived[MAXC];
+static uint64_t cserial;
+
+/* The UTC day `days` from today. */
+static void
+utc_day(int days, char d[11])
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(d, 11, "%Y-%m-%d", &tm);
+}
+
+/* A new edition of U00's sheet enrols a school from `days` from today,
+ * under a district. */
+static void
+enrol(int days)
+{
+	int i = ncat++;
+
+	snprintf(ccode[i], sizeof ccode[i], "C%02d", i);
+	snprintf(cparent[i], sizeof cparent[i], "U%02d", 3 + (int)rnd(4));
+	utc_day(days, cday[i]);
+	cat[i].code = ccode[i];
+	cat[i].name = NULL;
+	cat[i].parent = cparent[i];
+	cat[i].role = CDSYNC_ROLE_SCHOOL;
+	cat[i].from = cday[i];
+	tu_sheet(db, "U00", ++cserial, cat, (size_t)ncat);
+}
+
+/* The org unit of catalog school i arrives (the id its code derives,
+ * under its district), with a care activity of its own. */
+static void
+arrive(int i)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t id[16], a[16];
+	char d[11];
+
+	cds_id_name("cdsync.org.v1", ccode[i], id);
+	idb(a, next_id++);
+	date(d);
+	if (sqlite3_prepare_v2(db, "INSERT INTO org_unit (id, code, name, "
+				   "level, parent_id) VALUES (?1, ?2, ?2, "
+				   "'grassroots', (SELECT id FROM org_unit "
+				   "WHERE code = ?3))",
+			       -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s", sqlite3_errmsg(db));
+	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ccode[i], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cparent[i], -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, "INSERT INTO activity (id, org_id, held_on, "
+				   "title, kind, cost) VALUES (?1, ?2, ?3, "
+				   "'Hoạt động', 'care', 100000)",
+			       -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s", sqlite3_errmsg(db));
+	sqlite3_bind_blob(st, 1, a, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, id, 16, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, d, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	carrived[i] = 1;
+}
 
 /* ==== One night ======================================================= */
 
@@ -347,10 +427,18 @@ night(int n)
 				  unit[rnd(3) ? 0 : any('u')], d);
 		}
 	}
-	/* the tree: a new school, a school moved, a merger */
-	k = tree_nights ? (int)rnd(10) : 9;
+	/* the tree: a new school, a school moved, a merger, a school of the
+	 * catalog (enrolled from yesterday, in UTC), its org unit */
+	k = tree_nights ? (int)rnd(12) : 11;
 	if (k == 0 && nunit < MAXU)
 		org('g', any('u') + 0);
+	if (k == 3 && ncat < MAXC)
+		enrol(-1);
+	for (i = 0; k == 4 && i < ncat; i++)
+		if (!carrived[i]) {
+			arrive(i);
+			break;
+		}
 	if (k == 1 || k == 2) {
 		int a = any('g'), b = any('g'), to = any('u');
 
@@ -441,50 +529,61 @@ check_full(void)
 	sqlite3_close(copy);
 }
 
-/* The rollup's figures of every unit not merged away for period i equal
- * the engine's. */
+/* The rollup's figures of the unit with `code` for the period `name`
+ * equal the engine's: 1, or 0 when it has none (merged away, or not in
+ * the tree yet). */
+static int
+check_unit(const char *code, const char *name)
+{
+	char err[512];
+	cdsync_kpis *a, *b;
+	int k, rc;
+
+	rc = cds_kpi_run(db, NULL, code, name, NULL, &a, err, sizeof err);
+	if (rc == CDSYNC_ENOTFOUND)
+		return 0;
+	if (rc != CDSYNC_OK)
+		fail_msg("engine %s %s: %s", code, name, err);
+	if (cds_rollup_kpis(db, code, name, &b, err, sizeof err) != CDSYNC_OK)
+		fail_msg("rollup %s %s: %s", code, name, err);
+	assert_int_equal(cdsync_kpi_count(a), cdsync_kpi_count(b));
+	for (k = 0; k < (int)cdsync_kpi_count(a); k++) {
+		const cdsync_kpi *x = cdsync_kpi_at(a, (size_t)k),
+				 *y = cdsync_kpi_at(b, (size_t)k);
+
+		if (x->num != y->num || x->den != y->den || x->met != y->met ||
+		    x->applies != y->applies || x->value != y->value)
+			fail_msg("%s %s %s: engine %lld/%lld, rollup "
+				 "%lld/%lld",
+				 code, name, x->id, (long long)x->num,
+				 (long long)x->den, (long long)y->num,
+				 (long long)y->den);
+	}
+	assert_int_equal(cdsync_kpi_care_per_member(a),
+			 cdsync_kpi_care_per_member(b));
+	for (k = 0; k < 10; k++)
+		assert_int_equal(cdsync_kpi_kind_count(a, kinds[k]),
+				 cdsync_kpi_kind_count(b, kinds[k]));
+	cdsync_kpi_free(a);
+	cdsync_kpi_free(b);
+	return 1;
+}
+
+/* The rollup's figures of every unit (and school of the catalog) not
+ * merged away for period i equal the engine's. */
 static int
 check_period(int i)
 {
-	char code[24], name[24], err[512];
-	cdsync_kpis *a, *b;
-	int u, k, checked = 0, rc;
+	char code[24], name[24];
+	int u, checked = 0;
 
 	cds_rollup_period(i, name);
 	for (u = 0; u < nunit; u++) {
 		snprintf(code, sizeof code, "U%02d", u);
-		rc = cds_kpi_run(db, NULL, code, name, NULL, &a, err,
-				 sizeof err);
-		if (rc == CDSYNC_ENOTFOUND)	/* merged away */
-			continue;
-		if (rc != CDSYNC_OK)
-			fail_msg("engine %s %s: %s", code, name, err);
-		if (cds_rollup_kpis(db, code, name, &b, err, sizeof err) !=
-		    CDSYNC_OK)
-			fail_msg("rollup %s %s: %s", code, name, err);
-		assert_int_equal(cdsync_kpi_count(a), cdsync_kpi_count(b));
-		for (k = 0; k < (int)cdsync_kpi_count(a); k++) {
-			const cdsync_kpi *x = cdsync_kpi_at(a, (size_t)k),
-					 *y = cdsync_kpi_at(b, (size_t)k);
-
-			if (x->num != y->num || x->den != y->den ||
-			    x->met != y->met || x->applies != y->applies ||
-			    x->value != y->value)
-				fail_msg("%s %s %s: engine %lld/%lld, rollup "
-					 "%lld/%lld",
-					 code, name, x->id, (long long)x->num,
-					 (long long)x->den, (long long)y->num,
-					 (long long)y->den);
-		}
-		assert_int_equal(cdsync_kpi_care_per_member(a),
-				 cdsync_kpi_care_per_member(b));
-		for (k = 0; k < 10; k++)
-			assert_int_equal(cdsync_kpi_kind_count(a, kinds[k]),
-					 cdsync_kpi_kind_count(b, kinds[k]));
-		cdsync_kpi_free(a);
-		cdsync_kpi_free(b);
-		checked++;
+		checked += check_unit(code, name);
 	}
+	for (u = 0; u < ncat; u++)
+		checked += check_unit(ccode[u], name);
 	return checked;
 }
 
@@ -640,6 +739,59 @@ kept_tree(void **state)
 	(void)check_period(0);
 }
 
+/* A school the catalog enrols from a later day joins the kept tree on
+ * that day: the rollup keeps the day ('tree_next') and builds the tree
+ * again when it has come.  Here the day is brought to today by hand: the
+ * sheet enrols the school from yesterday, the mark of its write removed,
+ * 'tree_next' today -- as if the eve's rollup had kept the tree. */
+static void
+catalog_school_joins_on_its_day(void **state)
+{
+	cdsync_rollup_stats st;
+	char err[512] = "", day[11];
+
+	(void)state;
+	tree_nights = 0;
+	night(40);
+	enrol(2);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	utc_day(2, day);
+	assert_string_equal(one("SELECT value FROM rollup_state WHERE key = "
+				"'tree_next'"),
+			    day);
+	assert_string_equal(one("SELECT count(*) FROM rollup_unit WHERE code "
+				"= 'C00'"),
+			    "0");
+	assert_int_equal(check_period(1), nunit);
+	utc_day(-1, cday[0]);
+	tu_sheet(db, "U00", ++cserial, cat, 1);
+	exec(db, "DELETE FROM rollup_state WHERE key = 'tree_changed'");
+	exec(db, "UPDATE rollup_state SET value = date('now', 'localtime') "
+		 "WHERE key = 'tree_next'");
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 0);	/* one unit more: not all again */
+	assert_string_equal(one("SELECT count(*) FROM rollup_unit WHERE code "
+				"= 'C00'"),
+			    "1");
+	assert_string_equal(one("SELECT value FROM rollup_state WHERE key = "
+				"'tree_next'"),
+			    "");
+	assert_int_equal(check_period(1), nunit + 1);
+	check_full();
+	/* its org unit arrives: the same unit, its records in */
+	arrive(0);
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, 0);
+	assert_int_equal(check_period(1) + check_period(0), 2 * (nunit + 1));
+	check_full();
+}
+
 /* A damaged leaf is not trusted: reading says so, the next rollup
  * recomputes all. */
 static void
@@ -701,7 +853,9 @@ setup(void **state)
 	int i;
 
 	(void)state;
-	nunit = nmem = nact = ncases = 0;
+	nunit = nmem = nact = ncases = ncat = 0;
+	cserial = 0;
+	memset(carrived, 0, sizeof carrived);
 	tree_nights = 1;
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
 		return -1;
@@ -836,6 +990,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(moved_beneficiary, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(kept_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(catalog_school_joins_on_its_day,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(leaves_move_to_their_table,
 						setup, teardown),

@@ -1,13 +1,18 @@
 /* testutil.c -- see testutil.h. */
 #include "testutil.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "record.h"
+#include "catalog.h"
+#include "id.h"
 #include "store.h"
+#include "text.h"
 
 static char dirs[512][256];
 static int ndirs;
@@ -183,4 +188,62 @@ tu_carry(cdsync *from, cdsync *to, const char *catalog)
 			abort();
 		}
 	}
+}
+
+void
+tu_sheet(sqlite3 *db, const char *issuer, uint64_t serial,
+	 const struct tu_entry *e, size_t n)
+{
+	uint8_t pk[32], sk[64];
+	struct cds_sheet s;
+	sqlite3_stmt *st = NULL;
+	cds_buf b;
+	size_t i;
+	int y, m, d;
+
+	crypto_sign_keypair(pk, sk);
+	memset(&s, 0, sizeof s);
+	cds_id_name("cdsync.org.v1", issuer, s.issuer);
+	memcpy(s.issuer_pk, pk, 32);
+	s.serial = serial;
+	s.issued_ms = 1750000000000u;
+	s.count = n;
+	if ((s.e = calloc(n ? n : 1, sizeof *s.e)) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		if (sscanf(e[i].from, "%4d-%2d-%2d", &y, &m, &d) != 3)
+			abort();
+		s.e[i].type = CDS_ENTRY_NODE;
+		cds_id_name("cdsync.node.test", e[i].code, s.e[i].node);
+		s.e[i].role = (uint8_t)e[i].role;
+		randombytes_buf(s.e[i].sign_pk, 32);
+		randombytes_buf(s.e[i].box_pk, 32);
+		s.e[i].from_ms = ((uint64_t)cds_date_days(y, m, d) * 86400 +
+				  43200) * 1000u;	/* noon */
+		snprintf(s.e[i].org_code, sizeof s.e[i].org_code, "%s",
+			 e[i].code);
+		snprintf(s.e[i].name, sizeof s.e[i].name, "%s",
+			 e[i].name ? e[i].name : e[i].code);
+		snprintf(s.e[i].parent_code, sizeof s.e[i].parent_code, "%s",
+			 e[i].parent);
+	}
+	cds_buf_init(&b, 1u << 20);
+	cds_sheet_write(&b, &s, sk);
+	if (b.rc != 0 ||
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO trust_sheet "
+				   "(issuer, serial, bytes) VALUES (?1, ?2, ?3)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "tu_sheet %s: %s\n", issuer, sqlite3_errmsg(db));
+		abort();
+	}
+	sqlite3_bind_blob(st, 1, s.issuer, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)serial);
+	sqlite3_bind_blob(st, 3, b.p, (int)b.n, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		fprintf(stderr, "tu_sheet %s: %s\n", issuer, sqlite3_errmsg(db));
+		abort();
+	}
+	sqlite3_finalize(st);
+	cds_buf_free(&b);
+	free(s.e);
 }

@@ -42,5 +42,18 @@ const char *tu_srcdir(void);
  * file and why, on failure. */
 struct sqlite3;
 void tu_schema(struct sqlite3 *db, const char *file);
+/* A node entry of a catalog sheet: the unit's org code, name (NULL: the
+ * code), parent code, role, and the day it is enrolled from
+ * ("YYYY-MM-DD", at noon UTC). */
+struct tu_entry {
+	const char *code, *name, *parent;
+	cdsync_role role;
+	const char *from;
+};
+/* Stores edition `serial` of a sheet of `issuer` holding entries e[0..n)
+ * in db's trust_sheet (replacing the one stored), signed by a new key;
+ * aborts on failure. */
+void tu_sheet(struct sqlite3 *db, const char *issuer, uint64_t serial,
+	      const struct tu_entry *e, size_t n);
 
 #endif

@@ -696,55 +696,6 @@ corg(const char *code, const char *level)
 	sqlite3_finalize(st);
 }
 
-/* Stores a sheet of `issuer` with one node entry per (code, parent). */
-static void
-sheet(const char *issuer, uint64_t serial, const char *const *codes,
-      const char *const *parents, size_t n)
-{
-	uint8_t pk[32], sk[64];
-	struct cds_sheet s;
-	sqlite3_stmt *st = NULL;
-	cds_buf b;
-	size_t i;
-
-	crypto_sign_keypair(pk, sk);
-	memset(&s, 0, sizeof s);
-	cid(issuer, s.issuer);
-	memcpy(s.issuer_pk, pk, 32);
-	s.serial = serial;
-	s.issued_ms = 1750000000000u;
-	s.count = n;
-	s.e = calloc(n, sizeof *s.e);
-	assert_non_null(s.e);
-	for (i = 0; i < n; i++) {
-		s.e[i].type = CDS_ENTRY_NODE;
-		cid(codes[i], s.e[i].node);
-		s.e[i].role = 1;
-		randombytes_buf(s.e[i].sign_pk, 32);
-		randombytes_buf(s.e[i].box_pk, 32);
-		s.e[i].from_ms = 1750000000000u + i;
-		snprintf(s.e[i].org_code, sizeof s.e[i].org_code, "%s",
-			 codes[i]);
-		snprintf(s.e[i].name, sizeof s.e[i].name, "%s", codes[i]);
-		snprintf(s.e[i].parent_code, sizeof s.e[i].parent_code, "%s",
-			 parents[i]);
-	}
-	cds_buf_init(&b, 1u << 20);
-	cds_sheet_write(&b, &s, sk);
-	assert_int_equal(b.rc, 0);
-	assert_int_equal(sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO "
-					    "trust_sheet (issuer, serial, "
-					    "bytes) VALUES (?1, ?2, ?3)", -1,
-					    &st, NULL), SQLITE_OK);
-	sqlite3_bind_blob(st, 1, s.issuer, 16, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)serial);
-	sqlite3_bind_blob(st, 3, b.p, (int)b.n, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
-	cds_buf_free(&b);
-	free(s.e);
-}
-
 /* The code of the parent of the unit with `code` in temp.cds_tree. */
 static const char *
 cparent(const char *code)
@@ -771,12 +722,18 @@ cparent(const char *code)
 static void
 units_without_a_parent_take_that_of_their_enrolment(void **state)
 {
-	static const char *const kids[] = { "HG", "TQ" };
-	static const char *const kidp[] = { "VN", "VN" };
-	static const char *const schools[] = { "HG-A", "HG-B" };
-	static const char *const schp[] = { "HG", "HG" };
-	static const char *const moved[] = { "HG-A", "HG-B" };
-	static const char *const movedp[] = { "HG", "TQ" };
+	static const struct tu_entry kids[] = {
+		{ "HG", NULL, "VN", CDSYNC_ROLE_HUB, "2025-06-15" },
+		{ "TQ", NULL, "VN", CDSYNC_ROLE_HUB, "2025-06-15" },
+	};
+	static const struct tu_entry schools[] = {
+		{ "HG-A", NULL, "HG", CDSYNC_ROLE_SCHOOL, "2025-06-15" },
+		{ "HG-B", NULL, "HG", CDSYNC_ROLE_SCHOOL, "2025-06-15" },
+	};
+	static const struct tu_entry moved[] = {
+		{ "HG-A", NULL, "HG", CDSYNC_ROLE_SCHOOL, "2025-06-15" },
+		{ "HG-B", NULL, "TQ", CDSYNC_ROLE_SCHOOL, "2025-06-16" },
+	};
 
 	(void)state;
 	corg("VN", "national");
@@ -786,8 +743,8 @@ units_without_a_parent_take_that_of_their_enrolment(void **state)
 	corg("HG-B", "grassroots");
 	build(CDS_TREE_ALL);
 	assert_string_equal(cparent("HG-A"), "-");
-	sheet("VN", 1, kids, kidp, 2);
-	sheet("HG", 1, schools, schp, 2);
+	tu_sheet(db, "VN", 1, kids, 2);
+	tu_sheet(db, "HG", 1, schools, 2);
 	build(CDS_TREE_ALL);
 	assert_string_equal(cparent("HG"), "VN");
 	assert_string_equal(cparent("TQ"), "VN");
@@ -795,7 +752,7 @@ units_without_a_parent_take_that_of_their_enrolment(void **state)
 	assert_string_equal(cparent("HG-B"), "HG");
 	assert_string_equal(cparent("VN"), "-");
 	/* a newer edition is read again (HG-B re-enrolled under TQ) */
-	sheet("HG", 2, moved, movedp, 2);
+	tu_sheet(db, "HG", 2, moved, 2);
 	build(CDS_TREE_ALL);
 	assert_string_equal(cparent("HG-B"), "TQ");
 	assert_string_equal(cparent("HG-A"), "HG");
@@ -893,6 +850,114 @@ same_figures(const cdsync_kpis *a, const cdsync_kpis *b)
 			 cdsync_kpi_kind_count(b, "care"));
 	assert_int_equal(cdsync_kpi_kind_count(a, "propaganda"),
 			 cdsync_kpi_kind_count(b, "propaganda"));
+}
+
+/* The unit with `code` in temp.cds_tree as "level known parent name"
+ * (the parent's code, "-" for none), or "-" when the tree has none;
+ * fails when it has two. */
+static const char *
+cunit(const char *code)
+{
+	static char out[200];
+	sqlite3_stmt *st = NULL;
+	const unsigned char *p;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT t.level, t.known, "
+					    "p.code, t.name FROM "
+					    "temp.cds_tree t LEFT JOIN "
+					    "temp.cds_tree p ON p.id = "
+					    "t.parent_id WHERE t.code = ?1",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return "-";
+	}
+	p = sqlite3_column_text(st, 2);
+	snprintf(out, sizeof out, "%s %d %s %s", sqlite3_column_text(st, 0),
+		 sqlite3_column_int(st, 1), p ? (const char *)p : "-",
+		 sqlite3_column_text(st, 3));
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* P2.U.care of `code` in 2025: "num/den". */
+static const char *
+care(const char *code, const char *as_of)
+{
+	static char out[40];
+	cdsync_kpis *k = kpis(code, "2025", as_of);
+
+	assert_string_equal(cdsync_kpi_at(k, 7)->id, "P2.U.care");
+	snprintf(out, sizeof out, "%lld/%lld",
+		 (long long)cdsync_kpi_at(k, 7)->num,
+		 (long long)cdsync_kpi_at(k, 7)->den);
+	cdsync_kpi_free(k);
+	return out;
+}
+
+static void
+units_the_catalog_enrols_join_the_tree_on_their_day(void **state)
+{
+	static const struct tu_entry nat[] = {
+		{ "P1", NULL, "NAT", CDSYNC_ROLE_HUB, "2024-01-01" },
+		{ "H9", "Tỉnh Chín", "NAT", CDSYNC_ROLE_HUB, "2025-01-01" },
+		{ "KT", "Kiểm toán", "NAT", CDSYNC_ROLE_AUDITOR, "2025-01-01" },
+	};
+	static const struct tu_entry p1[] = {
+		{ "S1", NULL, "P1", CDSYNC_ROLE_SCHOOL, "2024-09-01" },
+		{ "P1-NEW", "Trường Mới", "P1", CDSYNC_ROLE_SCHOOL,
+		  "2025-10-15" },
+	};
+	static const struct tu_entry h9[] = {
+		{ "H9-S", NULL, "H9", CDSYNC_ROLE_SCHOOL, "2025-02-01" },
+	};
+	sqlite3_stmt *st = NULL;
+	uint8_t id[16], pid[16];
+
+	(void)state;
+	school_year_data();
+	tu_sheet(db, "NAT", 1, nat, 3);
+	tu_sheet(db, "P1", 1, p1, 2);
+	tu_sheet(db, "H9", 1, h9, 1);
+	build("2025-10-14");
+	/* an org unit is one unit, whatever id the catalog derives for
+	 * it; the catalog's others are units, under their parents */
+	assert_string_equal(cunit("S1"), "grassroots 1 P1 S1");
+	assert_string_equal(cunit("P1"), "upper 1 NAT P1");
+	assert_string_equal(cunit("H9"), "upper 0 NAT Tỉnh Chín");
+	assert_string_equal(cunit("H9-S"), "grassroots 0 H9 H9-S");
+	assert_string_equal(cunit("KT"), "-");	/* an auditor is no unit */
+	/* enrolled from the day after */
+	assert_string_equal(cunit("P1-NEW"), "-");
+	build("2025-10-15");
+	assert_string_equal(cunit("P1-NEW"), "grassroots 0 P1 Trường Mới");
+	/* in the shares of unions they are unions that did nothing: P1
+	 * holds S1, S2, S5 and, from its day, P1-NEW; H9 holds H9-S */
+	assert_string_equal(care("P1", "14/10/2025"), "3/3");
+	assert_string_equal(care("P1", "15/10/2025"), "3/4");
+	assert_string_equal(care("H9", "15/10/2025"), "0/1");
+	assert_string_equal(care("H9-S", "15/10/2025"), "0/1");
+	assert_string_equal(care("NAT", "15/10/2025"), "5/7");
+	/* its records come, with its org unit (the id its code derives):
+	 * still one unit, now known */
+	cds_id_name("cdsync.org.v1", "P1-NEW", id);
+	idb(pid, P1);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO org_unit (id, "
+					    "code, name, level, parent_id) "
+					    "VALUES (?1, 'P1-NEW', 'Trường "
+					    "Mới', 'grassroots', ?2)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, pid, 16, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	build("2025-10-15");
+	assert_string_equal(cunit("P1-NEW"), "grassroots 1 P1 Trường Mới");
+	assert_string_equal(care("P1", "15/10/2025"), "3/4");
 }
 
 static void
@@ -1441,6 +1506,7 @@ main(void)
 		T(a_bad_date_is_refused),
 		T(the_own_unit_takes_the_parent_it_was_set_up_with),
 		T(units_without_a_parent_take_that_of_their_enrolment),
+		T(units_the_catalog_enrols_join_the_tree_on_their_day),
 		T(a_province_merger_pools_figures_and_keeps_national_ones),
 		T(merged_grassroots_unions_count_once),
 		T(without_as_of_the_kpis_use_the_tree_of_today),
