@@ -184,6 +184,21 @@ put_unit(void *ctx, const struct cds_rollup_row *r)
 	return m->b->rc == 0 ? CDSYNC_OK : m->b->rc;
 }
 
+/* The units of the rollup's subtree of ?1 (sub), for a query that also
+ * names this node (?2) and its union (?3): bind_subtree binds them. */
+#define SUBTREE                                                             \
+	"WITH RECURSIVE sub(id) AS (SELECT id FROM rollup_unit WHERE id = ?1 " \
+	"UNION SELECT u.id FROM rollup_unit u JOIN sub ON u.parent_id = "      \
+	"sub.id) "
+
+static void
+bind_subtree(cdsync *db, sqlite3_stmt *st, const uint8_t root[16])
+{
+	sqlite3_bind_blob(st, 1, root, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, db->node_id, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, db->org_id, 16, SQLITE_STATIC);
+}
+
 /* The heads: every node whose bundles this store merged, with an org in
  * the subtree of root (per the catalog's org code), and this node's own
  * chain when its org is in it. */
@@ -199,9 +214,7 @@ load_heads(cdsync *db, const uint8_t root[16], struct cds_snap_head **out,
 	*out = NULL;
 	*n = 0;
 	st = cds_prepare(db,
-	    "WITH RECURSIVE sub(id) AS (SELECT id FROM rollup_unit WHERE id = "
-	    "?1 UNION SELECT u.id FROM rollup_unit u JOIN sub ON u.parent_id = "
-	    "sub.id) "
+	    SUBTREE
 	    "SELECT p.node_id, p.last_seq, p.last_hash FROM sync_peer p JOIN "
 	    "org_unit o ON o.code = p.org_code JOIN sub ON sub.id = o.id "
 	    "WHERE p.last_seq > 0 AND length(p.last_hash) = 32 "
@@ -210,9 +223,7 @@ load_heads(cdsync *db, const uint8_t root[16], struct cds_snap_head **out,
 	    "EXISTS (SELECT 1 FROM sub WHERE id = ?3) ORDER BY 1");
 	if (st == NULL)
 		return CDSYNC_ERROR;
-	sqlite3_bind_blob(st, 1, root, 16, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, db->node_id, 16, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, db->org_id, 16, SQLITE_STATIC);
+	bind_subtree(db, st, root);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 64;
@@ -239,6 +250,77 @@ load_heads(cdsync *db, const uint8_t root[16], struct cds_snap_head **out,
 	}
 	*out = h;
 	return CDSYNC_OK;
+}
+
+/* The sheets of the catalog whose issuers speak for a union of the
+ * subtree of root (this hub's own among them): the editions that enrol
+ * its units, carried whole so that a recount uses the same ones.  *mem
+ * holds the bytes; free it and *out. */
+static int
+load_sheets(cdsync *db, const uint8_t root[16], struct cds_snap_sheet **out,
+	    size_t *n, uint8_t **mem)
+{
+	struct cds_snap_sheet *v = NULL;
+	uint8_t *m = NULL, *t;
+	size_t cap = 0, used = 0, room = 0, i;
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = NULL;
+	*mem = NULL;
+	*n = 0;
+	st = cds_prepare(db,
+	    SUBTREE
+	    "SELECT t.bytes FROM trust_sheet t WHERE (t.issuer = ?2 AND "
+	    "EXISTS (SELECT 1 FROM sub WHERE id = ?3)) OR EXISTS (SELECT 1 "
+	    "FROM sync_peer p JOIN rollup_unit u ON u.code = p.org_code JOIN "
+	    "sub ON sub.id = u.id WHERE p.node_id = t.issuer) ORDER BY "
+	    "t.issuer");
+	if (st == NULL)
+		return CDSYNC_ERROR;
+	bind_subtree(db, st, root);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (*n == cap) {
+			struct cds_snap_sheet *w;
+
+			cap = cap ? cap * 2 : 16;
+			if ((w = cds_realloc(v, cap * sizeof *v)) == NULL)
+				goto oom;
+			v = w;
+		}
+		if (used + len > room) {
+			room = (used + len) * 2;
+			if ((t = cds_realloc(m, room)) == NULL)
+				goto oom;
+			m = t;
+		}
+		if (len > 0 && m != NULL)
+			memcpy(m + used, sqlite3_column_blob(st, 0), len);
+		v[*n].p = NULL;		/* m may move: set below */
+		v[*n].len = len;
+		used += len;
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		cds_free(v);
+		cds_free(m);
+		*n = 0;
+		return cds_sqlerr(db, _("snapshot"));
+	}
+	for (i = 0, used = 0; i < *n; used += v[i++].len)
+		v[i].p = m + used;
+	*out = v;
+	*mem = m;
+	return CDSYNC_OK;
+oom:
+	sqlite3_finalize(st);
+	cds_free(v);
+	cds_free(m);
+	*n = 0;
+	return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 }
 
 static int
@@ -291,11 +373,12 @@ static int
 make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 {
 	struct cds_snap_head *heads = NULL;
+	struct cds_snap_sheet *sheets = NULL;
 	struct cds_snap s;
 	struct mk *m = NULL;
-	uint8_t *note = NULL, hash[32];
+	uint8_t *note = NULL, *sheet_mem = NULL, hash[32];
 	char err[CDS_MSGLEN];
-	size_t nheads = 0, nunits = 0, i;
+	size_t nheads = 0, nsheets = 0, nunits = 0, i;
 	sqlite3_stmt *st;
 	int64_t v = 0;
 	int rc;
@@ -342,7 +425,9 @@ make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 	s.note = note;
 	for (i = 0; i < CDS_SNAP_PERIODS; i++)
 		cds_rollup_period((int)i, s.periods[i]);
-	if ((rc = load_heads(db, root, &heads, &nheads)) != CDSYNC_OK)
+	if ((rc = load_heads(db, root, &heads, &nheads)) != CDSYNC_OK ||
+	    (rc = load_sheets(db, root, &sheets, &nsheets, &sheet_mem)) !=
+		    CDSYNC_OK)
 		goto out;
 	if ((rc = cds_rollup_each(db->db, root, NULL, NULL, &nunits, err,
 				  sizeof err)) != CDSYNC_OK) {
@@ -356,7 +441,7 @@ make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 			     code);
 		goto out;
 	}
-	cds_snap_write_head(b, &s, heads, nheads, nunits);
+	cds_snap_write_head(b, &s, heads, nheads, sheets, nsheets, nunits);
 	if ((m = cds_calloc(1, sizeof *m)) == NULL) {
 		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 		goto out;
@@ -404,6 +489,8 @@ make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 out:
 	cds_free(m);
 	cds_free(heads);
+	cds_free(sheets);
+	cds_free(sheet_mem);
 	cdsync_free(note);
 	return rc;
 }
@@ -528,10 +615,10 @@ cdsync_snapshot_read(const uint8_t *p, size_t n, cdsync_snapshot_info *out,
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	if (cds_snap_read(p, n, &s, e, sizeof e) != 0) {
+	if ((rc = cds_snap_read(p, n, &s, e, sizeof e)) != 0) {
 		if (err != NULL)
 			snprintf(err, errlen, "%s", e);
-		return CDSYNC_EBADINPUT;
+		return rc == -2 ? CDSYNC_ENOMEM : CDSYNC_EBADINPUT;
 	}
 	if ((rc = cds_snap_verify(p, n, &s, e, sizeof e)) != 0) {
 		if (err != NULL)
@@ -734,8 +821,13 @@ cds_peer_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
 
 /* ==== Taking a snapshot from below ==================================== */
 
+static int with_carried(cdsync *db, cdsync *sc, const uint8_t *p,
+			const struct cds_snap *s, const uint8_t (*units)[16],
+			size_t nu, const uint8_t (*nodes)[16], size_t nn);
+
 /* Reads and checks a snapshot of a hub below: layout, signer, signature,
- * checkpoint (of its log, one taken), root.  *h is the hub. */
+ * the sheets it carries (they chain to this node's root), checkpoint (of
+ * its log, one taken), root.  *h is the hub. */
 static int
 snap_check_sig(cdsync *db, const uint8_t *p, size_t n, struct cds_snap *s,
 	       struct hub *h, struct cds_checkpoint *c)
@@ -744,8 +836,9 @@ snap_check_sig(cdsync *db, const uint8_t *p, size_t n, struct cds_snap *s,
 	sqlite3_stmt *st;
 	int rc, found;
 
-	if (cds_snap_read(p, n, s, e, sizeof e) != 0)
-		return cds_err(db, CDSYNC_EBADINPUT, "%s", e);
+	if ((rc = cds_snap_read(p, n, s, e, sizeof e)) != 0)
+		return cds_err(db, rc == -2 ? CDSYNC_ENOMEM : CDSYNC_EBADINPUT,
+			       "%s", e);
 	if ((rc = hub_below(db, s->hub, h)) != CDSYNC_OK)
 		return rc;
 	if (memcmp(h->pk, s->hub_pk, 32) != 0)
@@ -765,6 +858,9 @@ snap_check_sig(cdsync *db, const uint8_t *p, size_t n, struct cds_snap *s,
 			       _("snapshot: %s signed the figures of %s, not "
 				 "of its own union"),
 			       h->code, s->org);
+	if (s->nsheets > 0 &&
+	    (rc = with_carried(db, NULL, p, s, NULL, 0, NULL, 0)) != CDSYNC_OK)
+		return rc;
 	st = cds_prepare(db, "SELECT root = ?3 FROM tlog_peer WHERE node_id = "
 			     "?1 AND size = ?2");
 	if (st == NULL)
@@ -948,6 +1044,37 @@ add_id(uint8_t (**v)[16], size_t *n, size_t *cap, const uint8_t id[16])
 	return 0;
 }
 
+/* cds_catalog_copy_some with the sheets snapshot p carries (sc NULL:
+ * only that they chain to this node's root). */
+static int
+with_carried(cdsync *db, cdsync *sc, const uint8_t *p,
+	     const struct cds_snap *s, const uint8_t (*units)[16], size_t nu,
+	     const uint8_t (*nodes)[16], size_t nn)
+{
+	struct cds_snap_sheet sh;
+	const uint8_t **xs = NULL;
+	size_t *xlen = NULL, i, off;
+	int rc;
+
+	if (s->nsheets > 0 &&
+	    ((xs = cds_calloc(s->nsheets, sizeof *xs)) == NULL ||
+	     (xlen = cds_calloc(s->nsheets, sizeof *xlen)) == NULL)) {
+		cds_free(xs);
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	}
+	for (i = 0, off = s->sheets_at; i < s->nsheets; i++) {
+		cds_snap_sheet_next(p, &off, &sh);
+		xs[i] = sh.p;
+		xlen[i] = sh.len;
+	}
+	rc = cds_catalog_copy_some(db, sc, units, nu, nodes, nn,
+				   (const uint8_t *const *)xs, xlen,
+				   s->nsheets);
+	cds_free(xs);
+	cds_free(xlen);
+	return rc;
+}
+
 int
 cds_snapshot_copy_catalog(cdsync *db, cdsync *sc, const uint8_t *p,
 			  const struct cds_snap *s)
@@ -992,8 +1119,8 @@ cds_snapshot_copy_catalog(cdsync *db, cdsync *sc, const uint8_t *p,
 		if (add_id(&nodes, &nn, &cn, hd.node) != 0)
 			goto oom;
 	}
-	rc = cds_catalog_copy_some(db, sc, (const uint8_t(*)[16])units, nu,
-				   (const uint8_t(*)[16])nodes, nn);
+	rc = with_carried(db, sc, p, s, (const uint8_t(*)[16])units, nu,
+			  (const uint8_t(*)[16])nodes, nn);
 	goto out;
 oom:
 	rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));

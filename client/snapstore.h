@@ -21,8 +21,10 @@ int cds_snapshot_export(cdsync *db, const char *dir, size_t *written);
 /* Copies into the scratch store sc, which holds the changes a recount of
  * snapshot p (read as *s) counts, the part of db's catalog that its tree
  * needs (cds_catalog_copy_some): the snapshot's union and every union it
- * lists, every union in the changes, every sender.  Errors in db's
- * message. */
+ * lists, every union in the changes, every sender -- with the editions
+ * of the sheets the snapshot carries in place of db's, so that units
+ * enrolled since (or not yet here) do not move its figures.  Errors in
+ * db's message. */
 int cds_snapshot_copy_catalog(cdsync *db, cdsync *sc, const uint8_t *p,
 			      const struct cds_snap *s);
 

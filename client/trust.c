@@ -1549,21 +1549,92 @@ mark_keyed(const struct cds_catcache *cc, const struct catix *ix,
 	}
 }
 
+/* A sheet a recount may take: parsed, its bytes, and whether it stays. */
+struct pick {
+	const struct cds_sheet *s;
+	const uint8_t *bytes;
+	size_t len;
+	int live;
+};
+
+/* 1 when a sheet of set[0..n) still live certifies t's issuer with the
+ * key that signs t. */
+static int
+vouched(const struct pick *set, size_t n, const struct cds_sheet *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (!set[i].live || set[i].s == t)
+			continue;
+		for (j = 0; j < set[i].s->count; j++)
+			if (set[i].s->e[j].type == CDS_ENTRY_NODE &&
+			    memcmp(set[i].s->e[j].node, t->issuer, 16) == 0 &&
+			    memcmp(set[i].s->e[j].sign_pk, t->issuer_pk, 32) ==
+				    0)	/* not secret */
+				return 1;
+	}
+	return 0;
+}
+
+/* The live sheets of set[0..n) -- those carried, then ours -- must chain
+ * to the root (cds_trust_chain, on a copy). */
+static int
+chains(cdsync *db, const struct pick *set, size_t n, const uint8_t root[32],
+       int have)
+{
+	struct cat c;
+	char err[512];
+	size_t i;
+	int rc = CDSYNC_OK;
+
+	memset(&c, 0, sizeof c);
+	for (i = 0; i < n && rc == CDSYNC_OK; i++)
+		if (set[i].live)
+			rc = cat_add(db, &c, set[i].bytes, set[i].len,
+				     _("a catalog sheet"));
+	if (rc == CDSYNC_OK &&
+	    (!have ||
+	     cds_trust_chain(c.s, c.n, root, c.order, err, sizeof err) != 0))
+		rc = cds_err(db, CDSYNC_EBADSIG,
+			     _("the catalog sheets the snapshot carries do not "
+			       "chain to the root this node trusts: %s"),
+			     have ? err : _("this node has no catalog yet"));
+	cat_free(&c);
+	return rc;
+}
+
 int
 cds_catalog_copy_some(cdsync *db, cdsync *sc, const uint8_t (*units)[16],
-		      size_t nunits, const uint8_t (*nodes)[16], size_t nnodes)
+		      size_t nunits, const uint8_t (*nodes)[16], size_t nnodes,
+		      const uint8_t *const *xs, const size_t *xlen, size_t nx)
 {
 	struct cds_catcache *cc = NULL;
+	struct pick *set = NULL;
+	struct cat x;
+	size_t *todo = NULL, nt = 0, n = 0, i, j, lo, hi;
+	uint8_t *on = NULL, root[32];
 	sqlite3_stmt *ins = NULL;
-	uint8_t *on = NULL;
-	size_t *todo = NULL, nt = 0, i;
-	int rc;
+	int rc, have = 0, again;
 
-	if ((rc = catcache(db, &cc)) != CDSYNC_OK || cc == NULL)
+	memset(&x, 0, sizeof x);
+	if ((rc = catcache(db, &cc)) == CDSYNC_ENOTFOUND && nx > 0)
+		return cds_err(db, CDSYNC_EUNKNOWNKEY, "%s",
+			       _("this node has no catalog to check the sheets "
+				 "the snapshot carries against"));
+	if (rc != CDSYNC_OK || cc == NULL)
 		return rc == CDSYNC_ENOTFOUND ? CDSYNC_OK : rc;
+	if (nx > 0 && (rc = root_key(db, root, &have)) != CDSYNC_OK)
+		return rc;
+	for (i = 0; i < nx; i++)
+		if ((rc = cat_add(db, &x, xs[i], xlen[i],
+				  _("a catalog sheet the snapshot carries"))) !=
+		    CDSYNC_OK)
+			goto out;
 	if (catixes(cc) != 0 ||
 	    (on = cds_calloc(cc->c.n ? cc->c.n : 1, 1)) == NULL ||
-	    (todo = cds_calloc(cc->c.n ? cc->c.n : 1, sizeof *todo)) == NULL) {
+	    (todo = cds_calloc(cc->c.n ? cc->c.n : 1, sizeof *todo)) == NULL ||
+	    (set = cds_calloc(cc->c.n + nx + 1, sizeof *set)) == NULL) {
 		rc = cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 		goto out;
 	}
@@ -1571,12 +1642,47 @@ cds_catalog_copy_some(cdsync *db, cdsync *sc, const uint8_t (*units)[16],
 		mark_keyed(cc, cc->byunit, units[i], 1, on, todo, &nt);
 	for (i = 0; i < nnodes; i++)
 		mark_keyed(cc, cc->bynode, nodes[i], 0, on, todo, &nt);
+	for (i = 0; i < nx; i++)	/* who certifies the sheets carried */
+		mark_keyed(cc, cc->bynode, x.s[i].issuer, 0, on, todo, &nt);
 	while (nt > 0) {	/* up the chain: who certifies each issuer */
 		size_t k = todo[--nt];
 
 		mark_keyed(cc, cc->bynode, cc->c.s[k].issuer, 0, on, todo,
 			   &nt);
 	}
+	for (i = 0; i < nx; i++) {	/* a sheet carried replaces ours */
+		hi = keyed(cc->bysheet, cc->c.n, x.s[i].issuer, &lo);
+		for (j = lo; j < hi; j++)
+			on[cc->bysheet[j].k] = 0;
+		set[n].s = &x.s[i];
+		set[n].bytes = x.bytes[i];
+		set[n].len = x.len[i];
+		set[n++].live = 1;	/* carried: must chain */
+	}
+	for (i = 0; i < cc->c.n; i++)
+		if (on[i]) {
+			set[n].s = &cc->c.s[i];
+			set[n].bytes = cc->c.bytes[i];
+			set[n].len = cc->c.len[i];
+			set[n++].live = 1;
+		}
+	/* a sheet of ours whose issuer the editions carried do not certify
+	 * (enrolled since) is of no use to the recount: left out */
+	do {
+		again = 0;
+		for (i = nx; i < n && nx > 0; i++)
+			if (set[i].live &&
+			    !(have && memcmp(set[i].s->issuer_pk, root, 32) ==
+					      0) &&	/* not secret */
+			    !vouched(set, n, set[i].s)) {
+				set[i].live = 0;
+				again = 1;
+			}
+	} while (again);
+	if (nx > 0 && (rc = chains(db, set, n, root, have)) != CDSYNC_OK)
+		goto out;
+	if (sc == NULL)
+		goto out;
 	if (sqlite3_prepare_v2(sc->db, "INSERT INTO trust_sheet (issuer, "
 				       "serial, bytes) VALUES (?1, ?2, ?3)",
 			       -1, &ins, NULL) != SQLITE_OK) {
@@ -1584,12 +1690,12 @@ cds_catalog_copy_some(cdsync *db, cdsync *sc, const uint8_t (*units)[16],
 			     cdsync_errmsg(sc));
 		goto out;
 	}
-	for (i = 0; i < cc->c.n && rc == CDSYNC_OK; i++) {
-		if (!on[i])
+	for (i = 0; i < n && rc == CDSYNC_OK; i++) {
+		if (!set[i].live)
 			continue;
-		sqlite3_bind_blob(ins, 1, cc->c.s[i].issuer, 16, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 2, (int64_t)cc->c.s[i].serial);
-		sqlite3_bind_blob(ins, 3, cc->c.bytes[i], (int)cc->c.len[i],
+		sqlite3_bind_blob(ins, 1, set[i].s->issuer, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, (int64_t)set[i].s->serial);
+		sqlite3_bind_blob(ins, 3, set[i].bytes, (int)set[i].len,
 				  SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			rc = cds_err(db, cds_sqlerr(sc, "trust_sheet"), "%s",
@@ -1598,8 +1704,10 @@ cds_catalog_copy_some(cdsync *db, cdsync *sc, const uint8_t (*units)[16],
 	}
 out:
 	sqlite3_finalize(ins);
+	cat_free(&x);
 	cds_free(on);
 	cds_free(todo);
+	cds_free(set);
 	return rc;
 }
 

@@ -28,10 +28,16 @@ int cds_trust_parent(cdsync *db, const uint8_t hub[16],
  * one of `units` (org ids) or `nodes` (node ids), each sheet the units'
  * nodes issue (the units below them), and the sheets up the chain to the
  * root.  A recount of one district's snapshot copies a few sheets, not a
- * national catalog of 60,000 entries.  Nothing without a catalog. */
+ * national catalog of 60,000 entries.  The nx sheets xs[i] (xlen[i]
+ * bytes: those a snapshot carries) take the place of db's editions of
+ * their issuers and must chain, with db's sheets above them, to db's
+ * root (CDSYNC_EBADSIG naming the fault); a sheet of db's that they do
+ * not vouch for is left out.  Nothing without a catalog and xs.  sc
+ * NULL: only checks that xs chain. */
 int cds_catalog_copy_some(cdsync *db, cdsync *sc, const uint8_t (*units)[16],
 			  size_t nunits, const uint8_t (*nodes)[16],
-			  size_t nnodes);
+			  size_t nnodes, const uint8_t *const *xs,
+			  const size_t *xlen, size_t nx);
 /* Frees what cdsync_catalog_at keeps between calls (cdsync_close). */
 void cds_catcache_free(cdsync *db);
 

@@ -13,6 +13,7 @@ static const char magic[4] = { 'C', 'D', 'S', 'S' };
 static const char ctx[] = "cdsync snapshot v1";
 
 #define HEAD_BYTES 56
+#define SHEET_ISSUER 5		/* "CDSK" version, then the issuer */
 
 static const char *const fields[CDS_SNAP_FIELDS] = {
 	"unions", "P3.plan", "P3.strategy", "P3.linked", "P2.U.propaganda",
@@ -35,6 +36,7 @@ cds_snap_field(int f)
 void
 cds_snap_write_head(cds_buf *b, const struct cds_snap *s,
 		    const struct cds_snap_head *heads, size_t nheads,
+		    const struct cds_snap_sheet *sheets, size_t nsheets,
 		    size_t nunits)
 {
 	size_t i;
@@ -58,6 +60,18 @@ cds_snap_write_head(cds_buf *b, const struct cds_snap *s,
 		cds_buf_bytes(b, heads[i].node, 16);
 		cds_doc_u64(b, heads[i].seq);
 		cds_buf_bytes(b, heads[i].hash, 32);
+	}
+	cds_buf_varint(b, nsheets);
+	for (i = 0; i < nsheets; i++) {
+		if (sheets[i].len < SHEET_ISSUER + 16 ||
+		    (i > 0 && memcmp(sheets[i - 1].p + SHEET_ISSUER,
+				     sheets[i].p + SHEET_ISSUER, 16) >= 0)) {
+			if (b->rc == 0)
+				b->rc = CDSYNC_EINVAL;
+			continue;
+		}
+		cds_buf_varint(b, sheets[i].len);
+		cds_buf_bytes(b, sheets[i].p, sheets[i].len);
 	}
 	cds_buf_byte(b, CDS_SNAP_PERIODS);
 	for (i = 0; i < CDS_SNAP_PERIODS; i++)
@@ -145,6 +159,73 @@ rd_unit(struct cds_rd *r, struct cds_snap_unit *u)
 	return 0;
 }
 
+/* The sheets: each a sheet (§10.3) signed by the key it names, issuers
+ * strictly increasing, at most a catalog's worth. */
+static int
+rd_sheets(struct cds_rd *r, struct cds_snap *s)
+{
+	struct cds_sheet sh;
+	uint8_t prev[16];
+	uint64_t v, i, len;
+	size_t at, total = 0;
+	char e[256];
+	int k;
+
+	at = r->off;
+	if (cds_rd_varint(r, &v) != 0)
+		return -1;
+	if (v > CDS_CATALOG_MAX_SHEETS)
+		return cds_rd_bad(r, at, N_("more sheets than a catalog has"));
+	s->nsheets = (size_t)v;
+	s->sheets_at = r->off;
+	for (i = 0; i < v; i++) {
+		at = r->off;
+		if (cds_rd_varint(r, &len) != 0)
+			return -1;
+		if (len > r->n - r->off)
+			return cds_rd_bad(r, at, N_("sheet runs past the end"));
+		total += (size_t)len;
+		if (total > CDS_CATALOG_MAX_BYTES)
+			return cds_rd_bad(r, at, N_("sheets longer than a "
+						    "catalog"));
+		k = cds_sheet_read(r->p + r->off, (size_t)len, &sh, e,
+				   sizeof e);
+		if (k == -2) {
+			cds_rd_bad(r, r->off, N_("out of memory"));
+			return -2;
+		}
+		if (k != 0)
+			return cds_rd_bad(r, r->off, N_("a sheet that does not "
+							"read or is not signed "
+							"by its key"));
+		if (i > 0 && memcmp(prev, sh.issuer, 16) >= 0) {
+			cds_sheet_free(&sh);
+			return cds_rd_bad(r, r->off, N_("sheets not in issuer "
+							"order"));
+		}
+		memcpy(prev, sh.issuer, 16);
+		cds_sheet_free(&sh);
+		r->off += (size_t)len;
+	}
+	return 0;
+}
+
+void
+cds_snap_sheet_next(const uint8_t *p, size_t *off, struct cds_snap_sheet *out)
+{
+	uint64_t len = 0;
+	int shift = 0;
+
+	while (p[*off] & 0x80) {	/* read and checked by cds_snap_read */
+		len |= (uint64_t)(p[(*off)++] & 0x7f) << shift;
+		shift += 7;
+	}
+	len |= (uint64_t)p[(*off)++] << shift;
+	out->p = p + *off;
+	out->len = (size_t)len;
+	*off += (size_t)len;
+}
+
 int
 cds_snap_read(const uint8_t *p, size_t n, struct cds_snap *s, char *err,
 	      size_t errlen)
@@ -154,6 +235,7 @@ cds_snap_read(const uint8_t *p, size_t n, struct cds_snap *s, char *err,
 	uint8_t prev[16], c;
 	uint64_t v, i, seq;
 	size_t at;
+	int k;
 
 	memset(s, 0, sizeof *s);
 	if (n > CDS_SNAP_MAX)
@@ -205,6 +287,8 @@ cds_snap_read(const uint8_t *p, size_t n, struct cds_snap *s, char *err,
 						     "start at 1)"));
 		r.off += 32;
 	}
+	if ((k = rd_sheets(&r, s)) != 0)
+		return k;
 	at = r.off;
 	if (cds_rd_byte(&r, &c) != 0)
 		return -1;

@@ -4,7 +4,9 @@
  * files: the district's snapshot is taken above and recounted the same
  * from the bundles, waits for a bundle not there yet, differs -- naming
  * the cells -- once the district changed a row behind the change log's
- * back, and is refused unsealed, from the wrong size, with a second root
+ * back, stays the same when a school enrolled since comes up with the
+ * district's next sheet (it carries the sheet it counted), refuses a
+ * sheet under another key, and is refused unsealed, from the wrong size, with a second root
  * for one size, from a school, or twice; export writes it with its
  * proofs and import takes and checks it. */
 #include <stdarg.h>
@@ -56,20 +58,66 @@ set_unit(struct cds_snap_unit *u, uint8_t id, uint8_t parent, uint8_t level,
 	snprintf(u->code, sizeof u->code, "%s", code);
 }
 
-/* Writes the vectors' snapshot (full: the one with heads and three
- * units; else "empty") with the C writer. */
+/* The vectors' sheet: the district's, edition 3, enrolling its two
+ * schools, written with the C writer and signed by sk. */
+static void
+write_sheet(cds_buf *b, const uint8_t pk[32], const uint8_t sk[64])
+{
+	static const char *const code[2] = { "HN-CAUGIAY-TH-DICHVONG",
+					     "HN-CAUGIAY-THCS-NGHIATAN" };
+	static const char *const name[2] = { "Trường Tiểu học Dịch Vọng",
+					     "Trường THCS Nghĩa Tân" };
+	struct cds_entry e[2];
+	struct cds_sheet sh;
+	uint8_t seed[32], ssk[64];
+	int i;
+
+	memset(&sh, 0, sizeof sh);
+	memset(e, 0, sizeof e);
+	memset(sh.issuer, 0x22, 16);
+	memcpy(sh.issuer_pk, pk, 32);
+	sh.serial = 3;
+	sh.issued_ms = 1750000000000;
+	sh.kpi_version = 1;
+	sh.count = 2;
+	sh.e = e;
+	for (i = 0; i < 2; i++) {
+		e[i].type = CDS_ENTRY_NODE;
+		memset(e[i].node, i ? 0x30 : 0x20, 16);
+		e[i].role = 1;
+		memset(seed, i ? 0x31 : 0x21, 32);
+		crypto_sign_seed_keypair(e[i].sign_pk, ssk, seed);
+		memset(e[i].box_pk, i ? 0x78 : 0x77, 32);
+		e[i].from_ms = 1719792000000;
+		snprintf(e[i].org_code, sizeof e[i].org_code, "%s", code[i]);
+		snprintf(e[i].name, sizeof e[i].name, "%s", name[i]);
+		snprintf(e[i].parent_code, sizeof e[i].parent_code,
+			 "HN-CAUGIAY");
+	}
+	cds_sheet_write(b, &sh, sk);
+}
+
+/* Writes the vectors' snapshot (full: the one with heads, the sheet and
+ * three units; else "empty") with the C writer. */
 static void
 write_vector(cds_buf *b, int full, const uint8_t *note, size_t nlen)
 {
 	struct cds_snap_head h[2];
+	struct cds_snap_sheet sh;
 	struct cds_snap s;
 	struct cds_snap_unit *u = cds_calloc(1, sizeof *u);
 	uint8_t seed[32], sk[64];
+	cds_buf sb;
 
 	assert_non_null(u);
 	memset(&s, 0, sizeof s);
 	memset(seed, 0x11, 32);
 	crypto_sign_seed_keypair(s.hub_pk, sk, seed);
+	cds_buf_init(&sb, 1024);
+	write_sheet(&sb, s.hub_pk, sk);
+	assert_int_equal(sb.rc, 0);
+	sh.p = sb.p;
+	sh.len = sb.n;
 	memset(s.hub, 0x22, 16);
 	snprintf(s.org, sizeof s.org, "HN-CAUGIAY");
 	snprintf(s.day, sizeof s.day, "2026-06-30");
@@ -83,7 +131,9 @@ write_vector(cds_buf *b, int full, const uint8_t *note, size_t nlen)
 	memset(h[1].node, 0x35, 16);
 	h[1].seq = 2;
 	memset(h[1].hash, 0x55, 32);
-	cds_snap_write_head(b, &s, h, full ? 2 : 0, full ? 3 : 1);
+	cds_snap_write_head(b, &s, h, full ? 2 : 0, &sh, full ? 1 : 0,
+			    full ? 3 : 1);
+	cds_buf_free(&sb);
 	set_unit(u, 0x10, 0, 2, "HN-CAUGIAY");
 	if (full) {
 		u->cells[0] = 2, u->cells[8] = 2, u->cells[10] = 40;
@@ -111,8 +161,9 @@ write_vector(cds_buf *b, int full, const uint8_t *note, size_t nlen)
 static void
 test_snapshots_match_their_vectors(void **st)
 {
-	static uint8_t want[MAXV], note[1024];
+	static uint8_t want[MAXV], note[1024], sheet[1024];
 	struct cds_snap_unit *u = cds_calloc(1, sizeof *u);
+	struct cds_snap_sheet sh;
 	struct cds_snap_head h;
 	struct cds_snap s;
 	size_t n, nlen, off;
@@ -142,8 +193,18 @@ test_snapshots_match_their_vectors(void **st)
 		assert_memory_equal(s.note, note, nlen);
 		assert_string_equal(s.periods[35], "2028-Q4");
 		assert_int_equal(s.nheads, k ? 0 : 2);
+		assert_int_equal(s.nsheets, k ? 0 : 1);
 		assert_int_equal(s.nunits, k ? 1 : 3);
 	}
+	/* the sheet carried is the vectors' sheet, byte for byte */
+	nlen = vec_get("snapshot.vec", "sheet", sheet, sizeof sheet);
+	n = vec_get("snapshot.vec", "snapshot", want, sizeof want);
+	assert_int_equal(cds_snap_read(want, n, &s, err, sizeof err), 0);
+	off = s.sheets_at;
+	cds_snap_sheet_next(want, &off, &sh);
+	assert_int_equal(sh.len, nlen);
+	assert_memory_equal(sh.p, sheet, nlen);
+	assert_true(off < s.units_at);
 	/* the full one, read back unit by unit */
 	n = vec_get("snapshot.vec", "snapshot", want, sizeof want);
 	assert_int_equal(cds_snap_read(want, n, &s, err, sizeof err), 0);
@@ -196,9 +257,20 @@ test_a_snapshot_is_read_with_bounds(void **st)
 	w[4] = 2;
 	assert_int_equal(cds_snap_read(w, n, &s, err, sizeof err), -1);
 	assert_non_null(strstr(err, "snapshot offset 4"));
-	/* the number of periods: after the heads */
+	/* the sheet carried: one bit of it changed, its own signature fails */
 	assert_int_equal(cds_snap_read(v, n, &s, err, sizeof err), 0);
-	at = (size_t)(s.heads - v) + s.nheads * 56;
+	memcpy(w, v, n);
+	w[s.sheets_at + 40] ^= 1;
+	assert_int_equal(cds_snap_read(w, n, &s, err, sizeof err), -1);
+	assert_non_null(strstr(err, "not signed by its key"));
+	/* the number of periods: after the sheets */
+	assert_int_equal(cds_snap_read(v, n, &s, err, sizeof err), 0);
+	at = s.sheets_at;
+	for (i = 0; i < s.nsheets; i++) {
+		struct cds_snap_sheet sh;
+
+		cds_snap_sheet_next(v, &at, &sh);
+	}
 	assert_int_equal(v[at], 36);
 	memcpy(w, v, n);
 	w[at] = 35;
@@ -236,9 +308,24 @@ test_the_writer_refuses_what_a_reader_would(void **st)
 	h[1].node[0] = 1;
 	h[0].seq = h[1].seq = 1;
 	cds_buf_init(&b, MAXV);
-	cds_snap_write_head(&b, &s, h, 2, 0);
+	cds_snap_write_head(&b, &s, h, 2, NULL, 0, 0);
 	assert_int_equal(b.rc, CDSYNC_EINVAL);
 	cds_buf_free(&b);
+	{	/* sheets out of issuer order, or too short to name one */
+		static uint8_t a[32], z[32];
+		struct cds_snap_sheet sh[2] = { { z, sizeof z }, { a, sizeof a } };
+
+		memset(z, 0xff, sizeof z);
+		cds_buf_init(&b, MAXV);
+		cds_snap_write_head(&b, &s, h + 1, 1, sh, 2, 0);
+		assert_int_equal(b.rc, CDSYNC_EINVAL);
+		cds_buf_free(&b);
+		sh[0].len = 20;
+		cds_buf_init(&b, MAXV);
+		cds_snap_write_head(&b, &s, h + 1, 1, sh, 1, 0);
+		assert_int_equal(b.rc, CDSYNC_EINVAL);
+		cds_buf_free(&b);
+	}
 	cds_buf_init(&b, MAXV);
 	set_unit(u, 1, 0, 1, "VN");
 	u->cells[5] = -1;
@@ -449,6 +536,109 @@ test_a_row_changed_behind_the_log_is_named(void **state)
 	assert_true(found);
 }
 
+/* The district's snapshot, rewritten with the sheets sh[0..n) carried
+ * in place of its own and signed again by the district. */
+static void
+resign(const uint8_t *p, size_t n, const struct cds_snap_sheet *sh,
+       size_t nsh, cds_buf *b)
+{
+	struct cds_snap_unit *u = cds_calloc(1, sizeof *u);
+	struct cds_snap_head *h;
+	struct cds_snap s;
+	char err[256];
+	size_t i, off;
+
+	assert_non_null(u);
+	assert_int_equal(cds_snap_read(p, n, &s, err, sizeof err), 0);
+	h = cds_calloc(s.nheads + 1, sizeof *h);
+	assert_non_null(h);
+	for (i = 0; i < s.nheads; i++)
+		cds_snap_head_at(&s, i, &h[i]);
+	cds_buf_init(b, n + 4096);
+	cds_snap_write_head(b, &s, h, s.nheads, sh, nsh, s.nunits);
+	off = s.units_at;
+	while (cds_snap_next(p, &s, &off, u, err, sizeof err) == 1)
+		cds_snap_write_unit(b, u);
+	cds_snap_write_end(b, 0, dis->sign_sk);
+	assert_int_equal(b->rc, 0);
+	cds_free(h);
+	cds_free(u);
+}
+
+static void
+test_a_school_enrolled_since_does_not_move_a_snapshot(void **state)
+{
+	cdsync_snapshot_info s;
+	cdsync *late;
+	uint8_t hash[32], *p = NULL;
+	size_t n = 0;
+	uint64_t first;
+	cds_buf b;
+
+	(void)state;
+	/* made and taken before the third school is enrolled; checked
+	 * after the district's new sheet came up */
+	assert_int_equal(forward(0, hash), CDSYNC_OK);
+	assert_int_equal(cdsync_snapshot_latest(dis, &p, &n), CDSYNC_OK);
+	first = log_size(dis);
+	late = tu_node(CDSYNC_ROLE_SCHOOL, "HG-VX-TH-THANHDUC", "HG-VX");
+	tu_enrol(late, dis, root_fpr);
+	carry(dis, nat);
+	assert_int_equal(tu_count(nat, "SELECT count(*) FROM trust_sheet "
+				       "WHERE instr(bytes, 'THANHDUC') > 0"),
+			 1);
+	assert_int_equal(cdsync_snapshot_check(nat, hash, &s), CDSYNC_OK);
+	assert_int_equal(s.state, CDSYNC_SNAP_SAME);
+	assert_int_equal(s.units, 3);
+	/* the next one counts it (it has sent nothing: a union that meets
+	 * no KPI), and is recounted the same */
+	assert_int_equal(forward(first, hash), CDSYNC_OK);
+	assert_int_equal(cdsync_snapshot_check(nat, hash, &s), CDSYNC_OK);
+	assert_int_equal(s.state, CDSYNC_SNAP_SAME);
+	assert_int_equal(s.units, 4);
+	/* the first one without the sheet it counted: the recount takes
+	 * the sheet held here, and names the school it did not count */
+	resign(p, n, NULL, 0, &b);
+	assert_int_equal(cdsync_snapshot_take(nat, b.p, b.n, hash),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_snapshot_check(nat, hash, &s), CDSYNC_OK);
+	assert_int_equal(s.state, CDSYNC_SNAP_DIFFERS);
+	assert_non_null(strstr(s.note, "HG-VX-TH-THANHDUC"));
+	cds_buf_free(&b);
+	/* a sheet of the district's signed by another key is refused */
+	{
+		cds_buf sb;
+		struct cds_sheet sh;
+		struct cds_snap_sheet x;
+		uint8_t pk[32], sk[64];
+		char err[256];
+		struct cds_snap sn;
+		size_t off;
+
+		assert_int_equal(cds_snap_read(p, n, &sn, err, sizeof err), 0);
+		off = sn.sheets_at;
+		cds_snap_sheet_next(p, &off, &x);
+		assert_int_equal(cds_sheet_read(x.p, x.len, &sh, err,
+						sizeof err),
+				 0);
+		crypto_sign_keypair(pk, sk);
+		memcpy(sh.issuer_pk, pk, 32);
+		cds_buf_init(&sb, x.len + 64);
+		cds_sheet_write(&sb, &sh, sk);
+		cds_sheet_free(&sh);
+		x.p = sb.p;
+		x.len = sb.n;
+		resign(p, n, &x, 1, &b);
+		cds_buf_free(&sb);
+	}
+	assert_int_equal(cdsync_snapshot_take(nat, b.p, b.n, NULL),
+			 CDSYNC_EBADSIG);
+	assert_non_null(strstr(cdsync_errmsg(nat), "do not chain"));
+	cds_buf_free(&b);
+	cdsync_free(p);
+	cdsync_close(late);
+}
+
 static void
 test_what_is_refused(void **state)
 {
@@ -575,6 +765,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_a_row_changed_behind_the_log_is_named, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_school_enrolled_since_does_not_move_a_snapshot,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_what_is_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

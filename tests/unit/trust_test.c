@@ -948,7 +948,7 @@ test_a_sheet_taken_in_writes_only_its_own_peers(void **state)
 		cds_id_name("cdsync.org.v1", "H1", unit[0]);
 		assert_int_equal(cds_catalog_copy_some(
 					 v, sc, (const uint8_t(*)[16])unit, 1,
-					 NULL, 0),
+					 NULL, 0, NULL, NULL, 0),
 				 CDSYNC_OK);
 		assert_int_equal(tu_count(sc, "SELECT count(*) FROM "
 					      "trust_sheet"),

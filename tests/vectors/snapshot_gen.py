@@ -63,12 +63,28 @@ def unit(uid, parent, level, code, cells):
     return out
 
 
-def snapshot(sk, pk, hub, org, day, catalog, note, heads, units):
+def sheet(sk, pk, issuer, serial, issued_ms, entries):
+    """A sheet (SPEC.md 10.3) of node entries (type 1): entries are
+    (node, role, sign_pk, box_pk, from_ms, until_ms, code, name, parent)."""
+    body = b"CDSK\x01" + issuer + pk + serial.to_bytes(8, "big")
+    body += issued_ms.to_bytes(8, "big") + (1).to_bytes(4, "big")
+    body += varint(len(entries))
+    for node, role, spk, bpk, frm, until, code, name, parent in entries:
+        body += b"\x01" + node + bytes([role]) + spk + bpk
+        body += frm.to_bytes(8, "big") + until.to_bytes(8, "big")
+        body += text(code) + text(name) + text(parent)
+    return body + sk.sign(b"cdsync sheet v1\x00" + body)
+
+
+def snapshot(sk, pk, hub, org, day, catalog, note, heads, sheets, units):
     body = b"CDSS\x01" + hub + pk + text(org) + text(day) + catalog
     body += varint(len(note)) + note
     body += varint(len(heads))
     for node, seq, h in sorted(heads):
         body += node + seq.to_bytes(8, "big") + h
+    body += varint(len(sheets))
+    for sh in sorted(sheets, key=lambda b: b[5:21]):
+        body += varint(len(sh)) + sh
     body += bytes([36]) + b"".join(text(p) for p in periods())
     body += bytes([28])
     body += varint(len(units))
@@ -103,9 +119,20 @@ def main():
          {0: 1, 8: 1, 10: 15, 11: 13, 17: 500000, 20: 1,
           36 * 28 - 1: 2 ** 40}),
     ]
+    # the district's sheet, edition 3, enrols the two schools (keys of
+    # seeds 21 x 32 and 31 x 32) from 1 July 2024
+    schools = [
+        (bytes([0x20]) * 16, 1, key(0x21)[1], bytes([0x77]) * 32,
+         1719792000000, 0, "HN-CAUGIAY-TH-DICHVONG",
+         "Trường Tiểu học Dịch Vọng", org),
+        (bytes([0x30]) * 16, 1, key(0x31)[1], bytes([0x78]) * 32,
+         1719792000000, 0, "HN-CAUGIAY-THCS-NGHIATAN",
+         "Trường THCS Nghĩa Tân", org),
+    ]
+    sh = sheet(sk, pk, hub, 3, 1750000000000, schools)
     snap = snapshot(sk, pk, hub, org, "2026-06-30", catalog, note, heads,
-                    units)
-    empty = snapshot(sk, pk, hub, org, "2026-06-30", catalog, note, [],
+                    [sh], units)
+    empty = snapshot(sk, pk, hub, org, "2026-06-30", catalog, note, [], [],
                      [(district, bytes(16), 2, org, {})])
     lines = [
         "# Rollup snapshot vectors (SPEC.md \"Rollup snapshots\"): name,",
@@ -114,14 +141,19 @@ def main():
         "# note is its checkpoint of size 5 (root: SHA-256 of \"the tree",
         "# of five bundles\"); catalog 44 x 32; day 2026-06-30.",
         "#   snapshot  heads (33 x 16, bundle 7, hash 66 x 32) and",
-        "#             (35 x 16, bundle 2, hash 55 x 32); units 10 x 16",
+        "#             (35 x 16, bundle 2, hash 55 x 32); the sheet",
+        "#             (edition 3, issued at 1750000000000 ms) of the",
+        "#             district enrolling its two schools (nodes 20 x 16",
+        "#             and 30 x 16, keys of seeds 21 and 31 x 32, box keys",
+        "#             77 and 78 x 32, from 1719792000000 ms); units 10 x 16",
         "#             (the district, upper), 20 x 16 and 30 x 16 (two",
         "#             unions under it), the figures of snapshot_gen.py",
-        "#   empty     no heads, the district alone with no figure",
+        "#   empty     no heads, no sheet, the district alone with no figure",
         "# Made by tests/vectors/snapshot_gen.py (Python with the OpenSSL",
         "# Ed25519 of pyca/cryptography), apart from protocol/snapshot.c.",
         "hub-pk " + pk.hex(),
         "note " + note.hex(),
+        "sheet " + sh.hex(),
         "snapshot " + snap.hex(),
         "empty " + empty.hex(),
     ]
