@@ -190,7 +190,7 @@ check(cdsync *db, const struct cds_change *c, size_t index)
 	cdsync_rec *r = NULL;
 	char e[128], hex[33];
 	size_t n, i;
-	int rc = CDSYNC_OK;
+	int rc = CDSYNC_OK, bad;
 
 	cds_id_hex(c->row, hex);
 	if (k == NULL)
@@ -223,7 +223,11 @@ check(cdsync *db, const struct cds_change *c, size_t index)
 				     k->fields[cols[i]].name);
 		else if (rc != CDSYNC_OK)
 			rc = cds_err(db, rc, "%s", _("out of memory"));
-		else if (cds_rec_check(r, cols[i], db->mst->tmp[k->kind]) != 0)
+		else if ((bad = cds_rec_check(r, cols[i],
+					      db->mst->tmp[k->kind])) == -2)
+			rc = cds_err(db, CDSYNC_ENOMEM, "%s",
+				     _("out of memory"));
+		else if (bad != 0)
 			rc = cds_err(db, CDSYNC_EBADINPUT,
 				     _("change %zu (%s %s): %s"), index + 1,
 				     k->name, hex + 24, r->err);

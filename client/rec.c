@@ -560,16 +560,23 @@ cds_rec_check(cdsync_rec *r, size_t i, cdsync_rec *scratch)
 {
 	const struct cds_field *f = &r->k->fields[i];
 	cdsync_rec *t = scratch;
-	int ok;
+	int ok, rc;
 
 	if (!r->s[i].set || r->s[i].null)
 		return 0;
 	if (t == NULL && cdsync_rec_new(r->k->kind, &t) != CDSYNC_OK) {
 		snprintf(r->err, sizeof r->err, "%s", _("out of memory"));
-		return -1;
+		return -2;
 	}
-	ok = cdsync_rec_set(t, f->name, r->s[i].text) == CDSYNC_OK &&
-	     t->s[i].text != NULL && strcmp(t->s[i].text, r->s[i].text) == 0;
+	rc = cdsync_rec_set(t, f->name, r->s[i].text);
+	if (rc == CDSYNC_ENOMEM) {	/* says nothing of the value */
+		snprintf(r->err, sizeof r->err, "%s", _("out of memory"));
+		if (t != scratch)
+			cdsync_rec_free(t);
+		return -2;
+	}
+	ok = rc == CDSYNC_OK && t->s[i].text != NULL &&
+	     strcmp(t->s[i].text, r->s[i].text) == 0;
 	if (!ok && t->err[0])
 		snprintf(r->err, sizeof r->err, "%s", t->err);
 	else if (!ok)

@@ -45,7 +45,8 @@ int cds_rec_set_val(cdsync_rec *r, size_t i, const cds_val *v);
 /* Checks that slot i holds a value the API itself could have written
  * (right type, in range, canonical text, a listed choice): for values
  * that arrive from other nodes.  `scratch` (a record of the same kind,
- * or NULL) saves an allocation.  0, or -1 with the reason in r->err. */
+ * or NULL) saves an allocation.  0, -1 with the reason in r->err, or -2
+ * out of memory (nothing said of the value). */
 int cds_rec_check(cdsync_rec *r, size_t i, cdsync_rec *scratch);
 /* Sets a slot to NULL or clears it entirely. */
 void cds_rec_clear(cdsync_rec *r, size_t i);

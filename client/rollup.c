@@ -1737,10 +1737,11 @@ cache_set(sqlite3 *db, int64_t v)
 	(void)sqlite3_exec(db, q, NULL, NULL, NULL);
 }
 
-int
-cds_rollup_run_day(sqlite3 *db, int full, const char *day,
-		   cdsync_rollup_fn fn, void *ctx, cdsync_rollup_stats *st,
-		   char *err, size_t errlen)
+/* The rollup in the caller's write transaction; the page cache set for
+ * a full one and set back. */
+static int
+run_in(sqlite3 *db, int full, const char *day, cdsync_rollup_fn fn,
+       void *ctx, cdsync_rollup_stats *st, char *err, size_t errlen)
 {
 	int64_t cache = cache_size(db);
 	struct ctx c;
@@ -1753,8 +1754,6 @@ cds_rollup_run_day(sqlite3 *db, int full, const char *day,
 	c.errlen = errlen;
 	if (st != NULL)
 		memset(st, 0, sizeof *st);
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return fail(&c, NULL);
 	if (full && (cache >= 0 ? cache * 4 : -cache) < FULL_CACHE_KIB)
 		cache_set(db, -FULL_CACHE_KIB);
 	rc = rollup(&c, full, fn, ctx, st);
@@ -1765,14 +1764,33 @@ cds_rollup_run_day(sqlite3 *db, int full, const char *day,
 			cache_set(db, -FULL_CACHE_KIB);
 		rc = rollup(&c, 1, fn, ctx, st);
 	}
-	if (rc == CDSYNC_OK &&
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		rc = fail(&c, NULL);
-	if (rc != CDSYNC_OK)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	if (cache_size(db) != cache)
 		cache_set(db, cache);
 	return rc;
+}
+
+int
+cds_rollup_run_day(sqlite3 *db, int full, const char *day,
+		   cdsync_rollup_fn fn, void *ctx, cdsync_rollup_stats *st,
+		   char *err, size_t errlen)
+{
+	int rc;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return cds_sql_fail(db, NULL, _("the rollup"), err, errlen);
+	rc = run_in(db, full, day, fn, ctx, st, err, errlen);
+	if (rc == CDSYNC_OK &&
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		rc = cds_sql_fail(db, NULL, _("the rollup"), err, errlen);
+	if (rc != CDSYNC_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int
+cds_rollup_in_tx(sqlite3 *db, char *err, size_t errlen)
+{
+	return run_in(db, 0, NULL, NULL, NULL, NULL, err, errlen);
 }
 
 /* ==== Reading ========================================================= */

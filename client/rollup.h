@@ -56,6 +56,11 @@ int cds_rollup_run_day(sqlite3 *db, int full, const char *day,
 		       cdsync_rollup_fn fn, void *ctx, cdsync_rollup_stats *st,
 		       char *err, size_t errlen);
 
+/* The incremental rollup inside the caller's write transaction (BEGIN
+ * IMMEDIATE): what a snapshot signs in the same transaction as it brings
+ * the figures up to date.  Nothing is committed or undone here. */
+int cds_rollup_in_tx(sqlite3 *db, char *err, size_t errlen);
+
 /* One unit's figures as the last rollup left them, for every period. */
 struct cds_rollup_row {
 	uint8_t id[16];

@@ -524,12 +524,16 @@ cdsync_snapshot_make(cdsync *db, const char *org_code, uint8_t **out,
 		return rc;
 	cds_buf_init(&b, CDS_SNAP_MAX);
 	for (tries = 0; tries < 3; tries++) {
-		if ((rc = cdsync_rollup(db, 0, NULL, NULL, NULL)) != CDSYNC_OK)
-			break;
+		char err[CDS_MSGLEN];
+
 		if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
 			break;
 		cds_buf_reset(&b);
-		rc = make_in(db, root, code, &b);
+		if ((rc = cds_rollup_in_tx(db->db, err, sizeof err)) !=
+		    CDSYNC_OK)
+			rc = cds_err(db, rc, "%s", err);
+		else
+			rc = make_in(db, root, code, &b);
 		if (rc == CDSYNC_OK && (rc = cds_exec(db, "COMMIT")) == CDSYNC_OK)
 			break;
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1477,7 +1481,7 @@ load_in(cdsync *db, const uint8_t *hash, size_t i, cdsync_snapshot_info *out,
 	struct cds_snap s;
 	sqlite3_stmt *st;
 	char e[CDS_MSGLEN];
-	int rc;
+	int rc, k = 0;
 
 	st = cds_prepare(db, hash != NULL
 				     ? "SELECT bytes, state, ndiff, note, "
@@ -1511,9 +1515,11 @@ load_in(cdsync *db, const uint8_t *hash, size_t i, cdsync_snapshot_info *out,
 		const uint8_t *p = sqlite3_column_blob(st, 0);
 		size_t n = (size_t)sqlite3_column_bytes(st, 0);
 
-		if (p == NULL || cds_snap_read(p, n, &s, e, sizeof e) != 0) {
+		if (p == NULL ||
+		    (k = cds_snap_read(p, n, &s, e, sizeof e)) != 0) {
 			sqlite3_finalize(st);
-			return cds_err(db, CDSYNC_ECORRUPT,
+			return cds_err(db, k == -2 ? CDSYNC_ENOMEM
+						   : CDSYNC_ECORRUPT,
 				       _("a snapshot kept here does not read: "
 					 "%s"),
 				       p == NULL ? "" : e);
@@ -1551,7 +1557,7 @@ cdsync_snapshot_check(cdsync *db, const uint8_t hash[32],
 	uint8_t *p = NULL;
 	size_t n = 0;
 	char why[CDS_MSGLEN], e[CDS_MSGLEN];
-	int rc, state;
+	int rc, state, k = 0;
 
 	cds_ok(db);
 	if (hash == NULL)
@@ -1562,9 +1568,10 @@ cdsync_snapshot_check(cdsync *db, const uint8_t hash[32],
 				 "own: not inside cdsync_begin"));
 	if ((rc = load_in(db, hash, 0, &info, &p, &n)) != CDSYNC_OK)
 		return rc;
-	if (cds_snap_read(p, n, &s, e, sizeof e) != 0) {
+	if ((k = cds_snap_read(p, n, &s, e, sizeof e)) != 0) {
 		cds_free(p);
-		return cds_err(db, CDSYNC_ECORRUPT, "%s", e);
+		return cds_err(db, k == -2 ? CDSYNC_ENOMEM : CDSYNC_ECORRUPT,
+			       "%s", e);
 	}
 	why[0] = '\0';
 	if ((rc = cds_exec(db, "BEGIN")) != CDSYNC_OK)
@@ -1575,14 +1582,17 @@ cdsync_snapshot_check(cdsync *db, const uint8_t hash[32],
 			       why);
 	else if (rc == CDSYNC_OK)
 		rc = recompute(db, hash, p, &s);
+	/* what it found, read before the commit: a failure to read it
+	 * then undoes the check, which is said, rather than leave a check
+	 * done and reported failed */
+	if (rc == CDSYNC_OK && out != NULL)
+		rc = load_in(db, hash, 0, out, NULL, NULL);
 	if (rc == CDSYNC_OK)
 		rc = cds_exec(db, "COMMIT");
 	if (rc != CDSYNC_OK)
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 out:
 	cds_free(p);
-	if (rc == CDSYNC_OK && out != NULL)
-		rc = load_in(db, hash, 0, out, NULL, NULL);
 	return rc;
 }
 
@@ -1706,7 +1716,7 @@ cdsync_snapshot_proof(cdsync *db, const uint8_t *snapshot, size_t len,
 {
 	struct cds_snap s;
 	char e[CDS_MSGLEN];
-	int rc;
+	int rc, k = 0;
 
 	cds_ok(db);
 	if (snapshot == NULL || file == NULL || file_len == NULL)
@@ -1715,8 +1725,9 @@ cdsync_snapshot_proof(cdsync *db, const uint8_t *snapshot, size_t len,
 	*file_len = 0;
 	if ((rc = cds_need_node(db)) != CDSYNC_OK)
 		return rc;
-	if (cds_snap_read(snapshot, len, &s, e, sizeof e) != 0)
-		return cds_err(db, CDSYNC_EBADINPUT, "%s", e);
+	if ((k = cds_snap_read(snapshot, len, &s, e, sizeof e)) != 0)
+		return cds_err(db, k == -2 ? CDSYNC_ENOMEM : CDSYNC_EBADINPUT,
+			       "%s", e);
 	if (memcmp(s.hub, db->node_id, 16) != 0)
 		return cds_err(db, CDSYNC_ESCOPE, "%s",
 			       _("snapshot: signed by another hub"));
@@ -1736,7 +1747,7 @@ cds_snapshot_export(cdsync *db, const char *dir, size_t *written)
 	uint64_t froms[17];
 	size_t n = 0, fn = 0, nf = 0, i;
 	char name[400], e[CDS_MSGLEN];
-	int rc, wrote, step;
+	int rc, wrote, step, k = 0;
 
 	if (db->role != CDSYNC_ROLE_HUB)
 		return CDSYNC_OK;
@@ -1747,10 +1758,10 @@ cds_snapshot_export(cdsync *db, const char *dir, size_t *written)
 	}
 	if (rc != CDSYNC_OK)
 		return rc;
-	if (cds_snap_read(p, n, &s, e, sizeof e) != 0 ||
+	if ((k = cds_snap_read(p, n, &s, e, sizeof e)) != 0 ||
 	    ckpt_read(s.note, s.note_len, s.hub_pk, NULL, &c, e, sizeof e)) {
 		cds_free(p);
-		return cds_err(db, CDSYNC_ECORRUPT,
+		return cds_err(db, k == -2 ? CDSYNC_ENOMEM : CDSYNC_ECORRUPT,
 			       _("the newest snapshot kept here does not read: "
 				 "%s"),
 			       e);
@@ -1803,7 +1814,7 @@ cdsync_snapshot_import(cdsync *db, const char *path,
 	uint64_t hsize = 0, now = 0;
 	size_t n = 0, fn = 0, hlen = 0;
 	char dir[4096], name[1024], pf[5200], e[CDS_MSGLEN];
-	int rc, have;
+	int rc, have, k = 0;
 
 	cds_ok(db);
 	if (path == NULL || out == NULL)
@@ -1813,8 +1824,9 @@ cdsync_snapshot_import(cdsync *db, const char *path,
 	    (rc = cds_file_read(db, path, CDS_SNAP_MAX, _("a snapshot"),
 				CDSYNC_EBADINPUT, &p, &n)) != CDSYNC_OK)
 		return rc;
-	if (cds_snap_read(p, n, &s, e, sizeof e) != 0) {
-		rc = cds_err(db, CDSYNC_EBADINPUT, "%s: %s", path, e);
+	if ((k = cds_snap_read(p, n, &s, e, sizeof e)) != 0) {
+		rc = cds_err(db, k == -2 ? CDSYNC_ENOMEM : CDSYNC_EBADINPUT,
+			     "%s: %s", path, e);
 		goto out;
 	}
 	if ((rc = hub_below(db, s.hub, &h)) != CDSYNC_OK)
