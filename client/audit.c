@@ -346,13 +346,18 @@ catalogs(struct au *a, const char *root_fpr)
 
 	/* first the one holding the root's sheet, checked against the
 	 * fingerprint; then the others, chained from it */
-	for (i = 0; i < a->nnames && root == (size_t)-1; i++)
-		if (ends(a->names[i], ".cdsa") &&
-		    cdsync_catalog_import(a->sc,
-					  path_of(a, a->names[i], path,
-						  sizeof path),
-					  root_fpr) == CDSYNC_OK)
+	for (i = 0; i < a->nnames && root == (size_t)-1; i++) {
+		if (!ends(a->names[i], ".cdsa"))
+			continue;
+		rc = cdsync_catalog_import(a->sc,
+					   path_of(a, a->names[i], path,
+						   sizeof path),
+					   root_fpr);
+		if (rc == CDSYNC_ENOMEM)
+			return rc;
+		if (rc == CDSYNC_OK)
 			root = i;
+	}
 	if (root == (size_t)-1)
 		return CDSYNC_ENOTFOUND;
 	a->catfile = a->names[root];
@@ -1064,13 +1069,15 @@ chains(struct au *a)
 	}
 }
 
-/* Receipts against the bundles, and revocations against the receipts. */
-static void
+/* Receipts against the bundles, and revocations against the receipts.
+ * CDSYNC_OK, or CDSYNC_ENOMEM. */
+static int
 received(struct au *a)
 {
 	cdsync_cat_entry e;
 	char hub[80], org[80], day[32];
 	size_t i, k;
+	int rc;
 
 	for (i = 0; i < a->nrc; i++) {
 		const cdsync_receipt_info *r = &a->rc[i].r;
@@ -1093,7 +1100,8 @@ received(struct au *a)
 			       a->rc[i].file);
 	}
 	/* a bundle is judged by when a hub first logged it (SPEC §10.6) */
-	for (k = 0; cdsync_catalog_at(a->sc, k, &e) == CDSYNC_OK; k++) {
+	for (k = 0; (rc = cdsync_catalog_at(a->sc, k, &e)) == CDSYNC_OK;
+	     k++) {
 		if (e.revoked_from == 0)
 			continue;
 		for (i = 0; i < a->nbd; i++) {
@@ -1117,6 +1125,7 @@ received(struct au *a)
 			       b->org, day);
 		}
 	}
+	return rc == CDSYNC_ENOTFOUND ? CDSYNC_OK : rc;
 }
 
 /* Two checkpoints of one hub's log of one size with two roots: said once
@@ -1380,7 +1389,12 @@ cdsync_audit_dir(const char *dir, const char *root_fingerprint,
 		goto out;
 	}
 	chains(&a);
-	received(&a);
+	if ((rc = received(&a)) != CDSYNC_OK) {
+		snprintf(err, errlen, "%s",
+			 rc == CDSYNC_ENOMEM ? _("out of memory")
+					     : cdsync_errmsg(a.sc));
+		goto out;
+	}
 	views(&a);
 	if ((rc = witnessed(&a)) != CDSYNC_OK) {
 		snprintf(err, errlen, "%s", _("out of memory"));

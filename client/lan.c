@@ -130,7 +130,7 @@ find_device(cdsync *db, const uint8_t id[16], struct device *d)
 	int found = 0;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	memset(d, 0, sizeof *d);
 	memcpy(d->id, id, 16);
 	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
@@ -196,7 +196,7 @@ pull(cdsync *db, const struct device *d, const struct cds_lan_req *q,
 				     "c JOIN sync_node n ON n.idx = c.node "
 				     "WHERE c.seq = ?1");
 		if (st == NULL) {
-			rc = CDSYNC_ERROR;
+			rc = cds_sqlcode(db);
 			goto out;
 		}
 		sqlite3_bind_int64(st, 1, (int64_t)from);
@@ -215,7 +215,7 @@ pull(cdsync *db, const struct device *d, const struct cds_lan_req *q,
 			     "sync_node n ON n.idx = c.node WHERE c.seq > ?1 AND "
 			     "(n.node_id != ?2 OR c.hlc > ?3) ORDER BY c.seq");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, (int64_t)from);
@@ -242,7 +242,7 @@ pull(cdsync *db, const struct device *d, const struct cds_lan_req *q,
 				     "> ?1 AND (n.node_id != ?2 OR c.hlc > "
 				     "?3)");
 		if (st == NULL) {
-			rc = CDSYNC_ERROR;
+			rc = cds_sqlcode(db);
 			goto out;
 		}
 		sqlite3_bind_int64(st, 1, (int64_t)r->next.seq);
@@ -486,7 +486,7 @@ own_pending(cdsync *db, uint64_t acked, uint64_t *n)
 	int rc = CDSYNC_OK;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_int64(st, 1, (int64_t)acked);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*n = (uint64_t)sqlite3_column_int64(st, 0);
@@ -638,7 +638,7 @@ next_request(cdsync *db, const struct lan_state *s, cds_buf *req,
 			     "sync_node n ON n.idx = c.node WHERE c.node = 1 "
 			     "AND c.hlc > ?1 ORDER BY c.hlc");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_int64(st, 1, (int64_t)s->acked);
 	cds_buf_init(&pay, CDS_LAN_MAX);
 	memset(&last, 0, sizeof last);
@@ -683,7 +683,7 @@ placeholder(cdsync *db, const struct cds_payload *pl)
 			     "EXISTS (SELECT 1 FROM sync_change WHERE tbl = ?2 "
 			     "AND rid = ?1)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, CDSYNC_KIND_ORG);
 	if (sqlite3_step(st) != SQLITE_DONE)
@@ -744,7 +744,7 @@ cdsync_lan_sync(cdsync *db, const char *endpoint, unsigned timeout_ms,
 	uint8_t *plain = NULL;
 	size_t plen = 0;
 	uint64_t last_hlc = 0, newest = 0;
-	uint32_t count;
+	uint32_t count = 0;
 	uint8_t node[16];
 	cds_buf req;
 	int rc, more, found;
@@ -872,7 +872,7 @@ cdsync_lan_last(cdsync *db, char endpoint[256], uint64_t *ms,
 	st = cds_prepare(db, "SELECT value FROM meta WHERE key = "
 			     "'lan_endpoint'");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) > 0 &&
 	    sqlite3_column_bytes(st, 0) < 256) {
 		memcpy(endpoint, sqlite3_column_blob(st, 0),

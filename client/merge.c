@@ -694,7 +694,7 @@ future_bound(cdsync *db, uint64_t *ms_out)
 	st = cds_prepare(db, "SELECT value FROM sync_state WHERE key = "
 			     "'future_bound_ms'");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_int64(st, 0) > 0)
 		*ms_out = (uint64_t)sqlite3_column_int64(st, 0);
@@ -741,7 +741,7 @@ cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 		return rc;
 	st = cds_prepare(db, "SELECT EXISTS (SELECT 1 FROM sync_invalid)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	db->mst->any_invalid = sqlite3_step(st) != SQLITE_ROW ||
 			       sqlite3_column_int(st, 0) != 0;
 	sqlite3_finalize(st);
@@ -799,7 +799,7 @@ cds_merge(cdsync *db, const struct cds_change *ch, size_t n, int64_t via,
 	st = cds_prepare(db, "INSERT OR REPLACE INTO sync_state (key, value) "
 			     "VALUES ('hlc', ?1)");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, (int64_t)db->clock.last);

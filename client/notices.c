@@ -241,7 +241,7 @@ cdsync_notices_open(cdsync *db, cdsync_notices **out)
 	st = cds_prepare(db, "SELECT tbl, rid, reason FROM sync_invalid "
 			     "ORDER BY tbl, rid");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	while (rc == CDSYNC_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -264,7 +264,7 @@ cdsync_notices_open(cdsync *db, cdsync_notices **out)
 			     "ON c.seq = f.seq JOIN sync_node n ON n.idx = "
 			     "c.node ORDER BY f.seq");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	while (rc == CDSYNC_OK && sqlite3_step(st) == SQLITE_ROW) {

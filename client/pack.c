@@ -207,11 +207,14 @@ subtree(struct pk *k, const char *org)
 	struct edge *ed = NULL;
 	char **names = NULL, *seen = NULL;
 	size_t n = 0, cap = 0, nn = 0, i, q;
-	int rc = CDSYNC_OK, found = 0;
+	int rc = CDSYNC_OK, found = 0, r;
 
-	for (i = 0; rc == CDSYNC_OK &&
-		    cdsync_catalog_at(k->db, i, &e) == CDSYNC_OK;
-	     i++) {
+	for (i = 0; rc == CDSYNC_OK; i++) {
+		if ((r = cdsync_catalog_at(k->db, i, &e)) != CDSYNC_OK) {
+			if (r != CDSYNC_ENOTFOUND)	/* else: the end */
+				rc = r;
+			break;
+		}
 		found |= strcmp(e.org, org) == 0;
 		if (n == cap) {
 			struct edge *t;
@@ -385,7 +388,7 @@ bundles(struct pk *k)
 	    "ORDER BY 1, 2, 3");
 	if (st == NULL) {
 		cds_tlog_proofs_close(proofs);
-		return CDSYNC_ERROR;
+		return cds_sqlcode(k->db);
 	}
 	sqlite3_bind_text(st, 1, own, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, k->db->node_id, 16, SQLITE_STATIC);
@@ -431,7 +434,7 @@ keys(struct pk *k)
 	st = cds_prepare(k->db, "SELECT org_code, node_id, sign_pk FROM "
 				"sync_peer ORDER BY org_code, node_id");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(k->db);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 0);
 
@@ -530,7 +533,7 @@ witnessed(struct pk *k, const char *own, const struct cds_checkpoint *c,
 				"s FROM tlog_cosig GROUP BY witness) ORDER BY "
 				"s");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(k->db);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = cosigned_one(k, own,
 				  (uint64_t)sqlite3_column_int64(st, 0), c,
@@ -611,7 +614,7 @@ taken(struct pk *k, const char *org)
 				"WHERE org_code = ?1 ORDER BY tree_size, "
 				"taken_ms");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(k->db);
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(name, sizeof name, "snapshot-%s-%lld.cdss", org,
@@ -630,7 +633,7 @@ taken(struct pk *k, const char *org)
 				"sync_peer p ON p.node_id = t.node_id WHERE "
 				"p.org_code = ?1 ORDER BY t.size");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(k->db);
 	sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		snprintf(name, sizeof name, "checkpoint-%s-%lld.checkpoint",
@@ -666,7 +669,7 @@ snapshots(struct pk *k, const char *org)
 				"SELECT p.org_code FROM tlog_peer t JOIN "
 				"sync_peer p ON p.node_id = t.node_id ORDER BY 1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(k->db);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 0);
 

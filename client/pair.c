@@ -77,7 +77,7 @@ cdsync_pair_code(cdsync *db, unsigned minutes,
 	st = cds_prepare(db, "INSERT INTO pair_code (key, expires_ms) "
 			     "VALUES (?1, ?2)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, key, 32, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, (int64_t)(now + minutes * 60000ull));
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
@@ -204,7 +204,7 @@ cdsync_pair_approve(cdsync *db, const char *request_path,
 			     "sign_pk, box_pk, device, paired_ms, revoked_ms, "
 			     "cert) VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto fail;
 	}
 	sqlite3_bind_blob(st, 1, q.client, 16, SQLITE_STATIC);
@@ -222,7 +222,7 @@ cdsync_pair_approve(cdsync *db, const char *request_path,
 	st = cds_prepare(db, "DELETE FROM pair_code WHERE key = ?1 OR "
 			     "expires_ms <= ?2");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto fail;
 	}
 	sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
@@ -261,7 +261,7 @@ cdsync_client_check(cdsync *db, const uint8_t client[16],
 	st = cds_prepare(db, "SELECT sign_pk, coalesce(revoked_ms, 0), device "
 			     "FROM pair_client WHERE client_id = ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, client, 16, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		rc = cds_err(db, CDSYNC_EUNKNOWNKEY,
@@ -300,7 +300,7 @@ cdsync_client_at(cdsync *db, size_t i, cdsync_client_info *out)
 			     "pair_client ORDER BY paired_ms, client_id "
 			     "LIMIT 1 OFFSET ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_int64(st, 1, (int64_t)i);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_bytes(st, 0) == 16 &&

@@ -103,7 +103,7 @@ cdsync_receipt_make(cdsync *db, const uint8_t hash[32], uint8_t **out,
 	st = cds_prepare(db, "SELECT node_id, seq, status, seen_ms, status_ms "
 			     "FROM sync_bundle_in WHERE hash = ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 16) {
@@ -179,7 +179,7 @@ held_bundle(cdsync *db, const uint8_t hash[32], int *held, uint8_t node[16],
 	*held = 0;
 	st = cds_prepare(db, "SELECT seq FROM sync_bundle_out WHERE hash = ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		*held = 1;
@@ -194,7 +194,7 @@ held_bundle(cdsync *db, const uint8_t hash[32], int *held, uint8_t node[16],
 	st = cds_prepare(db, "SELECT node_id, seq FROM sync_bundle_in WHERE "
 			     "hash = ?1 AND status IN ('merged', 'held')");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW &&
 	    sqlite3_column_bytes(st, 0) == 16) {
@@ -227,7 +227,7 @@ vouch(cdsync *db, const char *what, const char *hub, const char *sender,
 			     "seq, seen_ms, bytes) VALUES (?1, ?2, ?3, ?4, ?5, "
 			     "?6) ON CONFLICT (hash, hub) DO NOTHING");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, r->hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, r->hub, 16, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, r->node, 16, SQLITE_STATIC);
@@ -282,7 +282,7 @@ take(cdsync *db, const char *what, const uint8_t *p, size_t n)
 	st = cds_prepare(db, "SELECT sign_pk, upstream, coalesce(role, 0) FROM "
 			     "sync_peer WHERE node_id = ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, r.hub, 16, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_bytes(st, 0) == 32) {
@@ -348,7 +348,7 @@ take(cdsync *db, const char *what, const uint8_t *p, size_t n)
 			     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON "
 			     "CONFLICT (hash, hub, status) DO NOTHING");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, r.hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, r.hub, 16, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, r.status);

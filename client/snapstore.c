@@ -103,7 +103,7 @@ catalog_hash(cdsync *db, uint8_t out[32])
 
 	st = cds_prepare(db, "SELECT count(*) FROM trust_sheet");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	sqlite3_finalize(st);
 	if (n < 0)
@@ -116,7 +116,7 @@ catalog_hash(cdsync *db, uint8_t out[32])
 	st = cds_prepare(db, "SELECT bytes FROM trust_sheet ORDER BY issuer");
 	if (st == NULL) {
 		cds_buf_free(&b);
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int len = sqlite3_column_bytes(st, 0);
@@ -222,7 +222,7 @@ load_heads(cdsync *db, const uint8_t root[16], struct cds_snap_head **out,
 	    "WHERE b.seq = (SELECT max(seq) FROM sync_bundle_out) AND "
 	    "EXISTS (SELECT 1 FROM sub WHERE id = ?3) ORDER BY 1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	bind_subtree(db, st, root);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap) {
@@ -277,7 +277,7 @@ load_sheets(cdsync *db, const uint8_t root[16], struct cds_snap_sheet **out,
 	    "sub ON sub.id = u.id WHERE p.node_id = t.issuer) ORDER BY "
 	    "t.issuer");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	bind_subtree(db, st, root);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 0);
@@ -336,7 +336,7 @@ root_of(cdsync *db, const char *org_code, uint8_t root[16], char *code,
 	}
 	st = cds_prepare(db, "SELECT id, code FROM org_unit WHERE code = ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_text(st, 1, org_code, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 16) {
@@ -358,7 +358,7 @@ one_i64(cdsync *db, const char *sql, int64_t *v)
 	sqlite3_stmt *st = cds_prepare(db, sql);
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return cds_sqlerr(db, _("snapshot"));
@@ -406,7 +406,7 @@ make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 	st = cds_prepare(db, "SELECT value FROM rollup_state WHERE key = "
 			     "'tree_day'");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) == SQLITE_TEXT)
 		snprintf(s.day, sizeof s.day, "%s",
@@ -464,7 +464,7 @@ make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 			     "org_code, tree_size, made_ms, bytes) VALUES (?1, "
 			     "?2, ?3, ?4, ?5)");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	{
@@ -565,7 +565,7 @@ cdsync_snapshot_latest(cdsync *db, uint8_t **out, size_t *len)
 	st = cds_prepare(db, "SELECT bytes FROM snapshot_own ORDER BY made_ms "
 			     "DESC LIMIT 1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		size_t n = (size_t)sqlite3_column_bytes(st, 0);
@@ -665,7 +665,7 @@ hub_peer(cdsync *db, const uint8_t node[16], struct hub *h, int above)
 	st = cds_prepare(db, "SELECT sign_pk, org_code, coalesce(role, 0), "
 			     "upstream FROM sync_peer WHERE node_id = ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
@@ -807,7 +807,7 @@ cds_peer_checkpoint_take(cdsync *db, const uint8_t *file, size_t len,
 	st = cds_prepare(db, "INSERT OR IGNORE INTO tlog_peer (node_id, size, "
 			     "root, note, taken_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)c.size);
 	sqlite3_bind_blob(st, 3, c.root, 32, SQLITE_STATIC);
@@ -868,7 +868,7 @@ snap_check_sig(cdsync *db, const uint8_t *p, size_t n, struct cds_snap *s,
 	st = cds_prepare(db, "SELECT root = ?3 FROM tlog_peer WHERE node_id = "
 			     "?1 AND size = ?2");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, s->hub, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)c->size);
 	sqlite3_bind_blob(st, 3, c->root, 32, SQLITE_STATIC);
@@ -917,7 +917,7 @@ cdsync_snapshot_take(cdsync *db, const uint8_t *p, size_t n,
 			     "org_code, tree_size, taken_ms, bytes) VALUES (?1, "
 			     "?2, ?3, ?4, ?5, ?6)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, s.hub, 16, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, s.org, -1, SQLITE_STATIC);
@@ -939,7 +939,7 @@ cdsync_snapshot_take(cdsync *db, const uint8_t *p, size_t n,
 			     "FROM snapshot_in WHERE hub_id = ?1 ORDER BY "
 			     "tree_size DESC, taken_ms DESC LIMIT ?2)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, s.hub, 16, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, SNAP_KEEP_IN);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
@@ -971,7 +971,7 @@ heads_here(cdsync *db, const struct cds_snap *s, char *why, size_t n,
 			     "sync_bundle_in b WHERE b.node_id = ?1 AND b.seq "
 			     "= ?2 AND b.status = 'merged'");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	for (i = 0; i < s->nheads && *state == 0; i++) {
 		cds_snap_head_at(s, i, &hd);
 		hex8(hd.node, n8);
@@ -1155,7 +1155,7 @@ fill_scratch(cdsync *db, cdsync *sc, const uint8_t *p,
 			     "FROM sync_bundle_in WHERE node_id = ?1 AND seq "
 			     "<= ?2 AND status = 'merged') ORDER BY c.seq");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	if ((rc = cds_merge_begin(sc)) != CDSYNC_OK) {
@@ -1269,7 +1269,7 @@ keep_diff(void *ctx, const char *unit, const char *period, const char *field,
 				"period, field, signed, computed) VALUES (?1, "
 				"?2, ?3, ?4, ?5, ?6, ?7)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(k->db);
 	sqlite3_bind_blob(st, 1, k->hash, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)k->n);
 	sqlite3_bind_text(st, 3, unit, -1, SQLITE_STATIC);
@@ -1352,7 +1352,7 @@ set_state(cdsync *db, const uint8_t hash[32], const char *state,
 			     "(state IS NOT ?2 OR ndiff IS NOT ?3 OR note IS "
 			     "NOT ?4 OR ?2 NOT IN ('waiting'))");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (int64_t)ndiff);
@@ -1433,7 +1433,7 @@ recompute(cdsync *db, const uint8_t hash[32], const uint8_t *p,
 						   "WHERE hash = ?1");
 
 		if (st == NULL) {
-			rc = CDSYNC_ERROR;
+			rc = cds_sqlcode(db);
 			goto undo;
 		}
 		sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
@@ -1495,7 +1495,7 @@ load_in(cdsync *db, const uint8_t *hash, size_t i, cdsync_snapshot_info *out,
 				       "hub_id), '') FROM snapshot_in ORDER BY "
 				       "taken_ms DESC, hash LIMIT 1 OFFSET ?2");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (hash != NULL)
 		sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	else
@@ -1613,7 +1613,7 @@ cdsync_snapshot_check_all(cdsync *db, size_t *checked, size_t *differ)
 	st = cds_prepare(db, "SELECT hash FROM snapshot_in WHERE state IN "
 			     "('new', 'waiting') ORDER BY taken_ms, hash");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -1656,7 +1656,7 @@ cdsync_snapshot_counts(cdsync *db, size_t counts[4])
 	st = cds_prepare(db, "SELECT state, count(*) FROM snapshot_in GROUP BY "
 			     "state");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		counts[state_of(sqlite3_column_text(st, 0))] +=
 			(size_t)sqlite3_column_int64(st, 1);
@@ -1689,7 +1689,7 @@ cdsync_snapshot_diff_at(cdsync *db, const uint8_t hash[32], size_t i,
 			     "FROM snapshot_diff WHERE hash = ?1 ORDER BY n "
 			     "LIMIT 1 OFFSET ?2");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)i);
 	rc = sqlite3_step(st);
@@ -1774,7 +1774,7 @@ cds_snapshot_export(cdsync *db, const char *dir, size_t *written)
 			     "tree_size DESC LIMIT 16");
 	if (st == NULL) {
 		cds_free(p);
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	}
 	sqlite3_bind_int64(st, 1, (int64_t)c.size);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW)

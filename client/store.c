@@ -88,29 +88,20 @@ cds_sqlerr(cdsync *db, const char *what)
 {
 	int ext = sqlite3_extended_errcode(db->db);
 	const char *m = sqlite3_errmsg(db->db);
-	int code;
+	int code = cds_sqlcode(db);
 
 	switch (ext & 0xff) {
-	case SQLITE_NOMEM:
-		code = CDSYNC_ENOMEM;
-		break;
-	case SQLITE_CONSTRAINT:
-		code = CDSYNC_ECONSTRAINT;
-		break;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		code = CDSYNC_EBUSY;
 		m = _("the store is in use by another program; try again");
 		break;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
-		code = CDSYNC_ECORRUPT;
 		m = _("the store file is damaged or is not a cdsync store");
 		break;
 	case SQLITE_IOERR:
 	case SQLITE_FULL:
 	case SQLITE_CANTOPEN:
-		code = CDSYNC_EIO;
 		/* say what the disk said: a full one is for the user to
 		 * fix, a failing one for whoever looks after the machine */
 		switch (sqlite3_system_errno(db->db)) {
@@ -130,11 +121,8 @@ cds_sqlerr(cdsync *db, const char *what)
 				      "try again; the store is unchanged");
 		}
 		break;
-	case SQLITE_READONLY:
-		code = CDSYNC_EREADONLY;
-		break;
 	default:
-		code = CDSYNC_ERROR;
+		break;
 	}
 	/* Trigger messages are ours and carry their own subject; SQLite's
 	 * words for the rest are shown after ours, translated where we have
@@ -301,7 +289,7 @@ load_identity(cdsync *db)
 	db->has_node = 0;
 	st = cds_prepare(db, "SELECT key, value FROM meta");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
 
@@ -343,7 +331,7 @@ load_clock(cdsync *db)
 			 "WHERE key = 'hlc'), 0), coalesce((SELECT hlc FROM "
 			 "sync_change ORDER BY seq DESC LIMIT 1), 0))");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		h = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -388,7 +376,7 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 			 "INSERT INTO meta (key, value) VALUES ('node_id', ?1),"
 			 " ('role', ?2), ('parent_code', ?3)");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto fail;
 	}
 	sqlite3_bind_blob(st, 1, db->node_id, 16, SQLITE_STATIC);
@@ -437,7 +425,7 @@ cdsync_node_init(cdsync *db, cdsync_role role, const char *org_code,
 	st = cds_prepare(db, "INSERT INTO meta (key, value) "
 			     "VALUES ('org_id', ?1)");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto fail;
 	}
 	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
@@ -655,7 +643,7 @@ cds_stamp(cdsync *db, int64_t stamp[2])
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		stamp[0] = sqlite3_column_int64(st, 0);
@@ -736,7 +724,7 @@ cds_meta_put(cdsync *db, const char *key, const void *p, size_t n)
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, p, (int)n, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
@@ -772,7 +760,7 @@ cds_own_code(cdsync *db, char *code, size_t n)
 	int found = 0;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(code, n, "%s",

@@ -59,6 +59,11 @@ int cds_err(cdsync *db, int code, const char *fmt, ...)
 /* Maps the last SQLite error on db->db to a code and message, prefixed
  * with `what` ("member"...).  Returns the code. */
 int cds_sqlerr(cdsync *db, const char *what);
+/* The code of SQLite's last error on db (CDSYNC_ENOMEM, _EBUSY, _EIO,
+ * ...; CDSYNC_ERROR for the rest, never CDSYNC_OK), the message left as
+ * it is: after cds_prepare, which has said what failed.  Defined below,
+ * after struct cdsync. */
+static inline int cds_sqlcode(cdsync *db);
 /* Clears the message (called at the start of every public function). */
 void cds_ok(cdsync *db);
 
@@ -113,5 +118,30 @@ extern uint64_t (*cds_wall_hook)(void);
 void cds_today(char out[11]);
 /* A moment (ms since the epoch) as local "dd/mm/yyyy HH:MM". */
 void cds_day_text(uint64_t ms, char *out, size_t n);
+
+static inline int
+cds_sqlcode(cdsync *db)
+{
+	switch (sqlite3_extended_errcode(db->db) & 0xff) {
+	case SQLITE_NOMEM:
+		return CDSYNC_ENOMEM;
+	case SQLITE_CONSTRAINT:
+		return CDSYNC_ECONSTRAINT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return CDSYNC_EBUSY;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return CDSYNC_ECORRUPT;
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+		return CDSYNC_EIO;
+	case SQLITE_READONLY:
+		return CDSYNC_EREADONLY;
+	default:
+		return CDSYNC_ERROR;
+	}
+}
 
 #endif

@@ -71,7 +71,7 @@ own_code(cdsync *db, char *buf, size_t n)
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	snprintf(buf, n, "%s", rc == SQLITE_ROW && sqlite3_column_text(st, 0)
@@ -205,7 +205,7 @@ cdsync_peer_add(cdsync *db, const char *text, int upstream)
 			     "excluded.sign_pk, box_pk = excluded.box_pk, "
 			     "upstream = excluded.upstream");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, sign, 32, SQLITE_STATIC);
@@ -243,7 +243,7 @@ set_state_int(cdsync *db, const char *key, int64_t v)
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, v);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
@@ -266,7 +266,7 @@ payload(cdsync *db, int64_t from, cds_buf *b, uint32_t *count, int64_t *upto)
 	*upto = from;
 	st = cds_prepare(db, "SELECT coalesce(max(seq), 0) FROM sync_change");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*upto = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -276,7 +276,7 @@ payload(cdsync *db, int64_t from, cds_buf *b, uint32_t *count, int64_t *upto)
 			     "JOIN sync_node n ON n.idx = c.node WHERE c.seq > "
 			     "?1 AND c.via IS NULL ORDER BY c.seq");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_int64(st, 1, from);
 	rc = cds_log_payload(db, st, CDS_BUNDLE_MAX_CHANGES,
 			     CDS_BUNDLE_MAX_PLAIN, b, count, &last, &more);
@@ -321,7 +321,7 @@ seal(cdsync *db, size_t *sealed)
 			     "OR (role = 5 AND catalog = 1 AND revoked_from IS "
 			     "NULL) ORDER BY upstream DESC, node_id");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	if ((rcpt = cds_calloc(CDS_BUNDLE_MAX_RCPT, sizeof *rcpt)) == NULL) {
@@ -346,7 +346,7 @@ seal(cdsync *db, size_t *sealed)
 	st = cds_prepare(db, "SELECT seq, hash FROM sync_bundle_out ORDER BY "
 			     "seq DESC LIMIT 1");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	if (sqlite3_step(st) == SQLITE_ROW &&
@@ -375,7 +375,7 @@ seal(cdsync *db, size_t *sealed)
 			     "last_seq, changes, bytes) VALUES (?1, ?2, ?3, ?4, "
 			     "?5)");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, (int64_t)a.seq);
@@ -574,7 +574,7 @@ write_receipts(cdsync *db, const char *dir)
 			     "p ON p.node_id = b.node_id WHERE b.status IN "
 			     "('merged', 'held') ORDER BY 1, 2, b.node_id");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *c = (const char *)sqlite3_column_text(st, 0);
 		int len;
@@ -678,7 +678,7 @@ cdsync_export(cdsync *db, const char *dir, size_t *sealed, size_t *written)
 			     "p.node_id = b.node_id WHERE b.status = 'merged' "
 			     "ORDER BY 1, 2, 3");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -763,7 +763,7 @@ load_peer(cdsync *db, const uint8_t node[16], struct peer *p)
 
 	memset(p, 0, sizeof *p);
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_bytes(st, 0) == 32) {
@@ -825,7 +825,7 @@ store_in(cdsync *db, const struct cds_bundle_head *h, const uint8_t *b,
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, h->hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, h->node, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (int64_t)h->seq);
@@ -918,7 +918,7 @@ set_peer_head(cdsync *db, const struct cds_bundle_head *h)
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_int64(st, 1, (int64_t)h->seq);
 	sqlite3_bind_blob(st, 2, h->hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, h->node, 16, SQLITE_STATIC);
@@ -957,7 +957,7 @@ merge_next(cdsync *db, const char *path, const struct cds_bundle_head *h,
 		st = cds_prepare(db, "UPDATE sync_bundle_in SET status = "
 				     "'merged', status_ms = ?2 WHERE id = ?1");
 		if (st == NULL) {
-			rc = CDSYNC_ERROR;
+			rc = cds_sqlcode(db);
 		} else {
 			sqlite3_bind_int64(st, 1, held_id);
 			sqlite3_bind_int64(st, 2, (int64_t)cds_wall_ms());
@@ -1027,7 +1027,7 @@ drain_held(cdsync *db, const uint8_t node[16], size_t *changes)
 				     "WHERE node_id = ?1 AND status = 'held' "
 				     "AND seq = ?2 LIMIT 1");
 		if (st == NULL)
-			return CDSYNC_ERROR;
+			return cds_sqlcode(db);
 		sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, p.last_seq + 1);
 		if (sqlite3_step(st) != SQLITE_ROW) {
@@ -1113,7 +1113,7 @@ own_head(cdsync *db, int64_t *seq, uint8_t hash[32])
 	*seq = 0;
 	memset(hash, 0, 32);
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_bytes(st, 1) == 32) {
 		*seq = sqlite3_column_int64(st, 0);
@@ -1156,7 +1156,7 @@ adopt_own(cdsync *db, const char *path, const uint8_t *b, size_t n,
 		st = cds_prepare(db, "SELECT 1 FROM sync_bundle_out WHERE seq "
 				     "= ?1 AND hash = ?2");
 		if (st == NULL)
-			return CDSYNC_ERROR;
+			return cds_sqlcode(db);
 		sqlite3_bind_int64(st, 1, (int64_t)h->seq);
 		sqlite3_bind_blob(st, 2, h->hash, 32, SQLITE_STATIC);
 		rc = sqlite3_step(st);
@@ -1396,7 +1396,7 @@ cdsync_import_file(cdsync *db, const char *path, size_t *changes)
 		st = cds_prepare(db, "SELECT 1 FROM sync_bundle_in WHERE "
 				     "node_id = ?1 AND seq = ?2");
 		if (st == NULL) {
-			rc = CDSYNC_ERROR;
+			rc = cds_sqlcode(db);
 			goto out;
 		}
 		sqlite3_bind_blob(st, 1, h.node, 16, SQLITE_STATIC);
@@ -1606,7 +1606,7 @@ cdsync_sync_status_get(cdsync *db, cdsync_sync_status *s)
 			     "= r.hub ORDER BY r.made_ms DESC, r.id DESC LIMIT "
 			     "1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		s->last_receipt_ms = (uint64_t)sqlite3_column_int64(st, 0);
 		snprintf(s->last_receipt_from, sizeof s->last_receipt_from,
@@ -1659,7 +1659,7 @@ peercache(cdsync *db, struct cds_peercache **out)
 			     "frozen FROM sync_peer ORDER BY org_code, node_id");
 	if (st == NULL) {
 		cds_peercache_free(db);
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		cdsync_peer_info *r;
@@ -1738,7 +1738,7 @@ cdsync_peer_unfreeze(cdsync *db, const char *ref)
 			     "org_code = ?1 OR (length(?1) >= 8 AND "
 			     "lower(hex(node_id)) LIKE '%' || lower(?1))");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (found++ == 0 && sqlite3_column_bytes(st, 0) == 16) {
@@ -1760,7 +1760,7 @@ cdsync_peer_unfreeze(cdsync *db, const char *ref)
 	st = cds_prepare(db, "UPDATE sync_peer SET frozen = 0 WHERE node_id "
 			     "= ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, node, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
 					      : cds_sqlerr(db, _("peer"));

@@ -53,7 +53,7 @@ insert_leaf(cdsync *db, const struct cds_tlog_leaf *l)
 			     "VALUES ((SELECT coalesce(max(idx) + 1, 0) FROM "
 			     "tlog_leaf), ?1, ?2, ?3)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, l->hash, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, leaf, sizeof leaf, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, h, 32, SQLITE_STATIC);
@@ -80,7 +80,7 @@ catch_up(cdsync *db)
 			     "(SELECT 1 FROM tlog_leaf t WHERE t.bundle = "
 			     "b.hash) ORDER BY b.id");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 0) != 32 ||
 		    sqlite3_column_bytes(st, 1) != 16 ||
@@ -216,7 +216,7 @@ count_leaves(cdsync *db, uint64_t *size)
 	st = cds_prepare(db, "SELECT count(*), coalesce(max(idx), -1) FROM "
 			     "tlog_leaf");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		count = sqlite3_column_int64(st, 0);
 		top = sqlite3_column_int64(st, 1);
@@ -255,7 +255,7 @@ load_hashes(cdsync *db, uint8_t (**hashes)[32], size_t *n)
 	st = cds_prepare(db, "SELECT hash FROM tlog_leaf ORDER BY idx");
 	if (st == NULL) {
 		cds_free(h);
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (i >= size || sqlite3_column_bytes(st, 0) != 32)
@@ -286,7 +286,7 @@ cds_tlog_own_origin(cdsync *db, char out[CDS_CKPT_ORIGIN_MAX + 1])
 	code[0] = '\0';
 	st = cds_prepare(db, "SELECT code FROM org_unit WHERE id = ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW &&
 	    sqlite3_column_text(st, 0) != NULL)
@@ -320,7 +320,7 @@ sign_head(cdsync *db, const uint8_t (*hashes)[32], size_t n, cds_buf *note)
 	st = cds_prepare(db, "SELECT root FROM tlog_checkpoint WHERE size = "
 			     "?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_int64(st, 1, (int64_t)n);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW)
 		differs = sqlite3_column_bytes(st, 0) != 32 ||
@@ -351,7 +351,7 @@ sign_head(cdsync *db, const uint8_t (*hashes)[32], size_t n, cds_buf *note)
 			     "signed_ms = excluded.signed_ms WHERE note IS NOT "
 			     "excluded.note");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_int64(st, 1, (int64_t)n);
 	sqlite3_bind_blob(st, 2, root, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, note->p, (int)note->n, SQLITE_STATIC);
@@ -409,7 +409,7 @@ find_leaf(cdsync *db, const uint8_t hash[32], uint64_t *index,
 	st = cds_prepare(db, "SELECT idx, leaf FROM tlog_leaf WHERE bundle = "
 			     "?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW &&
 	    sqlite3_column_int64(st, 0) >= 0 &&

@@ -97,7 +97,7 @@ load_stored(cdsync *db, struct cat *c)
 
 	memset(c, 0, sizeof *c);
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = cat_add(db, c, sqlite3_column_blob(st, 0),
 			     (size_t)sqlite3_column_bytes(st, 0),
@@ -119,7 +119,7 @@ root_key(cdsync *db, uint8_t pk[32], int *have)
 
 	*have = 0;
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
 		memcpy(pk, sqlite3_column_blob(st, 0), 32);
 		*have = 1;
@@ -378,7 +378,7 @@ apply(cdsync *db, const struct cat *c, const unsigned char *fresh)
 			     "excluded.revoked_from, catalog = 1");
 	if (st == NULL) {
 		cds_free(only);
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	}
 	/* the revocations once: a national catalog has 60,000 entries */
 	if ((nrev = revocations(c, &rev)) < 0) {
@@ -444,7 +444,7 @@ store_sheet(cdsync *db, const struct cds_sheet *s, const uint8_t *p,
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, s->issuer, 16, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)s->serial);
 	sqlite3_bind_blob(st, 3, p, (int)n, SQLITE_STATIC);
@@ -462,7 +462,7 @@ set_root(cdsync *db, const uint8_t pk[32])
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, pk, 32, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
 					      : cds_sqlerr(db, _("catalog"));
@@ -480,7 +480,7 @@ own_org(cdsync *db, char code[CDS_TRUST_STR_MAX + 1],
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, db->org_id, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -1896,7 +1896,7 @@ export_handovers(cdsync *db, const char *dir, const char *code)
 	int rc = CDSYNC_OK, wrote;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, db->node_id, 16, SQLITE_STATIC);
 	while (rc == CDSYNC_OK && sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(name, sizeof name, "handover-%s-%06lld.cdsh", code,

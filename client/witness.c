@@ -115,7 +115,7 @@ cdsync_witness_from(cdsync *db, uint64_t *size)
 			     "sync_peer p ON p.node_id = t.node_id WHERE "
 			     "p.upstream = 1 AND p.role IN (2, 3)");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*size = (uint64_t)sqlite3_column_int64(st, 0);
@@ -212,7 +212,7 @@ cds_witnesses_load(cdsync *db, const uint8_t log[16], struct cds_witnesses *w)
 			     "WHERE role = 2 AND revoked_from IS NULL AND "
 			     "node_id != ?1 ORDER BY node_id");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, log, 16, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *code = (const char *)sqlite3_column_text(st, 1);
@@ -255,7 +255,7 @@ prune(cdsync *db, const uint8_t witness[16])
 			     "tlog_cosig WHERE witness = ?1 ORDER BY size DESC "
 			     "LIMIT " CDS_STR(COSIG_KEEP) "))");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, witness, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK
 					      : cds_sqlerr(db, _("witness"));
@@ -286,7 +286,7 @@ cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note, size_t len,
 		return cds_err(db, CDSYNC_EBADSIG, "%s", e);
 	st = cds_prepare(db, "SELECT root FROM tlog_checkpoint WHERE size = ?1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_int64(st, 1, (int64_t)c.size);
 	step = sqlite3_step(st);
 	rc = step == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32 &&
@@ -321,7 +321,7 @@ cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note, size_t len,
 			     "excluded.time, line = excluded.line, taken_ms = "
 			     "excluded.taken_ms WHERE excluded.time > time");
 	if (st == NULL) {
-		rc = CDSYNC_ERROR;
+		rc = cds_sqlcode(db);
 		goto out;
 	}
 	for (k = 0; k < w.n && rc == CDSYNC_OK; k++) {
@@ -352,7 +352,7 @@ cdsync_tlog_cosigned_take(cdsync *db, const uint8_t *note, size_t len,
 		st = cds_prepare(db, "SELECT count(*) FROM tlog_cosig WHERE "
 				     "size = ?1");
 		if (st == NULL) {
-			rc = CDSYNC_ERROR;
+			rc = cds_sqlcode(db);
 			goto out;
 		}
 		sqlite3_bind_int64(st, 1, (int64_t)c.size);
@@ -400,7 +400,7 @@ cdsync_tlog_cosigned_at(cdsync *db, uint64_t size, uint8_t **note,
 		st = cds_prepare(db, "SELECT note FROM tlog_checkpoint WHERE "
 				     "size = ?1");
 		if (st == NULL)
-			return CDSYNC_ERROR;
+			return cds_sqlcode(db);
 		sqlite3_bind_int64(st, 1, (int64_t)size);
 		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			n = (size_t)sqlite3_column_bytes(st, 0);
@@ -426,7 +426,7 @@ cdsync_tlog_cosigned_at(cdsync *db, uint64_t size, uint8_t **note,
 			     "ORDER BY witness");
 	if (st == NULL) {
 		cds_buf_free(&b);
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	}
 	sqlite3_bind_int64(st, 1, (int64_t)size);
 	/* as many lines as a note may carry, the log's own first */
@@ -469,7 +469,7 @@ cdsync_tlog_witnessed(cdsync *db, uint64_t *size, size_t *witnesses)
 	st = cds_prepare(db, "SELECT size, count(*) FROM tlog_cosig GROUP BY "
 			     "size ORDER BY size DESC LIMIT 1");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*size = (uint64_t)sqlite3_column_int64(st, 0);

@@ -57,6 +57,14 @@ stmts(cdsync *db)
 	return db->st;
 }
 
+/* The code of a kstmt that gave NULL: no room for the statements, or
+ * SQLite's (its message is said already). */
+static int
+kstmt_code(cdsync *db)
+{
+	return db->st == NULL ? CDSYNC_ENOMEM : cds_sqlcode(db);
+}
+
 void
 cds_write_end(cdsync *db)
 {
@@ -433,7 +441,7 @@ check_member_code(cdsync *db, const cdsync_rec *r)
 	st = cds_prepare(db, "SELECT 1 FROM member WHERE org_id = ?1 AND "
 			     "code = ?2 AND id IS NOT ?3");
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return cds_sqlcode(db);
 	sqlite3_bind_blob(st, 1, r->s[1].ref, 16, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->s[c].text, -1, SQLITE_STATIC);
 	if (r->has_id)
@@ -532,7 +540,7 @@ cds_write_insert(cdsync *db, cdsync_rec *r, int self)
 	if ((rc = cdsync_rec_set_id(r, id)) != CDSYNC_OK)
 		return cds_err(db, rc, "%s", _("out of memory"));
 	if ((st = kstmt(db, k, 'i')) == NULL)
-		return CDSYNC_ERROR;
+		return kstmt_code(db);
 	for (i = 0; i < k->nfields; i++) {
 		if (!r->s[i].set)
 			r->s[i].null = r->s[i].set = 1;
@@ -612,7 +620,7 @@ load(cdsync *db, const struct cds_kind *k, const uint8_t id[16],
 
 	*out = NULL;
 	if ((st = kstmt(db, k, 'g')) == NULL)
-		return CDSYNC_ERROR;
+		return kstmt_code(db);
 	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -668,8 +676,8 @@ do_update(cdsync *db, const cdsync_rec *r, uint64_t *changed,
 	int rc, p;
 
 	*changed = 0;
-	if ((rc = load(db, k, r->id, &cur)) != CDSYNC_OK)
-		return rc;
+	if ((rc = load(db, k, r->id, &cur)) != CDSYNC_OK || cur == NULL)
+		return rc != CDSYNC_OK ? rc : CDSYNC_ERROR;
 	*curp = cur;
 	for (i = 1; i < k->nfields; i++) {
 		if (!r->s[i].set || same(&r->s[i], &cur->s[i]))
@@ -806,7 +814,7 @@ drop(cdsync *db, const struct cds_kind *k, const uint8_t id[16])
 	int rc;
 
 	if (st == NULL)
-		return CDSYNC_ERROR;
+		return kstmt_code(db);
 	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);

@@ -438,7 +438,7 @@ get_enrol(struct cdsd_hub *h, const char *hex, struct cds_hubhttp_reply *reply)
 	cdsync_cat_entry e;
 	uint8_t node[16];
 	size_t i, n;
-	int found = 0;
+	int found = 0, rc = CDSYNC_ENOTFOUND;
 
 	if (strlen(hex) != 32 ||
 	    sodium_hex2bin(node, sizeof node, hex, 32, NULL, &n, NULL) != 0 ||
@@ -448,9 +448,16 @@ get_enrol(struct cdsd_hub *h, const char *hex, struct cds_hubhttp_reply *reply)
 		      "says"));
 		return 0;
 	}
-	for (i = 0; !found && cdsync_catalog_at(h->db, i, &e) == CDSYNC_OK;
+	for (i = 0; !found && (rc = cdsync_catalog_at(h->db, i, &e)) ==
+				      CDSYNC_OK;
 	     i++)
 		found = memcmp(e.node, node, 16) == 0 && e.revoked_from == 0;
+	if (!found && rc == CDSYNC_ENOMEM)
+		return -1;
+	if (!found && rc != CDSYNC_ENOTFOUND) {
+		say(reply, 503, rc, cdsync_errmsg(h->db));
+		return 0;
+	}
 	if (!found) {
 		say(reply, 404, CDSYNC_ENOTFOUND,
 		    _("not enrolled yet: the upper union has not approved "

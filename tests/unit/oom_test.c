@@ -1294,6 +1294,7 @@ rollup_full_then_a_night(void **state)
 struct report_ctx {
 	cdsync *db;
 	const char *code, *date;
+	int rollup;		/* cdsync_report_from_rollup */
 	cdsync_report *r;
 };
 
@@ -1304,8 +1305,10 @@ call_report_compute(void *ctx, char *bad, size_t badlen)
 	int rc;
 
 	c->r = (cdsync_report *)c;	/* not NULL */
-	rc = cdsync_report_compute(c->db, c->code, "2025-2026", c->date,
-				   &c->r);
+	rc = c->rollup ? cdsync_report_from_rollup(c->db, c->code, "2025-2026",
+						   &c->r)
+		       : cdsync_report_compute(c->db, c->code, "2025-2026",
+					       c->date, &c->r);
 	if (rc != CDSYNC_OK) {
 		if (c->r != NULL)
 			snprintf(bad, badlen, "*report_out is not NULL");
@@ -1385,6 +1388,20 @@ report_of_a_hub_and_the_units_under_it(void **state)
 	cdsync_report_free(c.r);
 	cdsync_report_free(ref);
 	ref = NULL;
+	/* the same report from the rollup */
+	assert_int_equal(cdsync_rollup(h, 0, NULL, NULL, NULL), CDSYNC_OK);
+	assert_int_equal(cdsync_report_from_rollup(h, NULL, "2025-2026",
+						   &ref), CDSYNC_OK);
+	c.code = NULL;
+	c.date = NULL;
+	c.rollup = 1;
+	oom_loop("cdsync_report_from_rollup (P1)", h, NULL,
+		 call_report_compute, &c);
+	same_report(c.r, ref);
+	cdsync_report_free(c.r);
+	cdsync_report_free(ref);
+	ref = NULL;
+	c.rollup = 0;
 	/* an enrolled hub: its school, known from the catalog only, has
 	 * never reported */
 	assert_int_equal(cdsync_report_compute(e, NULL, "2025-2026", NULL,
@@ -1543,6 +1560,37 @@ call_snapshot_check(void *ctx, char *bad, size_t badlen)
 	return cdsync_snapshot_check(c->db, c->hash, &c->s);
 }
 
+struct audit_ctx {
+	cdsync *db;
+	const char *dir;
+	size_t files;
+	cdsync_audit_summary sum;
+};
+
+static int
+call_audit_pack(void *ctx, char *bad, size_t badlen)
+{
+	struct audit_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_audit_pack(c->db, "HG-VX", NULL, c->dir, &c->files);
+}
+
+static int
+call_audit_dir(void *ctx, char *bad, size_t badlen)
+{
+	struct audit_ctx *c = ctx;
+	char err[512];
+	int rc;
+
+	rc = cdsync_audit_dir(c->dir, root_fpr, 0, NULL, NULL, NULL, NULL,
+			      &c->sum, err, sizeof err);
+	if (rc != CDSYNC_OK && rc != CDSYNC_ENOMEM)
+		snprintf(bad, badlen, "%s", err);
+	return rc;
+}
+
 /* The district signs a snapshot carrying its sheet (its school, known
  * from the catalog only, is a unit of it); the national hub takes its
  * checkpoint and the snapshot, and recounts it: the same. */
@@ -1576,6 +1624,29 @@ snapshot_made_taken_and_recounted(void **state)
 	oom_loop("cdsync_snapshot_check", nat, NULL, call_snapshot_check, &c);
 	assert_int_equal(c.s.state, CDSYNC_SNAP_SAME);
 	assert_int_equal(c.s.units, 2);
+	/* the national hub's audit pack of the district, and its audit */
+	{
+		struct audit_ctx a;
+
+		uint8_t *note = NULL;
+		size_t nn = 0;
+
+		/* the pack states the log in a checkpoint, signed when the
+		 * log has grown since the last one (the daemon signs one each
+		 * round): signed here first, a pack that fails leaves the
+		 * store as it was */
+		assert_int_equal(cdsync_tlog_checkpoint(nat, &note, &nn),
+				 CDSYNC_OK);
+		cdsync_free(note);
+		memset(&a, 0, sizeof a);
+		a.db = nat;
+		a.dir = at(d, "pack");
+		oom_loop("cdsync_audit_pack", nat, NULL, call_audit_pack, &a);
+		assert_true(a.files > 0);
+		oom_loop("cdsync_audit_dir", NULL, NULL, call_audit_dir, &a);
+		assert_int_equal(a.sum.failures, 0);
+		assert_int_equal(a.sum.snapshots, 1);
+	}
 	cdsync_free(f);
 	cdsync_free(snap);
 	cdsync_close(nat);
