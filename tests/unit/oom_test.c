@@ -1591,6 +1591,119 @@ call_audit_dir(void *ctx, char *bad, size_t badlen)
 	return rc;
 }
 
+/* The read-only calls on what the snapshot case leaves: each must
+ * succeed or say CDSYNC_ENOMEM, and give what it gives without a fault. */
+struct read_ctx {
+	cdsync *nat, *hub;
+	size_t counts[4], units;
+	cdsync_snapshot_info s;
+	uint8_t *p;
+	size_t n;
+	uint64_t size;
+	cdsync_rollup_state rs;
+};
+
+static int
+call_snapshot_lists(void *ctx, char *bad, size_t badlen)
+{
+	struct read_ctx *c = ctx;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	if ((rc = cdsync_snapshot_counts(c->nat, c->counts)) != CDSYNC_OK)
+		return rc;
+	return cdsync_snapshot_at(c->nat, 0, &c->s);
+}
+
+static int
+call_snapshot_latest(void *ctx, char *bad, size_t badlen)
+{
+	struct read_ctx *c = ctx;
+	int rc;
+
+	c->p = (uint8_t *)&c->n;
+	rc = cdsync_snapshot_latest(c->hub, &c->p, &c->n);
+	if (rc != CDSYNC_OK && (c->p != NULL || c->n != 0))
+		snprintf(bad, badlen, "a snapshot handed out after a failure");
+	return rc;
+}
+
+static int
+call_snapshot_read(void *ctx, char *bad, size_t badlen)
+{
+	struct read_ctx *c = ctx;
+	char err[256];
+	int rc = cdsync_snapshot_read(c->p, c->n, &c->s, err, sizeof err);
+
+	if (rc != CDSYNC_OK && rc != CDSYNC_ENOMEM)
+		snprintf(bad, badlen, "%s", err);
+	return rc;
+}
+
+static int
+call_tree_walk(void *ctx, char *bad, size_t badlen)
+{
+	struct read_ctx *c = ctx;
+	const cdsync_tree_unit *u;
+	cdsync_tree *it = NULL;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	c->units = 0;
+	if ((rc = cdsync_tree_open(c->hub, NULL, &it)) != CDSYNC_OK)
+		return rc;
+	while ((rc = cdsync_tree_next(it, &u)) == CDSYNC_OK)
+		c->units++;
+	cdsync_tree_close(it);
+	return rc == CDSYNC_DONE ? CDSYNC_OK : rc;
+}
+
+static int
+call_log_and_rollup(void *ctx, char *bad, size_t badlen)
+{
+	struct read_ctx *c = ctx;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	if ((rc = cdsync_tlog_size(c->nat, &c->size)) != CDSYNC_OK)
+		return rc;
+	return cdsync_rollup_info(c->hub, &c->rs);
+}
+
+static void
+reads_after_a_snapshot(cdsync *nat, cdsync *hub)
+{
+	struct read_ctx c;
+	size_t counts[4], units;
+
+	memset(&c, 0, sizeof c);
+	c.nat = nat;
+	c.hub = hub;
+	assert_int_equal(cdsync_snapshot_counts(nat, counts), CDSYNC_OK);
+	oom_loop("cdsync_snapshot_counts, _at", nat, NULL, call_snapshot_lists,
+		 &c);
+	assert_memory_equal(c.counts, counts, sizeof counts);
+	assert_int_equal(c.s.state, CDSYNC_SNAP_SAME);
+	oom_loop("cdsync_snapshot_latest", hub, NULL, call_snapshot_latest,
+		 &c);
+	memset(&c.s, 0, sizeof c.s);
+	oom_loop("cdsync_snapshot_read", NULL, NULL, call_snapshot_read, &c);
+	assert_int_equal(c.s.units, 2);
+	cdsync_free(c.p);
+	assert_int_equal(call_tree_walk(&c, NULL, 0), CDSYNC_OK);
+	units = c.units;
+	assert_true(units >= 1);
+	oom_loop("cdsync_tree_open, _next", hub, NULL, call_tree_walk, &c);
+	assert_int_equal(c.units, units);
+	oom_loop("cdsync_tlog_size, cdsync_rollup_info", hub, NULL,
+		 call_log_and_rollup, &c);
+	assert_true(c.size > 0);
+	assert_true(c.rs.made_ms > 0);
+}
+
 /* The district signs a snapshot carrying its sheet (its school, known
  * from the catalog only, is a unit of it); the national hub takes its
  * checkpoint and the snapshot, and recounts it: the same. */
@@ -1647,6 +1760,7 @@ snapshot_made_taken_and_recounted(void **state)
 		assert_int_equal(a.sum.failures, 0);
 		assert_int_equal(a.sum.snapshots, 1);
 	}
+	reads_after_a_snapshot(nat, hub);
 	cdsync_free(f);
 	cdsync_free(snap);
 	cdsync_close(nat);
