@@ -1768,6 +1768,94 @@ snapshot_made_taken_and_recounted(void **state)
 	no_violations();
 }
 
+/* ==== Queries ========================================================= */
+
+struct query_ctx {
+	cdsync *db;
+	size_t rows[5];
+	uint8_t member[16];
+};
+
+/* Walks a cursor to its end: its rows into *n. */
+static int
+walk(int rc, cdsync_cursor *cur, size_t *n)
+{
+	const cdsync_rec *r;
+
+	*n = 0;
+	if (rc != CDSYNC_OK)
+		return rc;
+	while ((rc = cdsync_cursor_next(cur, &r)) == CDSYNC_OK)
+		(*n)++;
+	cdsync_cursor_close(cur);
+	return rc == CDSYNC_DONE ? CDSYNC_OK : rc;
+}
+
+static int
+call_queries(void *ctx, char *bad, size_t badlen)
+{
+	struct query_ctx *c = ctx;
+	cdsync_cursor *cur = NULL;
+	cdsync_rec *r = NULL;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	rc = cdsync_query_activities(c->db, "2025-2026", NULL, &cur);
+	if ((rc = walk(rc, cur, &c->rows[0])) != CDSYNC_OK)
+		return rc;
+	rc = cdsync_query_uncared(c->db, "2025-2026", &cur);
+	if ((rc = walk(rc, cur, &c->rows[1])) != CDSYNC_OK)
+		return rc;
+	rc = cdsync_query_open_legal(c->db, &cur);
+	if ((rc = walk(rc, cur, &c->rows[2])) != CDSYNC_OK)
+		return rc;
+	rc = cdsync_list(c->db, CDSYNC_KIND_MEMBER, &cur);
+	if ((rc = walk(rc, cur, &c->rows[3])) != CDSYNC_OK)
+		return rc;
+	if ((rc = cdsync_get(c->db, CDSYNC_KIND_MEMBER, c->member, &r)) !=
+	    CDSYNC_OK)
+		return rc;
+	c->rows[4] = strcmp(cdsync_rec_get(r, "full_name"), "Lò Thị Mai") == 0;
+	cdsync_rec_free(r);
+	return CDSYNC_OK;
+}
+
+/* A school's queries, lists and a record read, each cursor to its end:
+ * the same rows as without a fault. */
+static void
+queries_over_a_school(void **state)
+{
+	const char *d = tu_tmpdir();
+	cdsync *sch = copy(d, "sch.db");
+	struct query_ctx c;
+	cdsync_rec *r = NULL;
+	size_t want[5];
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	c.db = sch;
+	activity(sch, "Thăm hỏi");
+	activity(sch, "Tặng quà");
+	assert_int_equal(cdsync_rec_new(CDSYNC_KIND_MEMBER, &r), CDSYNC_OK);
+	assert_int_equal(cdsync_rec_set(r, "full_name", "Lò Thị Mai"), 0);
+	assert_int_equal(cdsync_rec_set(r, "joined_on", "2015-09-01"), 0);
+	assert_int_equal(cdsync_insert(sch, r), CDSYNC_OK);
+	memcpy(c.member, cdsync_rec_id(r), 16);
+	cdsync_rec_free(r);
+	assert_int_equal(call_queries(&c, NULL, 0), CDSYNC_OK);
+	memcpy(want, c.rows, sizeof want);
+	assert_int_equal(want[0], 2);
+	assert_int_equal(want[3], 1);
+	assert_int_equal(want[4], 1);
+	memset(c.rows, 0, sizeof c.rows);
+	oom_loop("cdsync_query_*, cdsync_list, cdsync_get", sch, NULL,
+		 call_queries, &c);
+	assert_memory_equal(c.rows, want, sizeof want);
+	cdsync_close(sch);
+	no_violations();
+}
+
 int
 main(void)
 {
@@ -1786,6 +1874,7 @@ main(void)
 		cmocka_unit_test(report_of_a_hub_and_the_units_under_it),
 		cmocka_unit_test(witness_cosigns_and_the_hub_takes_it),
 		cmocka_unit_test(snapshot_made_taken_and_recounted),
+		cmocka_unit_test(queries_over_a_school),
 	};
 
 	if (sodium_init() < 0)
