@@ -241,7 +241,11 @@ header(struct ctx *c, char *err, size_t errlen)
 	for (j = 0; j < C_N; j++)
 		c->col[j] = -1;
 	for (i = 0; i < h->nfields; i++) {
-		if ((f = cds_text_fold(h->fields[i])) == NULL) {
+		if ((a = cds_text_fold_to(h->fields[i], &f)) == -2) {
+			snprintf(err, errlen, "%s", _("out of memory"));
+			return CDSYNC_ENOMEM;
+		}
+		if (a != 0) {
 			snprintf(err, errlen,
 				 _("line %zu: the header is not UTF-8 text; in "
 				   "Excel save the file as \"CSV UTF-8\""),
@@ -268,21 +272,26 @@ header(struct ctx *c, char *err, size_t errlen)
 	return CDSYNC_OK;
 }
 
-/* Maps a folded value through a table; NULL if absent. */
-static const char *
-mapval(const char *v, const char *const (*map)[2], size_t n)
+/* Maps a folded value through a table into *out (NULL if absent): 0, or
+ * -2 for no memory. */
+static int
+mapval(const char *v, const char *const (*map)[2], size_t n,
+       const char **out)
 {
-	char *f = cds_text_fold(v);
-	const char *out = NULL;
+	char *f;
 	size_t i;
+	int rc = cds_text_fold_to(v, &f);
 
-	if (f == NULL)
-		return NULL;
-	for (i = 0; i < n && out == NULL; i++)
+	*out = NULL;
+	if (rc == -2)
+		return -2;
+	if (rc != 0)
+		return 0;
+	for (i = 0; i < n && *out == NULL; i++)
 		if (strcmp(f, map[i][0]) == 0)
-			out = map[i][1];
+			*out = map[i][1];
 	cds_free(f);
-	return out;
+	return 0;
 }
 
 /* Sets field j of rec from the text of the line; a reason on failure. */
@@ -299,8 +308,11 @@ setcol(struct ctx *c, cdsync_rec *rec, int j, const char *v, char *why,
 	if (*v == '\0')
 		return CDSYNC_OK;
 	if (j == C_SEX || j == C_JOB) {
-		m = j == C_SEX ? mapval(v, sexmap, N(sexmap))
-			       : mapval(v, jobmap, N(jobmap));
+		if ((j == C_SEX ? mapval(v, sexmap, N(sexmap), &m)
+				: mapval(v, jobmap, N(jobmap), &m)) != 0) {
+			snprintf(why, whylen, "%s", _("out of memory"));
+			return CDSYNC_ENOMEM;
+		}
 		if (m == NULL) {
 			snprintf(why, whylen, _("column '%s': '%s' is not %s"),
 				 c->head[j], v,
@@ -371,8 +383,10 @@ oneline(struct ctx *c, const cds_csv_record *l, char *why, size_t whylen)
 	for (j = 0; j < C_N; j++) {
 		if (c->col[j] < 0 || (size_t)c->col[j] >= l->nfields)
 			continue;
-		if (setcol(c, rec, j, l->fields[c->col[j]], why, whylen)) {
-			rc = CDSYNC_EBADINPUT;
+		if ((rc = setcol(c, rec, j, l->fields[c->col[j]], why,
+				 whylen)) != CDSYNC_OK) {
+			if (rc != CDSYNC_ENOMEM)	/* else not the line's */
+				rc = CDSYNC_EBADINPUT;
 			goto out;
 		}
 	}

@@ -312,28 +312,41 @@ nomem:
 	return -2;
 }
 
-char *
-cds_text_fold(const char *s)
+int
+cds_text_fold_to(const char *s, char **out)
 {
 	utf8proc_uint8_t *u = NULL;
 	utf8proc_ssize_t r;
 	size_t n;
 	char *o;
 
+	*out = NULL;
 	if (s == NULL)
-		return NULL;
+		return -1;
 	n = strlen(s);
 	if (!ascii(s, n)) {
 		r = utf8proc_map((const utf8proc_uint8_t *)s, 0, &u,
 				 UTF8PROC_NULLTERM | FOLDOPTS);
 		if (r < 0)
-			return NULL;
+			return r == UTF8PROC_ERROR_NOMEM ? -2 : -1;
 		s = (const char *)u;
 		n = (size_t)r;
 	}
 	if ((o = cds_malloc(n + 1)) != NULL)
 		squeeze(s, n, o, 1);
 	free(u);
+	if (o == NULL)
+		return -2;
+	*out = o;
+	return 0;
+}
+
+char *
+cds_text_fold(const char *s)
+{
+	char *o;
+
+	(void)cds_text_fold_to(s, &o);
 	return o;
 }
 

@@ -46,6 +46,9 @@ int cds_text_nfc(const char *s, size_t len, char **out, char *err,
  * "HO  VA TEN" give "ho va ten".  Control characters are kept.  Returns
  * a string freed with cds_free, or NULL on invalid UTF-8 or no memory. */
 char *cds_text_fold(const char *s);
+/* The same into *out (NULL on failure): 0, -1 for invalid UTF-8 (or s
+ * NULL), -2 for no memory. */
+int cds_text_fold_to(const char *s, char **out);
 
 /* Dates: "dd/mm/yyyy", "d/m/yyyy", "dd-mm-yyyy", "dd.mm.yyyy" or
  * "yyyy-mm-dd"; day and month may have one digit in every form, the year

@@ -1856,6 +1856,113 @@ queries_over_a_school(void **state)
 	no_violations();
 }
 
+/* ==== Member import and the iterators of changes ===================== */
+
+struct import_ctx {
+	cdsync *db;
+	const char *path;
+	unsigned flags;
+	size_t added, bad, changes, notices;
+};
+
+static int
+call_member_import(void *ctx, char *bad, size_t badlen)
+{
+	struct import_ctx *c = ctx;
+	cdsync_import *rep = (cdsync_import *)c;	/* not NULL */
+	int rc = cdsync_member_import(c->db, c->path, c->flags, &rep);
+
+	if (rc == CDSYNC_ENOMEM && rep != NULL)
+		snprintf(bad, badlen, "a report handed out after a failure");
+	if (rep == (cdsync_import *)c)
+		rep = NULL;
+	c->added = c->bad = 0;
+	if (rep != NULL) {
+		cdsync_import_counts(rep, NULL, &c->added, NULL, NULL,
+				     &c->bad);
+		cdsync_import_free(rep);
+	}
+	/* bad lines, reported: what the call is for */
+	return rc == CDSYNC_EBADINPUT && c->bad > 0 ? CDSYNC_OK : rc;
+}
+
+static int
+call_iterators(void *ctx, char *bad, size_t badlen)
+{
+	struct import_ctx *c = ctx;
+	const cdsync_change *ch;
+	const cdsync_notice *no;
+	cdsync_changes *it = NULL;
+	cdsync_notices *nt = NULL;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	c->changes = c->notices = 0;
+	if ((rc = cdsync_changes_open(c->db, 0, &it)) != CDSYNC_OK)
+		return rc;
+	while ((rc = cdsync_changes_next(it, &ch)) == CDSYNC_OK)
+		c->changes++;
+	cdsync_changes_close(it);
+	if (rc != CDSYNC_DONE)
+		return rc;
+	if ((rc = cdsync_notices_open(c->db, &nt)) != CDSYNC_OK)
+		return rc;
+	while ((rc = cdsync_notices_next(nt, &no)) == CDSYNC_OK)
+		c->notices++;
+	cdsync_notices_close(nt);
+	return rc == CDSYNC_DONE ? CDSYNC_OK : rc;
+}
+
+/* A member list imported (all of it; then, with a bad line, refused
+ * whole, and taken without it with CDSYNC_IMPORT_SKIP_BAD), and the
+ * change log read back: the same as without a fault. */
+static void
+member_import_and_the_change_log(void **state)
+{
+	static const char list[] =
+		"\xef\xbb\xbf" "STT;Mã;Họ và tên;Giới tính;Năm sinh\r\n"
+		"1;M001;\"Nguyễn Văn An\";Nam;1985\r\n"
+		"2;M002;\"Trần Thị Bình\";Nữ;12/05/1990\r\n";
+	static const char worse[] =
+		"Mã;Họ và tên;Năm sinh\n"
+		"M003;Lò Văn Sáng;1988\n"
+		"M004;;1991\n";
+	const char *d = tu_tmpdir();
+	cdsync *sch = copy(d, "sch.db");
+	struct import_ctx c;
+	size_t changes, notices;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	c.db = sch;
+	c.path = at(d, "members.csv");
+	tu_write(c.path, list, strlen(list));
+	oom_loop("cdsync_member_import", sch, NULL, call_member_import, &c);
+	assert_int_equal(c.added, 2);
+	c.path = at(d, "worse.csv");
+	tu_write(c.path, worse, strlen(worse));
+	oom_loop("cdsync_member_import (a bad line: nothing)", sch, NULL,
+		 call_member_import, &c);
+	assert_int_equal(c.bad, 1);
+	assert_int_equal(tu_count(sch, "SELECT count(*) FROM member"), 2);
+	c.flags = CDSYNC_IMPORT_SKIP_BAD;
+	oom_loop("cdsync_member_import (skip bad)", sch, NULL,
+		 call_member_import, &c);
+	assert_int_equal(c.added, 1);
+	assert_int_equal(c.bad, 1);
+	assert_int_equal(call_iterators(&c, NULL, 0), CDSYNC_OK);
+	changes = c.changes;
+	notices = c.notices;
+	assert_true(changes >= 3);
+	oom_loop("cdsync_changes_*, cdsync_notices_*", sch, NULL,
+		 call_iterators, &c);
+	assert_int_equal(c.changes, changes);
+	assert_int_equal(c.notices, notices);
+	cdsync_close(sch);
+	no_violations();
+}
+
 int
 main(void)
 {
@@ -1875,6 +1982,7 @@ main(void)
 		cmocka_unit_test(witness_cosigns_and_the_hub_takes_it),
 		cmocka_unit_test(snapshot_made_taken_and_recounted),
 		cmocka_unit_test(queries_over_a_school),
+		cmocka_unit_test(member_import_and_the_change_log),
 	};
 
 	if (sodium_init() < 0)
