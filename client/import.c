@@ -385,7 +385,7 @@ oneline(struct ctx *c, const cds_csv_record *l, char *why, size_t whylen)
 			continue;
 		if ((rc = setcol(c, rec, j, l->fields[c->col[j]], why,
 				 whylen)) != CDSYNC_OK) {
-			if (rc != CDSYNC_ENOMEM)	/* else not the line's */
+			if (rc != CDSYNC_ENOMEM)	/* not the line's */
 				rc = CDSYNC_EBADINPUT;
 			goto out;
 		}

@@ -638,13 +638,15 @@ static int
 call_pair_approve(void *ctx, char *bad, size_t badlen)
 {
 	struct pair_ctx *c = ctx;
-	static const uint8_t zero[sizeof c->info];
+	const unsigned char *b = (const unsigned char *)&c->info;
+	size_t i, nz = 0;
 	int rc;
 
 	memset(&c->info, 0xee, sizeof c->info);
 	rc = cdsync_pair_approve(c->db, c->req, c->cert, &c->info);
-	if (rc != CDSYNC_OK &&
-	    memcmp(&c->info, zero, sizeof zero) != 0)	/* not secret */
+	for (i = 0; i < sizeof c->info; i++)	/* every byte, padding too */
+		nz += b[i] != 0;
+	if (rc != CDSYNC_OK && nz != 0)
 		snprintf(bad, badlen, "the device info out is not zeroed");
 	return rc;
 }
@@ -1921,7 +1923,8 @@ static void
 member_import_and_the_change_log(void **state)
 {
 	static const char list[] =
-		"\xef\xbb\xbf" "STT;Mã;Họ và tên;Giới tính;Năm sinh\r\n"
+		"\xef\xbb\xbf"
+		"STT;Mã;Họ và tên;Giới tính;Năm sinh\r\n"
 		"1;M001;\"Nguyễn Văn An\";Nam;1985\r\n"
 		"2;M002;\"Trần Thị Bình\";Nữ;12/05/1990\r\n";
 	static const char worse[] =
