@@ -1966,6 +1966,178 @@ member_import_and_the_change_log(void **state)
 	no_violations();
 }
 
+/* ==== Edits, the tree's changes, peers ================================ */
+
+struct edit_ctx {
+	cdsync *db;
+	uint8_t id[16];
+	size_t n;
+	char *text;
+};
+
+static int
+call_update_title(void *ctx, char *bad, size_t badlen)
+{
+	struct edit_ctx *c = ctx;
+	cdsync_rec *r = NULL;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	if ((rc = cdsync_get(c->db, CDSYNC_KIND_ACTIVITY, c->id, &r)) !=
+	    CDSYNC_OK)
+		return rc;
+	if ((rc = cdsync_rec_set(r, "title", "Thăm hỏi giáo viên ốm")) ==
+	    CDSYNC_OK)
+		rc = cdsync_update(c->db, r);
+	cdsync_rec_free(r);
+	return rc;
+}
+
+static int
+call_delete(void *ctx, char *bad, size_t badlen)
+{
+	struct edit_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_delete(c->db, CDSYNC_KIND_ACTIVITY, c->id);
+}
+
+static int
+call_org_rename(void *ctx, char *bad, size_t badlen)
+{
+	struct edit_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_org_rename(c->db, "S1", "Trường Tiểu học Sủng Là",
+				 "2026-01-01", "Quyết định đổi tên");
+}
+
+static int
+call_org_move(void *ctx, char *bad, size_t badlen)
+{
+	struct edit_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_org_move(c->db, "S2", "D1", "2026-02-01",
+			       "Quyết định chuyển");
+}
+
+static int
+call_tree_changes(void *ctx, char *bad, size_t badlen)
+{
+	struct edit_ctx *c = ctx;
+	const cdsync_tree_change *ch;
+	cdsync_tree_changes *it = NULL;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	c->n = 0;
+	if ((rc = cdsync_tree_changes_open(c->db, &it)) != CDSYNC_OK)
+		return rc;
+	while ((rc = cdsync_tree_changes_next(it, &ch)) == CDSYNC_OK)
+		c->n++;
+	cdsync_tree_changes_close(it);
+	return rc == CDSYNC_DONE ? CDSYNC_OK : rc;
+}
+
+static int
+call_enrol_revoke(void *ctx, char *bad, size_t badlen)
+{
+	struct edit_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_enrol_revoke(c->db, "HG-VX-TH-LUNGCU", "mất máy");
+}
+
+static int
+call_peers_and_keys(void *ctx, char *bad, size_t badlen)
+{
+	struct edit_ctx *c = ctx;
+	cdsync_peer_info p;
+	int rc;
+
+	c->n = 0;
+	while ((rc = cdsync_peer_at(c->db, c->n, &p)) == CDSYNC_OK)
+		c->n++;
+	if (rc != CDSYNC_ENOTFOUND)
+		return rc;
+	c->text = (char *)c;	/* not NULL */
+	rc = cdsync_keys_export(c->db, &c->text);
+	if (rc != CDSYNC_OK && c->text != NULL)
+		snprintf(bad, badlen, "a text handed out after a failure");
+	if (rc != CDSYNC_OK)
+		c->text = NULL;
+	return rc;
+}
+
+/* An activity edited and deleted at a school; a school renamed and
+ * another moved at a hub, then the tree's changes read; a school's key
+ * revoked at its district; the peers listed and the keys exported. */
+static void
+edits_tree_changes_and_peers(void **state)
+{
+	const char *d = tu_tmpdir();
+	cdsync *sch = copy(d, "sch.db"), *hub = copy(d, "hub.db"),
+	       *h = hub_tree(d);
+	struct edit_ctx c;
+	size_t n;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	c.db = sch;
+	activity(sch, "Thăm hỏi");
+	assert_int_equal(tu_count(sch, "SELECT count(*) FROM activity"), 1);
+	{
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_prepare_v2(sch->db, "SELECT id FROM "
+							     "activity",
+						    -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		memcpy(c.id, sqlite3_column_blob(st, 0), 16);
+		sqlite3_finalize(st);
+	}
+	oom_loop("cdsync_update", sch, NULL, call_update_title, &c);
+	assert_int_equal(tu_count(sch, "SELECT count(*) FROM activity WHERE "
+				       "title = 'Thăm hỏi giáo viên ốm'"),
+			 1);
+	oom_loop("cdsync_delete", sch, NULL, call_delete, &c);
+	assert_int_equal(tu_count(sch, "SELECT count(*) FROM activity"), 0);
+	c.db = h;
+	oom_loop("cdsync_org_rename", h, NULL, call_org_rename, &c);
+	oom_loop("cdsync_org_move", h, NULL, call_org_move, &c);
+	assert_int_equal(call_tree_changes(&c, NULL, 0), CDSYNC_OK);
+	n = c.n;
+	assert_int_equal(n, 2);
+	oom_loop("cdsync_tree_changes_*", h, NULL, call_tree_changes, &c);
+	assert_int_equal(c.n, n);
+	c.db = hub;
+	oom_loop("cdsync_enrol_revoke", hub, NULL, call_enrol_revoke, &c);
+	assert_int_equal(tu_count(hub, "SELECT count(*) FROM sync_peer WHERE "
+				       "org_code = 'HG-VX-TH-LUNGCU' AND "
+				       "revoked_from IS NOT NULL"),
+			 1);
+	assert_int_equal(call_peers_and_keys(&c, NULL, 0), CDSYNC_OK);
+	n = c.n;
+	cdsync_free(c.text);
+	oom_loop("cdsync_peer_at, cdsync_keys_export", hub, NULL,
+		 call_peers_and_keys, &c);
+	assert_int_equal(c.n, n);
+	assert_non_null(c.text);
+	cdsync_free(c.text);
+	cdsync_close(sch);
+	cdsync_close(hub);
+	cdsync_close(h);
+	no_violations();
+}
+
 int
 main(void)
 {
@@ -1986,6 +2158,7 @@ main(void)
 		cmocka_unit_test(snapshot_made_taken_and_recounted),
 		cmocka_unit_test(queries_over_a_school),
 		cmocka_unit_test(member_import_and_the_change_log),
+		cmocka_unit_test(edits_tree_changes_and_peers),
 	};
 
 	if (sodium_init() < 0)
