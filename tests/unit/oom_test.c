@@ -734,6 +734,26 @@ lan_request(cdsync *sch, cdsync *dev, cds_buf *out)
 	cds_buf_free(&plain);
 }
 
+static int
+call_client_at(void *ctx, char *bad, size_t badlen)
+{
+	struct pair_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_client_at(c->db, 0, &c->info);
+}
+
+static int
+call_client_revoke(void *ctx, char *bad, size_t badlen)
+{
+	struct pair_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_client_revoke(c->db, "Điện thoại cô Mỷ");
+}
+
 static void
 pairing_a_device(void **state)
 {
@@ -793,6 +813,13 @@ pairing_a_device(void **state)
 					       "WHERE title = 'Thăm hỏi'"), 1);
 		cds_buf_free(&lreq);
 	}
+	/* the devices listed, and this one revoked */
+	oom_loop("cdsync_client_at", sch, NULL, call_client_at, &c);
+	assert_string_equal(c.info.device, "Điện thoại cô Mỷ");
+	assert_int_equal(c.info.revoked_ms, 0);
+	oom_loop("cdsync_client_revoke", sch, NULL, call_client_revoke, &c);
+	assert_int_equal(cdsync_client_at(sch, 0, &c.info), CDSYNC_OK);
+	assert_true(c.info.revoked_ms > 0);
 	cdsync_close(sch);
 	cdsync_close(dev);
 	no_violations();
