@@ -115,6 +115,8 @@ info_json(struct json *j, const cdsync_snapshot_info *s, int taken)
 	json_int(j, (int64_t)s->units);
 	json_key(j, "heads");
 	json_int(j, (int64_t)s->heads);
+	json_key(j, "sheets");
+	json_int(j, (int64_t)s->sheets);
 	if (!taken)
 		return;
 	json_key(j, "state");
@@ -133,9 +135,10 @@ info_text(const cdsync_snapshot_info *s, int taken)
 	out_date(s->day, day);
 	out_hexs(s->hash, 8, h);
 	printf(_("Snapshot %s of %s: %zu unit(s), the tree of %s, the "
-		 "bundles of %zu node(s), checkpoint of %llu leaves\n"),
+		 "bundles of %zu node(s), checkpoint of %llu leaves, %zu "
+		 "catalog sheet(s)\n"),
 	       h, s->org, s->units, day, s->heads,
-	       (unsigned long long)s->tree_size);
+	       (unsigned long long)s->tree_size, s->sheets);
 	if (!taken)
 		return;
 	at[0] = '\0';

@@ -603,6 +603,7 @@ fill_info(const struct cds_snap *s, const uint8_t *p, size_t n,
 	memcpy(out->day, s->day, 11);
 	out->units = s->nunits;
 	out->heads = s->nheads;
+	out->sheets = s->nsheets;
 	if (ckpt_read(s->note, s->note_len, s->hub_pk, NULL, &th, e,
 		      sizeof e) == 0) {
 		out->tree_size = th.size;

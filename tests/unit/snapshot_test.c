@@ -447,6 +447,7 @@ test_a_district_snapshot_is_recounted_the_same(void **state)
 	assert_string_equal(s.hub_code, "HG-VX");
 	assert_int_equal(s.units, 3);	/* the district and its two schools */
 	assert_int_equal(s.heads, 3);
+	assert_int_equal(s.sheets, 1);	/* the district's, enrolling them */
 	assert_int_equal(s.tree_size, log_size(dis));
 	assert_int_equal(s.ndiff, 0);
 	/* taken twice: said, nothing kept twice */

@@ -1267,6 +1267,7 @@ typedef struct cdsync_snapshot_info {
 	uint64_t tree_size;	/* its checkpoint: size and root */
 	uint8_t root[32];
 	size_t units, heads;
+	size_t sheets;		/* catalog sheets it carries (SPEC §14.1) */
 	int state;		/* CDSYNC_SNAP_* (taken ones) */
 	size_t ndiff;		/* cells that differ */
 	char note[512];		/* the first difference, or what waits */
