@@ -1702,6 +1702,139 @@ call_log_and_rollup(void *ctx, char *bad, size_t badlen)
 	return cdsync_rollup_info(c->hub, &c->rs);
 }
 
+/* The log's checks and the hub's state, after the snapshot case. */
+struct log_ctx {
+	cdsync *nat, *hub;
+	uint8_t bundle[32], pk[32];
+	char origin[CDSYNC_TLOG_ORIGINBYTES];
+	const uint8_t *in, *in2;
+	size_t n, n2, count;
+	uint64_t u, size;
+	cdsync_tlog_head head;
+	cdsync_tlog_entry entry;
+	cdsync_sync_status st;
+	uint8_t *out;
+	size_t len;
+};
+
+static int
+call_log_checks(void *ctx, char *bad, size_t badlen)
+{
+	struct log_ctx *c = ctx;
+	char err[256];
+	int rc;
+
+	rc = cdsync_tlog_check_inclusion(c->in, c->n, c->pk, c->origin,
+					 &c->head, &c->entry, err, sizeof err);
+	if (rc == CDSYNC_OK)
+		rc = cdsync_tlog_check_checkpoint(c->in2, c->n2, c->pk,
+						  c->origin, &c->head, err,
+						  sizeof err);
+	if (rc != CDSYNC_OK && rc != CDSYNC_ENOMEM)
+		snprintf(bad, badlen, "%s", err);
+	return rc;
+}
+
+static int
+call_hub_state(void *ctx, char *bad, size_t badlen)
+{
+	struct log_ctx *c = ctx;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	if ((rc = cdsync_tlog_index(c->nat, c->bundle, &c->u)) != CDSYNC_OK ||
+	    (rc = cdsync_tlog_witnessed(c->nat, &c->size, &c->count)) !=
+		    CDSYNC_OK ||
+	    (rc = cdsync_witness_from(c->hub, &c->size)) != CDSYNC_OK ||
+	    (rc = cdsync_outbox_size(c->hub, &c->count, &c->size)) !=
+		    CDSYNC_OK)
+		return rc;
+	return cdsync_sync_status_get(c->hub, &c->st);
+}
+
+static int
+call_catalog_bytes(void *ctx, char *bad, size_t badlen)
+{
+	struct log_ctx *c = ctx;
+	int rc;
+
+	c->out = (uint8_t *)&c->len;
+	rc = cdsync_catalog_bytes(c->nat, &c->out, &c->len);
+	if (rc != CDSYNC_OK && (c->out != NULL || c->len != 0))
+		snprintf(bad, badlen, "a catalog handed out after a failure");
+	return rc;
+}
+
+static int
+call_catalog_take(void *ctx, char *bad, size_t badlen)
+{
+	struct log_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_catalog_take(c->hub, c->in, c->n);
+}
+
+static int
+call_check_all(void *ctx, char *bad, size_t badlen)
+{
+	struct log_ctx *c = ctx;
+	size_t differ = 0;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_snapshot_check_all(c->nat, &c->count, &differ);
+}
+
+static void
+log_checks_after_a_snapshot(cdsync *nat, cdsync *hub)
+{
+	struct log_ctx c;
+	uint8_t *incl = NULL, *note = NULL, *cat;
+	size_t il = 0, nl = 0, cl;
+	sqlite3_stmt *st = NULL;
+
+	memset(&c, 0, sizeof c);
+	c.nat = nat;
+	c.hub = hub;
+	assert_int_equal(sqlite3_prepare_v2(nat->db, "SELECT hash FROM "
+						     "sync_bundle_in LIMIT 1",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	memcpy(c.bundle, sqlite3_column_blob(st, 0), 32);
+	sqlite3_finalize(st);
+	assert_int_equal(cdsync_tlog_inclusion(nat, c.bundle, &incl, &il),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_tlog_checkpoint(nat, &note, &nl), CDSYNC_OK);
+	assert_int_equal(cdsync_tlog_origin("VN", nat->node_id, c.origin,
+					    sizeof c.origin),
+			 CDSYNC_OK);
+	memcpy(c.pk, nat->sign_pk, 32);
+	c.in = incl;
+	c.n = il;
+	c.in2 = note;
+	c.n2 = nl;
+	oom_loop("cdsync_tlog_check_inclusion, _checkpoint", NULL, NULL,
+		 call_log_checks, &c);
+	assert_memory_equal(c.entry.hash, c.bundle, 32);
+	oom_loop("cdsync_tlog_index, _witnessed, cdsync_witness_from, "
+		 "cdsync_outbox_size, cdsync_sync_status_get",
+		 hub, NULL, call_hub_state, &c);
+	oom_loop("cdsync_catalog_bytes", nat, NULL, call_catalog_bytes, &c);
+	cat = c.out;
+	cl = c.len;
+	assert_true(cl > 0);
+	c.in = cat;
+	c.n = cl;
+	oom_loop("cdsync_catalog_take", hub, NULL, call_catalog_take, &c);
+	oom_loop("cdsync_snapshot_check_all", nat, NULL, call_check_all, &c);
+	cdsync_free(cat);
+	cdsync_free(incl);
+	cdsync_free(note);
+}
+
 static void
 reads_after_a_snapshot(cdsync *nat, cdsync *hub)
 {
@@ -1790,6 +1923,7 @@ snapshot_made_taken_and_recounted(void **state)
 		assert_int_equal(a.sum.snapshots, 1);
 	}
 	reads_after_a_snapshot(nat, hub);
+	log_checks_after_a_snapshot(nat, hub);
 	cdsync_free(f);
 	cdsync_free(snap);
 	cdsync_close(nat);
