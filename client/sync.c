@@ -1528,15 +1528,26 @@ cdsync_bundle_read(cdsync *db, const char *path, cdsync_bundle_info *info,
 			continue;
 		}
 		if (cds_colset_get(pl.ch[i].cols, pl.ch[i].ncols, cols, vals, &k,
-				   err, sizeof err) != 0 ||
-		    (rc = cdsync_rec_new(out.kind, &r)) != CDSYNC_OK) {
+				   err, sizeof err) != 0) {
 			rc = cds_err(db, CDSYNC_EBADBUNDLE, "%s: %s", path, err);
 			break;
 		}
+		if ((rc = cdsync_rec_new(out.kind, &r)) != CDSYNC_OK) {
+			rc = cds_err(db, rc, "%s", _("out of memory"));
+			break;
+		}
 		for (j = 0; j < k && rc == CDSYNC_OK; j++) {
-			if (cols[j] == 0 ||
-			    cds_rec_set_val(r, cols[j], &vals[j]) != CDSYNC_OK)
+			if (cols[j] == 0)
 				continue;
+			if ((rc = cds_rec_set_val(r, cols[j], &vals[j])) ==
+			    CDSYNC_ENOMEM) {
+				rc = cds_err(db, rc, "%s", _("out of memory"));
+				break;
+			}
+			if (rc != CDSYNC_OK) {	/* not of the column's type */
+				rc = CDSYNC_OK;
+				continue;
+			}
 			out.field = cdsync_kind_field(out.kind, cols[j]);
 			out.value = cdsync_rec_get(r, out.field);
 			rc = cb(ctx, &out) ? CDSYNC_ERROR : CDSYNC_OK;

@@ -2299,6 +2299,208 @@ edits_tree_changes_and_peers(void **state)
 	no_violations();
 }
 
+/* ==== A school's other calls ========================================== */
+
+struct misc_ctx {
+	cdsync *db;
+	const char *path, *text;
+	uint8_t id[16], act[16], got[16];
+	char hex[33];
+	size_t rows[2], changes;
+	cdsync_request_info rq;
+	cdsync_bundle_info bi;
+	uint8_t *bytes;
+	size_t len;
+};
+
+static int
+call_legal_status(void *ctx, char *bad, size_t badlen)
+{
+	struct misc_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_legal_set_status(c->db, c->id, "advised", "2026-01-05",
+				       "Đã tư vấn");
+}
+
+static int
+call_more_queries(void *ctx, char *bad, size_t badlen)
+{
+	struct misc_ctx *c = ctx;
+	cdsync_cursor *cur = NULL;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	rc = cdsync_query_legal(c->db, "2025-2026", &cur);
+	if ((rc = walk(rc, cur, &c->rows[0])) != CDSYNC_OK)
+		return rc;
+	rc = cdsync_query_benefits(c->db, c->act, &cur);
+	if ((rc = walk(rc, cur, &c->rows[1])) != CDSYNC_OK)
+		return rc;
+	return cdsync_resolve(c->db, CDSYNC_KIND_ACTIVITY, c->hex + 26, c->got);
+}
+
+static int
+call_file_save_load(void *ctx, char *bad, size_t badlen)
+{
+	struct misc_ctx *c = ctx;
+	int rc;
+
+	if ((rc = cdsync_file_save(c->db, c->path, (const uint8_t *)"Lũng Cú",
+				   strlen("Lũng Cú"))) != CDSYNC_OK)
+		return rc;
+	c->bytes = (uint8_t *)&c->len;
+	rc = cdsync_file_load(c->db, c->path, 1024, &c->bytes, &c->len);
+	if (rc != CDSYNC_OK && (c->bytes != NULL || c->len != 0))
+		snprintf(bad, badlen, "bytes handed out after a failure");
+	if (rc != CDSYNC_OK)
+		c->bytes = NULL;
+	return rc;
+}
+
+static int
+call_catalog_export(void *ctx, char *bad, size_t badlen)
+{
+	struct misc_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_catalog_export(c->db, c->path);
+}
+
+static int
+count_change(void *ctx, const cdsync_change *ch)
+{
+	(void)ch;
+	((struct misc_ctx *)ctx)->changes++;
+	return 0;
+}
+
+static int
+call_reads(void *ctx, char *bad, size_t badlen)
+{
+	struct misc_ctx *c = ctx;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	c->changes = 0;
+	if ((rc = cdsync_request_read(c->db, at(tpl, "req"), &c->rq)) !=
+	    CDSYNC_OK)
+		return rc;
+	return cdsync_bundle_read(c->db, c->path, &c->bi, count_change, c);
+}
+
+static int
+call_peer_add(void *ctx, char *bad, size_t badlen)
+{
+	struct misc_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_peer_add(c->db, c->text, 0);
+}
+
+/* A legal case's status, the legal and beneficiary queries and a name
+ * resolved; a file saved and loaded; the catalog exported; a request
+ * and a bundle read; another node's keys added: as without a fault. */
+static void
+a_schools_other_calls(void **state)
+{
+	const char *d = tu_tmpdir();
+	cdsync *sch = copy(d, "sch.db"), *nat = copy(d, "nat.db");
+	struct misc_ctx c;
+	cdsync_rec *r = NULL;
+	size_t sealed, written;
+	char path[700], *keys = NULL;
+
+	(void)state;
+	memset(&c, 0, sizeof c);
+	c.db = sch;
+	assert_int_equal(cdsync_rec_new(CDSYNC_KIND_LEGAL_CASE, &r), 0);
+	assert_int_equal(cdsync_rec_set(r, "opened_on", "2025-10-05"), 0);
+	assert_int_equal(cdsync_rec_set(r, "topic", "Chế độ thai sản"), 0);
+	assert_int_equal(cdsync_insert(sch, r), CDSYNC_OK);
+	memcpy(c.id, cdsync_rec_id(r), 16);
+	cdsync_rec_free(r);
+	oom_loop("cdsync_legal_set_status", sch, NULL, call_legal_status, &c);
+	assert_int_equal(tu_count(sch, "SELECT count(*) FROM legal_case WHERE "
+				       "status = 'advised'"),
+			 1);
+	/* an activity with one beneficiary */
+	assert_int_equal(cdsync_rec_new(CDSYNC_KIND_MEMBER, &r), 0);
+	assert_int_equal(cdsync_rec_set(r, "full_name", "Lò Thị Mai"), 0);
+	assert_int_equal(cdsync_insert(sch, r), CDSYNC_OK);
+	{
+		uint8_t m[16];
+
+		memcpy(m, cdsync_rec_id(r), 16);
+		cdsync_rec_free(r);
+		activity(sch, "Thăm hỏi");
+		{
+			sqlite3_stmt *st = NULL;
+
+			assert_int_equal(sqlite3_prepare_v2(sch->db,
+							    "SELECT id FROM "
+							    "activity",
+							    -1, &st, NULL),
+					 SQLITE_OK);
+			assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+			memcpy(c.act, sqlite3_column_blob(st, 0), 16);
+			sqlite3_finalize(st);
+			cds_id_hex(c.act, c.hex);
+		}
+		assert_int_equal(cdsync_rec_new(CDSYNC_KIND_BENEFIT, &r), 0);
+		assert_int_equal(cdsync_rec_set_ref(r, "activity_id", c.act),
+				 0);
+		assert_int_equal(cdsync_rec_set_ref(r, "member_id", m), 0);
+		assert_int_equal(cdsync_insert(sch, r), CDSYNC_OK);
+		cdsync_rec_free(r);
+	}
+	oom_loop("cdsync_query_legal, _benefits, cdsync_resolve", sch, NULL,
+		 call_more_queries, &c);
+	assert_int_equal(c.rows[0], 1);
+	assert_int_equal(c.rows[1], 1);
+	assert_memory_equal(c.got, c.act, 16);
+	snprintf(path, sizeof path, "%s", at(d, "note.txt"));
+	c.path = path;
+	oom_loop("cdsync_file_save, _load", sch, NULL, call_file_save_load,
+		 &c);
+	assert_int_equal(c.len, strlen("Lũng Cú"));
+	cdsync_free(c.bytes);
+	snprintf(path, sizeof path, "%s", at(d, "danh-ba.cdsa"));
+	oom_loop("cdsync_catalog_export", sch, path, call_catalog_export, &c);
+	assert_true(exists(path));
+	/* a bundle of the school's, read back */
+	assert_int_equal(cdsync_export(sch, d, &sealed, &written), CDSYNC_OK);
+	snprintf(path, sizeof path, "%s",
+		 at(d, "HG-VX-TH-LUNGCU-000001.cdsb"));
+	if (!exists(path)) {	/* the bundle's name carries the node */
+		char cmd[900];
+		FILE *f;
+
+		snprintf(cmd, sizeof cmd, "ls %s/*-000001.cdsb", d);
+		assert_non_null(f = popen(cmd, "r"));
+		assert_non_null(fgets(path, sizeof path, f));
+		path[strcspn(path, "\n")] = '\0';
+		pclose(f);
+	}
+	oom_loop("cdsync_request_read, cdsync_bundle_read", sch, NULL,
+		 call_reads, &c);
+	assert_true(c.changes > 0);
+	assert_string_equal(c.rq.org, "HG-VX-TH-LUNGCU");
+	/* the national hub's keys, added as a peer */
+	assert_int_equal(cdsync_keys_export(nat, &keys), CDSYNC_OK);
+	c.text = keys;
+	oom_loop("cdsync_peer_add", sch, NULL, call_peer_add, &c);
+	cdsync_free(keys);
+	cdsync_close(sch);
+	cdsync_close(nat);
+	no_violations();
+}
+
 int
 main(void)
 {
@@ -2320,6 +2522,7 @@ main(void)
 		cmocka_unit_test(queries_over_a_school),
 		cmocka_unit_test(member_import_and_the_change_log),
 		cmocka_unit_test(edits_tree_changes_and_peers),
+		cmocka_unit_test(a_schools_other_calls),
 	};
 
 	if (sodium_init() < 0)
