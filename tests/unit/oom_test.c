@@ -829,6 +829,7 @@ pairing_a_device(void **state)
 
 struct rcpt_ctx {
 	cdsync *db;
+	cdsync_receipt_info info;
 	uint8_t hash[32];
 	uint8_t *out;
 	size_t len;
@@ -869,6 +870,16 @@ call_receipt_take(void *ctx, char *bad, size_t badlen)
 	(void)bad;
 	(void)badlen;
 	return cdsync_receipt_take(c->db, c->bytes, c->n);
+}
+
+static int
+call_receipt_read(void *ctx, char *bad, size_t badlen)
+{
+	struct rcpt_ctx *c = ctx;
+
+	(void)bad;
+	(void)badlen;
+	return cdsync_receipt_read(c->db, c->path, &c->info);
 }
 
 static int
@@ -1030,6 +1041,8 @@ receipts_made_taken_and_imported(void **state)
 	tu_write(rpath, ref, reflen);
 	c.db = sch2;
 	c.path = rpath;
+	oom_loop("cdsync_receipt_read", sch2, NULL, call_receipt_read, &c);
+	assert_memory_equal(c.info.hash, c.hash, 32);
 	oom_loop("cdsync_receipt_import", sch2, NULL, call_receipt_import, &c);
 	assert_int_equal(tu_count(sch2, "SELECT count(*) FROM sync_receipt"),
 			 1);
@@ -1736,6 +1749,22 @@ call_log_checks(void *ctx, char *bad, size_t badlen)
 }
 
 static int
+call_consistency(void *ctx, char *bad, size_t badlen)
+{
+	struct log_ctx *c = ctx;
+	cdsync_tlog_head out;
+	char err[256];
+	int rc;
+
+	rc = cdsync_tlog_check_consistency(c->in, c->n, c->pk, c->origin,
+					   c->in2, c->n2, &out, err,
+					   sizeof err);
+	if (rc != CDSYNC_OK && rc != CDSYNC_ENOMEM)
+		snprintf(bad, badlen, "%s", err);
+	return rc;
+}
+
+static int
 call_hub_state(void *ctx, char *bad, size_t badlen)
 {
 	struct log_ctx *c = ctx;
@@ -1819,6 +1848,19 @@ log_checks_after_a_snapshot(cdsync *nat, cdsync *hub)
 	oom_loop("cdsync_tlog_check_inclusion, _checkpoint", NULL, NULL,
 		 call_log_checks, &c);
 	assert_memory_equal(c.entry.hash, c.bundle, 32);
+	{	/* the log from its checkpoint now to itself */
+		uint8_t *cf = NULL;
+		size_t cfl = 0;
+
+		assert_int_equal(cdsync_tlog_consistency(nat, c.head.size, &cf,
+							 &cfl),
+				 CDSYNC_OK);
+		c.in = cf;
+		c.n = cfl;
+		oom_loop("cdsync_tlog_check_consistency", NULL, NULL,
+			 call_consistency, &c);
+		cdsync_free(cf);
+	}
 	oom_loop("cdsync_tlog_index, _witnessed, cdsync_witness_from, "
 		 "cdsync_outbox_size, cdsync_sync_status_get",
 		 hub, NULL, call_hub_state, &c);
