@@ -1908,6 +1908,66 @@ reads_after_a_snapshot(cdsync *nat, cdsync *hub)
 	assert_true(c.rs.made_ms > 0);
 }
 
+struct diff_ctx {
+	cdsync *db;
+	uint8_t hash[32];
+	size_t n;
+	cdsync_snapshot_diff d;
+};
+
+static int
+call_diff_at(void *ctx, char *bad, size_t badlen)
+{
+	struct diff_ctx *c = ctx;
+	int rc;
+
+	(void)bad;
+	(void)badlen;
+	c->n = 0;
+	while ((rc = cdsync_snapshot_diff_at(c->db, c->hash, c->n, &c->d)) ==
+	       CDSYNC_OK)
+		c->n++;
+	return rc == CDSYNC_ENOTFOUND ? CDSYNC_OK : rc;
+}
+
+/* The district's store changed behind its change log (a training put in
+ * by hand): its next snapshot differs above, and the differences are
+ * listed. */
+static void
+differences_listed(cdsync *nat, cdsync *hub)
+{
+	struct diff_ctx c;
+	cdsync_snapshot_info s;
+	uint8_t *p = NULL, *f = NULL;
+	size_t n = 0, fn = 0, want;
+	uint64_t held = 0, from;
+
+	memset(&c, 0, sizeof c);
+	assert_int_equal(cdsync_tlog_size(hub, &from), CDSYNC_OK);
+	assert_int_equal(sqlite3_exec(hub->db, "INSERT INTO activity (id, "
+					       "org_id, held_on, title, kind) "
+					       "SELECT randomblob(16), value, "
+					       "'2025-12-01', 'Tập huấn', "
+					       "'training' FROM meta WHERE "
+					       "key = 'org_id'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(cdsync_snapshot_make(hub, NULL, &p, &n), CDSYNC_OK);
+	assert_int_equal(cdsync_snapshot_proof(hub, p, n, from, &f, &fn),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_checkpoint_take(nat, f, fn, &held), CDSYNC_OK);
+	assert_int_equal(cdsync_snapshot_take(nat, p, n, c.hash), CDSYNC_OK);
+	assert_int_equal(cdsync_snapshot_check(nat, c.hash, &s), CDSYNC_OK);
+	assert_int_equal(s.state, CDSYNC_SNAP_DIFFERS);
+	want = s.ndiff;
+	assert_true(want > 0);
+	c.db = nat;
+	oom_loop("cdsync_snapshot_diff_at", nat, NULL, call_diff_at, &c);
+	assert_int_equal(c.n, want);
+	cdsync_free(p);
+	cdsync_free(f);
+}
+
 /* The district signs a snapshot carrying its sheet (its school, known
  * from the catalog only, is a unit of it); the national hub takes its
  * checkpoint and the snapshot, and recounts it: the same. */
@@ -1966,6 +2026,7 @@ snapshot_made_taken_and_recounted(void **state)
 	}
 	reads_after_a_snapshot(nat, hub);
 	log_checks_after_a_snapshot(nat, hub);
+	differences_listed(nat, hub);
 	cdsync_free(f);
 	cdsync_free(snap);
 	cdsync_close(nat);
