@@ -2604,6 +2604,58 @@ a_schools_other_calls(void **state)
 	no_violations();
 }
 
+/* ==== A fork, and the peer unfrozen ================================== */
+
+static int
+call_unfreeze(void *ctx, char *bad, size_t badlen)
+{
+	(void)bad;
+	(void)badlen;
+	return cdsync_peer_unfreeze(ctx, "HG-VX-TH-LUNGCU");
+}
+
+/* The first bundle in from's outbox, exported to dir, into to. */
+static int
+first_bundle(cdsync *from, const char *dir, cdsync *to)
+{
+	cdsync_outbox_item it;
+	size_t sealed, written, changes;
+	char path[800];
+
+	assert_int_equal(cdsync_export(from, dir, &sealed, &written),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_outbox_at(from, 0, &it), CDSYNC_OK);
+	snprintf(path, sizeof path, "%s/%s", dir, it.name);
+	return cdsync_import_file(to, path, &changes);
+}
+
+/* A school restored from a copy seals another bundle 1: the district
+ * keeps the first, freezes the school, and its operator unfreezes it. */
+static void
+a_fork_and_the_peer_unfrozen(void **state)
+{
+	const char *d = tu_tmpdir(), *d2 = tu_tmpdir();
+	cdsync *sch = copy(d, "sch.db"), *twin = copy(d2, "sch.db"),
+	       *hub = copy(d, "hub.db");
+
+	(void)state;
+	activity(sch, "Bản gốc");
+	activity(twin, "Bản sao lưu");
+	assert_int_equal(first_bundle(sch, d, hub), CDSYNC_OK);
+	assert_int_equal(first_bundle(twin, d2, hub), CDSYNC_EFORK);
+	assert_int_equal(tu_count(hub, "SELECT count(*) FROM sync_peer WHERE "
+				       "org_code = 'HG-VX-TH-LUNGCU' AND "
+				       "frozen = 1"),
+			 1);
+	oom_loop("cdsync_peer_unfreeze", hub, NULL, call_unfreeze, hub);
+	assert_int_equal(cdsync_peer_unfreeze(hub, "HG-VX-TH-LUNGCU"),
+			 CDSYNC_EINVAL);
+	cdsync_close(sch);
+	cdsync_close(twin);
+	cdsync_close(hub);
+	no_violations();
+}
+
 int
 main(void)
 {
@@ -2626,6 +2678,7 @@ main(void)
 		cmocka_unit_test(member_import_and_the_change_log),
 		cmocka_unit_test(edits_tree_changes_and_peers),
 		cmocka_unit_test(a_schools_other_calls),
+		cmocka_unit_test(a_fork_and_the_peer_unfrozen),
 	};
 
 	if (sodium_init() < 0)
