@@ -813,18 +813,22 @@ static void
 put_catalog(const char *path, int nschools, int extra)
 {
 	static struct cds_entry e[2000];
+	static const uint8_t seed[32] = "cdsync bench catalog key seed..";
 	uint8_t pk[32], sk[64], nat[16], prov[63][16], dist[700][16];
-	char code[32], parent[32];
+	char code[32], parent[32], today[16];
 	sqlite3 *db = open_db(path);
 	uint64_t was = rng;
+	time_t now = time(NULL);
+	struct tm tm;
 	int i, j, n;
 	double t0 = now_s();
 
 	if (sodium_init() < 0)
 		die(NULL, "libsodium");
 	rng = 0x5eed5eed5eedULL;	/* the same nodes every time */
-	memset(sk, 0, sizeof sk);
-	crypto_sign_seed_keypair(pk, sk, (const uint8_t *)"cdsync bench catalog key 32 by.");
+	crypto_sign_seed_keypair(pk, sk, seed);
+	gmtime_r(&now, &tm);
+	strftime(today, sizeof today, "%Y-%m-%d", &tm);
 	newid(nat);
 	for (i = 0; i < 63; i++)
 		newid(prov[i]);
@@ -857,12 +861,6 @@ put_catalog(const char *path, int nschools, int extra)
 		snprintf(code, sizeof code, "X%06d", j);
 		entry(&e[n++], CDSYNC_ROLE_SCHOOL, code, parent, "2025-08-20");
 		for (i = 0; i < extra && n < 2000; i++) {
-			time_t now = time(NULL);
-			struct tm tm;
-			char today[16];
-
-			gmtime_r(&now, &tm);
-			strftime(today, sizeof today, "%Y-%m-%d", &tm);
 			snprintf(code, sizeof code, "Y%06d", i);
 			entry(&e[n++], CDSYNC_ROLE_SCHOOL, code, parent, today);
 		}
@@ -982,8 +980,18 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (strcmp(phase, "catalog") == 0) {
+			sqlite3 *db = open_db(path);
+			sqlite3_stmt *st = prep(db, "SELECT count(*) FROM "
+						"org_unit WHERE level = "
+						"'grassroots'");
 			double ts;
 
+			/* the schools the store was built with */
+			if (sqlite3_step(st) != SQLITE_ROW)
+				die(db, "org_unit");
+			schools = sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+			sqlite3_close(db);
 			put_catalog(path, schools, 0);
 			tf = child(path, 1, NULL);
 			tn = child(path, 2, NULL);

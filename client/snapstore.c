@@ -1068,7 +1068,7 @@ with_carried(cdsync *db, cdsync *sc, const uint8_t *p,
 		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
 	}
 	for (i = 0, off = s->sheets_at; i < s->nsheets; i++) {
-		cds_snap_sheet_next(p, &off, &sh);
+		cds_snap_sheet_next(p, s, &off, &sh);
 		xs[i] = sh.p;
 		xlen[i] = sh.len;
 	}

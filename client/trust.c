@@ -1670,14 +1670,15 @@ cds_catalog_copy_some(cdsync *db, cdsync *sc, const uint8_t (*units)[16],
 	 * (enrolled since) is of no use to the recount: left out */
 	do {
 		again = 0;
-		for (i = nx; i < n && nx > 0; i++)
-			if (set[i].live &&
-			    !(have && memcmp(set[i].s->issuer_pk, root, 32) ==
-					      0) &&	/* not secret */
-			    !vouched(set, n, set[i].s)) {
-				set[i].live = 0;
-				again = 1;
-			}
+		for (i = nx; nx > 0 && i < n; i++) {
+			if (!set[i].live ||
+			    (have && memcmp(set[i].s->issuer_pk, root, 32) ==
+					     0) ||	/* not secret */
+			    vouched(set, n, set[i].s))
+				continue;
+			set[i].live = 0;
+			again = 1;
+		}
 	} while (again);
 	if (nx > 0 && (rc = chains(db, set, n, root, have)) != CDSYNC_OK)
 		goto out;

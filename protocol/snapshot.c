@@ -211,19 +211,17 @@ rd_sheets(struct cds_rd *r, struct cds_snap *s)
 }
 
 void
-cds_snap_sheet_next(const uint8_t *p, size_t *off, struct cds_snap_sheet *out)
+cds_snap_sheet_next(const uint8_t *p, const struct cds_snap *s, size_t *off,
+		    struct cds_snap_sheet *out)
 {
+	struct cds_rd r = { p, s->units_at, *off, NULL, 0, N_("snapshot") };
 	uint64_t len = 0;
-	int shift = 0;
 
-	while (p[*off] & 0x80) {	/* read and checked by cds_snap_read */
-		len |= (uint64_t)(p[(*off)++] & 0x7f) << shift;
-		shift += 7;
-	}
-	len |= (uint64_t)p[(*off)++] << shift;
-	out->p = p + *off;
+	/* read and checked by cds_snap_read: it holds */
+	(void)cds_rd_varint(&r, &len);
+	out->p = p + r.off;
 	out->len = (size_t)len;
-	*off += (size_t)len;
+	*off = r.off + (size_t)len;
 }
 
 int

@@ -96,8 +96,8 @@ void cds_snap_head_at(const struct cds_snap *s, size_t i,
 /* The sheet at *off (starting at s->sheets_at) of a snapshot
  * cds_snap_read accepted, into *out (pointing into p); *off moves past
  * it.  Call it s->nsheets times. */
-void cds_snap_sheet_next(const uint8_t *p, size_t *off,
-			 struct cds_snap_sheet *out);
+void cds_snap_sheet_next(const uint8_t *p, const struct cds_snap *s,
+			 size_t *off, struct cds_snap_sheet *out);
 /* Iterates the units of a snapshot cds_snap_read accepted: *off starts at
  * s->units_at; 1 with *u filled, 0 at the end, -1 with err. */
 int cds_snap_next(const uint8_t *p, const struct cds_snap *s, size_t *off,

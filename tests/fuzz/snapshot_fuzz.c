@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < s.nheads; i++)
 		cds_snap_head_at(&s, i, &h[i]);
 	for (i = 0, off = s.sheets_at; i < s.nsheets; i++)
-		cds_snap_sheet_next(data, &off, &sh[i]);
+		cds_snap_sheet_next(data, &s, &off, &sh[i]);
 	if (off > s.units_at)
 		abort();
 	cds_buf_init(&b, size + 64);

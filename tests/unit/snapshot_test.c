@@ -201,7 +201,7 @@ test_snapshots_match_their_vectors(void **st)
 	n = vec_get("snapshot.vec", "snapshot", want, sizeof want);
 	assert_int_equal(cds_snap_read(want, n, &s, err, sizeof err), 0);
 	off = s.sheets_at;
-	cds_snap_sheet_next(want, &off, &sh);
+	cds_snap_sheet_next(want, &s, &off, &sh);
 	assert_int_equal(sh.len, nlen);
 	assert_memory_equal(sh.p, sheet, nlen);
 	assert_true(off < s.units_at);
@@ -269,7 +269,7 @@ test_a_snapshot_is_read_with_bounds(void **st)
 	for (i = 0; i < s.nsheets; i++) {
 		struct cds_snap_sheet sh;
 
-		cds_snap_sheet_next(v, &at, &sh);
+		cds_snap_sheet_next(v, &s, &at, &sh);
 	}
 	assert_int_equal(v[at], 36);
 	memcpy(w, v, n);
@@ -618,7 +618,7 @@ test_a_school_enrolled_since_does_not_move_a_snapshot(void **state)
 
 		assert_int_equal(cds_snap_read(p, n, &sn, err, sizeof err), 0);
 		off = sn.sheets_at;
-		cds_snap_sheet_next(p, &off, &x);
+		cds_snap_sheet_next(p, &sn, &off, &x);
 		assert_int_equal(cds_sheet_read(x.p, x.len, &sh, err,
 						sizeof err),
 				 0);
