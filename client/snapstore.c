@@ -389,7 +389,7 @@ make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 			  &v)) != CDSYNC_OK)
 		return rc;
 	if (v > 0)
-		return CDSYNC_EBUSY;	/* written since the rollup: again */
+		return CDSYNC_EBUSY;	/* rows waiting after the rollup */
 	if ((rc = one_i64(db, "SELECT count(*) FROM sync_change WHERE via IS "
 			      "NULL AND seq > coalesce((SELECT value FROM "
 			      "sync_state WHERE key = 'sealed_upto'), 0)",
@@ -500,9 +500,9 @@ cdsync_snapshot_make(cdsync *db, const char *org_code, uint8_t **out,
 		     size_t *len)
 {
 	uint8_t root[16];
-	char code[CDS_TRUST_STR_MAX + 1];
+	char code[CDS_TRUST_STR_MAX + 1], err[CDS_MSGLEN];
 	cds_buf b;
-	int rc, tries;
+	int rc;
 
 	cds_ok(db);
 	if (out == NULL || len == NULL)
@@ -523,22 +523,18 @@ cdsync_snapshot_make(cdsync *db, const char *org_code, uint8_t **out,
 	    (rc = root_of(db, org_code, root, code, sizeof code)) != CDSYNC_OK)
 		return rc;
 	cds_buf_init(&b, CDS_SNAP_MAX);
-	for (tries = 0; tries < 3; tries++) {
-		char err[CDS_MSGLEN];
-
-		if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) != CDSYNC_OK)
-			break;
-		cds_buf_reset(&b);
+	/* the rollup brought up to date and signed in one write transaction:
+	 * nothing can be written between them */
+	if ((rc = cds_exec(db, "BEGIN IMMEDIATE")) == CDSYNC_OK) {
 		if ((rc = cds_rollup_in_tx(db->db, err, sizeof err)) !=
 		    CDSYNC_OK)
 			rc = cds_err(db, rc, "%s", err);
 		else
 			rc = make_in(db, root, code, &b);
-		if (rc == CDSYNC_OK && (rc = cds_exec(db, "COMMIT")) == CDSYNC_OK)
-			break;
-		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
-		if (rc != CDSYNC_EBUSY)
-			break;
+		if (rc == CDSYNC_OK)
+			rc = cds_exec(db, "COMMIT");
+		if (rc != CDSYNC_OK)
+			sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	if (rc == CDSYNC_EBUSY)
 		rc = cds_err(db, rc, "%s",
