@@ -1578,29 +1578,34 @@ vouched(const struct pick *set, size_t n, const struct cds_sheet *t)
 }
 
 /* The live sheets of set[0..n) -- those carried, then ours -- must chain
- * to the root (cds_trust_chain, on a copy). */
+ * to the root (cds_trust_chain, on shallow copies: each is parsed and
+ * its signature checked already). */
 static int
 chains(cdsync *db, const struct pick *set, size_t n, const uint8_t root[32],
        int have)
 {
-	struct cat c;
+	struct cds_sheet *s;
+	size_t *order, i, k = 0;
 	char err[512];
-	size_t i;
 	int rc = CDSYNC_OK;
 
-	memset(&c, 0, sizeof c);
-	for (i = 0; i < n && rc == CDSYNC_OK; i++)
+	s = cds_calloc(n ? n : 1, sizeof *s);
+	order = cds_calloc(n ? n : 1, sizeof *order);
+	if (s == NULL || order == NULL) {
+		cds_free(s);
+		cds_free(order);
+		return cds_err(db, CDSYNC_ENOMEM, "%s", _("out of memory"));
+	}
+	for (i = 0; i < n; i++)
 		if (set[i].live)
-			rc = cat_add(db, &c, set[i].bytes, set[i].len,
-				     _("a catalog sheet"));
-	if (rc == CDSYNC_OK &&
-	    (!have ||
-	     cds_trust_chain(c.s, c.n, root, c.order, err, sizeof err) != 0))
+			s[k++] = *set[i].s;
+	if (!have || cds_trust_chain(s, k, root, order, err, sizeof err) != 0)
 		rc = cds_err(db, CDSYNC_EBADSIG,
 			     _("the catalog sheets the snapshot carries do not "
 			       "chain to the root this node trusts: %s"),
 			     have ? err : _("this node has no catalog yet"));
-	cat_free(&c);
+	cds_free(s);
+	cds_free(order);
 	return rc;
 }
 
