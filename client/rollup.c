@@ -26,13 +26,17 @@
  *
  * Encoding.  rollup_leaf.leaf is NP x NF and rollup_unit.sums NP x
  * NUNION values, period-major, in the order of the periods of
- * rollup_state 'periods' ("v3", the layout, then their names,
+ * rollup_state 'periods' ("v4", the layout, then their names,
  * space-separated; another value counts everything again), written as
  * pairs of unsigned LEB128 varints for the values above 0: the zeros
  * skipped since the last one, then the value; the zeros after the last
  * pair are implied.  The same
  * figures give the same bytes.  A blob that does not decode to exactly
- * that many values is damaged, and the next rollup recomputes all.
+ * that many values is damaged, and the next rollup recomputes all.  A
+ * unit's leaf is rollup_leaf's plus the difference rollup_leaf_diff may
+ * keep for it (encode_diff: the same pairs, each value a zigzag varint),
+ * which is what a night writes (put_diff).  rollup_care keeps each
+ * union's members' care (put_mcare): see schema/0018_rollup_night.sql.
  *
  * Statements read one unit's rows at a time through the org_id indexes:
  * a full rollup counts every unit so.  Rows added since (rollup_new) are
@@ -41,7 +45,10 @@
  * (add_activity, add_member, ...) build a leaf from all of a unit's rows
  * and add one row to a leaf, so the two cannot drift apart; flags are
  * only ever set by a row added, and anything that could clear one
- * (a change, a removal) counts its unit again whole.
+ * (a change, a removal) counts its unit again whole.  A benefit added
+ * adds to its member's coverage only in the periods it was not covered
+ * in: the night takes that from the care kept for the member's unit
+ * (add_benefits), not from all its benefits.
  */
 #include "rollup.h"
 
@@ -116,11 +123,25 @@ struct tree {
 	struct idset ids;	/* the units' ids, valued by their index */
 };
 
+/* A member's care as rollup_care keeps it for its unit: the periods
+ * whose window it is in, those with a care activity it benefited from
+ * (bit i: period i). */
+struct mcare {
+	uint8_t id[16];
+	uint64_t win, care;
+};
+
 struct ctx {
 	sqlite3 *db;
 	struct period p[NP];
 	char names[NP * 16 + 8];
 	sqlite3_stmt *st[8];	/* the reads of one unit's rows */
+	sqlite3_stmt *cget, *cput, *cdel; /* a unit's members' care, kept */
+	sqlite3_stmt *dput, *ddel;	/* a leaf's difference, kept */
+	int64_t *base;		/* a leaf as rollup_leaf keeps it */
+	struct mcare *mc;	/* a unit's members' care, read or made */
+	size_t nmc, cmc;
+	int full;		/* every unit counted: rollup_care emptied */
 	const char *day;	/* the tree's day; NULL: today */
 	char *err;
 	size_t errlen;
@@ -133,7 +154,7 @@ static const char *const reads[8] = {
 	"FROM activity WHERE org_id = ?1",
 	"SELECT m.joined_on, m.left_on, (SELECT group_concat(a.held_on) "
 	"FROM benefit f JOIN activity a ON a.id = f.activity_id "
-	"WHERE f.member_id = m.id AND a.kind = 'care') "
+	"WHERE f.member_id = m.id AND a.kind = 'care'), m.id "
 	"FROM member m WHERE m.org_id = ?1",
 	"SELECT school_year FROM plan WHERE org_id = ?1 AND tied_to_tasks = 1",
 	"SELECT kind FROM key_task WHERE org_id = ?1 AND term_start = 2023",
@@ -205,7 +226,7 @@ periods(struct ctx *c)
 		c->p[i].sy1 = c->p[i].y1 - (c->p[i].d0 / 100 % 100 < 9);
 		c->p[i].sy2 = c->p[i].y2 - (c->p[i].d1 / 100 % 100 < 9);
 		k += (size_t)snprintf(c->names + k, sizeof c->names - k, "%s%s",
-				      i ? " " : "v3 ", cp.name);
+				      i ? " " : "v4 ", cp.name);
 	}
 	return CDSYNC_OK;
 }
@@ -373,11 +394,24 @@ level_name(int l)
 				   : "upper";
 }
 
-/* Reads a tree from sql (id, parent_id, rep, level) into *t. */
+static int is_rep(const struct tree *t, int i);
+static int column_values(sqlite3_stmt *st, int i, int64_t *v, size_t n);
+
+/* A unit's parent and rep as read, before every id has an index. */
+struct place {
+	uint8_t p[16], r[16];
+	int hp, hr;		/* has a parent, a rep */
+};
+
+/* Reads a tree from sql (id, parent_id, rep, level[, sums]) into *t, in
+ * one pass.  With `sums` (the tree rollup_unit kept), the sums of each
+ * rep above the grassroots too; *damaged set when one cannot be read. */
 static int
-tree_load(struct ctx *c, const char *sql, struct tree *t)
+tree_load(struct ctx *c, const char *sql, struct tree *t, int sums,
+	  int *damaged)
 {
 	sqlite3_stmt *st = NULL;
+	struct place *pl = NULL;
 	size_t n = 0, i, cap = 0;
 	const void *b;
 	int rc, k;
@@ -386,25 +420,50 @@ tree_load(struct ctx *c, const char *sql, struct tree *t)
 	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return fail(c, st);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct unit *u;
+
 		if (n == cap) {
-			struct unit *u;
+			struct place *q;
 
 			cap = cap ? cap * 2 : 256;
 			if ((u = cds_realloc(t->u, cap * sizeof *u)) == NULL)
 				goto nomem;
 			t->u = u;
+			if ((q = cds_realloc(pl, cap * sizeof *q)) == NULL)
+				goto nomem;
+			pl = q;
 		}
-		memset(&t->u[n], 0, sizeof t->u[n]);
+		u = &t->u[n];
+		memset(u, 0, sizeof *u);
 		b = sqlite3_column_blob(st, 0);
 		if (b == NULL || sqlite3_column_bytes(st, 0) != 16)
 			continue;
-		memcpy(t->u[n].id, b, 16);
-		t->u[n].level = level_of(sqlite3_column_text(st, 3));
-		t->u[n].next = t->u[n].first = -1;
+		memcpy(u->id, b, 16);
+		u->level = level_of(sqlite3_column_text(st, 3));
+		u->next = u->first = -1;
+		b = sqlite3_column_blob(st, 1);
+		if ((pl[n].hp = b && sqlite3_column_bytes(st, 1) == 16))
+			memcpy(pl[n].p, b, 16);
+		b = sqlite3_column_blob(st, 2);
+		if ((pl[n].hr = b && sqlite3_column_bytes(st, 2) == 16))
+			memcpy(pl[n].r, b, 16);
 		n++;
+		if (!sums || u->level == L_GRASSROOTS)
+			continue;
+		if ((u->sums = cds_malloc(SUMS_N * sizeof(int64_t))) == NULL)
+			goto nomem;
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
+		    column_values(st, 4, u->sums, SUMS_N) != 0)
+			*damaged = 1;
+		if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
+			cds_free(u->sums);	/* not a rep */
+			u->sums = NULL;
+		}
 	}
 	if (rc != SQLITE_DONE)
 		goto sqlerr;
+	sqlite3_finalize(st);
+	st = NULL;
 	t->n = n;
 	for (i = 0; i < n; i++) {	/* a repeated id: its first unit */
 		size_t had = t->ids.n;
@@ -415,43 +474,37 @@ tree_load(struct ctx *c, const char *sql, struct tree *t)
 		if (t->ids.n > had)
 			t->ids.v[at] = i;
 	}
-	/* second pass: parents and reps, now that every id has an index */
-	sqlite3_reset(st);
-	i = 0;
-	while (t->u != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		b = sqlite3_column_blob(st, 0);
-		if (b == NULL || sqlite3_column_bytes(st, 0) != 16)
-			continue;
-		if ((k = find(t, b)) < 0)
-			continue;
-		b = sqlite3_column_blob(st, 1);
-		t->u[k].parent = b && sqlite3_column_bytes(st, 1) == 16
-					 ? find(t, b)
-					 : -1;
-		b = sqlite3_column_blob(st, 2);
-		t->u[k].rep = b && sqlite3_column_bytes(st, 2) == 16
-				      ? find(t, b)
-				      : k;
-		if (t->u[k].rep < 0)
-			t->u[k].rep = k;
-		i++;
+	/* parents and reps, now that every id has an index */
+	for (i = 0; i < n; i++) {
+		t->u[i].parent = pl[i].hp ? find(t, pl[i].p) : -1;
+		k = pl[i].hr ? find(t, pl[i].r) : (int)i;
+		t->u[i].rep = k < 0 ? (int)i : k;
 	}
-	if (rc != SQLITE_DONE)
-		goto sqlerr;
-	sqlite3_finalize(st);
+	cds_free(pl);
 	for (i = 0; t->u != NULL && i < n; i++) { /* the units of each rep */
 		struct unit *r = &t->u[t->u[i].rep];
 
 		t->u[i].next = r->first;
 		r->first = (int)i;
+		if (sums && t->u[i].sums != NULL && !is_rep(t, (int)i)) {
+			cds_free(t->u[i].sums);
+			t->u[i].sums = NULL;
+		}
+		if (sums && t->u[i].sums == NULL && is_rep(t, (int)i) &&
+		    t->u[i].level != L_GRASSROOTS)
+			*damaged = 1;	/* a rep above without its sums */
 	}
 	return CDSYNC_OK;
 sqlerr:
 	rc = fail(c, st);
+	cds_free(pl);
+	t->n = n;
 	tree_free(t);
 	return rc;
 nomem:
 	sqlite3_finalize(st);
+	cds_free(pl);
+	t->n = n;
 	tree_free(t);
 	cds_say(c->err, c->errlen, "%s", _("out of memory"));
 	return CDSYNC_ENOMEM;
@@ -546,6 +599,63 @@ column_values(sqlite3_stmt *st, int i, int64_t *v, size_t n)
 	if (sqlite3_column_type(st, i) != SQLITE_BLOB)
 		return -1;
 	return get_varints(p, (size_t)sqlite3_column_bytes(st, i), v, n);
+}
+
+/* Encodes the n differences at v (a leaf less the one rollup_leaf keeps
+ * for it) as values are, but each as a zigzag varint (-1 -> 1, 1 -> 2,
+ * -2 -> 3, ...), into *out (cds_malloc).  Its size, 0 when every one is
+ * 0 (*out NULL); -1 out of memory. */
+static long
+encode_diff(const int64_t *v, size_t n, uint8_t **out)
+{
+	uint64_t run = 0;
+	uint8_t *p;
+	size_t k = 0, j;
+
+	*out = NULL;
+	if ((p = cds_malloc(n * 20 + 1)) == NULL)
+		return -1;
+	for (j = 0; j < n; j++) {
+		if (v[j] == 0) {
+			run++;
+			continue;
+		}
+		k += put_varint(p + k, run);
+		k += put_varint(p + k, ((uint64_t)v[j] << 1) ^
+					       (uint64_t)(v[j] < 0 ? -1 : 0));
+		run = 0;
+	}
+	if (k == 0) {
+		cds_free(p);
+		return 0;
+	}
+	*out = p;
+	return (long)k;
+}
+
+/* Adds the differences of column i of st (encode_diff; NULL: none) to
+ * the n values at v: 0, -1 damaged. */
+static int
+column_diff(sqlite3_stmt *st, int i, int64_t *v, size_t n)
+{
+	const uint8_t *p = sqlite3_column_blob(st, i);
+	size_t len = (size_t)sqlite3_column_bytes(st, i), k = 0, j = 0;
+	uint64_t run, z;
+
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return 0;
+	if (sqlite3_column_type(st, i) != SQLITE_BLOB)
+		return -1;
+	while (k < len) {
+		if (get_varint(p, len, &k, &run) != 0 || run >= n - j ||
+		    get_varint(p, len, &k, &z) != 0 || z == 0)
+			return -1;
+		j += (size_t)run;
+		v[j++] += (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+		if (j == n && k < len)
+			return -1;
+	}
+	return 0;
 }
 
 /* ==== What one row gives a leaf ====================================== */
@@ -693,8 +803,12 @@ step_rows(struct ctx *c, int q, const uint8_t id[16])
 	return sqlite3_bind_blob(c->st[q], 1, id, 16, SQLITE_STATIC);
 }
 
+static struct mcare *mcare_push(struct ctx *c);
+static int put_mcare(struct ctx *c, const uint8_t org[16], int clear);
+
 /* The leaf of rep r (NP x NF, zeroed here) from the rows of every unit
- * that counts as it. */
+ * that counts as it; for a union, the care of each unit's members, kept
+ * anew (rollup_care). */
 static int
 leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 {
@@ -737,14 +851,25 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 			continue;
 		st = c->st[Q_MEM];
 		step_rows(c, Q_MEM, id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			add_member(leaf,
-				   meeting(c, day(sqlite3_column_text(st, 0)),
-					   day(sqlite3_column_text(st, 1))),
-				   care_days(c, sqlite3_column_text(st, 2)),
-				   1);
+		c->nmc = 0;	/* and its members' care, kept anew */
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct mcare *m = mcare_push(c);
+
+			if (m == NULL)
+				return CDSYNC_ENOMEM;
+			m->win = meeting(c, day(sqlite3_column_text(st, 0)),
+					 day(sqlite3_column_text(st, 1)));
+			m->care = care_days(c, sqlite3_column_text(st, 2));
+			add_member(leaf, m->win, m->care, 1);
+			if (sqlite3_column_bytes(st, 3) == 16)
+				memcpy(m->id, sqlite3_column_blob(st, 3), 16);
+			else
+				c->nmc--;
+		}
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
+		if ((rc = put_mcare(c, id, !c->full)) != CDSYNC_OK)
+			return rc;
 		st = c->st[Q_PLAN];
 		step_rows(c, Q_PLAN, id);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -794,6 +919,28 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 
 /* ==== The run ========================================================= */
 
+/* Whether the layout of what the last rollup kept (rollup_state
+ * 'periods') is this one's; *full set when not. */
+static int
+layout_kept(struct ctx *c, int *full)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT value FROM rollup_state WHERE "
+				      "key = 'periods'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(c, st);
+	*full = rc != SQLITE_ROW ||
+		sqlite3_column_type(st, 0) != SQLITE_TEXT ||
+		strcmp((const char *)sqlite3_column_text(st, 0), c->names) != 0;
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
 /* What rollup_unit keeps, checked against the new tree t: 0 the same
  * tree but for units t has and it has not (those are marked dirty), 1
  * anything else (recompute all).  Loads the sums of the reps above the
@@ -809,20 +956,8 @@ compare(struct ctx *c, struct tree *t, int *full)
 	*full = 1;
 	if (t->n == 0 || t->u == NULL)
 		return CDSYNC_OK;
-	if (sqlite3_prepare_v2(c->db, "SELECT value FROM rollup_state WHERE "
-				      "key = 'periods'",
-			       -1, &st, NULL) != SQLITE_OK)
-		return fail(c, st);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW ||
-	    sqlite3_column_type(st, 0) != SQLITE_TEXT ||
-	    strcmp((const char *)sqlite3_column_text(st, 0), c->names) != 0) {
-		sqlite3_finalize(st);
-		return rc == SQLITE_ROW || rc == SQLITE_DONE ? CDSYNC_OK
-							     : fail(c, NULL);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
+	if ((rc = layout_kept(c, &k)) != CDSYNC_OK || k)
+		return rc;
 	if (sqlite3_prepare_v2(c->db, "SELECT id, parent_id, rep, level, "
 				      "sums FROM rollup_unit",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -1065,117 +1200,361 @@ struct sorted {
 	int i;
 };
 
-/* A benefit of a member with benefits added: the member (an index into
- * d), the activity (an index into the activities named), whether it is
- * itself new. */
-struct ben {
-	size_t m;
-	int a, fresh;
-};
+/* ==== The members' care =============================================== */
 
-/* The members with benefits added (not themselves added), as N_BEN rows:
- * the periods of their care days before those benefits (was) and with
- * them (now).  Read so that each page is read about once, not once for
- * each benefit: the ids of the benefits added; each member with all its
- * benefits, in member order (rollup_beneficiary, then benefit_member);
- * then the activities those benefits name, each once, in store order (a
- * national night asks 160,000 benefits of 20,000 activities: a school's
- * care activity has 5-20 beneficiaries). */
 static int
-add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
+by_mcare(const void *x, const void *y)
 {
-	sqlite3_stmt *st = NULL;
-	struct idset fresh, acts;
-	uint8_t last[16];
-	struct ben *b = NULL;
-	struct added *x;
-	struct sorted *order = NULL;
-	size_t nb = 0, cb = 0, m0 = d->n, i, j;
-	int rc = CDSYNC_OK, step, k, r, skip = 1, have = 0;
-	long a;
-	const void *v;
+	return memcmp(((const struct mcare *)x)->id,
+		      ((const struct mcare *)y)->id, 16); /* not secret */
+}
 
-	memset(&fresh, 0, sizeof fresh);
-	memset(&acts, 0, sizeof acts);
-	if (sqlite3_prepare_v2(c->db, "SELECT id FROM rollup_new WHERE tbl = "
-				      "'benefit'",
+/* Every period of the term: the window of a member who joined before it
+ * and has not left. */
+#define ALL_PERIODS ((UINT64_C(1) << NP) - 1)
+
+/* Room for one more entry in the ctx's list of members' care. */
+static struct mcare *
+mcare_push(struct ctx *c)
+{
+	if (room(c, (void **)&c->mc, c->nmc, &c->cmc, sizeof *c->mc) !=
+	    CDSYNC_OK)
+		return NULL;
+	return &c->mc[c->nmc++];
+}
+
+/* Writes the ctx's list as the care kept for unit org (sorted here), or
+ * removes what was kept when the list is empty and `clear`. */
+static int
+put_mcare(struct ctx *c, const uint8_t org[16], int clear)
+{
+	sqlite3_stmt *st;
+	uint8_t *p;
+	size_t i, k = 0;
+
+	if (c->nmc == 0 && !clear)
+		return CDSYNC_OK;
+	if (c->nmc > 1)
+		qsort(c->mc, c->nmc, sizeof *c->mc, by_mcare);
+	if ((p = cds_malloc(c->nmc * 36 + 1)) == NULL) { /* 16 + 2 x 10 */
+		cds_say(c->err, c->errlen, "%s", _("out of memory"));
+		return CDSYNC_ENOMEM;
+	}
+	for (i = 0; i < c->nmc; i++) {
+		int all = c->mc[i].win == ALL_PERIODS;
+
+		memcpy(p + k, c->mc[i].id, 16);
+		k += 16;
+		k += put_varint(p + k, c->mc[i].care << 1 | (uint64_t)all);
+		if (!all)
+			k += put_varint(p + k, c->mc[i].win);
+	}
+	st = k > 0 ? c->cput : c->cdel;
+	sqlite3_reset(st);
+	sqlite3_bind_blob(st, 1, org, 16, SQLITE_STATIC);
+	if (k > 0)
+		sqlite3_bind_blob(st, 2, p, (int)k, cds_free);
+	else
+		cds_free(p);
+	return sqlite3_step(st) == SQLITE_DONE ? CDSYNC_OK : fail(c, NULL);
+}
+
+/* Reads the care kept for unit org into the ctx's list (empty when none
+ * is kept).  DAMAGED when what is kept cannot be read. */
+static int
+get_mcare(struct ctx *c, const uint8_t org[16])
+{
+	const uint8_t *p;
+	struct mcare *m;
+	size_t len, k = 0;
+	int rc;
+
+	c->nmc = 0;
+	sqlite3_reset(c->cget);
+	sqlite3_bind_blob(c->cget, 1, org, 16, SQLITE_STATIC);
+	if ((rc = sqlite3_step(c->cget)) == SQLITE_DONE)
+		return CDSYNC_OK;
+	if (rc != SQLITE_ROW)
+		return fail(c, NULL);
+	p = sqlite3_column_blob(c->cget, 0);
+	len = (size_t)sqlite3_column_bytes(c->cget, 0);
+	for (rc = CDSYNC_OK; k < len && rc == CDSYNC_OK;) {
+		if (len - k < 17) {
+			rc = DAMAGED;
+		} else if ((m = mcare_push(c)) == NULL) {
+			rc = CDSYNC_ENOMEM;
+		} else {
+			memcpy(m->id, p + k, 16);
+			k += 16;
+			m->win = ALL_PERIODS;
+			if (get_varint(p, len, &k, &m->care) != 0 ||
+			    (!(m->care & 1) &&
+			     get_varint(p, len, &k, &m->win) != 0) ||
+			    (m->win | m->care >> 1) > ALL_PERIODS ||
+			    (c->nmc > 1 && memcmp(m[-1].id, m->id, 16) >= 0))
+				rc = DAMAGED;
+			m->care >>= 1;
+		}
+	}
+	sqlite3_reset(c->cget);	/* the unit's row is written next */
+	return rc;
+}
+
+/* A member a benefit was added to, whose care the rollup did not keep:
+ * its window and its care from its row and its benefits but those added
+ * (the activities adds[0..nadd), ids of 16 bytes).  0 when the store has
+ * no such member. */
+static int
+care_of(struct ctx *c, const uint8_t id[16], const uint8_t (*adds)[16],
+	size_t nadd, struct mcare *m, int *found)
+{
+	sqlite3_stmt *st = NULL, *act = NULL;
+	const void *a;
+	size_t i;
+	int rc = CDSYNC_OK, step;
+
+	*found = 0;
+	memcpy(m->id, id, 16);
+	m->win = m->care = 0;
+	if (sqlite3_prepare_v2(c->db, "SELECT joined_on, left_on FROM member "
+				      "WHERE id = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(c, st);
+	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		*found = 1;
+		m->win = meeting(c, day(sqlite3_column_text(st, 0)),
+				 day(sqlite3_column_text(st, 1)));
+	} else if (step != SQLITE_DONE) {
+		return fail(c, st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!*found)
+		return CDSYNC_OK;
+	if (sqlite3_prepare_v2(c->db, "SELECT activity_id FROM benefit WHERE "
+				      "member_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "SELECT held_on FROM activity WHERE id = "
+				      "?1 AND kind = 'care'",
+			       -1, &act, NULL) != SQLITE_OK) {
+		rc = fail(c, NULL);
+		goto out;
+	}
+	sqlite3_bind_blob(st, 1, id, 16, SQLITE_STATIC);
 	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		v = sqlite3_column_blob(st, 0);
-		if (v != NULL && sqlite3_column_bytes(st, 0) == 16 &&
-		    idset_put(&fresh, v) == -2)
-			rc = CDSYNC_ENOMEM;
+		a = sqlite3_column_blob(st, 0);
+		if (a == NULL || sqlite3_column_bytes(st, 0) != 16)
+			continue;
+		for (i = 0; i < nadd && memcmp(adds[i], a, 16) != 0; i++)
+			;
+		if (i < nadd)
+			continue;	/* added: not in its care before */
+		sqlite3_reset(act);
+		sqlite3_bind_blob(act, 1, a, 16, SQLITE_TRANSIENT);
+		if ((step = sqlite3_step(act)) == SQLITE_ROW)
+			m->care |= holding(c, day(sqlite3_column_text(act, 0)));
+		else if (step != SQLITE_DONE)
+			rc = fail(c, NULL);
 	}
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = fail(c, NULL);
+out:
 	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != CDSYNC_OK || fresh.n == 0)
-		goto out;
-	/* CROSS JOIN: the members in order, each with its benefits */
-	if (sqlite3_prepare_v2(c->db,
-			       "SELECT m.id, m.org_id, m.joined_on, m.left_on, "
-			       "f.activity_id, f.id FROM rollup_beneficiary n "
-			       "CROSS JOIN member m ON m.id = n.member_id "
-			       "CROSS JOIN benefit f ON f.member_id = m.id "
-			       "WHERE " NOT_NEW("member", "m.id"),
-			       -1, &st, NULL) != SQLITE_OK) {
-		rc = fail(c, st);
-		goto out;
+	sqlite3_finalize(act);
+	return rc;
+}
+
+/* A member with benefits added: its unit and id, the rep it adds to, its
+ * benefits added (b[b0..b0+nb), indexes into the activities named). */
+struct bmem {
+	uint8_t org[16], id[16];
+	int r;
+	size_t b0, nb;
+};
+
+/* Marks dirty the rep of the unit member m belongs to now: a benefit was
+ * added to it when the store had no such member (so none was kept with
+ * it); the night counts that union again whole. */
+static int
+dirty_member(struct ctx *c, struct tree *t, const uint8_t m[16])
+{
+	sqlite3_stmt *st = NULL;
+	const void *o;
+	int rc, k;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT org_id FROM member WHERE id = "
+				      "?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	sqlite3_bind_blob(st, 1, m, 16, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		o = sqlite3_column_blob(st, 0);
+		if (o != NULL && sqlite3_column_bytes(st, 0) == 16 &&
+		    (k = find(t, o)) >= 0)
+			t->u[t->u[k].rep].dirty = 1;
+	} else if (rc != SQLITE_DONE) {
+		return fail(c, st);
 	}
-	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		v = sqlite3_column_blob(st, 0);
-		if (v == NULL || sqlite3_column_bytes(st, 0) != 16)
-			continue;
-		if (!have || memcmp(v, last, 16) != 0) { /* not secret */
-			memcpy(last, v, 16);
-			have = 1;
-			v = sqlite3_column_blob(st, 1);
-			skip = v == NULL || sqlite3_column_bytes(st, 1) != 16 ||
-			       (k = find(t, v)) < 0;
-			if (skip)
-				continue;
-			r = t->u[k].rep;
-			skip = t->u[r].level != L_GRASSROOTS ||
-			       t->u[r].dirty;	/* unions only; or whole */
-			if (skip)
-				continue;
-			if ((x = push(c, d)) == NULL) {
+	sqlite3_finalize(st);
+	return CDSYNC_OK;
+}
+
+/* The members of unit m[0].org (m[0..n)) with benefits added, as N_BEN
+ * rows: each one's care as kept (rollup_care) or, not kept, as its rows
+ * give it without the benefits added (was), with them (now); what is
+ * kept for the unit written anew when that changed. */
+static int
+unit_benefits(struct ctx *c, struct deltas *d, const struct bmem *m,
+	      size_t n, const uint8_t (*act)[16], const size_t *b,
+	      const struct idset *acts)
+{
+	struct mcare *k, one, key;
+	struct added *x;
+	uint8_t (*adds)[16] = NULL;
+	size_t i, j, had, lo, hi;
+	uint64_t h;
+	int rc, changed = 0, found;
+
+	if ((rc = get_mcare(c, m[0].org)) != CDSYNC_OK)
+		return rc;
+	had = c->nmc;
+	for (i = 0; i < n && rc == CDSYNC_OK; i++) {
+		for (h = 0, j = 0; j < m[i].nb; j++)
+			h |= acts->v[b[m[i].b0 + j]];
+		memcpy(key.id, m[i].id, 16);
+		for (lo = 0, hi = had, k = NULL; lo < hi && k == NULL;) {
+			size_t mid = lo + (hi - lo) / 2;
+			int o = by_mcare(&key, &c->mc[mid]);
+
+			if (o == 0)
+				k = &c->mc[mid];
+			else if (o < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (k == NULL) {	/* not kept: from its rows */
+			cds_free(adds);
+			if ((adds = cds_malloc(m[i].nb * 16 + 1)) == NULL) {
 				rc = CDSYNC_ENOMEM;
 				break;
 			}
-			x->r = r;
-			x->q = N_BEN;
-			x->in = meeting(c, day(sqlite3_column_text(st, 2)),
-					day(sqlite3_column_text(st, 3)));
-			d->rows++;
+			for (j = 0; j < m[i].nb; j++)
+				memcpy(adds[j], act[b[m[i].b0 + j]], 16);
+			rc = care_of(c, m[i].id, (const uint8_t(*)[16])adds,
+				     m[i].nb, &one, &found);
+			if (rc != CDSYNC_OK || !found)
+				continue;
+			if ((k = mcare_push(c)) == NULL) {
+				rc = CDSYNC_ENOMEM;
+				break;
+			}
+			*k = one;
+			changed = 1;
 		}
-		v = sqlite3_column_blob(st, 4);
-		if (skip || v == NULL || sqlite3_column_bytes(st, 4) != 16)
-			continue;
-		if ((rc = room(c, (void **)&b, nb, &cb, sizeof *b)) !=
-		    CDSYNC_OK)
-			break;
-		if ((a = idset_put(&acts, v)) < 0) {
+		if ((k->care | h) == k->care)
+			continue;	/* its care as it was: adds nothing */
+		if ((x = push(c, d)) == NULL) {
 			rc = CDSYNC_ENOMEM;
 			break;
 		}
-		b[nb].a = (int)a;
-		b[nb].m = d->n - 1;
-		v = sqlite3_column_blob(st, 5);
-		b[nb].fresh = v != NULL && sqlite3_column_bytes(st, 5) == 16 &&
-			      idset_find(&fresh, v) >= 0;
-		nb++;
+		x->r = m[i].r;
+		x->q = N_BEN;
+		x->in = k->win;
+		x->was = k->care;
+		x->now = k->care | h;
+		d->rows++;
+		k->care |= h;
+		changed = 1;
+	}
+	cds_free(adds);
+	if (rc == CDSYNC_ENOMEM)
+		cds_say(c->err, c->errlen, "%s", _("out of memory"));
+	if (rc == CDSYNC_OK && changed)
+		rc = put_mcare(c, m[0].org, 0);
+	return rc;
+}
+
+/* The members with benefits added (not themselves added), as N_BEN rows:
+ * the periods of their care before those benefits (was) and with them
+ * (now).  Read so that each page is read about once: the benefits added,
+ * by the unit and member they went to (rollup_beneficiary); the
+ * activities they name, each once, in store order; then unit by unit the
+ * care the rollup keeps for its members (rollup_care, a row for each
+ * unit), written back with what was added (a national night adds 47,000
+ * benefits to 46,000 members of 3,800 schools).  A member whose care is
+ * not kept (added since its unit was last counted whole) has it from its
+ * rows: its benefits but those added. */
+static int
+add_benefits(struct ctx *c, struct tree *t, struct deltas *d)
+{
+	sqlite3_stmt *st = NULL;
+	struct idset acts;
+	struct bmem *m = NULL;
+	size_t *b = NULL;
+	struct sorted *order = NULL;
+	size_t nm = 0, cm = 0, nb = 0, cb = 0, i, j;
+	int rc = CDSYNC_OK, step = SQLITE_DONE, k, skip = 1;
+	long a;
+	const uint8_t *o, *v, *w;
+
+	memset(&acts, 0, sizeof acts);
+	/* in key order: unit by unit, each member's benefits together */
+	if (sqlite3_prepare_v2(c->db, "SELECT org_id, member_id, activity_id "
+				      "FROM rollup_beneficiary WHERE "
+				      NOT_NEW("member", "member_id"),
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(c, st);
+	while (rc == CDSYNC_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		o = sqlite3_column_blob(st, 0);
+		v = sqlite3_column_blob(st, 1);
+		w = sqlite3_column_blob(st, 2);
+		if (v == NULL || sqlite3_column_bytes(st, 1) != 16 ||
+		    w == NULL || sqlite3_column_bytes(st, 2) != 16)
+			continue;
+		if (o == NULL || sqlite3_column_bytes(st, 0) != 16) {
+			rc = dirty_member(c, t, v);	/* had no member */
+			continue;
+		}
+		if (nm == 0 || memcmp(m[nm - 1].org, o, 16) != 0 ||
+		    memcmp(m[nm - 1].id, v, 16) != 0) { /* not secret */
+			skip = (k = find(t, o)) < 0 ||
+			       t->u[t->u[k].rep].level != L_GRASSROOTS ||
+			       t->u[t->u[k].rep].dirty;	/* or whole */
+			if (skip)
+				continue;
+			if ((rc = room(c, (void **)&m, nm, &cm, sizeof *m)) !=
+			    CDSYNC_OK)
+				break;
+			memcpy(m[nm].org, o, 16);
+			memcpy(m[nm].id, v, 16);
+			m[nm].r = t->u[k].rep;
+			m[nm].b0 = nb;
+			m[nm++].nb = 0;
+		} else if (skip) {
+			continue;
+		}
+		if ((rc = room(c, (void **)&b, nb, &cb, sizeof *b)) !=
+		    CDSYNC_OK)
+			break;
+		if ((a = idset_put(&acts, w)) < 0) {
+			rc = CDSYNC_ENOMEM;
+			cds_say(c->err, c->errlen, "%s", _("out of memory"));
+			break;
+		}
+		b[nb++] = (size_t)a;
+		m[nm - 1].nb++;
 	}
 	if (rc == CDSYNC_OK && step != SQLITE_DONE)
 		rc = fail(c, NULL);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (rc != CDSYNC_OK || acts.n == 0)
+	if (rc != CDSYNC_OK || nm == 0)
 		goto out;
 	/* each activity once, in store order: its care periods */
 	if ((order = cds_malloc(acts.n * sizeof *order)) == NULL) {
+		cds_say(c->err, c->errlen, "%s", _("out of memory"));
 		rc = CDSYNC_ENOMEM;
 		goto out;
 	}
@@ -1199,24 +1578,19 @@ add_benefits(struct ctx *c, const struct tree *t, struct deltas *d)
 		else if (step != SQLITE_DONE)
 			rc = fail(c, NULL);
 	}
-	for (i = 0; i < nb && rc == CDSYNC_OK; i++) {
-		d->a[b[i].m].now |= acts.v[b[i].a];
-		if (!b[i].fresh)
-			d->a[b[i].m].was |= acts.v[b[i].a];
+	/* unit by unit */
+	for (i = 0; i < nm && rc == CDSYNC_OK; i = j) {
+		for (j = i + 1; j < nm && memcmp(m[j].org, m[i].org, 16) == 0;
+		     j++)
+			;
+		rc = unit_benefits(c, d, m + i, j - i,
+				   (const uint8_t(*)[16])acts.id, b, &acts);
 	}
-	/* a member whose care is as it was adds nothing */
-	for (i = j = m0; rc == CDSYNC_OK && i < d->n; i++)
-		if (d->a[i].was != d->a[i].now)
-			d->a[j++] = d->a[i];
-	if (rc == CDSYNC_OK)
-		d->n = j;
 out:
-	if (rc == CDSYNC_ENOMEM)
-		cds_say(c->err, c->errlen, "%s", _("out of memory"));
 	sqlite3_finalize(st);
-	idset_free(&fresh);
 	idset_free(&acts);
 	cds_free(order);
+	cds_free(m);
 	cds_free(b);
 	return rc;
 }
@@ -1224,12 +1598,13 @@ out:
 /* Reads the rows of rollup_new into d, by the rep they add to (none for
  * a rep counted again whole). */
 static int
-add_new(struct ctx *c, const struct tree *t, struct deltas *d)
+add_new(struct ctx *c, struct tree *t, struct deltas *d)
 {
 	sqlite3_stmt *st = NULL;
 	struct added *x;
 	const void *b;
 	int q, rc = CDSYNC_OK, k, r, gr, step;
+	size_t i, j;
 
 	if (t->u == NULL)
 		return CDSYNC_OK;
@@ -1300,6 +1675,12 @@ add_new(struct ctx *c, const struct tree *t, struct deltas *d)
 		sqlite3_finalize(st);
 		st = NULL;
 	}
+	/* a rep marked dirty since (dirty_member): counted again whole */
+	for (i = j = 0; i < d->n; i++)
+		if (!t->u[d->a[i].r].dirty)
+			d->a[j++] = d->a[i];
+	d->rows -= d->n - j;
+	d->n = j;
 	if (d->n > 1)
 		qsort(d->a, d->n, sizeof *d->a, by_rep);
 	return rc;
@@ -1352,16 +1733,63 @@ put_leaf(struct ctx *c, sqlite3_stmt *put, const uint8_t id[16],
 	return sqlite3_step(put) == SQLITE_DONE ? CDSYNC_OK : fail(c, NULL);
 }
 
+/* Removes the difference kept for unit id (rollup_leaf_diff). */
+static int
+drop_diff(struct ctx *c, const uint8_t id[16])
+{
+	sqlite3_reset(c->ddel);
+	sqlite3_bind_blob(c->ddel, 1, id, 16, SQLITE_STATIC);
+	return sqlite3_step(c->ddel) == SQLITE_DONE ? CDSYNC_OK
+						    : fail(c, NULL);
+}
+
+/* Keeps leaf for unit id, whose leaf in rollup_leaf is base (nbase bytes
+ * encoded; `had` a difference kept): as its difference from base in
+ * rollup_leaf_diff while that takes at most half the bytes of base, else
+ * as the leaf itself (put_leaf with `put`) with no difference.  So a
+ * night writes a few bytes for each leaf it adds to, not the leaf; a
+ * difference grown that large is written into its leaf.  scratch: room
+ * for LEAF_N values. */
+static int
+put_diff(struct ctx *c, sqlite3_stmt *put, const uint8_t id[16],
+	 const int64_t *leaf, const int64_t *base, size_t nbase, int had,
+	 int64_t *scratch)
+{
+	uint8_t *p;
+	size_t v;
+	long k;
+	int rc;
+
+	for (v = 0; v < LEAF_N; v++)
+		scratch[v] = leaf[v] - base[v];
+	if ((k = encode_diff(scratch, LEAF_N, &p)) < 0) {
+		cds_say(c->err, c->errlen, "%s", _("out of memory"));
+		return CDSYNC_ENOMEM;
+	}
+	if (k > 0 && (size_t)k * 2 <= nbase) {
+		sqlite3_reset(c->dput);
+		sqlite3_bind_blob(c->dput, 1, id, 16, SQLITE_STATIC);
+		sqlite3_bind_blob(c->dput, 2, p, (int)k, cds_free);
+		return sqlite3_step(c->dput) == SQLITE_DONE ? CDSYNC_OK
+							    : fail(c, NULL);
+	}
+	cds_free(p);
+	if (k > 0 && (rc = put_leaf(c, put, id, leaf)) != CDSYNC_OK)
+		return rc;
+	return had ? drop_diff(c, id) : CDSYNC_OK;
+}
+
 /* Applies the rows gathered in d, rep by rep: its leaf as kept (read
- * with `get`, SELECT leaf FROM rollup_leaf), the rows added, the leaf
- * written back (put_leaf with `put`) and the difference sent up.
- * DAMAGED when a leaf kept cannot be read (the caller counts all). */
+ * with `get`: the leaf in rollup_leaf, the difference in
+ * rollup_leaf_diff), the rows added, the leaf kept (put_diff, with `put`
+ * for rollup_leaf) and the difference sent up.  DAMAGED when a leaf kept
+ * cannot be read (the caller counts all). */
 static int
 apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
 	  sqlite3_stmt *get, sqlite3_stmt *put, int64_t *leaf, int64_t *was)
 {
-	size_t i, j;
-	int rc = CDSYNC_OK, r, gr;
+	size_t i, j, nbase;
+	int rc = CDSYNC_OK, r, gr, had;
 
 	for (i = 0; i < d->n && rc == CDSYNC_OK; i = j) {
 		r = d->a[i].r;
@@ -1370,16 +1798,23 @@ apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
 		sqlite3_bind_blob(get, 1, t->u[r].id, 16, SQLITE_STATIC);
 		switch (sqlite3_step(get)) {
 		case SQLITE_ROW:
-			if (column_values(get, 0, was, LEAF_N) == 0)
+			if (column_values(get, 0, c->base, LEAF_N) != 0)
 				break;
-			/* fall through */
+			memcpy(was, c->base, LEAF_N * sizeof *was);
+			if (column_diff(get, 1, was, LEAF_N) == 0)
+				goto read;
+			break;
 		case SQLITE_DONE:
-			rc = DAMAGED;
-			goto out;
+			break;
 		default:
 			rc = fail(c, NULL);
 			goto out;
 		}
+		rc = DAMAGED;
+		goto out;
+read:
+		nbase = (size_t)sqlite3_column_bytes(get, 0);
+		had = sqlite3_column_type(get, 1) != SQLITE_NULL;
 		memcpy(leaf, was, LEAF_N * sizeof *leaf);
 		for (j = i; j < d->n && d->a[j].r == r; j++)
 			add_one(c, leaf, gr, &d->a[j]);
@@ -1391,7 +1826,8 @@ apply_new(struct ctx *c, struct tree *t, const struct deltas *d,
 				was[v] = leaf[v] - was[v];
 			propagate(t, r, was, 1);
 		}
-		rc = put_leaf(c, put, t->u[r].id, leaf);
+		rc = put_diff(c, put, t->u[r].id, leaf, c->base, nbase, had,
+			      was);
 	}
 out:
 	sqlite3_reset(get);	/* the caller reads with it again */
@@ -1474,7 +1910,7 @@ tree_today(struct ctx *c, struct tree *t)
 	sqlite3_finalize(st);
 	return tree_load(c, "SELECT id, parent_id, rep, level FROM "
 			    "temp.cds_tree ORDER BY id",
-			 t);
+			 t, 0, NULL);
 }
 
 /* The row of unit u in rollup_unit: its place in tree t (its code from
@@ -1530,11 +1966,15 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		return -kept;
 	if (!kept && (rc = tree_today(c, &t)) != CDSYNC_OK)
 		return rc;
-	if (kept && (rc = tree_load(c, "SELECT id, parent_id, rep, level FROM "
-				       "rollup_unit ORDER BY id",
-				    &t)) != CDSYNC_OK)
+	/* the tree kept is what rollup_unit holds: nothing to compare */
+	if (kept && (rc = tree_load(c, "SELECT id, parent_id, rep, level, "
+				       "sums FROM rollup_unit ORDER BY id",
+				    &t, 1, &refull)) != CDSYNC_OK)
 		return rc;
-	if (!full && (rc = compare(c, &t, &refull)) != CDSYNC_OK)
+	if (kept && !refull && (rc = layout_kept(c, &refull)) != CDSYNC_OK)
+		goto done;
+	refull |= kept && t.n == 0;
+	if (!full && !kept && (rc = compare(c, &t, &refull)) != CDSYNC_OK)
 		goto done;
 	full = full || refull;
 	if (full && kept) {	/* all again: the units' rows from its tree */
@@ -1547,10 +1987,29 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		goto done;
 	leaf = cds_malloc(LEAF_N * sizeof *leaf);
 	was = cds_malloc(LEAF_N * sizeof *was);
-	if (leaf == NULL || was == NULL)
+	c->base = cds_malloc(LEAF_N * sizeof *c->base);
+	if (leaf == NULL || was == NULL || c->base == NULL)
 		goto nomem;
-	if (sqlite3_prepare_v2(c->db, "SELECT leaf FROM rollup_leaf WHERE "
-				      "id = ?1",
+	c->full = full;
+	if (sqlite3_prepare_v2(c->db, "SELECT care FROM rollup_care WHERE "
+				      "org_id = ?1",
+			       -1, &c->cget, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO rollup_care "
+				      "(org_id, care) VALUES (?1, ?2)",
+			       -1, &c->cput, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "DELETE FROM rollup_care WHERE org_id = "
+				      "?1",
+			       -1, &c->cdel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "INSERT INTO rollup_leaf_diff (id, diff) "
+				      "VALUES (?1, ?2) ON CONFLICT (id) DO "
+				      "UPDATE SET diff = excluded.diff",
+			       -1, &c->dput, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "DELETE FROM rollup_leaf_diff WHERE id = "
+				      "?1",
+			       -1, &c->ddel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "SELECT l.leaf, x.diff FROM rollup_leaf "
+				      "l LEFT JOIN rollup_leaf_diff x ON x.id "
+				      "= l.id WHERE l.id = ?1",
 			       -1, &old, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c->db, "INSERT INTO rollup_leaf (id, leaf) "
 				      "VALUES (?1, ?2) ON CONFLICT (id) DO "
@@ -1582,7 +2041,9 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 			goto done;
 		}
 	if (full && (sqlite3_exec(c->db, "DELETE FROM rollup_unit; DELETE FROM "
-					 "rollup_leaf",
+					 "rollup_leaf; DELETE FROM "
+					 "rollup_care; DELETE FROM "
+					 "rollup_leaf_diff",
 				  NULL, NULL, NULL) != SQLITE_OK)) {
 		rc = fail(c, NULL);
 		goto done;
@@ -1619,7 +2080,8 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 				sqlite3_bind_blob(old, 1, u->id, 16,
 						  SQLITE_STATIC);
 				if ((f = sqlite3_step(old)) == SQLITE_ROW &&
-				    column_values(old, 0, was, LEAF_N) == 0)
+				    column_values(old, 0, was, LEAF_N) == 0 &&
+				    column_diff(old, 1, was, LEAF_N) == 0)
 					propagate(&t, (int)i, was, -1);
 				else if (f != SQLITE_ROW && f != SQLITE_DONE) {
 					rc = fail(c, NULL);
@@ -1632,6 +2094,8 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 		if (u->fresh && (rc = put_place(c, &t, u, put)) != CDSYNC_OK)
 			goto done;
 		if (r && (rc = put_leaf(c, putleaf, u->id, leaf)) != CDSYNC_OK)
+			goto done;
+		if (r && !full && (rc = drop_diff(c, u->id)) != CDSYNC_OK)
 			goto done;
 		if (r && fn != NULL)
 			fn(fctx, ++done, total);
@@ -1687,6 +2151,18 @@ done:
 		sqlite3_finalize(c->st[k]);
 		c->st[k] = NULL;
 	}
+	sqlite3_finalize(c->cget);
+	sqlite3_finalize(c->cput);
+	sqlite3_finalize(c->cdel);
+	c->cget = c->cput = c->cdel = NULL;
+	sqlite3_finalize(c->dput);
+	sqlite3_finalize(c->ddel);
+	c->dput = c->ddel = NULL;
+	cds_free(c->base);
+	c->base = NULL;
+	cds_free(c->mc);
+	c->mc = NULL;
+	c->nmc = c->cmc = 0;
 	sqlite3_finalize(old);
 	sqlite3_finalize(put);
 	sqlite3_finalize(putleaf);
@@ -1858,9 +2334,11 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 	}
 	if (sqlite3_prepare_v2(db, "SELECT l.leaf, u.sums, u.level, "
 				   "u.rep = u.id, (SELECT value FROM "
-				   "rollup_state WHERE key = 'periods') "
-				   "FROM rollup_unit u LEFT JOIN rollup_leaf "
-				   "l ON l.id = u.id WHERE u.code = ?1",
+				   "rollup_state WHERE key = 'periods'), "
+				   "x.diff FROM rollup_unit u LEFT JOIN "
+				   "rollup_leaf l ON l.id = u.id LEFT JOIN "
+				   "rollup_leaf_diff x ON x.id = u.id WHERE "
+				   "u.code = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		return fail(&c, st);
 	sqlite3_bind_text(st, 1, org_code, -1, SQLITE_STATIC);
@@ -1887,6 +2365,7 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 	if (sqlite3_column_type(st, 4) != SQLITE_TEXT ||
 	    strcmp((const char *)sqlite3_column_text(st, 4), c.names) != 0 ||
 	    column_values(st, 0, leaf, LEAF_N) != 0 ||
+	    column_diff(st, 5, leaf, LEAF_N) != 0 ||
 	    (lv != L_GRASSROOTS &&
 	     column_values(st, 1, sums, SUMS_N) != 0)) {
 		sqlite3_finalize(st);
@@ -1949,11 +2428,12 @@ cds_rollup_each(sqlite3 *db, const uint8_t root[16], cds_rollup_each_fn fn,
 		goto out;
 	}
 	if (sqlite3_prepare_v2(db, SUBTREE "SELECT u.id, u.parent_id, u.level, "
-				   "u.code, l.leaf, u.sums, (SELECT value FROM "
-				   "rollup_state WHERE key = 'periods') FROM sub "
-				   "JOIN rollup_unit u ON u.id = sub.id LEFT JOIN "
-				   "rollup_leaf l ON l.id = u.id WHERE u.rep = "
-				   "u.id ORDER BY u.id",
+				   "u.code, l.leaf, u.sums, (SELECT value "
+				   "FROM rollup_state WHERE key = 'periods'), "
+				   "x.diff FROM sub JOIN rollup_unit u ON u.id "
+				   "= sub.id LEFT JOIN rollup_leaf l ON l.id = "
+				   "u.id LEFT JOIN rollup_leaf_diff x ON x.id = "
+				   "u.id WHERE u.rep = u.id ORDER BY u.id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		rc = fail(&c, st);
 		st = NULL;
@@ -1969,6 +2449,7 @@ cds_rollup_each(sqlite3 *db, const uint8_t root[16], cds_rollup_each_fn fn,
 		    strcmp((const char *)sqlite3_column_text(st, 6), c.names) !=
 			    0 ||
 		    column_values(st, 4, leaf, LEAF_N) != 0 ||
+		    column_diff(st, 7, leaf, LEAF_N) != 0 ||
 		    (lv != L_GRASSROOTS &&
 		     column_values(st, 5, sums, SUMS_N) != 0)) {
 			cds_say(err, errlen, "%s",

@@ -72,7 +72,8 @@ run_schema(const char *last)
 		"0004_trust.sql", "0005_rotation.sql", "0006_tree.sql",
 		"0007_pair.sql", "0008_receipt.sql", "0009_voucher.sql",
 		"0010_tlog.sql", "0011_rollup.sql", "0015_rollup_leaf.sql",
-		"0016_rollup_beneficiary.sql", "0017_rollup_unit_code.sql", NULL
+		"0016_rollup_beneficiary.sql", "0017_rollup_unit_code.sql",
+		"0018_rollup_night.sql", NULL
 	};
 	int i;
 
@@ -461,39 +462,152 @@ night(int n)
 
 /* ==== The checks ====================================================== */
 
-/* Every row of rollup_unit with its leaf, as one string (caller
- * frees). */
+/* Appends x to the string *s (len bytes, room for cap). */
+static void
+append(char **s, size_t *len, size_t *cap, const char *x)
+{
+	size_t l = strlen(x);
+	char *t;
+
+	while (*len + l + 1 > *cap) {
+		t = realloc(*s, *cap * 2);
+		assert_non_null(t);
+		*s = t;
+		*cap *= 2;
+	}
+	memcpy(*s + *len, x, l + 1);
+	*len += l;
+}
+
+/* Reads the pairs of varints of blob p (len bytes) -- zeros skipped, then
+ * a value, zigzag when `zz` -- adding each value to v[0..n). */
+static void
+add_pairs(const uint8_t *p, size_t len, int zz, int64_t *v, size_t n)
+{
+	size_t k = 0, j = 0;
+
+	while (k < len) {
+		uint64_t x[2] = { 0, 0 };
+		int i, shift;
+
+		for (i = 0; i < 2; i++)
+			for (shift = 0; k < len; shift += 7) {
+				x[i] |= (uint64_t)(p[k] & 127) << shift;
+				if (p[k++] < 128)
+					break;
+			}
+		j += (size_t)x[0];
+		assert_true(j < n);
+		v[j++] += zz ? (int64_t)(x[1] >> 1) ^ -(int64_t)(x[1] & 1)
+			     : (int64_t)x[1];
+	}
+}
+
+/* Every row of rollup_unit with its leaf (what rollup_leaf keeps plus the
+ * difference rollup_leaf_diff keeps), as one string (caller frees). */
 static char *
 dump(sqlite3 *d)
 {
 	sqlite3_stmt *st = NULL;
-	char *s;
+	size_t len = 0, cap = 1 << 16, j;
+	char *s = malloc(cap), item[64];
+	static int64_t v[4096];
 
-	assert_int_equal(sqlite3_prepare_v2(d, "SELECT group_concat(x, ',') "
-					       "FROM (SELECT hex(u.id) || ':' "
-					       "|| hex(ifnull(l.leaf, '')) || "
-					       "':' || hex(ifnull(u.sums, '')) "
-					       "AS x FROM rollup_unit u LEFT "
+	assert_non_null(s);
+	s[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(d, "SELECT hex(u.id), l.leaf, "
+					       "x.diff, hex(ifnull(u.sums, "
+					       "'')) FROM rollup_unit u LEFT "
 					       "JOIN rollup_leaf l ON l.id = "
-					       "u.id ORDER BY u.id)",
+					       "u.id LEFT JOIN "
+					       "rollup_leaf_diff x ON x.id = "
+					       "u.id ORDER BY u.id",
 					    -1, &st, NULL),
 			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	s = strdup(sqlite3_column_text(st, 0) ? (const char *)
-							sqlite3_column_text(st, 0)
-					       : "");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		memset(v, 0, sizeof v);
+		add_pairs(sqlite3_column_blob(st, 1),
+			  (size_t)sqlite3_column_bytes(st, 1), 0, v, 4096);
+		add_pairs(sqlite3_column_blob(st, 2),
+			  (size_t)sqlite3_column_bytes(st, 2), 1, v, 4096);
+		append(&s, &len, &cap,
+		       (const char *)sqlite3_column_text(st, 0));
+		append(&s, &len, &cap, ":");
+		for (j = 0; j < 4096; j++) {
+			if (v[j] == 0)
+				continue;
+			snprintf(item, sizeof item, "%zu=%lld ", j,
+				 (long long)v[j]);
+			append(&s, &len, &cap, item);
+		}
+		append(&s, &len, &cap, ":");
+		append(&s, &len, &cap,
+		       (const char *)sqlite3_column_text(st, 3));
+		append(&s, &len, &cap, ",");
+	}
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* The members' care the rollup keeps (rollup_care), one line
+ * "org member win care" (hex ids) each; NULL when a blob is damaged
+ * (caller frees). */
+static char *
+cares(sqlite3 *d)
+{
+	sqlite3_stmt *st = NULL;
+	size_t len = 0, cap = 4096, k, n;
+	char *s = malloc(cap), line[128];
+
+	assert_non_null(s);
+	s[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(d, "SELECT hex(org_id), care FROM "
+					       "rollup_care ORDER BY org_id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *org = sqlite3_column_text(st, 0);
+		const uint8_t *p = sqlite3_column_blob(st, 1);
+
+		n = (size_t)sqlite3_column_bytes(st, 1);
+		for (k = 0; k < n;) {
+			uint64_t v[2] = { 0, 0 };
+			int i, j, shift;
+			char id[33];
+
+			if (n - k < 17)
+				fail_msg("a damaged care of %s", org);
+			for (i = 0; i < 16; i++)
+				snprintf(id + 2 * i, 3, "%02X", p[k + i]);
+			k += 16;
+			/* care << 1 | (window all periods), else the window */
+			for (j = 0; j < 2 && (j == 0 || !(v[0] & 1)); j++)
+				for (shift = 0; k < n; shift += 7) {
+					v[j] |= (uint64_t)(p[k] & 127) << shift;
+					if (p[k++] < 128)
+						break;
+				}
+			snprintf(line, sizeof line, "%s %s %llu %llu\n",
+				 (const char *)org, id,
+				 (unsigned long long)(v[0] & 1 ? 0 : v[1]),
+				 (unsigned long long)(v[0] >> 1));
+			append(&s, &len, &cap, line);
+		}
+	}
 	sqlite3_finalize(st);
 	return s;
 }
 
 /* A full rollup of a copy of the store gives what the incremental one
- * left. */
+ * left; the care the incremental one keeps for a member is the full
+ * one's (it keeps none for a member added since, until a benefit is
+ * added to it). */
 static void
 check_full(void)
 {
 	sqlite3 *copy = NULL;
 	sqlite3_backup *b;
-	char err[512] = "", *a, *c;
+	char err[512] = "", *a, *c, *line, *save = NULL;
 	cdsync_rollup_stats st;
 
 	assert_int_equal(sqlite3_open(":memory:", &copy), SQLITE_OK);
@@ -524,6 +638,15 @@ check_full(void)
 	c = dump(copy);
 	if (strcmp(a, c) != 0)
 		fail_msg("the incremental rollup differs from the full one");
+	free(a);
+	free(c);
+	a = cares(db);
+	c = cares(copy);
+	for (line = strtok_r(a, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strstr(c, line) == NULL)
+			fail_msg("care kept %s, not in the full rollup's",
+				 line);
 	free(a);
 	free(c);
 	sqlite3_close(copy);
@@ -659,6 +782,89 @@ incremental_is_small(void **state)
 	assert_int_equal(st.rows, 0);
 	check_full();
 	(void)check_period(1);
+}
+
+static const char *one(const char *sql);
+
+/* Rolls up; the night is incremental and counts `whole` units again. */
+static void
+night_counts(size_t whole)
+{
+	cdsync_rollup_stats st;
+	char err[512] = "";
+
+	if (cds_rollup_run(db, 0, NULL, NULL, &st, err, sizeof err) !=
+	    CDSYNC_OK)
+		fail_msg("rollup: %s", err);
+	assert_int_equal(st.full, 0);
+	assert_int_equal(st.recomputed, whole);
+	check_full();
+	(void)check_period(3);	/* 2025-2026 */
+	(void)check_period(23);	/* 2025-Q4 */
+}
+
+/* A member covered by care already gains coverage only in the periods
+ * of a care benefit added that it had none in; a benefit added before
+ * the store had its member (kept without one) has the member's union
+ * counted again whole. */
+/* Adds a benefit of activity a to member m. */
+static void
+benefit(uint32_t a, uint32_t m)
+{
+	ins("INSERT INTO benefit (id, activity_id, member_id) VALUES (?1, ?2, "
+	    "?3)",
+	    "iii", next_id++, a, m);
+}
+
+/* Rolls up; the rollup counts all (full 1) or not. */
+static void
+rollup_is(int full)
+{
+	cdsync_rollup_stats st;
+	char err[512] = "";
+
+	assert_int_equal(cds_rollup_run(db, 0, NULL, NULL, &st, err,
+					sizeof err),
+			 CDSYNC_OK);
+	assert_int_equal(st.full, full);
+}
+
+static void
+care_before(void **state)
+{
+	uint32_t m = next_id++, m2 = next_id++, a[4];
+	int i;
+	static const char *const days[4] = { "2025-10-01", "2025-10-15",
+					     "2026-03-01", "2026-05-01" };
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		a[i] = next_id++;
+		ins("INSERT INTO activity (id, org_id, held_on, title, kind) "
+		    "VALUES (?1, ?2, ?3, 'Tết', 'care')",
+		    "iit", a[i], unit[7], days[i]);
+	}
+	ins("INSERT INTO member (id, org_id, full_name) VALUES (?1, ?2, 'A'), "
+	    "(?3, ?2, 'B')",
+	    "iii", m, unit[7], m2);
+	benefit(a[0], m);
+	rollup_is(1);
+	/* the same quarter, then a quarter (and year) it had none in */
+	benefit(a[1], m);
+	benefit(a[2], m);
+	assert_string_equal(one("SELECT count(*) FROM rollup_beneficiary"),
+			    "2");
+	night_counts(0);
+	/* kept without its member */
+	benefit(a[3], m2);
+	exec(db, "UPDATE rollup_beneficiary SET org_id = x''");
+	night_counts(1);
+	/* the care kept for its school damaged: all again */
+	exec(db, "UPDATE rollup_care SET care = x'00'");
+	benefit(a[3], m);
+	rollup_is(1);
+	check_full();
+	(void)check_period(3);
 }
 
 /* A member who benefited from care at one school moves to another;
@@ -971,6 +1177,44 @@ beneficiaries_are_kept(void **state)
 			    "3");
 }
 
+/* 0018 keeps each benefit added by its member's unit, as the benefit
+ * found it (x'' when the store had no such member), member and activity,
+ * those a store had added among them. */
+static void
+beneficiaries_keep_their_unit(void **state)
+{
+	(void)state;
+	store_upto("0017_rollup_unit_code.sql");
+	exec(db, "INSERT INTO rollup_state (key, value) VALUES ('periods', "
+		 "'v3'); INSERT INTO member (id, org_id, full_name) VALUES "
+		 "(x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a', "
+		 "x'01010101010101010101010101010101', 'A'); INSERT INTO "
+		 "activity (id, org_id, held_on, title, kind) VALUES "
+		 "(x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+		 "x'01010101010101010101010101010101', '2025-10-01', 'T', "
+		 "'care'); INSERT INTO benefit (id, activity_id, member_id) "
+		 "VALUES (x'0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d', "
+		 "x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+		 "x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a')");
+	tu_schema(db, "0018_rollup_night.sql");
+	assert_string_equal(one("SELECT substr(hex(org_id), 1, 2) || ' ' || "
+				"substr(hex(member_id), 1, 2) || ' ' || "
+				"substr(hex(activity_id), 1, 2) FROM "
+				"rollup_beneficiary"),
+			    "01 0A 0C");
+	exec(db, "INSERT INTO benefit (id, activity_id, member_id) VALUES "
+		 "(x'0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e', "
+		 "x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+		 "x'0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b')");
+	assert_string_equal(one("SELECT group_concat(iif(org_id = x'', '-', "
+				"substr(hex(org_id), 1, 2)) || ':' || "
+				"substr(hex(member_id), 1, 2), ' ') FROM "
+				"(SELECT * FROM rollup_beneficiary ORDER BY "
+				"member_id)"),
+			    "01:0A -:0B");
+	assert_string_equal(one("SELECT count(*) FROM rollup_care"), "0");
+}
+
 static int
 teardown(void **state)
 {
@@ -987,6 +1231,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(random_nights, setup, teardown),
 		cmocka_unit_test_setup_teardown(incremental_is_small, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(care_before, setup, teardown),
 		cmocka_unit_test_setup_teardown(moved_beneficiary, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(kept_tree, setup, teardown),
@@ -997,6 +1242,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(beneficiaries_are_kept, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(beneficiaries_keep_their_unit,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
