@@ -1064,6 +1064,35 @@ propagate(struct tree *t, int r, const int64_t *leaf, int sign)
 	}
 }
 
+/* Adds the union part of the difference d (NP x NF) to the sums above
+ * union r: as propagate, but only its values other than 0 (a night's
+ * difference has a few dozen of a leaf's 900). */
+static void
+propagate_diff(struct tree *t, int r, const int64_t *d)
+{
+	uint16_t at[SUMS_N];
+	int64_t v[SUMS_N];
+	size_t n = 0, k, steps = 0;
+	int a, i, f;
+
+	for (i = 0; i < NP; i++)
+		for (f = 0; f < NUNION; f++)
+			if (d[i * NF + f] != 0) {
+				at[n] = (uint16_t)(i * NUNION + f);
+				v[n++] = d[i * NF + f];
+			}
+	if (n == 0)
+		return;
+	for (a = t->u[r].parent; a >= 0 && is_rep(t, a) && steps < t->n;
+	     a = t->u[a].parent, steps++) {
+		if (t->u[a].sums == NULL)
+			continue;	/* a union under a union */
+		for (k = 0; k < n; k++)
+			t->u[a].sums[at[k]] += v[k];
+		t->u[a].touched = 1;
+	}
+}
+
 static int
 put_state(struct ctx *c, const char *key, const char *text, int64_t v)
 {
@@ -1824,7 +1853,7 @@ read:
 
 			for (v = 0; v < LEAF_N; v++)
 				was[v] = leaf[v] - was[v];
-			propagate(t, r, was, 1);
+			propagate_diff(t, r, was);
 		}
 		rc = put_diff(c, put, t->u[r].id, leaf, c->base, nbase, had,
 			      was);

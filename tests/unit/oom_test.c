@@ -1327,6 +1327,19 @@ rollup_full_then_a_night(void **state)
 	same_kpis(got, ref);
 	cdsync_kpi_free(got);
 	cdsync_kpi_free(ref);
+	/* a benefit to the member of that night: its care was not kept, so
+	 * the next night counts it from its rows */
+	care(h, 15, "S1", 6);
+	oom_loop("cdsync_rollup (its care from its rows)", h, NULL,
+		 call_rollup, &c);
+	assert_int_equal(c.st.full, 0);
+	assert_int_equal(cdsync_kpi_compute(h, "P1", "2025-2026", NULL, &ref),
+			 CDSYNC_OK);
+	assert_int_equal(cdsync_rollup_kpis(h, "P1", "2025-2026", &got),
+			 CDSYNC_OK);
+	same_kpis(got, ref);
+	cdsync_kpi_free(got);
+	cdsync_kpi_free(ref);
 	cdsync_close(h);
 	no_violations();
 }
