@@ -578,7 +578,7 @@ cares(sqlite3 *d)
 			if (n - k < 17)
 				fail_msg("a damaged care of %s", org);
 			for (i = 0; i < 16; i++)
-				snprintf(id + 2 * i, 3, "%02X", p[k + i]);
+				snprintf(id + (size_t)i * 2, 3, "%02X", p[k + i]);
 			k += 16;
 			/* care << 1 | (window all periods), else the window */
 			for (j = 0; j < 2 && (j == 0 || !(v[0] & 1)); j++)
