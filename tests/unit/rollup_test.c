@@ -865,6 +865,13 @@ care_before(void **state)
 	rollup_is(1);
 	check_full();
 	(void)check_period(3);
+	/* a store kept by the rollup before the care (layout v3): all again,
+	 * the care kept with it */
+	exec(db, "UPDATE rollup_state SET value = replace(value, 'v4 ', 'v3 ') "
+		 "WHERE key = 'periods'; DELETE FROM rollup_care");
+	rollup_is(1);
+	assert_string_equal(one("SELECT count(*) FROM rollup_care"), "1");
+	rollup_is(0);
 }
 
 /* A member who benefited from care at one school moves to another;
