@@ -1144,6 +1144,21 @@ leaves_move_to_their_table(void **state)
 			    "0");
 }
 
+/* A store of a rollup (layout v3) with member A of unit 01, a care
+ * activity of it and a benefit of that activity to A. */
+static const char *const one_benefit =
+	"INSERT INTO rollup_state (key, value) VALUES ('periods', 'v3'); "
+	"INSERT INTO member (id, org_id, full_name) VALUES "
+	"(x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a', "
+	"x'01010101010101010101010101010101', 'A'); INSERT INTO activity "
+	"(id, org_id, held_on, title, kind) VALUES "
+	"(x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+	"x'01010101010101010101010101010101', '2025-10-01', 'T', 'care'); "
+	"INSERT INTO benefit (id, activity_id, member_id) VALUES "
+	"(x'0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d', "
+	"x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
+	"x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a')";
+
 /* 0016 keeps the members with benefits added: those added before it
  * too, and each once. */
 static void
@@ -1151,19 +1166,10 @@ beneficiaries_are_kept(void **state)
 {
 	(void)state;
 	store_upto("0015_rollup_leaf.sql");
-	exec(db, "INSERT INTO rollup_state (key, value) VALUES ('periods', "
-		 "'v3'); INSERT INTO member (id, org_id, full_name) VALUES "
-		 "(x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a', "
-		 "x'01010101010101010101010101010101', 'A'), "
+	exec(db, one_benefit);
+	exec(db, "INSERT INTO member (id, org_id, full_name) VALUES "
 		 "(x'0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b', "
-		 "x'01010101010101010101010101010101', 'B'); INSERT INTO "
-		 "activity (id, org_id, held_on, title, kind) VALUES "
-		 "(x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
-		 "x'01010101010101010101010101010101', '2025-10-01', 'T', "
-		 "'care'); INSERT INTO benefit (id, activity_id, member_id) "
-		 "VALUES (x'0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d', "
-		 "x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
-		 "x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a')");
+		 "x'01010101010101010101010101010101', 'B')");
 	tu_schema(db, "0016_rollup_beneficiary.sql");
 	assert_string_equal(one("SELECT group_concat(hex(member_id)) FROM "
 				"rollup_beneficiary"),
@@ -1192,17 +1198,7 @@ beneficiaries_keep_their_unit(void **state)
 {
 	(void)state;
 	store_upto("0017_rollup_unit_code.sql");
-	exec(db, "INSERT INTO rollup_state (key, value) VALUES ('periods', "
-		 "'v3'); INSERT INTO member (id, org_id, full_name) VALUES "
-		 "(x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a', "
-		 "x'01010101010101010101010101010101', 'A'); INSERT INTO "
-		 "activity (id, org_id, held_on, title, kind) VALUES "
-		 "(x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
-		 "x'01010101010101010101010101010101', '2025-10-01', 'T', "
-		 "'care'); INSERT INTO benefit (id, activity_id, member_id) "
-		 "VALUES (x'0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d', "
-		 "x'0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c', "
-		 "x'0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a')");
+	exec(db, one_benefit);
 	tu_schema(db, "0018_rollup_night.sql");
 	assert_string_equal(one("SELECT substr(hex(org_id), 1, 2) || ' ' || "
 				"substr(hex(member_id), 1, 2) || ' ' || "
