@@ -39,9 +39,10 @@
  * union's members' care (put_mcare): see schema/0018_rollup_night.sql.
  *
  * Statements read one unit's rows at a time through the org_id indexes:
- * a full rollup counts every unit so.  Rows added since (rollup_new) are
- * read by id, gathered by the unit they add to (add_new), and added to
- * its leaf kept one unit at a time (apply_new): the same functions
+ * a full rollup counts every unit so.  Rows added since (rollup_new;
+ * benefits in rollup_beneficiary) are read by id, gathered by the unit
+ * they add to (add_new), and added to its leaf kept one unit at a time
+ * (apply_new): the same functions
  * (add_activity, add_member, ...) build a leaf from all of a unit's rows
  * and add one row to a leaf, so the two cannot drift apart; flags are
  * only ever set by a row added, and anything that could clear one
@@ -2556,7 +2557,9 @@ cdsync_rollup_info(cdsync *db, cdsync_rollup_state *out)
 	memset(out, 0, sizeof *out);
 	st = cds_prepare(db, "SELECT (SELECT value FROM rollup_state WHERE "
 			     "key = 'made_ms'), (SELECT count(*) FROM "
-			     "rollup_new), (SELECT count(*) FROM rollup_dirty)");
+			     "rollup_new) + (SELECT count(*) FROM "
+			     "rollup_beneficiary), (SELECT count(*) FROM "
+			     "rollup_dirty)");
 	if (st == NULL)
 		return cds_sqlerr(db, _("the rollup"));
 	if (sqlite3_step(st) != SQLITE_ROW) {

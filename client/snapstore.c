@@ -385,6 +385,7 @@ make_in(cdsync *db, const uint8_t root[16], const char *code, cds_buf *b)
 
 	memset(&s, 0, sizeof s);
 	if ((rc = one_i64(db, "SELECT (SELECT count(*) FROM rollup_new) + "
+			      "(SELECT count(*) FROM rollup_beneficiary) + "
 			      "(SELECT count(*) FROM rollup_dirty)",
 			  &v)) != CDSYNC_OK)
 		return rc;

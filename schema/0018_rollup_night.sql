@@ -34,7 +34,9 @@
 -- rollup_beneficiary now holds each benefit added, by the unit its member
 -- belonged to when it was added (x'' when the store had no such member
 -- then), the member and the activity: what the night needs of it, in
--- the order it reads rollup_care.  The rollup layout becomes "v4"
+-- the order it reads rollup_care; the benefits added are no longer kept
+-- in rollup_new as well (what waits for the next rollup is counted in
+-- both tables).  The rollup layout becomes "v4"
 -- (client/rollup.c), so the next rollup counts all and fills rollup_care.
 
 CREATE TABLE rollup_leaf_diff (
@@ -58,13 +60,13 @@ INSERT OR IGNORE INTO rollup_benefit_added (org_id, member_id, activity_id)
   SELECT coalesce(m.org_id, x''), f.member_id, f.activity_id
   FROM rollup_new n JOIN benefit f ON f.id = n.id
   LEFT JOIN member m ON m.id = f.member_id WHERE n.tbl = 'benefit';
+DELETE FROM rollup_new WHERE tbl = 'benefit';
 DROP TABLE rollup_beneficiary;
 ALTER TABLE rollup_benefit_added RENAME TO rollup_beneficiary;
 
 CREATE TRIGGER rollup_benefit_ins AFTER INSERT ON benefit
 WHEN EXISTS (SELECT 1 FROM rollup_state WHERE key = 'periods')
 BEGIN
-  INSERT OR IGNORE INTO rollup_new (tbl, id) VALUES ('benefit', NEW.id);
   INSERT OR IGNORE INTO rollup_beneficiary (org_id, member_id, activity_id)
     VALUES (coalesce((SELECT org_id FROM member WHERE id = NEW.member_id),
                      x''),

@@ -1317,6 +1317,7 @@ rollup_full_then_a_night(void **state)
 {
 	const char *d = tu_tmpdir();
 	cdsync *h = hub_tree(d);
+	cdsync_rollup_state rs;
 	struct rollup_ctx c;
 
 	(void)state;
@@ -1330,6 +1331,9 @@ rollup_full_then_a_night(void **state)
 	care(h, 14, "S1", 1);
 	row(h, "INSERT INTO benefit (id, activity_id, member_id) VALUES "
 	       "(?1, ?4, ?5)", 120, "S2", NULL, 11, 4);
+	/* what waits: a member, two activities, three benefits */
+	assert_int_equal(cdsync_rollup_info(h, &rs), CDSYNC_OK);
+	assert_int_equal(rs.added, 6);
 	c.full = 0;
 	oom_loop("cdsync_rollup (a night)", h, NULL, call_rollup, &c);
 	assert_int_equal(c.st.full, 0);
