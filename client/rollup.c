@@ -34,7 +34,7 @@
  * figures give the same bytes.  A blob that does not decode to exactly
  * that many values is damaged, and the next rollup recomputes all.  A
  * unit's leaf is rollup_leaf's plus the difference rollup_leaf_diff may
- * keep for it (encode_diff: the same pairs, each value a zigzag varint),
+ * keep for it (encode_pairs: the same pairs, each a zigzag varint),
  * which is what a night writes (put_diff).  rollup_care keeps each
  * union's members' care (put_mcare): see schema/0018_rollup_night.sql.
  *
@@ -449,17 +449,13 @@ tree_load(struct ctx *c, const char *sql, struct tree *t, int sums,
 		if ((pl[n].hr = b && sqlite3_column_bytes(st, 2) == 16))
 			memcpy(pl[n].r, b, 16);
 		n++;
-		if (!sums || u->level == L_GRASSROOTS)
-			continue;
+		if (!sums || u->level == L_GRASSROOTS ||
+		    sqlite3_column_type(st, 4) == SQLITE_NULL)
+			continue;	/* none kept: not a rep */
 		if ((u->sums = cds_malloc(SUMS_N * sizeof(int64_t))) == NULL)
 			goto nomem;
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
-		    column_values(st, 4, u->sums, SUMS_N) != 0)
+		if (column_values(st, 4, u->sums, SUMS_N) != 0)
 			*damaged = 1;
-		if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
-			cds_free(u->sums);	/* not a rep */
-			u->sums = NULL;
-		}
 	}
 	if (rc != SQLITE_DONE)
 		goto sqlerr;
@@ -546,48 +542,85 @@ get_varint(const uint8_t *p, size_t len, size_t *k, uint64_t *x)
 	}
 }
 
-/* Decodes exactly n values from p[0..len) into v (pairs: zeros skipped,
- * then a value above 0; the zeros after the last pair implied); 0, or -1
- * damaged. */
+/* Adds the pairs of varints of p (len bytes; see encode_pairs, zz as
+ * there) to the n values at v: 0, -1 when they do not fit n values. */
 static int
-get_varints(const uint8_t *p, size_t len, int64_t *v, size_t n)
+add_pairs(const uint8_t *p, size_t len, int zz, int64_t *v, size_t n)
 {
 	uint64_t run, x;
 	size_t i = 0, k = 0;
 
-	memset(v, 0, n * sizeof *v);
 	while (k < len) {
 		if (get_varint(p, len, &k, &run) != 0 || run >= n - i ||
 		    get_varint(p, len, &k, &x) != 0 || x == 0 ||
-		    x > INT64_MAX)
+		    (!zz && x > INT64_MAX))
 			return -1;
 		i += (size_t)run;
-		v[i++] = (int64_t)x;
+		v[i++] += zz ? (int64_t)(x >> 1) ^ -(int64_t)(x & 1)
+			     : (int64_t)x;
 		if (i == n && k < len)
 			return -1;
 	}
 	return 0;
 }
 
-/* Binds the n values at v, encoded, as parameter i of st. */
+/* Decodes exactly n values from p[0..len) into v (pairs: zeros skipped,
+ * then a value above 0; the zeros after the last pair implied); 0, or -1
+ * damaged. */
 static int
-bind_values(sqlite3_stmt *st, int i, const int64_t *v, size_t n)
+get_varints(const uint8_t *p, size_t len, int64_t *v, size_t n)
 {
-	uint64_t run = 0;
+	memset(v, 0, n * sizeof *v);
+	return add_pairs(p, len, 0, v, n);
+}
+
+/* Encodes the n values at v as pairs of varints: the zeros skipped, then
+ * the value -- with `zz`, a difference that may be below 0, as a zigzag
+ * varint (-1 -> 1, 1 -> 2, -2 -> 3, ...); without, a value above 0 (one
+ * at or below 0 counts as 0).  Into *out (cds_malloc, NULL when every
+ * value is 0); its size, or -1 out of memory. */
+static long
+encode_pairs(const int64_t *v, size_t n, int zz, uint8_t **out)
+{
+	uint64_t run = 0, x;
 	uint8_t *p;
 	size_t k = 0, j;
 
+	*out = NULL;
 	if ((p = cds_malloc(n * 20 + 1)) == NULL)
-		return SQLITE_NOMEM;
+		return -1;
 	for (j = 0; j < n; j++) {
-		if (v[j] <= 0) {
+		if (zz ? v[j] == 0 : v[j] <= 0) {
 			run++;
 			continue;
 		}
+		x = (uint64_t)v[j];
+		if (zz)
+			x = x << 1 ^ (uint64_t)(v[j] < 0 ? -1 : 0);
 		k += put_varint(p + k, run);
-		k += put_varint(p + k, (uint64_t)v[j]);
+		k += put_varint(p + k, x);
 		run = 0;
 	}
+	if (k == 0) {
+		cds_free(p);
+		return 0;
+	}
+	*out = p;
+	return (long)k;
+}
+
+/* Binds the n values at v, encoded, as parameter i of st (a blob of no
+ * bytes when every one is 0). */
+static int
+bind_values(sqlite3_stmt *st, int i, const int64_t *v, size_t n)
+{
+	uint8_t *p;
+	long k = encode_pairs(v, n, 0, &p);
+
+	if (k < 0)
+		return SQLITE_NOMEM;
+	if (k == 0)
+		return sqlite3_bind_zeroblob(st, i, 0);
 	return sqlite3_bind_blob(st, i, p, (int)k, cds_free);
 }
 
@@ -602,61 +635,28 @@ column_values(sqlite3_stmt *st, int i, int64_t *v, size_t n)
 	return get_varints(p, (size_t)sqlite3_column_bytes(st, i), v, n);
 }
 
-/* Encodes the n differences at v (a leaf less the one rollup_leaf keeps
- * for it) as values are, but each as a zigzag varint (-1 -> 1, 1 -> 2,
- * -2 -> 3, ...), into *out (cds_malloc).  Its size, 0 when every one is
- * 0 (*out NULL); -1 out of memory. */
-static long
-encode_diff(const int64_t *v, size_t n, uint8_t **out)
-{
-	uint64_t run = 0;
-	uint8_t *p;
-	size_t k = 0, j;
-
-	*out = NULL;
-	if ((p = cds_malloc(n * 20 + 1)) == NULL)
-		return -1;
-	for (j = 0; j < n; j++) {
-		if (v[j] == 0) {
-			run++;
-			continue;
-		}
-		k += put_varint(p + k, run);
-		k += put_varint(p + k, ((uint64_t)v[j] << 1) ^
-					       (uint64_t)(v[j] < 0 ? -1 : 0));
-		run = 0;
-	}
-	if (k == 0) {
-		cds_free(p);
-		return 0;
-	}
-	*out = p;
-	return (long)k;
-}
-
-/* Adds the differences of column i of st (encode_diff; NULL: none) to
- * the n values at v: 0, -1 damaged. */
+/* Adds the differences of column i of st (encode_pairs with zz; NULL:
+ * none) to the n values at v: 0, -1 damaged. */
 static int
 column_diff(sqlite3_stmt *st, int i, int64_t *v, size_t n)
 {
-	const uint8_t *p = sqlite3_column_blob(st, i);
-	size_t len = (size_t)sqlite3_column_bytes(st, i), k = 0, j = 0;
-	uint64_t run, z;
-
 	if (sqlite3_column_type(st, i) == SQLITE_NULL)
 		return 0;
 	if (sqlite3_column_type(st, i) != SQLITE_BLOB)
 		return -1;
-	while (k < len) {
-		if (get_varint(p, len, &k, &run) != 0 || run >= n - j ||
-		    get_varint(p, len, &k, &z) != 0 || z == 0)
-			return -1;
-		j += (size_t)run;
-		v[j++] += (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
-		if (j == n && k < len)
-			return -1;
-	}
-	return 0;
+	return add_pairs(sqlite3_column_blob(st, i),
+			 (size_t)sqlite3_column_bytes(st, i), 1, v, n);
+}
+
+/* A unit's leaf from columns i (its leaf) and j (its difference, if any)
+ * of st: 0, -1 damaged. */
+static int
+column_leaf(sqlite3_stmt *st, int i, int j, int64_t *leaf)
+{
+	return column_values(st, i, leaf, LEAF_N) != 0 ||
+			       column_diff(st, j, leaf, LEAF_N) != 0
+		       ? -1
+		       : 0;
 }
 
 /* ==== What one row gives a leaf ====================================== */
@@ -854,18 +854,20 @@ leaf_of(struct ctx *c, const struct tree *t, int r, int64_t *leaf)
 		step_rows(c, Q_MEM, id);
 		c->nmc = 0;	/* and its members' care, kept anew */
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct mcare *m = mcare_push(c);
+			uint64_t w = meeting(c,
+					     day(sqlite3_column_text(st, 0)),
+					     day(sqlite3_column_text(st, 1)));
+			uint64_t h = care_days(c, sqlite3_column_text(st, 2));
+			struct mcare *m;
 
-			if (m == NULL)
+			add_member(leaf, w, h, 1);
+			if (sqlite3_column_bytes(st, 3) != 16)
+				continue;
+			if ((m = mcare_push(c)) == NULL)
 				return CDSYNC_ENOMEM;
-			m->win = meeting(c, day(sqlite3_column_text(st, 0)),
-					 day(sqlite3_column_text(st, 1)));
-			m->care = care_days(c, sqlite3_column_text(st, 2));
-			add_member(leaf, m->win, m->care, 1);
-			if (sqlite3_column_bytes(st, 3) == 16)
-				memcpy(m->id, sqlite3_column_blob(st, 3), 16);
-			else
-				c->nmc--;
+			memcpy(m->id, sqlite3_column_blob(st, 3), 16);
+			m->win = w;
+			m->care = h;
 		}
 		if (rc != SQLITE_DONE)
 			return fail(c, NULL);
@@ -1332,11 +1334,11 @@ get_mcare(struct ctx *c, const uint8_t org[16])
 
 /* A member a benefit was added to, whose care the rollup did not keep:
  * its window and its care from its row and its benefits but those added
- * (the activities adds[0..nadd), ids of 16 bytes).  0 when the store has
- * no such member. */
+ * (of the activities acts[b[0..nb)]).  *found 0 when the store has no
+ * such member. */
 static int
-care_of(struct ctx *c, const uint8_t id[16], const uint8_t (*adds)[16],
-	size_t nadd, struct mcare *m, int *found)
+care_of(struct ctx *c, const uint8_t id[16], const uint8_t (*acts)[16],
+	const size_t *b, size_t nb, struct mcare *m, int *found)
 {
 	sqlite3_stmt *st = NULL, *act = NULL;
 	const void *a;
@@ -1376,9 +1378,9 @@ care_of(struct ctx *c, const uint8_t id[16], const uint8_t (*adds)[16],
 		a = sqlite3_column_blob(st, 0);
 		if (a == NULL || sqlite3_column_bytes(st, 0) != 16)
 			continue;
-		for (i = 0; i < nadd && memcmp(adds[i], a, 16) != 0; i++)
+		for (i = 0; i < nb && memcmp(acts[b[i]], a, 16) != 0; i++)
 			;
-		if (i < nadd)
+		if (i < nb)
 			continue;	/* added: not in its care before */
 		sqlite3_reset(act);
 		sqlite3_bind_blob(act, 1, a, 16, SQLITE_TRANSIENT);
@@ -1436,12 +1438,10 @@ dirty_member(struct ctx *c, struct tree *t, const uint8_t m[16])
  * kept for the unit written anew when that changed. */
 static int
 unit_benefits(struct ctx *c, struct deltas *d, const struct bmem *m,
-	      size_t n, const uint8_t (*act)[16], const size_t *b,
-	      const struct idset *acts)
+	      size_t n, const size_t *b, const struct idset *acts)
 {
 	struct mcare *k, one, key;
 	struct added *x;
-	uint8_t (*adds)[16] = NULL;
 	size_t i, j, had, lo, hi;
 	uint64_t h;
 	int rc, changed = 0, found;
@@ -1465,15 +1465,9 @@ unit_benefits(struct ctx *c, struct deltas *d, const struct bmem *m,
 				lo = mid + 1;
 		}
 		if (k == NULL) {	/* not kept: from its rows */
-			cds_free(adds);
-			if ((adds = cds_malloc(m[i].nb * 16 + 1)) == NULL) {
-				rc = CDSYNC_ENOMEM;
-				break;
-			}
-			for (j = 0; j < m[i].nb; j++)
-				memcpy(adds[j], act[b[m[i].b0 + j]], 16);
-			rc = care_of(c, m[i].id, (const uint8_t(*)[16])adds,
-				     m[i].nb, &one, &found);
+			rc = care_of(c, m[i].id,
+				     (const uint8_t(*)[16])acts->id,
+				     b + m[i].b0, m[i].nb, &one, &found);
 			if (rc != CDSYNC_OK || !found)
 				continue;
 			if ((k = mcare_push(c)) == NULL) {
@@ -1498,7 +1492,6 @@ unit_benefits(struct ctx *c, struct deltas *d, const struct bmem *m,
 		k->care |= h;
 		changed = 1;
 	}
-	cds_free(adds);
 	if (rc == CDSYNC_ENOMEM)
 		cds_say(c->err, c->errlen, "%s", _("out of memory"));
 	if (rc == CDSYNC_OK && changed)
@@ -1613,8 +1606,7 @@ add_benefits(struct ctx *c, struct tree *t, struct deltas *d)
 		for (j = i + 1; j < nm && memcmp(m[j].org, m[i].org, 16) == 0;
 		     j++)
 			;
-		rc = unit_benefits(c, d, m + i, j - i,
-				   (const uint8_t(*)[16])acts.id, b, &acts);
+		rc = unit_benefits(c, d, m + i, j - i, b, &acts);
 	}
 out:
 	sqlite3_finalize(st);
@@ -1792,7 +1784,7 @@ put_diff(struct ctx *c, sqlite3_stmt *put, const uint8_t id[16],
 
 	for (v = 0; v < LEAF_N; v++)
 		scratch[v] = leaf[v] - base[v];
-	if ((k = encode_diff(scratch, LEAF_N, &p)) < 0) {
+	if ((k = encode_pairs(scratch, LEAF_N, 1, &p)) < 0) {
 		cds_say(c->err, c->errlen, "%s", _("out of memory"));
 		return CDSYNC_ENOMEM;
 	}
@@ -2110,8 +2102,7 @@ rollup(struct ctx *c, int full, cdsync_rollup_fn fn, void *fctx,
 				sqlite3_bind_blob(old, 1, u->id, 16,
 						  SQLITE_STATIC);
 				if ((f = sqlite3_step(old)) == SQLITE_ROW &&
-				    column_values(old, 0, was, LEAF_N) == 0 &&
-				    column_diff(old, 1, was, LEAF_N) == 0)
+				    column_leaf(old, 0, 1, was) == 0)
 					propagate(&t, (int)i, was, -1);
 				else if (f != SQLITE_ROW && f != SQLITE_DONE) {
 					rc = fail(c, NULL);
@@ -2394,8 +2385,7 @@ cds_rollup_kpis(sqlite3 *db, const char *org_code, const char *period,
 	}
 	if (sqlite3_column_type(st, 4) != SQLITE_TEXT ||
 	    strcmp((const char *)sqlite3_column_text(st, 4), c.names) != 0 ||
-	    column_values(st, 0, leaf, LEAF_N) != 0 ||
-	    column_diff(st, 5, leaf, LEAF_N) != 0 ||
+	    column_leaf(st, 0, 5, leaf) != 0 ||
 	    (lv != L_GRASSROOTS &&
 	     column_values(st, 1, sums, SUMS_N) != 0)) {
 		sqlite3_finalize(st);
@@ -2478,8 +2468,7 @@ cds_rollup_each(sqlite3 *db, const uint8_t root[16], cds_rollup_each_fn fn,
 		    sqlite3_column_type(st, 6) != SQLITE_TEXT ||
 		    strcmp((const char *)sqlite3_column_text(st, 6), c.names) !=
 			    0 ||
-		    column_values(st, 4, leaf, LEAF_N) != 0 ||
-		    column_diff(st, 7, leaf, LEAF_N) != 0 ||
+		    column_leaf(st, 4, 7, leaf) != 0 ||
 		    (lv != L_GRASSROOTS &&
 		     column_values(st, 5, sums, SUMS_N) != 0)) {
 			cds_say(err, errlen, "%s",
